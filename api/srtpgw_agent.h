@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The srtpgw agent protocol: what the control plane (and srtpgw-agentctl)
+ * sends to the gateway's agent socket, and what the gateway answers.
+ * This header is the definition; docs/agent-protocol.md explains it.
+ *
+ * Transport: AF_UNIX SOCK_STREAM. Every message is a struct sgw_msg_hdr
+ * followed by hdr.len payload bytes. Integers are in the host's byte order
+ * (both ends are on one host). Requests are answered in order; every reply
+ * echoes the request's seq. A malformed or oversized message gets an
+ * SGW_MSG_ERROR reply and changes nothing; the gateway then closes the
+ * connection if it can no longer find the next header (bad magic, version
+ * or oversized length).
+ *
+ * A transaction is TXN_BEGIN, any number of TXN_OPS, TXN_COMMIT. Nothing is
+ * visible before COMMIT; COMMIT is answered with SGW_MSG_APPLIED only after
+ * the new version has been published to the workers. An error in any op
+ * aborts the whole transaction. A connection that closes before COMMIT
+ * changes nothing.
+ */
+#ifndef SRTPGW_AGENT_H
+#define SRTPGW_AGENT_H
+
+#include <stdint.h>
+
+#define SGW_AGENT_MAGIC 0x31574753u /* "SGW1" read as bytes on little-endian */
+#define SGW_AGENT_VERSION 1
+#define SGW_AGENT_MAX_PAYLOAD (1u << 20)
+#define SGW_AGENT_MAX_TXN_OPS (4u << 20)
+
+/* Limits of one flow entry, enforced by the agent. */
+#define SGW_MAX_VIEWERS_PER_STREAM 256
+#define SGW_MAX_GRANTS 7 /* owners besides the stream's own */
+
+enum sgw_msg_type {
+	/* requests */
+	SGW_MSG_HELLO = 1,        /* no payload -> SGW_MSG_STATUS */
+	SGW_MSG_TXN_BEGIN = 2,    /* struct sgw_txn_begin -> SGW_MSG_OK */
+	SGW_MSG_TXN_OPS = 3,      /* struct sgw_txn_ops + ops -> SGW_MSG_OK */
+	SGW_MSG_TXN_COMMIT = 4,   /* no payload -> SGW_MSG_APPLIED */
+	SGW_MSG_TXN_ABORT = 5,    /* no payload -> SGW_MSG_OK */
+	SGW_MSG_STATS_WORKERS = 6, /* no payload -> SGW_MSG_WORKER_STATS */
+	SGW_MSG_STATS_FLOWS = 7,  /* struct sgw_flow_stats_req -> SGW_MSG_FLOW_STATS */
+	SGW_MSG_STATS_VIEWERS = 8, /* struct sgw_flow_stats_req -> SGW_MSG_VIEWER_STATS */
+	/* replies */
+	SGW_MSG_OK = 64,
+	SGW_MSG_ERROR = 65,       /* struct sgw_error */
+	SGW_MSG_STATUS = 66,      /* struct sgw_status */
+	SGW_MSG_APPLIED = 67,     /* struct sgw_applied */
+	SGW_MSG_WORKER_STATS = 68, /* struct sgw_worker_stats_hdr + entries */
+	SGW_MSG_FLOW_STATS = 69,  /* struct sgw_stats_page + sgw_flow_stats[] */
+	SGW_MSG_VIEWER_STATS = 70, /* struct sgw_stats_page + sgw_viewer_stats[] */
+};
+
+struct sgw_msg_hdr {
+	uint32_t magic;   /* SGW_AGENT_MAGIC */
+	uint16_t version; /* SGW_AGENT_VERSION */
+	uint16_t type;    /* enum sgw_msg_type */
+	uint32_t len;     /* payload bytes that follow, <= SGW_AGENT_MAX_PAYLOAD */
+	uint32_t seq;     /* chosen by the requester, echoed in the reply */
+};
+
+/* ---- addresses, keys ---------------------------------------------------- */
+
+enum sgw_family { SGW_AF_NONE = 0, SGW_AF_INET = 4, SGW_AF_INET6 = 6 };
+
+struct sgw_addr {
+	uint8_t family; /* enum sgw_family */
+	uint8_t pad[3];
+	uint8_t a[16];  /* IPv4 in a[0..3], network order */
+};
+
+struct sgw_endpoint {
+	struct sgw_addr addr;
+	uint16_t port; /* host order; 0 = any (source only) */
+	uint16_t pad;
+};
+
+/* SRTP protection profiles. SGW_SUITE_PLAIN means plain RTP, no crypto. */
+enum sgw_suite {
+	SGW_SUITE_PLAIN = 0,
+	SGW_SUITE_AES_CM_128_HMAC_SHA1_80 = 1,
+	SGW_SUITE_AES_CM_128_HMAC_SHA1_32 = 2,
+	SGW_SUITE_AEAD_AES_128_GCM = 3,
+	SGW_SUITE_AEAD_AES_256_GCM = 4,
+	SGW_SUITE_MAX
+};
+
+#define SGW_KEY_MAX 48
+struct sgw_key {
+	uint8_t suite;   /* enum sgw_suite */
+	uint8_t len;     /* master key || master salt, must match the suite */
+	uint8_t pad[6];
+	uint8_t material[SGW_KEY_MAX];
+};
+
+/* ---- transactions ------------------------------------------------------- */
+
+#define SGW_TXN_REPLACE_ALL 0x1u /* the ops are the whole desired state:
+                                    what they do not name is deleted, what
+                                    they name unchanged keeps its crypto state */
+
+struct sgw_txn_begin {
+	uint64_t ctl_seq; /* the control plane's change number; reported back */
+	uint32_t flags;   /* SGW_TXN_* */
+	uint32_t pad;
+};
+
+struct sgw_txn_ops {
+	uint32_t n_ops;
+	uint32_t pad;
+	/* followed by n_ops ops, each a struct sgw_op_hdr and its body */
+};
+
+enum sgw_op_type {
+	SGW_OP_STREAM_ADD = 1,      /* struct sgw_op_stream_add */
+	SGW_OP_STREAM_DEL = 2,      /* struct sgw_op_id */
+	SGW_OP_STREAM_REKEY = 3,    /* struct sgw_op_rekey */
+	SGW_OP_STREAM_END_OVERLAP = 4, /* struct sgw_op_id: forget the old key */
+	SGW_OP_STREAM_SET_SOURCE = 5, /* struct sgw_op_stream_source */
+	SGW_OP_GRANT_ADD = 6,       /* struct sgw_op_grant */
+	SGW_OP_GRANT_DEL = 7,       /* struct sgw_op_grant */
+	SGW_OP_VIEWER_ADD = 8,      /* struct sgw_op_viewer_add */
+	SGW_OP_VIEWER_DEL = 9,      /* struct sgw_op_id */
+	SGW_OP_VIEWER_REKEY = 10,   /* struct sgw_op_rekey */
+	SGW_OP_VIEWER_SET_DEST = 11, /* struct sgw_op_viewer_dest */
+	SGW_OP_MAX
+};
+
+struct sgw_op_hdr {
+	uint16_t type; /* enum sgw_op_type */
+	uint16_t len;  /* of the body that follows this header */
+	uint32_t pad;
+};
+
+struct sgw_op_id {
+	uint64_t id; /* stream or viewer id */
+};
+
+struct sgw_op_stream_add {
+	uint64_t stream_id;        /* != 0, unique */
+	uint32_t owner;            /* != 0 */
+	uint32_t replay_window;    /* packets; 0 = gateway default */
+	struct sgw_endpoint listen; /* a gateway address and a UDP port */
+	struct sgw_endpoint source; /* family NONE = any sender; port 0 = any */
+	struct sgw_key key;        /* ingress; suite PLAIN = plain RTP in */
+};
+
+#define SGW_REKEY_KEEP_OLD 0x1u /* stream: accept the old key too until
+                                   STREAM_END_OVERLAP or the next rekey */
+struct sgw_op_rekey {
+	uint64_t id;
+	uint32_t flags;
+	uint32_t pad;
+	struct sgw_key key;
+};
+
+struct sgw_op_stream_source {
+	uint64_t stream_id;
+	struct sgw_endpoint source;
+};
+
+struct sgw_op_grant {
+	uint64_t stream_id;
+	uint32_t owner;
+	uint32_t pad;
+};
+
+struct sgw_op_viewer_add {
+	uint64_t viewer_id;        /* != 0, unique */
+	uint64_t stream_id;
+	uint32_t owner;            /* must be the stream's owner or granted */
+	uint32_t pad;
+	struct sgw_endpoint dest;  /* address and port the viewer receives on */
+	struct sgw_key key;        /* egress; suite PLAIN = plain RTP out */
+};
+
+struct sgw_op_viewer_dest {
+	uint64_t viewer_id;
+	struct sgw_endpoint dest;
+};
+
+/* ---- replies ------------------------------------------------------------ */
+
+struct sgw_error {
+	int32_t code;      /* a positive errno value */
+	uint32_t op_index; /* index of the failing op in the transaction, or
+	                      UINT32_MAX when not about one op */
+	char msg[200];     /* NUL-terminated, never contains key material */
+};
+
+struct sgw_status {
+	uint64_t version;   /* published table version (0 = empty, at start) */
+	uint64_t ctl_seq;   /* ctl_seq of the last applied transaction */
+	uint64_t boot_id;   /* random per gateway start: a new one means the
+	                       gateway restarted and holds no state */
+	uint32_t n_streams;
+	uint32_t n_viewers;
+	uint32_t n_workers;
+	uint32_t pad;
+};
+
+struct sgw_applied {
+	uint64_t version;
+	uint64_t ctl_seq;
+};
+
+struct sgw_worker_stats_hdr {
+	uint32_t n_workers;
+	uint32_t n_counters; /* SGW_CTR_MAX of the gateway's build */
+	/* followed by n_workers x struct sgw_worker_stats_entry */
+};
+
+struct sgw_worker_stats_entry {
+	uint32_t lcore;
+	uint32_t pad;
+	uint64_t counter[]; /* n_counters values, order of SGW_FOREACH_COUNTER */
+};
+
+struct sgw_flow_stats_req {
+	uint64_t after_id; /* list ids > after_id, ascending; 0 = from start */
+	uint32_t max;      /* at most this many entries (capped by the gateway) */
+	uint32_t pad;
+};
+
+struct sgw_stats_page {
+	uint32_t n;
+	uint32_t more; /* 1 if more entries follow after the last id */
+};
+
+struct sgw_flow_stats {
+	uint64_t stream_id;
+	uint32_t owner;
+	uint32_t worker;       /* index of the stream's home worker */
+	uint64_t packets;      /* accepted (authenticated) packets */
+	uint64_t bytes;        /* accepted UDP payload bytes */
+	uint64_t auth_fail;
+	uint64_t replay_fail;
+	uint64_t other_fail;   /* source mismatch, malformed, libsrtp other */
+	uint64_t idle_ms;      /* since the last accepted packet; UINT64_MAX if none */
+};
+
+struct sgw_viewer_stats {
+	uint64_t viewer_id;
+	uint64_t stream_id;
+	uint32_t owner;
+	uint32_t pad;
+	uint64_t packets;      /* sent */
+	uint64_t bytes;        /* sent UDP payload bytes */
+	uint64_t drops;        /* owner check, neighbour, mbuf, tx full, protect */
+};
+
+#endif /* SRTPGW_AGENT_H */

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per-worker counters of srtpgw: every packet a worker drops is counted under
+ * exactly one named reason. The list is part of the agent wire format
+ * (SGW_MSG_STATS_WORKERS replies carry the values in this order), so new
+ * counters are only ever appended.
+ */
+#ifndef SRTPGW_COUNTERS_H
+#define SRTPGW_COUNTERS_H
+
+/* _(ENUM_SUFFIX, "name", "meaning") */
+#define SGW_FOREACH_COUNTER(_)                                                 \
+	_(RX, "rx", "frames received from a port queue")                       \
+	_(TX, "tx", "frames handed to a port queue and accepted")              \
+	_(HANDOFF_OUT, "handoff_out", "packets passed to the stream's home worker") \
+	_(HANDOFF_IN, "handoff_in", "packets received from another worker")   \
+	_(FORWARDED, "forwarded", "RTP/RTCP packets accepted from a stream")   \
+	_(ARP_REPLIED, "arp_replied", "ARP requests answered")                  \
+	_(ARP_LEARNED, "arp_learned", "neighbour MACs learned from ARP")        \
+	_(ARP_SENT, "arp_sent", "ARP requests sent for next hops")              \
+	_(ND_REPLIED, "nd_replied", "neighbour solicitations answered")         \
+	_(ND_LEARNED, "nd_learned", "neighbour MACs learned from ND")           \
+	_(ND_SENT, "nd_sent", "neighbour solicitations sent for next hops")     \
+	_(ICMP_ECHO_REPLIED, "icmp_echo_replied", "ICMP echo requests answered") \
+	_(ICMP6_ECHO_REPLIED, "icmp6_echo_replied", "ICMPv6 echo requests answered") \
+	/* drops: every one below is a reason a packet went nowhere */         \
+	_(DROP_L2_TRUNCATED, "drop_l2_truncated", "frame shorter than its Ethernet/VLAN header") \
+	_(DROP_ETHERTYPE, "drop_ethertype", "ethertype neither IPv4, IPv6 nor ARP") \
+	_(DROP_L2_NOT_US, "drop_l2_not_us", "unicast destination MAC not the port's") \
+	_(DROP_IP_MALFORMED, "drop_ip_malformed", "bad IP version, header length, total length or checksum") \
+	_(DROP_IP_FRAGMENT, "drop_ip_fragment", "IP fragments (not reassembled)") \
+	_(DROP_IP_NOT_LOCAL, "drop_ip_not_local", "destination not a gateway address") \
+	_(DROP_L4_PROTO, "drop_l4_proto", "IP protocol neither UDP nor ICMP/ICMPv6") \
+	_(DROP_UDP_MALFORMED, "drop_udp_malformed", "UDP header truncated or length inconsistent") \
+	_(DROP_NOT_RTP, "drop_not_rtp", "UDP payload not RTP/RTCP by RFC 7983 (DTLS, STUN, other)") \
+	_(DROP_RTP_MALFORMED, "drop_rtp_malformed", "RTP/RTCP header shorter than its fixed part") \
+	_(DROP_NO_FLOW, "drop_no_flow", "no stream listens on that address and port") \
+	_(DROP_SOURCE_MISMATCH, "drop_source_mismatch", "sender not the stream's configured source") \
+	_(DROP_SRTP_AUTH, "drop_srtp_auth", "SRTP/SRTCP authentication failed") \
+	_(DROP_SRTP_REPLAY, "drop_srtp_replay", "SRTP/SRTCP replayed or too old") \
+	_(DROP_SRTP_OTHER, "drop_srtp_other", "libsrtp refused the packet for another reason") \
+	_(DROP_OWNER_MISMATCH, "drop_owner_mismatch", "viewer's owner not allowed on the stream (per-packet owner check)") \
+	_(DROP_NEIGH_UNRESOLVED, "drop_neigh_unresolved", "viewer's next hop MAC not yet resolved") \
+	_(DROP_NO_MBUF, "drop_no_mbuf", "mbuf pool exhausted while copying for a viewer") \
+	_(DROP_TOO_BIG, "drop_too_big", "packet would exceed the egress MTU or mbuf room") \
+	_(DROP_MULTISEG, "drop_multiseg", "multi-segment mbuf could not be linearised") \
+	_(DROP_TX_FULL, "drop_tx_full", "port TX queue full") \
+	_(DROP_HANDOFF_FULL, "drop_handoff_full", "home worker's hand-off ring full") \
+	_(DROP_ARP_OTHER, "drop_arp_other", "ARP not for us or malformed") \
+	_(DROP_ICMP_OTHER, "drop_icmp_other", "ICMP/ICMPv6 other than echo request and ND, or malformed") \
+	_(DROP_NO_VIEWERS, "drop_no_viewers", "authenticated packet of a stream with no viewers")
+
+enum sgw_counter {
+#define SGW_COUNTER_ENUM(e, name, help) SGW_CTR_##e,
+	SGW_FOREACH_COUNTER(SGW_COUNTER_ENUM)
+#undef SGW_COUNTER_ENUM
+	SGW_CTR_MAX
+};
+
+#endif /* SRTPGW_COUNTERS_H */
