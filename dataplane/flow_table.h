@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The flow table: (local address index, UDP port) -> flow entry.
+ *
+ * Versions. The table is a persistent (copy-on-write) radix tree:
+ * root -> per-address directory (256 pages) -> page (256 entry pointers).
+ * A transaction copies only the root and the directories and pages it
+ * changes, so a one-stream change costs three small copies whatever the
+ * table size. ft_publish() makes the new root visible with one release
+ * store; a worker loads the root once per burst (acquire) and so sees one
+ * whole version per burst. Everything the old version alone referenced
+ * (nodes, entries, crypto contexts: the "retired" list) is freed only after
+ * an rte_rcu_qsbr grace period, once every worker has reported a quiescent
+ * state after the store.
+ *
+ * Threads: workers read (ft_lookup); one writer (the agent thread) does
+ * everything else.
+ */
+#ifndef SRTPGW_FLOW_TABLE_H
+#define SRTPGW_FLOW_TABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_rcu_qsbr.h>
+
+#include "api/srtpgw_agent.h"
+
+#define SGW_FT_MAX_ADDRS 256 /* local addresses that streams may listen on */
+#define SGW_NO_WORKER 0xffffu
+
+struct sgw_srtp;
+
+/*
+ * Mutable per-stream state shared by all versions of the stream's entry.
+ * dataplane: rw by the home worker only; ctlplane: reads counters.
+ */
+struct sgw_stream_state {
+	uint16_t home;          /* worker that owns the crypto state; latched by
+	                           the first worker to see a packet (CAS, once) */
+	uint64_t packets, bytes;
+	uint64_t auth_fail, replay_fail, other_fail;
+	uint64_t last_rx_tsc;   /* 0 = never */
+} __rte_cache_aligned;
+
+/* dataplane: rw by the stream's home worker only; ctlplane: reads. */
+struct sgw_viewer_state {
+	uint64_t packets, bytes, drops;
+} __rte_cache_aligned;
+
+/* One viewer inside an entry. Immutable once published. */
+struct sgw_flow_viewer {
+	uint64_t viewer_id;
+	uint32_t owner;
+	uint16_t port;            /* DPDK port id to send on */
+	uint32_t neigh;           /* next-hop slot (dataplane/neigh.h) */
+	struct sgw_srtp *egress;  /* NULL: plain RTP out */
+	struct sgw_viewer_state *st;
+	uint16_t mtu;
+	uint8_t hdr_len;          /* bytes of hdr[] */
+	uint8_t l3_off;           /* offset of the IP header in hdr[] */
+	uint8_t family;           /* 4 or 6 */
+	uint8_t hdr[14 + 4 + 40 + 8]; /* Ethernet (dst filled per packet), VLAN,
+	                                 IP, UDP with lengths and checksums left 0 */
+};
+
+/* Immutable once published. */
+struct sgw_flow_entry {
+	uint64_t stream_id;
+	uint32_t owner;
+	uint8_t n_allowed;        /* owners allowed to receive: owner + grants */
+	uint8_t plain_in;         /* 1: plain RTP in, no ingress crypto */
+	uint16_t n_viewers;
+	uint32_t allowed[1 + SGW_MAX_GRANTS];
+	struct sgw_endpoint source; /* family NONE = any */
+	struct sgw_srtp *ingress;     /* current key */
+	struct sgw_srtp *ingress_old; /* previous key during a rekey overlap, or NULL */
+	struct sgw_stream_state *st;
+	struct sgw_flow_viewer viewers[];
+};
+
+struct ft_page {
+	uint64_t gen; /* transaction that created it: writable while == txn gen */
+	struct sgw_flow_entry *e[256];
+};
+
+struct ft_dir {
+	uint64_t gen;
+	struct ft_page *page[256];
+};
+
+struct ft_root {
+	uint64_t version;
+	struct ft_dir *dir[SGW_FT_MAX_ADDRS];
+};
+
+typedef void (*ft_free_fn)(void *obj);
+
+struct ft_retired {
+	void *obj;
+	ft_free_fn free_fn;
+};
+
+struct flow_table {
+	struct ft_root *root;           /* dataplane: ro (acquire); ctlplane: rw */
+	struct rte_rcu_qsbr *qs;        /* workers' quiescent state */
+	/* ctlplane only below */
+	struct ft_root *next;           /* open transaction's root, or NULL */
+	/* what the open transaction allocated (root, nodes, entries it placed):
+	 * freed on abort, forgotten on publish */
+	struct ft_retired *created;
+	unsigned n_created, cap_created;
+	/* what became unreachable: freed after the grace period that follows
+	 * publish; on abort the open transaction's part is forgotten */
+	struct ft_retired *retired;
+	unsigned n_retired, cap_retired, retired_at_begin;
+	uint64_t nodes;                 /* directories + pages allocated */
+};
+
+/* Worker side: the version for this burst. */
+static inline const struct ft_root *ft_acquire(const struct flow_table *ft)
+{
+	return __atomic_load_n(&ft->root, __ATOMIC_ACQUIRE);
+}
+
+static inline struct sgw_flow_entry *
+ft_lookup(const struct ft_root *r, unsigned addr_idx, uint16_t port)
+{
+	const struct ft_dir *d = r->dir[addr_idx];
+	const struct ft_page *p;
+
+	if (unlikely(d == NULL))
+		return NULL;
+	p = d->page[port >> 8];
+	if (unlikely(p == NULL))
+		return NULL;
+	return p->e[port & 0xff];
+}
+
+/* Writer side. All return 0 or -ENOMEM unless noted. */
+int ft_init(struct flow_table *ft, struct rte_rcu_qsbr *qs);
+/* Frees every version and, through free_entry, every entry. No reader may run. */
+void ft_fini(struct flow_table *ft, ft_free_fn free_entry);
+
+int ft_begin(struct flow_table *ft);
+/* Set (or with e == NULL clear) a slot in the open transaction. The entry it
+ * replaces goes through free_old after the grace period (free_old may be
+ * NULL when the caller retires it itself). */
+int ft_set(struct flow_table *ft, unsigned addr_idx, uint16_t port,
+	   struct sgw_flow_entry *e, ft_free_fn free_old);
+/* The slot's content in the open transaction (or the published version). */
+struct sgw_flow_entry *ft_get(const struct flow_table *ft, unsigned addr_idx, uint16_t port);
+/* Queue obj for free_fn after the grace period that follows the next publish. */
+int ft_retire(struct flow_table *ft, void *obj, ft_free_fn free_fn);
+/* Drop the open transaction: frees its new nodes, keeps retired objects
+ * queued by ft_set out (they are still referenced). */
+void ft_abort(struct flow_table *ft);
+/* One release store of the new root. Returns the new version. */
+uint64_t ft_publish(struct flow_table *ft);
+/* Wait for a grace period (rte_rcu_qsbr_synchronize) and free what was
+ * retired. Call after ft_publish (and after answering the client). */
+void ft_reclaim(struct flow_table *ft);
+
+#endif
