@@ -48,7 +48,9 @@
 	_(DROP_HANDOFF_FULL, "drop_handoff_full", "home worker's hand-off ring full") \
 	_(DROP_ARP_OTHER, "drop_arp_other", "ARP not for us or malformed") \
 	_(DROP_ICMP_OTHER, "drop_icmp_other", "ICMP/ICMPv6 other than echo request and ND, or malformed") \
-	_(DROP_NO_VIEWERS, "drop_no_viewers", "authenticated packet of a stream with no viewers")
+	_(DROP_NO_VIEWERS, "drop_no_viewers", "authenticated packet of a stream with no viewers") \
+	_(DROP_SLOWPATH_FULL, "drop_slowpath_full", "ARP/ICMP/ND queue to the agent thread full") \
+	_(DROP_RX_CKSUM, "drop_rx_cksum", "port reported a bad IP or UDP checksum")
 
 enum sgw_counter {
 #define SGW_COUNTER_ENUM(e, name, help) SGW_CTR_##e,

@@ -14,7 +14,7 @@
 #include "api/srtpgw_agent.h"
 
 /* Space libsrtp may append to an RTP/RTCP packet on protect. */
-#define SGW_SRTP_MAX_TRAILER 32 /* >= SRTP_MAX_TRAILER_LEN + SRTCP index */
+#define SGW_SRTP_MAX_TRAILER 32 /* >= 16-byte tag + 4-byte SRTCP index (no MKI) */
 
 enum sgw_srtp_dir { SGW_SRTP_INBOUND, SGW_SRTP_OUTBOUND };
 
@@ -33,14 +33,17 @@ int sgw_srtp_global_init(void);
 /*
  * A context for suite key->suite (not PLAIN) using key->material
  * (key->len must equal the suite's master key + salt length).
- * replay_window: packets (64..32768), 0 = 128. Returns NULL on bad
+ * replay_window: packets (64..32767, libsrtp's limit), 0 = 128. Returns NULL on bad
  * parameters or allocation failure.
  */
 struct sgw_srtp *sgw_srtp_create(const struct sgw_key *key,
 				 enum sgw_srtp_dir dir, unsigned replay_window);
 void sgw_srtp_free(struct sgw_srtp *ctx);
 
-/* In place. *len in: bytes of the SRTP packet; out: bytes of RTP. */
+/* In place. *len in: bytes of the SRTP packet; out: bytes of RTP. On
+ * failure the buffer is undefined (GCM decrypts before it checks the tag):
+ * drop the packet, or retry from a copy. Wrong-direction calls fail
+ * with SGW_SRTP_ERR_OTHER. */
 enum sgw_srtp_result sgw_srtp_unprotect(struct sgw_srtp *ctx, void *pkt, int *len);
 enum sgw_srtp_result sgw_srtp_unprotect_rtcp(struct sgw_srtp *ctx, void *pkt, int *len);
 /* In place. The buffer must have SGW_SRTP_MAX_TRAILER bytes free after *len. */

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include "dataplane/fanout.h"
+#include "dataplane/srtp_ctx.h"
+
+/* Lengths and checksums of the headers just copied from the viewer's
+ * template; payload_len is the UDP payload. */
+static void finish_headers(const struct sgw_flow_viewer *v, const struct sgw_port_rt *port,
+			   struct rte_mbuf *m, uint8_t *frame, uint32_t payload_len)
+{
+	uint8_t *l3 = frame + v->l3_off;
+	uint16_t udp_len = (uint16_t)(payload_len + sizeof(struct rte_udp_hdr));
+
+	m->l2_len = v->l3_off;
+	m->l4_len = sizeof(struct rte_udp_hdr);
+	if (v->family == SGW_AF_INET) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
+		struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+		m->l3_len = sizeof(*ip);
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(udp_len + sizeof(*ip)));
+		udp->dgram_len = rte_cpu_to_be_16(udp_len);
+		ip->hdr_checksum = 0;
+		udp->dgram_cksum = 0;
+		if (port->tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) {
+			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM |
+				       RTE_MBUF_F_TX_UDP_CKSUM;
+			udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+		} else {
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
+			udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+		}
+	} else {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)l3;
+		struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+		m->l3_len = sizeof(*ip);
+		ip->payload_len = rte_cpu_to_be_16(udp_len);
+		udp->dgram_len = rte_cpu_to_be_16(udp_len);
+		udp->dgram_cksum = 0;
+		if (port->tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) {
+			m->ol_flags |= RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
+			udp->dgram_cksum = rte_ipv6_phdr_cksum(ip, m->ol_flags);
+		} else {
+			udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+		}
+	}
+}
+
+/* Build and queue one viewer's packet from out, which holds exactly the
+ * plain RTP/RTCP packet (len bytes). Consumes out. */
+static void send_one(struct sgw_worker *w, const struct sgw_flow_viewer *v,
+		     struct rte_mbuf *out, uint32_t len, bool rtcp)
+{
+	const struct sgw_port_rt *port = &sgw_dp->ports[v->port];
+	struct rte_ether_addr mac;
+	uint8_t *frame;
+	int plen = (int)len;
+
+	if (unlikely(sgw_neigh_mac(&sgw_dp->neigh[v->neigh], &mac) != 0)) {
+		w->ctr[SGW_CTR_DROP_NEIGH_UNRESOLVED]++;
+		goto drop;
+	}
+	if (v->egress != NULL) {
+		enum sgw_srtp_result r;
+
+		if (unlikely(rte_pktmbuf_tailroom(out) < SGW_SRTP_MAX_TRAILER)) {
+			w->ctr[SGW_CTR_DROP_TOO_BIG]++;
+			goto drop;
+		}
+		r = rtcp ? sgw_srtp_protect_rtcp(v->egress, rte_pktmbuf_mtod(out, void *), &plen)
+			 : sgw_srtp_protect(v->egress, rte_pktmbuf_mtod(out, void *), &plen);
+		if (unlikely(r != SGW_SRTP_OK)) {
+			w->ctr[SGW_CTR_DROP_SRTP_OTHER]++;
+			goto drop;
+		}
+		rte_pktmbuf_append(out, (uint16_t)((uint32_t)plen - len));
+	}
+	if (unlikely(plen + v->hdr_len - v->l3_off > v->mtu)) {
+		w->ctr[SGW_CTR_DROP_TOO_BIG]++;
+		goto drop;
+	}
+	frame = (uint8_t *)rte_pktmbuf_prepend(out, v->hdr_len);
+	if (unlikely(frame == NULL)) {
+		w->ctr[SGW_CTR_DROP_TOO_BIG]++;
+		goto drop;
+	}
+	rte_memcpy(frame, v->hdr, v->hdr_len);
+	rte_ether_addr_copy(&mac, (struct rte_ether_addr *)frame);
+	out->ol_flags = 0;
+	finish_headers(v, port, out, frame, (uint32_t)plen);
+	sgw_ctr_add(&v->st->packets, 1);
+	sgw_ctr_add(&v->st->bytes, (uint64_t)plen);
+	w->ctr[SGW_CTR_TX] += rte_eth_tx_buffer(port->port_id, (uint16_t)w->idx,
+						w->txb[v->port], out);
+	return;
+drop:
+	sgw_ctr_add(&v->st->drops, 1);
+	rte_pktmbuf_free(out);
+}
+
+void sgw_fanout(struct sgw_worker *w, const struct sgw_flow_entry *e,
+		struct rte_mbuf *m, uint32_t off, uint32_t len, bool rtcp)
+{
+	const uint8_t *plain = rte_pktmbuf_mtod_offset(m, const uint8_t *, off);
+	unsigned last = e->n_viewers - 1;
+
+	for (unsigned i = 0; i < last; i++) {
+		const struct sgw_flow_viewer *v = &e->viewers[i];
+		struct rte_mbuf *c;
+		uint8_t *dst;
+
+		if (unlikely(!sgw_owner_allowed(e, v->owner))) {
+			w->ctr[SGW_CTR_DROP_OWNER_MISMATCH]++;
+			sgw_ctr_add(&v->st->drops, 1);
+			continue;
+		}
+		c = rte_pktmbuf_alloc(sgw_dp->pool);
+		if (unlikely(c == NULL)) {
+			w->ctr[SGW_CTR_DROP_NO_MBUF]++;
+			sgw_ctr_add(&v->st->drops, 1);
+			continue;
+		}
+		dst = (uint8_t *)rte_pktmbuf_append(c, (uint16_t)len);
+		if (unlikely(dst == NULL)) {
+			w->ctr[SGW_CTR_DROP_TOO_BIG]++;
+			sgw_ctr_add(&v->st->drops, 1);
+			rte_pktmbuf_free(c);
+			continue;
+		}
+		rte_memcpy(dst, plain, len);
+		send_one(w, v, c, len, rtcp);
+	}
+
+	/* The last viewer gets the original mbuf, trimmed to the RTP packet. */
+	const struct sgw_flow_viewer *v = &e->viewers[last];
+	if (unlikely(!sgw_owner_allowed(e, v->owner))) {
+		w->ctr[SGW_CTR_DROP_OWNER_MISMATCH]++;
+		sgw_ctr_add(&v->st->drops, 1);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	rte_pktmbuf_adj(m, (uint16_t)off);
+	rte_pktmbuf_trim(m, (uint16_t)(m->data_len - len));
+	send_one(w, v, m, len, rtcp);
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SRTPGW_FANOUT_H
+#define SRTPGW_FANOUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "dataplane/dp.h"
+
+/*
+ * Send the authenticated RTP/RTCP packet at m[off .. off+len) to every
+ * viewer of e: a copy for all but the last viewer, m itself for the last;
+ * per viewer the owner check, new Ethernet/IP/UDP headers, protect with the
+ * viewer's context, checksums, TX buffer. Consumes m.
+ */
+void sgw_fanout(struct sgw_worker *w, const struct sgw_flow_entry *e,
+		struct rte_mbuf *m, uint32_t off, uint32_t len, bool rtcp);
+
+/* True if owner may receive e's packets: the per-packet second lock
+ * behind the table (DESIGN invariant 1). */
+static inline bool sgw_owner_allowed(const struct sgw_flow_entry *e, uint32_t owner)
+{
+#ifdef SGW_BROKEN_NO_OWNER_CHECK
+	(void)e;
+	(void)owner;
+	return true;
+#else
+	for (unsigned i = 0; i < e->n_allowed; i++)
+		if (e->allowed[i] == owner)
+			return true;
+	return false;
+#endif
+}
+
+#endif

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Next-hop slots. A viewer's entry names a slot; the slot holds the next
+ * hop's MAC once ARP/ND (or the config's static neighbours) resolved it.
+ * Slots are allocated, resolved and freed by the agent thread only; a
+ * freed slot is reused only after an RCU grace period, so an entry of an
+ * older version never finds another host's MAC in its slot.
+ */
+#ifndef SRTPGW_NEIGH_H
+#define SRTPGW_NEIGH_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_ether.h>
+
+#include "api/srtpgw_agent.h"
+
+#define SGW_NEIGH_VALID (1ull << 48)
+
+struct sgw_neigh {
+	uint64_t mac;            /* dataplane: ro (relaxed); ctlplane: rw.
+	                            SGW_NEIGH_VALID | MAC in the low 48 bits */
+	/* ctlplane only below */
+	struct sgw_addr ip;
+	uint16_t port_idx;
+	uint8_t in_use, is_static, dying;
+	uint32_t refs;
+	uint64_t next_probe_ms;
+	uint32_t probes;
+};
+
+static inline int sgw_neigh_mac(const struct sgw_neigh *n, struct rte_ether_addr *mac)
+{
+	uint64_t v = __atomic_load_n(&n->mac, __ATOMIC_RELAXED);
+
+	if (unlikely(!(v & SGW_NEIGH_VALID)))
+		return -1;
+	for (int i = 5; i >= 0; i--) {
+		mac->addr_bytes[i] = (uint8_t)v;
+		v >>= 8;
+	}
+	return 0;
+}
+
+static inline uint64_t sgw_neigh_pack(const uint8_t mac[6])
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 6; i++)
+		v = v << 8 | mac[i];
+	return v | SGW_NEIGH_VALID;
+}
+
+#endif

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker loop: rx burst -> parse -> lookup -> (hand off to the stream's
+ * home worker) -> source check -> unprotect -> fan out to the viewers
+ * (dataplane/fanout.c) -> tx buffers. One flow-table version per burst.
+ */
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "dataplane/dp.h"
+#include "dataplane/fanout.h"
+#include "dataplane/pkt_parse.h"
+#include "dataplane/srtp_ctx.h"
+
+struct sgw_dp *sgw_dp;
+
+static inline void drop(struct sgw_worker *w, struct rte_mbuf *m, enum sgw_counter why)
+{
+	w->ctr[why]++;
+	rte_pktmbuf_free(m);
+}
+
+static bool source_ok(const struct sgw_flow_entry *e, const struct pkt_info *pi)
+{
+	const struct sgw_endpoint *s = &e->source;
+
+	if (s->addr.family == SGW_AF_NONE)
+		return true;
+	if (s->addr.family != pi->family ||
+	    memcmp(s->addr.a, pi->src, pi->family == SGW_AF_INET ? 4 : 16) != 0)
+		return false;
+	return s->port == 0 || s->port == pi->sport;
+}
+
+/* Unprotect with the current key, then with the previous one during a
+ * rekey overlap. libsrtp's GCM decrypts in place before it checks the tag,
+ * so the second attempt works on a copy taken before the first. */
+static enum sgw_srtp_result unprotect(const struct sgw_flow_entry *e, bool rtcp,
+				      uint8_t *p, int *len)
+{
+	uint8_t copy[RTE_MBUF_DEFAULT_DATAROOM];
+	int len0 = *len;
+	enum sgw_srtp_result r;
+
+	if (unlikely(e->ingress_old != NULL)) {
+		if (len0 > (int)sizeof(copy))
+			return SGW_SRTP_ERR_OTHER;
+		memcpy(copy, p, (size_t)len0);
+	}
+	r = rtcp ? sgw_srtp_unprotect_rtcp(e->ingress, p, len)
+		 : sgw_srtp_unprotect(e->ingress, p, len);
+	if (r == SGW_SRTP_ERR_AUTH && e->ingress_old != NULL) {
+		memcpy(p, copy, (size_t)len0);
+		*len = len0;
+		r = rtcp ? sgw_srtp_unprotect_rtcp(e->ingress_old, p, len)
+			 : sgw_srtp_unprotect(e->ingress_old, p, len);
+	}
+	return r;
+}
+
+/* Consumes m: sent, dropped (counted), or handed to the home worker. */
+static void process(struct sgw_worker *w, const struct ft_root *root,
+		    struct rte_mbuf *m, uint64_t now)
+{
+	struct sgw_dp *dp = sgw_dp;
+	struct pkt_info pi;
+	struct sgw_flow_entry *e;
+	struct sgw_stream_state *st;
+	enum pkt_class cls;
+	uint16_t port_idx;
+	uint16_t home;
+	int aidx, len;
+	uint8_t *p;
+
+	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) != 0) {
+		drop(w, m, SGW_CTR_DROP_MULTISEG);
+		return;
+	}
+	if (unlikely((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+		     (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD)) {
+		drop(w, m, SGW_CTR_DROP_RX_CKSUM);
+		return;
+	}
+	cls = pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &pi);
+	if (unlikely(cls != PKT_RTP && cls != PKT_RTCP)) {
+		if (cls == PKT_DROP) {
+			drop(w, m, pi.drop);
+			return;
+		}
+		/* ARP, ICMP, ND: the agent thread answers and learns */
+		if (rte_ring_mp_enqueue(dp->slow_ring, m) != 0)
+			drop(w, m, SGW_CTR_DROP_SLOWPATH_FULL);
+		return;
+	}
+	port_idx = dp->port_idx_by_id[m->port];
+	if (unlikely(!rte_is_same_ether_addr((const struct rte_ether_addr *)pi.eth_dst,
+					     &dp->ports[port_idx].mac))) {
+		drop(w, m, SGW_CTR_DROP_L2_NOT_US);
+		return;
+	}
+	aidx = sgw_laddr_find(dp, pi.family, pi.dst);
+	if (unlikely(aidx < 0)) {
+		drop(w, m, SGW_CTR_DROP_IP_NOT_LOCAL);
+		return;
+	}
+	e = ft_lookup(root, (unsigned)aidx, pi.dport);
+	if (unlikely(e == NULL)) {
+		drop(w, m, SGW_CTR_DROP_NO_FLOW);
+		return;
+	}
+
+	/* The stream's crypto state belongs to one worker: the first one that
+	 * saw a packet of it. With RSS on the 5-tuple that is where its
+	 * packets keep arriving; anything else is handed to it. */
+	st = e->st;
+	home = __atomic_load_n(&st->home, __ATOMIC_RELAXED);
+	if (unlikely(home != w->idx)) {
+		if (home == SGW_NO_WORKER) {
+			uint16_t expected = SGW_NO_WORKER;
+			if (__atomic_compare_exchange_n(&st->home, &expected, (uint16_t)w->idx,
+							false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+				home = (uint16_t)w->idx;
+			else
+				home = expected;
+		}
+		if (home != w->idx) {
+			if (rte_ring_sp_enqueue(dp->handoff[w->idx][home], m) != 0)
+				drop(w, m, SGW_CTR_DROP_HANDOFF_FULL);
+			else
+				w->ctr[SGW_CTR_HANDOFF_OUT]++;
+			return;
+		}
+	}
+
+	if (unlikely(!source_ok(e, &pi))) {
+		sgw_ctr_add(&st->other_fail, 1);
+		drop(w, m, SGW_CTR_DROP_SOURCE_MISMATCH);
+		return;
+	}
+	p = rte_pktmbuf_mtod_offset(m, uint8_t *, pi.payload_off);
+	len = pi.payload_len;
+	if (!e->plain_in) {
+		enum sgw_srtp_result r = unprotect(e, cls == PKT_RTCP, p, &len);
+		if (unlikely(r != SGW_SRTP_OK)) {
+			if (r == SGW_SRTP_ERR_AUTH) {
+				sgw_ctr_add(&st->auth_fail, 1);
+				drop(w, m, SGW_CTR_DROP_SRTP_AUTH);
+			} else if (r == SGW_SRTP_ERR_REPLAY) {
+				sgw_ctr_add(&st->replay_fail, 1);
+				drop(w, m, SGW_CTR_DROP_SRTP_REPLAY);
+			} else {
+				sgw_ctr_add(&st->other_fail, 1);
+				drop(w, m, SGW_CTR_DROP_SRTP_OTHER);
+			}
+			return;
+		}
+	}
+	sgw_ctr_add(&st->packets, 1);
+	sgw_ctr_add(&st->bytes, (uint64_t)len);
+	__atomic_store_n(&st->last_rx_tsc, now, __ATOMIC_RELAXED);
+	w->ctr[SGW_CTR_FORWARDED]++;
+	if (unlikely(e->n_viewers == 0)) {
+		drop(w, m, SGW_CTR_DROP_NO_VIEWERS);
+		return;
+	}
+	sgw_fanout(w, e, m, pi.payload_off, (uint32_t)len, cls == PKT_RTCP);
+}
+
+static unsigned flush_tx(struct sgw_worker *w)
+{
+	unsigned sent = 0;
+
+	for (unsigned i = 0; i < sgw_dp->n_ports; i++)
+		sent += rte_eth_tx_buffer_flush(sgw_dp->ports[i].port_id, (uint16_t)w->idx, w->txb[i]);
+	return sent;
+}
+
+static void idle_sleep(struct sgw_worker *w, unsigned us)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)us * 1000 };
+
+	/* Offline while asleep, so a writer's grace period does not wait. */
+	rte_rcu_qsbr_thread_offline(sgw_dp->qs, w->idx);
+	nanosleep(&ts, NULL);
+	rte_rcu_qsbr_thread_online(sgw_dp->qs, w->idx);
+}
+
+int sgw_worker_main(void *arg)
+{
+	struct sgw_worker *w = arg;
+	struct sgw_dp *dp = sgw_dp;
+	struct rte_mbuf *pkts[SGW_BURST];
+	unsigned idle = 0, sleep_us = 0;
+
+	rte_rcu_qsbr_thread_register(dp->qs, w->idx);
+	rte_rcu_qsbr_thread_online(dp->qs, w->idx);
+
+	while (!__atomic_load_n(&dp->quit, __ATOMIC_RELAXED)) {
+		const struct ft_root *root = ft_acquire(&dp->ft);
+		uint64_t now = rte_rdtsc();
+		unsigned got = 0;
+
+		for (unsigned q = 0; q < w->n_rxq; q++) {
+			uint16_t n = rte_eth_rx_burst(w->rxq[q].port_id, w->rxq[q].queue,
+						      pkts, SGW_BURST);
+			w->ctr[SGW_CTR_RX] += n;
+			got += n;
+			for (uint16_t i = 0; i < n; i++) {
+				if (i + 1 < n)
+					rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+				process(w, root, pkts[i], now);
+			}
+		}
+		for (unsigned from = 0; from < dp->n_workers; from++) {
+			struct rte_ring *r = dp->handoff[from][w->idx];
+			unsigned n;
+			if (r == NULL)
+				continue;
+			n = rte_ring_sc_dequeue_burst(r, (void **)pkts, SGW_BURST, NULL);
+			w->ctr[SGW_CTR_HANDOFF_IN] += n;
+			got += n;
+			for (unsigned i = 0; i < n; i++)
+				process(w, root, pkts[i], now);
+		}
+		w->ctr[SGW_CTR_TX] += flush_tx(w);
+
+		/* Done with this version: the writer may free what it retired. */
+		rte_rcu_qsbr_quiescent(dp->qs, w->idx);
+
+		if (got > 0 || dp->idle_sleep_us == 0) {
+			idle = 0;
+			sleep_us = 0;
+			continue;
+		}
+		if (++idle < 256)
+			continue;
+		sleep_us = sleep_us ? RTE_MIN(sleep_us * 2, dp->idle_sleep_us) : 8;
+		idle_sleep(w, sleep_us);
+	}
+	w->ctr[SGW_CTR_TX] += flush_tx(w);
+	rte_rcu_qsbr_thread_offline(dp->qs, w->idx);
+	rte_rcu_qsbr_thread_unregister(dp->qs, w->idx);
+	return 0;
+}

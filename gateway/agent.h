@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The agent thread: owns the stream and viewer records (the writer side of
+ * the flow table), applies transactions, serves the agent socket, answers
+ * ARP/ND/ICMP for the gateway's addresses and resolves next hops.
+ * Everything here runs on the agent thread only.
+ */
+#ifndef SRTPGW_AGENT_H_INTERNAL
+#define SRTPGW_AGENT_H_INTERNAL
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/srtpgw_agent.h"
+#include "dataplane/dp.h"
+#include "gateway/config.h"
+#include "gateway/idmap.h"
+
+struct viewer_rec {
+	uint64_t id;
+	uint64_t stream_id;
+	uint32_t owner;
+	uint8_t suite;
+	uint8_t digest[32];         /* keyed hash of the key, to compare keys */
+	struct sgw_endpoint dest;
+	uint16_t port_idx;          /* egress port */
+	uint32_t neigh;             /* next-hop slot */
+	struct sgw_addr src_ip;     /* gateway address the viewer sees */
+	struct sgw_srtp *egress;    /* NULL for plain */
+	struct sgw_viewer_state *st;
+	uint64_t created_gen;       /* transaction that created the record */
+};
+
+struct stream_rec {
+	uint64_t id;
+	uint32_t owner;
+	uint32_t replay_window;
+	uint8_t suite;
+	uint8_t digest[32];
+	uint8_t n_grants;
+	uint32_t grants[SGW_MAX_GRANTS];
+	struct sgw_endpoint listen, source;
+	unsigned aidx;              /* local address index of listen.addr */
+	struct sgw_srtp *ingress, *ingress_old;
+	struct sgw_stream_state *st;
+	uint32_t n_viewers, cap_viewers;
+	struct viewer_rec **viewers;
+	uint64_t created_gen;
+};
+
+struct txn_touch {
+	uint8_t is_stream;
+	uint64_t id;
+	void *before;               /* the record at first touch, or NULL */
+	void *copy;                 /* its contents at first touch */
+};
+
+struct txn_res {
+	void *obj;
+	void (*free_fn)(void *);
+};
+
+struct txn_slot {
+	unsigned aidx;
+	uint16_t port;
+};
+
+struct txn_neigh {
+	uint32_t slot;
+	int delta;
+};
+
+#define VEC(type) struct { type *v; size_t n, cap; }
+
+struct sgw_txn {
+	bool open;
+	uint64_t gen;               /* version this transaction will publish */
+	uint64_t ctl_seq;
+	uint32_t flags;
+	uint32_t n_ops;
+	struct idmap touched;       /* (kind << 63 | id) -> 1 */
+	struct idmap seen;          /* REPLACE_ALL: (kind << 63 | id) named by an op */
+	struct idmap dirty;         /* stream ids whose entry is rebuilt */
+	VEC(struct txn_touch) touches;
+	VEC(struct txn_res) created; /* freed on abort */
+	VEC(struct txn_res) dropped; /* retired after the grace period on commit */
+	VEC(struct txn_slot) cleared; /* flow-table slots emptied */
+	VEC(struct txn_neigh) neigh; /* next-hop reference changes */
+};
+
+struct sgw_agent {
+	struct sgw_dp *dp;
+	const struct sgw_config *cfg;
+	struct idmap streams;       /* id -> struct stream_rec */
+	struct idmap viewers;       /* id -> struct viewer_rec */
+	struct idmap listen;        /* (aidx + 1) << 16 | port -> struct stream_rec */
+	struct sgw_txn txn;
+	uint64_t ctl_seq;           /* of the last applied transaction */
+	uint64_t boot_id;
+	uint8_t digest_key[32];     /* random per start: key digests are not comparable across runs */
+	uint64_t tsc_hz;
+};
+
+/* Transactions (agent_txn.c). Errors: negative errno and a message in
+ * err (never key material). */
+int agent_txn_begin(struct sgw_agent *a, const struct sgw_txn_begin *b, char *err, size_t errlen);
+int agent_txn_op(struct sgw_agent *a, unsigned type, const void *body, char *err, size_t errlen);
+/* Publishes; *version set. Frees nothing: call agent_txn_reclaim() after
+ * answering the client. */
+int agent_txn_commit(struct sgw_agent *a, uint64_t *version, char *err, size_t errlen);
+void agent_txn_reclaim(struct sgw_agent *a);
+void agent_txn_abort(struct sgw_agent *a);
+int agent_init(struct sgw_agent *a, struct sgw_dp *dp, const struct sgw_config *cfg);
+void agent_fini(struct sgw_agent *a);
+
+/* Next hops (agent_neigh.c). */
+int agent_neigh_init(struct sgw_agent *a);
+/* Slot for (port, ip), allocated if needed, reference taken. -ENOSPC if full. */
+int agent_neigh_ref(struct sgw_agent *a, uint16_t port_idx, const struct sgw_addr *ip);
+void agent_neigh_unref(struct sgw_agent *a, uint32_t slot);
+/* After publish: queue slots without references for release after grace. */
+void agent_neigh_retire_unused(struct sgw_agent *a);
+/* Learned from ARP/ND: set the MAC of (port, ip) if a slot wants it. */
+bool agent_neigh_learn(struct sgw_agent *a, uint16_t port_idx, const struct sgw_addr *ip,
+		       const uint8_t mac[6]);
+
+/* Slow path (agent_slowpath.c): drain the workers' ARP/ICMP/ND queue and
+ * send probes for unresolved next hops. Returns packets handled. */
+unsigned agent_slowpath_poll(struct sgw_agent *a, uint64_t now_ms);
+
+/* Stats replies (agent_stats.c): payload into buf, returns its length. */
+size_t agent_stats_workers(struct sgw_agent *a, uint8_t *buf, size_t cap);
+size_t agent_stats_flows(struct sgw_agent *a, const struct sgw_flow_stats_req *req,
+			 uint8_t *buf, size_t cap);
+size_t agent_stats_viewers(struct sgw_agent *a, const struct sgw_flow_stats_req *req,
+			   uint8_t *buf, size_t cap);
+
+/* The socket server (agent_server.c): runs until *quit. */
+int agent_serve(struct sgw_agent *a, const char *path, volatile bool *quit);
+
+#endif
