@@ -646,7 +646,7 @@ static int load_root(struct cfg_loader *l, const config_setting_t *root)
 	cfg->handoff_ring = 1024;
 	cfg->max_neighbours = 4096;
 	if (get_uint(l, root, "mbufs", 1023, 4194303, false, &cfg->mbufs, NULL) < 0 ||
-	    get_uint(l, root, "replay_window", 64, 32768, false, &cfg->replay_window, NULL) < 0 ||
+	    get_uint(l, root, "replay_window", 64, 32767, false, &cfg->replay_window, NULL) < 0 ||
 	    get_uint(l, root, "idle_sleep_us", 0, 100000, false, &cfg->idle_sleep_us, NULL) < 0 ||
 	    get_uint(l, root, "handoff_ring", 64, 65536, false, &cfg->handoff_ring, &s) < 0 ||
 	    get_uint(l, root, "max_neighbours", 16, 1048576, false, &cfg->max_neighbours, NULL) < 0)
@@ -680,11 +680,14 @@ static int load_root(struct cfg_loader *l, const config_setting_t *root)
 				return fail(l, l->port_set[i], NULL,
 					    "port \"%s\" RX queue %u is not polled by any worker",
 					    p->name, q);
+		/* one TX queue per worker and one for the agent thread's
+		 * ARP/ND/ICMP answers */
 		if (l->tx_set[i] == NULL)
-			p->tx_queues = (uint16_t)cfg->n_workers;
-		else if (p->tx_queues < cfg->n_workers)
+			p->tx_queues = (uint16_t)(cfg->n_workers + 1);
+		else if (p->tx_queues < cfg->n_workers + 1)
 			return fail(l, l->tx_set[i], NULL,
-				    "must be at least the number of workers (%u)", cfg->n_workers);
+				    "must be at least the number of workers + 1 (%u)",
+				    cfg->n_workers + 1);
 	}
 	return 0;
 }

@@ -33,7 +33,7 @@ struct sgw_port_config {
 	char device[128];    /* ports.[i].device: DPDK device name (PCI address or vdev name) */
 	uint16_t mtu;        /* ports.[i].mtu, default 1500 */
 	uint16_t rx_queues;  /* ports.[i].rx_queues, default 1 */
-	uint16_t tx_queues;  /* ports.[i].tx_queues, default = number of workers; must be >= workers */
+	uint16_t tx_queues;  /* ports.[i].tx_queues, default = workers + 1; must be >= workers + 1 (one per worker, one for the agent thread) */
 	uint16_t vlan;       /* ports.[i].vlan: 802.1Q id for frames we send, 0 = untagged */
 	unsigned n_addrs;
 	struct sgw_ifaddr addrs[SGW_MAX_PORT_ADDRS]; /* ports.[i].addresses: "10.0.0.1/24", "fd00::1/64" */
@@ -57,7 +57,7 @@ struct sgw_worker_config {
 struct sgw_config {
 	char agent_socket[108];   /* agent_socket: path of the agent's UNIX socket */
 	unsigned mbufs;           /* mbufs: mbuf pool size, default 8191 */
-	unsigned replay_window;   /* replay_window: default for streams, 64..32768, default 128 */
+	unsigned replay_window;   /* replay_window: default for streams, 64..32767, default 128 */
 	unsigned idle_sleep_us;   /* idle_sleep_us: max sleep of an idle worker, 0 = busy poll; default 200 */
 	unsigned handoff_ring;    /* handoff_ring: slots per worker's hand-off ring, power of 2, default 1024 */
 	unsigned max_neighbours;  /* max_neighbours: next-hop slots, default 4096 */

@@ -146,7 +146,7 @@ static void full_valid_config(void)
 	CHECK_STREQ(p->device, "0000:01:00.0");
 	CHECK_EQ(p->mtu, 1500);
 	CHECK_EQ(p->rx_queues, 1);
-	CHECK_EQ(p->tx_queues, 2); /* = workers */
+	CHECK_EQ(p->tx_queues, 3); /* = workers + 1 */
 	CHECK_EQ(p->vlan, 0);
 	CHECK_EQ(p->n_addrs, 1);
 	CHECK_MEM(p->addrs[0].ip.a, "\xc0\xa8\x01\x01", 4);
@@ -186,7 +186,7 @@ static void minimal_config_defaults(void)
 	CHECK_STREQ(p->device, "net_null0");
 	CHECK_EQ(p->mtu, 1500);
 	CHECK_EQ(p->rx_queues, 1);
-	CHECK_EQ(p->tx_queues, 1);
+	CHECK_EQ(p->tx_queues, 2); /* 1 worker + the agent thread */
 	CHECK_EQ(p->vlan, 0);
 	CHECK_EQ(p->n_addrs, 1);
 	CHECK(!p->has_gw4);
@@ -280,7 +280,7 @@ static void error_out_of_range(void)
 	EXPECT_ERROR("handoff_ring = 1000;\n" GOOD_PORT GOOD_WORKER,
 		     ":1: handoff_ring: must be a power of two");
 	EXPECT_ERROR("\nreplay_window = 32769;\n" GOOD_PORT GOOD_WORKER,
-		     ":2: replay_window: must be between 64 and 32768");
+		     ":2: replay_window: must be between 64 and 32767");
 	/* a 64-bit literal is read whole */
 	EXPECT_ERROR("mbufs = 4294975487L;\n" GOOD_PORT GOOD_WORKER,
 		     ":1: mbufs: must be between 1023 and 4194303");
@@ -449,13 +449,13 @@ static void error_duplicate_lcore(void)
 static void error_tx_queues_below_workers(void)
 {
 	EXPECT_ERROR("ports = ( { name = \"p0\"; device = \"net_null0\"; rx_queues = 2;\n"
-		     "  tx_queues = 1;\n"
+		     "  tx_queues = 2;\n"
 		     "  addresses = [ \"10.0.0.1/24\" ]; } );\n"
 		     "workers = (\n"
 		     "  { lcore = 1; queues = ( { port = \"p0\"; queue = 0; } ); },\n"
 		     "  { lcore = 2; queues = ( { port = \"p0\"; queue = 1; } ); }\n"
 		     ");\n",
-		     ":2: ports.[0].tx_queues: must be at least the number of workers (2)");
+		     ":2: ports.[0].tx_queues: must be at least the number of workers + 1 (3)");
 }
 
 static void error_missing_file(void)

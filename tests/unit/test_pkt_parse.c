@@ -279,6 +279,28 @@ mk_nd(uint8_t *m, uint8_t type, uint8_t flags, const uint8_t *target,
 	return 24 + optlen;
 }
 
+/*
+ * pkt_parse() on a heap copy of exactly n bytes, so that ASan reports any
+ * read past the end; also checks the frame was not written.
+ */
+static enum pkt_class
+parse(const uint8_t *frame, uint32_t n, struct pkt_info *info)
+{
+	uint8_t *copy = calloc(n ? n : 1, 1);
+	enum pkt_class c;
+
+	if (copy == NULL) {
+		CHECK(copy != NULL);
+		return pkt_parse(frame, n, info);
+	}
+	if (n)
+		memcpy(copy, frame, n);
+	c = pkt_parse(copy, n, info);
+	CHECK(n == 0 || memcmp(copy, frame, n) == 0);
+	free(copy);
+	return c;
+}
+
 static void
 check_info(const struct pkt_info *g, const struct pkt_info *e)
 {
@@ -339,7 +361,7 @@ expect_udp(struct pkt_info *e, const struct frame *fr, int family, int vlan,
 #define EXPECT_DROP(buf, n, why)                                               \
 	do {                                                                   \
 		struct pkt_info _i;                                            \
-		CHECK_EQ(pkt_parse((buf), (n), &_i), PKT_DROP);                \
+		CHECK_EQ(parse((buf), (n), &_i), PKT_DROP);                \
 		CHECK_EQ(_i.cls, PKT_DROP);                                    \
 		CHECK_EQ(_i.drop, (why));                                      \
 	} while (0)
@@ -347,7 +369,7 @@ expect_udp(struct pkt_info *e, const struct frame *fr, int family, int vlan,
 #define EXPECT_CLS(buf, n, c)                                                  \
 	do {                                                                   \
 		struct pkt_info _i;                                            \
-		CHECK_EQ(pkt_parse((buf), (n), &_i), (c));                     \
+		CHECK_EQ(parse((buf), (n), &_i), (c));                     \
 		CHECK_EQ(_i.cls, (c));                                         \
 	} while (0)
 
@@ -359,7 +381,7 @@ rtp_ipv4(void)
 
 	udp4(&fr, -1, rtp_pkt, sizeof(rtp_pkt));
 	CHECK_EQ(fr.len, 14 + 20 + 8 + 20);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_RTP);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_RTP);
 	expect_udp(&e, &fr, 4, -1, PKT_RTP, sizeof(rtp_pkt));
 	CHECK_EQ(e.l3_len, 20);
 	CHECK_EQ(e.l4_off, 34);
@@ -374,7 +396,7 @@ rtcp_ipv4(void)
 	struct pkt_info i, e;
 
 	udp4(&fr, -1, rtcp_pkt, sizeof(rtcp_pkt));
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_RTCP);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_RTCP);
 	expect_udp(&e, &fr, 4, -1, PKT_RTCP, sizeof(rtcp_pkt));
 	check_info(&i, &e);
 }
@@ -386,7 +408,7 @@ rtp_ipv6(void)
 	struct pkt_info i, e;
 
 	udp6(&fr, -1, rtp_pkt, sizeof(rtp_pkt));
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_RTP);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_RTP);
 	expect_udp(&e, &fr, 6, -1, PKT_RTP, sizeof(rtp_pkt));
 	CHECK_EQ(e.l3_len, 40);
 	CHECK_EQ(e.l4_off, 54);
@@ -401,7 +423,7 @@ rtcp_ipv6(void)
 	struct pkt_info i, e;
 
 	udp6(&fr, -1, rtcp_pkt, sizeof(rtcp_pkt));
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_RTCP);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_RTCP);
 	expect_udp(&e, &fr, 6, -1, PKT_RTCP, sizeof(rtcp_pkt));
 	check_info(&i, &e);
 }
@@ -413,14 +435,14 @@ rtp_vlan_ipv4(void)
 	struct pkt_info i, e;
 
 	udp4(&fr, 0x2064, rtp_pkt, sizeof(rtp_pkt)); /* PCP 1, VID 100 */
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_RTP);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_RTP);
 	expect_udp(&e, &fr, 4, 0x2064, PKT_RTP, sizeof(rtp_pkt));
 	CHECK_EQ(e.l4_off, 38);
 	CHECK_EQ(e.payload_off, 46);
 	check_info(&i, &e);
 
 	udp4(&fr, 0x0fff, rtcp_pkt, sizeof(rtcp_pkt));
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_RTCP);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_RTCP);
 	expect_udp(&e, &fr, 4, 0x0fff, PKT_RTCP, sizeof(rtcp_pkt));
 	check_info(&i, &e);
 }
@@ -432,13 +454,13 @@ rtp_vlan_ipv6(void)
 	struct pkt_info i, e;
 
 	udp6(&fr, 0xe00a, rtp_pkt, sizeof(rtp_pkt));
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_RTP);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_RTP);
 	expect_udp(&e, &fr, 6, 0xe00a, PKT_RTP, sizeof(rtp_pkt));
 	CHECK_EQ(e.l4_off, 58);
 	check_info(&i, &e);
 
 	udp6(&fr, 5, rtcp_pkt, sizeof(rtcp_pkt));
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_RTCP);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_RTCP);
 	expect_udp(&e, &fr, 6, 5, PKT_RTCP, sizeof(rtcp_pkt));
 	check_info(&i, &e);
 }
@@ -452,7 +474,7 @@ ipv4_options(void)
 	uint32_t ul = mk_udp(u, 40000, 5004, rtp_pkt, sizeof(rtp_pkt));
 
 	build4(&fr, -1, 4, P_UDP, u, ul);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_RTP);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_RTP);
 	expect_udp(&e, &fr, 4, -1, PKT_RTP, sizeof(rtp_pkt));
 	CHECK_EQ(e.l3_len, 24);
 	CHECK_EQ(e.l4_off, 38);
@@ -460,7 +482,7 @@ ipv4_options(void)
 
 	/* maximum IHL 15: 40 bytes of options, tagged */
 	build4(&fr, 7, 40, P_UDP, u, ul);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_RTP);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_RTP);
 	expect_udp(&e, &fr, 4, 7, PKT_RTP, sizeof(rtp_pkt));
 	CHECK_EQ(e.l3_len, 60);
 	CHECK_EQ(e.l4_off, 78);
@@ -485,7 +507,7 @@ ipv6_ext_headers_skipped(void)
 	ext[24] = P_UDP;
 	ext[25] = 0;
 	build6(&fr, -1, 63, ip6_peer, ip6_us, P_HOP, ext, 32, P_UDP, u, ul);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_RTP);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_RTP);
 	expect_udp(&e, &fr, 6, -1, PKT_RTP, sizeof(rtp_pkt));
 	e.l3_len = 40; /* fixed header only */
 	CHECK_EQ(e.l4_off, 14 + 40 + 32);
@@ -513,7 +535,7 @@ ipv6_ext_chain_limit(void)
 	struct pkt_info i, e;
 
 	build_ext_chain(&fr, 8, P_UDP);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_RTP);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_RTP);
 	expect_udp(&e, &fr, 6, -1, PKT_RTP, sizeof(rtp_pkt));
 	e.l3_len = 40;
 	check_info(&i, &e);
@@ -534,21 +556,21 @@ eth_padding_accepted(void)
 	udp4(&fr, -1, rtcp_pkt, sizeof(rtcp_pkt));
 	CHECK_EQ(fr.len, 50);
 	memset(fr.b + fr.len, 0xa5, 10);
-	CHECK_EQ(pkt_parse(fr.b, 60, &i), PKT_RTCP);
+	CHECK_EQ(parse(fr.b, 60, &i), PKT_RTCP);
 	expect_udp(&e, &fr, 4, -1, PKT_RTCP, sizeof(rtcp_pkt));
 	check_info(&i, &e);
 
 	/* IPv6: trailing bytes after the payload length are ignored too */
 	udp6(&fr, 3, rtp_pkt, sizeof(rtp_pkt));
 	memset(fr.b + fr.len, 0x80, 16);
-	CHECK_EQ(pkt_parse(fr.b, fr.len + 16, &i), PKT_RTP);
+	CHECK_EQ(parse(fr.b, fr.len + 16, &i), PKT_RTP);
 	expect_udp(&e, &fr, 6, 3, PKT_RTP, sizeof(rtp_pkt));
 	check_info(&i, &e);
 
 	/* UDP length shorter than the IP payload: payload per UDP length */
 	udp4(&fr, -1, rtp_pkt, sizeof(rtp_pkt));
 	put16(fr.b + fr.l4 + 4, 8 + 12);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_RTP);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_RTP);
 	expect_udp(&e, &fr, 4, -1, PKT_RTP, 12);
 	check_info(&i, &e);
 }
@@ -671,7 +693,7 @@ drop_ip4_malformed(void)
 	/* truncated anywhere before the total length ends */
 	for (n = 38; n < fr.len; n++)
 		EXPECT_DROP(fr.b, n, SGW_CTR_DROP_IP_MALFORMED);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_RTP);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_RTP);
 
 	/* version 6 in an IPv4 ethertype, version 5 */
 	udp4(&fr, -1, rtp_pkt, sizeof(rtp_pkt));
@@ -806,11 +828,11 @@ drop_ip_fragment(void)
 	ext[19] = 1; /* M flag */
 	build6(&fr, -1, 63, ip6_peer, ip6_us, P_HOP, ext, 24, P_UDP, u, ul);
 	EXPECT_DROP(fr.b, fr.len, SGW_CTR_DROP_IP_FRAGMENT);
-	/* fragment header as the 8th extension header */
+	/* fragment header after the 8 headers walked, then after 9 */
 	build_ext_chain(&fr, 8, P_FRAG);
-	EXPECT_DROP(fr.b, fr.len, SGW_CTR_DROP_IP_MALFORMED);
-	build_ext_chain(&fr, 7, P_FRAG);
 	EXPECT_DROP(fr.b, fr.len, SGW_CTR_DROP_IP_FRAGMENT);
+	build_ext_chain(&fr, 9, P_FRAG);
+	EXPECT_DROP(fr.b, fr.len, SGW_CTR_DROP_IP_MALFORMED);
 }
 
 static void
@@ -821,7 +843,7 @@ drop_l4_proto(void)
 	uint8_t l4[40] = { 0 }, ext[16] = { 0 };
 
 	build4(&fr, -1, 0, P_TCP, l4, 20);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_DROP);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_DROP);
 	CHECK_EQ(i.drop, SGW_CTR_DROP_L4_PROTO);
 	CHECK_EQ(i.l4_proto, P_TCP);
 	CHECK_EQ(i.family, 4);
@@ -831,7 +853,7 @@ drop_l4_proto(void)
 	EXPECT_DROP(fr.b, fr.len, SGW_CTR_DROP_L4_PROTO);
 
 	build6(&fr, -1, 64, ip6_peer, ip6_us, 0, NULL, 0, P_TCP, l4, 20);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_DROP);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_DROP);
 	CHECK_EQ(i.drop, SGW_CTR_DROP_L4_PROTO);
 	CHECK_EQ(i.l4_proto, P_TCP);
 	build6(&fr, -1, 64, ip6_peer, ip6_us, 0, NULL, 0, P_ESP, l4, 20);
@@ -897,7 +919,7 @@ drop_not_rtp(void)
 	static const uint8_t firsts[] = { 0, 1, 2, 3, 4, 19, 20, 22, 63, 64,
 					  79, 80, 127, 192, 200, 255 };
 	struct frame fr;
-	uint8_t pl[32];
+	uint8_t pl[32] = { 0 };
 	unsigned int k;
 
 	/* empty payload */
@@ -951,7 +973,7 @@ drop_rtp_malformed(void)
 		EXPECT_DROP(fr.b, fr.len, SGW_CTR_DROP_RTP_MALFORMED);
 	}
 	udp4(&fr, -1, rtp_pkt, 12);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_RTP);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_RTP);
 	expect_udp(&e, &fr, 4, -1, PKT_RTP, 12);
 	check_info(&i, &e);
 
@@ -962,7 +984,7 @@ drop_rtp_malformed(void)
 		EXPECT_DROP(fr.b, fr.len, SGW_CTR_DROP_RTP_MALFORMED);
 	}
 	udp6(&fr, -1, rtcp_pkt, 8);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_RTCP);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_RTCP);
 	expect_udp(&e, &fr, 6, -1, PKT_RTCP, 8);
 	check_info(&i, &e);
 }
@@ -986,11 +1008,11 @@ arp_request(void)
 	memcpy(e.eth_src, mac_peer, 6);
 	e.arp_op = 1;
 	memcpy(e.arp_sha, mac_peer, 6);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_ARP);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_ARP);
 	check_info(&i, &e);
 	/* padded to 60 */
 	memset(fr.b + fr.len, 0x5a, 18);
-	CHECK_EQ(pkt_parse(fr.b, 60, &i), PKT_ARP);
+	CHECK_EQ(parse(fr.b, 60, &i), PKT_ARP);
 	check_info(&i, &e);
 
 	/* tagged reply; sha differs from the Ethernet source */
@@ -1002,7 +1024,7 @@ arp_request(void)
 	e.l2_len = 18;
 	memcpy(e.eth_dst, mac_us, 6);
 	memcpy(e.arp_sha, mac_other, 6);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_ARP);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_ARP);
 	check_info(&i, &e);
 }
 
@@ -1056,7 +1078,7 @@ icmp4_ok(void)
 {
 	struct frame fr;
 	struct pkt_info i, e;
-	uint8_t m[128];
+	uint8_t m[128] = { 0 };
 	uint32_t ml = mk_echo(m, 8, 33); /* odd length */
 
 	build4(&fr, -1, 0, P_ICMP, m, ml);
@@ -1077,7 +1099,7 @@ icmp4_ok(void)
 	memcpy(e.dst, ip4_us, 4);
 	memcpy(e.eth_src, mac_peer, 6);
 	memcpy(e.eth_dst, mac_us, 6);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_ICMP4);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_ICMP4);
 	check_info(&i, &e);
 
 	/* destination unreachable, port unreachable, over VLAN with options */
@@ -1094,7 +1116,7 @@ icmp4_ok(void)
 	e.payload_len = 32;
 	e.icmp_type = 3;
 	e.icmp_code = 3;
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_ICMP4);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_ICMP4);
 	check_info(&i, &e);
 
 	/* minimal 8-byte echo with trailing padding */
@@ -1102,7 +1124,7 @@ icmp4_ok(void)
 	build4(&fr, -1, 0, P_ICMP, m, ml);
 	CHECK_EQ(fr.len, 42);
 	memset(fr.b + 42, 0xff, 18);
-	CHECK_EQ(pkt_parse(fr.b, 60, &i), PKT_ICMP4);
+	CHECK_EQ(parse(fr.b, 60, &i), PKT_ICMP4);
 	CHECK_EQ(i.payload_len, 4);
 }
 
@@ -1110,7 +1132,7 @@ static void
 drop_icmp4(void)
 {
 	struct frame fr;
-	uint8_t m[128];
+	uint8_t m[128] = { 0 };
 	uint32_t ml = mk_echo(m, 8, 16), n;
 
 	build4(&fr, -1, 0, P_ICMP, m, ml);
@@ -1133,7 +1155,7 @@ icmp6_ok(void)
 {
 	struct frame fr;
 	struct pkt_info i, e;
-	uint8_t m[128], ext[8] = { P_ICMP6, 0, 1, 4 };
+	uint8_t m[128] = { 0 }, ext[8] = { P_ICMP6, 0, 1, 4 };
 	uint32_t ml = mk_echo(m, 128, 21);
 
 	build6(&fr, -1, 64, ip6_peer, ip6_us, 0, NULL, 0, P_ICMP6, m, ml);
@@ -1153,7 +1175,7 @@ icmp6_ok(void)
 	memcpy(e.dst, ip6_us, 16);
 	memcpy(e.eth_src, mac_peer, 6);
 	memcpy(e.eth_dst, mac_us, 6);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_ICMP6);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_ICMP6);
 	check_info(&i, &e);
 
 	/* behind a hop-by-hop header, tagged: the pseudo-header length is
@@ -1165,14 +1187,14 @@ icmp6_ok(void)
 	e.l2_len = 18;
 	e.l4_off = 18 + 40 + 8;
 	e.payload_off = e.l4_off + 4;
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_ICMP6);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_ICMP6);
 	check_info(&i, &e);
 
 	/* 4-byte message (minimum), any type */
 	memset(m, 0, 4);
 	m[0] = 2; /* packet too big, truncated: parser only needs 4 bytes */
 	build6(&fr, -1, 7, ip6_peer, ip6_us, 0, NULL, 0, P_ICMP6, m, 4);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_ICMP6);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_ICMP6);
 	CHECK_EQ(i.icmp_type, 2);
 	CHECK_EQ(i.payload_len, 0);
 	CHECK_EQ(i.hop_limit, 7);
@@ -1182,7 +1204,7 @@ static void
 drop_icmp6(void)
 {
 	struct frame fr;
-	uint8_t m[128];
+	uint8_t m[128] = { 0 };
 	uint32_t ml = mk_echo(m, 128, 16), n;
 
 	build6(&fr, -1, 64, ip6_peer, ip6_us, 0, NULL, 0, P_ICMP6, m, ml);
@@ -1211,7 +1233,7 @@ nd_ns(void)
 {
 	struct frame fr;
 	struct pkt_info i, e;
-	uint8_t m[128];
+	uint8_t m[128] = { 0 };
 	uint8_t opts[16] = { 14, 1, 1, 2, 3, 4, 5, 6, /* nonce, ignored */
 			     1, 1 };                   /* source LLA */
 	uint32_t ml;
@@ -1238,7 +1260,7 @@ nd_ns(void)
 	e.has_nd_lladdr = 1;
 	memcpy(e.nd_lladdr, mac_other, 6);
 	memcpy(e.nd_target, ip6_us, 16);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_ICMP6);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_ICMP6);
 	check_info(&i, &e);
 
 	/* DAD probe: from ::, no option */
@@ -1254,14 +1276,14 @@ nd_ns(void)
 	e.payload_len = 20;
 	e.has_nd_lladdr = 0;
 	memset(e.nd_lladdr, 0, 6);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_ICMP6);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_ICMP6);
 	check_info(&i, &e);
 
 	/* a target LLA option in an NS is not taken */
 	opts[8] = 2;
 	ml = mk_nd(m, 135, 0, ip6_us, opts, 16);
 	build6(&fr, -1, 255, ip6_peer, ip6_us, 0, NULL, 0, P_ICMP6, m, ml);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_ICMP6);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_ICMP6);
 	CHECK_EQ(i.has_nd_lladdr, 0);
 }
 
@@ -1270,7 +1292,7 @@ nd_na(void)
 {
 	struct frame fr;
 	struct pkt_info i, e;
-	uint8_t m[128], opts[8] = { 2, 1 };
+	uint8_t m[128] = { 0 }, opts[8] = { 2, 1 };
 	uint32_t ml;
 
 	memcpy(opts + 2, mac_other, 6);
@@ -1295,19 +1317,19 @@ nd_na(void)
 	e.has_nd_lladdr = 1;
 	memcpy(e.nd_lladdr, mac_other, 6);
 	memcpy(e.nd_target, ip6_peer, 16);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_ICMP6);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_ICMP6);
 	check_info(&i, &e);
 
 	/* without option; source LLA option in an NA is not taken */
 	ml = mk_nd(m, 136, 0x20, ip6_peer, NULL, 0);
 	build6(&fr, -1, 255, ip6_peer, ip6_us, 0, NULL, 0, P_ICMP6, m, ml);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_ICMP6);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_ICMP6);
 	CHECK_EQ(i.has_nd_lladdr, 0);
 	CHECK_MEM(i.nd_target, ip6_peer, 16);
 	opts[0] = 1;
 	ml = mk_nd(m, 136, 0x20, ip6_peer, opts, 8);
 	build6(&fr, -1, 255, ip6_peer, ip6_us, 0, NULL, 0, P_ICMP6, m, ml);
-	CHECK_EQ(pkt_parse(fr.b, fr.len, &i), PKT_ICMP6);
+	CHECK_EQ(parse(fr.b, fr.len, &i), PKT_ICMP6);
 	CHECK_EQ(i.has_nd_lladdr, 0);
 }
 
@@ -1315,7 +1337,7 @@ static void
 drop_nd(void)
 {
 	struct frame fr;
-	uint8_t m[128], opts[24] = { 1, 1 };
+	uint8_t m[128] = { 0 }, opts[24] = { 1, 1 };
 	uint32_t ml;
 	uint8_t type;
 
@@ -1393,7 +1415,7 @@ static unsigned int class_seen[PKT_DROP + 1];
 static enum pkt_class
 parse_exact(const uint8_t *frame, uint32_t n)
 {
-	uint8_t *copy = malloc(n ? n : 1);
+	uint8_t *copy = calloc(n ? n : 1, 1);
 	struct pkt_info i;
 	enum pkt_class c;
 
@@ -1434,7 +1456,7 @@ static unsigned int
 sample_frames(struct frame *fr)
 {
 	static const uint8_t zero[6];
-	uint8_t m[128], ext[24] = { P_ROUTING, 0, 0, 0, 0, 0, 0, 0,
+	uint8_t m[128] = { 0 }, ext[24] = { P_ROUTING, 0, 0, 0, 0, 0, 0, 0,
 				    P_UDP, 1 };
 	uint8_t opts[8] = { 1, 1 };
 	uint8_t u[64];
@@ -1467,7 +1489,7 @@ robust_truncations(void)
 	uint32_t n;
 
 	for (k = 0; k < nf; k++) {
-		CHECK(pkt_parse(fr[k].b, fr[k].len, &i) != PKT_DROP);
+		CHECK(parse(fr[k].b, fr[k].len, &i) != PKT_DROP);
 		for (n = 0; n <= fr[k].len; n++) {
 			enum pkt_class c = parse_exact(fr[k].b, n);
 

@@ -1,0 +1,578 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * srtpgw-agentctl: a direct client of the gateway's agent socket, for
+ * tests, debugging and scripts. Operators use srtpgwctl (the control
+ * plane); this tool talks to the gateway itself. See docs/agentctl.md.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "api/addr.h"
+#include "api/agent_wire.h"
+#include "api/srtpgw_counters.h"
+#include "api/suite.h"
+
+#define DEFAULT_SOCKET "/run/srtpgw/agent.sock"
+
+static const char *socket_path = DEFAULT_SOCKET;
+static int json;
+static uint32_t seq;
+static uint8_t rbuf[SGW_AGENT_MAX_PAYLOAD];
+
+static const char *counter_names[] = {
+#define SGW_COUNTER_NAME(e, name, help) name,
+	SGW_FOREACH_COUNTER(SGW_COUNTER_NAME)
+#undef SGW_COUNTER_NAME
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: srtpgw-agentctl [-s SOCKET] [--json] COMMAND\n"
+		"\n"
+		"Talks to srtpgw's agent socket directly (tests, debugging).\n"
+		"\n"
+		"commands:\n"
+		"  status                 version, streams, viewers, workers\n"
+		"  apply [--replace-all] [--ctl-seq N]\n"
+		"                         read ops from standard input, one per line, and\n"
+		"                         apply them as one transaction (docs/agentctl.md)\n"
+		"  stats workers          per-worker counters (the last entry is the agent thread)\n"
+		"  stats streams          per-stream counters\n"
+		"  stats viewers          per-viewer counters\n"
+		"\n"
+		"options:\n"
+		"  -s, --socket PATH      agent socket (default " DEFAULT_SOCKET ")\n"
+		"  -j, --json             JSON output\n"
+		"  -h, --help             this text\n");
+}
+
+static int die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("srtpgw-agentctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static int connect_agent(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		die("socket: %s", strerror(errno));
+	if (strlen(socket_path) >= sizeof(sa.sun_path))
+		die("socket path too long: %s", socket_path);
+	strcpy(sa.sun_path, socket_path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		die("cannot connect to %s: %s", socket_path, strerror(errno));
+	return fd;
+}
+
+/* Send a request and wait for its reply; exits on ERROR unless the caller
+ * passes err_out. Returns the reply type. */
+static uint16_t request(int fd, uint16_t type, const void *p, uint32_t len,
+			struct sgw_msg_hdr *hdr)
+{
+	int rc = sgw_wire_send(fd, type, ++seq, p, len);
+
+	if (rc == 0)
+		rc = sgw_wire_recv(fd, hdr, rbuf, sizeof(rbuf));
+	if (rc != 0)
+		die("agent %s: %s", socket_path, strerror(-rc));
+	if (hdr->seq != seq)
+		die("agent answered request %u, expected %u", hdr->seq, seq);
+	if (hdr->type == SGW_MSG_ERROR) {
+		struct sgw_error e;
+		memcpy(&e, rbuf, sizeof(e));
+		e.msg[sizeof(e.msg) - 1] = '\0';
+		die("gateway refused: %s (%s)", e.msg, strerror(e.code));
+	}
+	return hdr->type;
+}
+
+static int cmd_status(void)
+{
+	struct sgw_msg_hdr h;
+	struct sgw_status st;
+	int fd = connect_agent();
+
+	if (request(fd, SGW_MSG_HELLO, NULL, 0, &h) != SGW_MSG_STATUS || h.len != sizeof(st))
+		die("unexpected reply to HELLO");
+	memcpy(&st, rbuf, sizeof(st));
+	if (json)
+		printf("{\"version\": %" PRIu64 ", \"ctl_seq\": %" PRIu64 ", \"boot_id\": \"%016" PRIx64
+		       "\", \"streams\": %u, \"viewers\": %u, \"workers\": %u}\n",
+		       st.version, st.ctl_seq, st.boot_id, st.n_streams, st.n_viewers, st.n_workers);
+	else
+		printf("version %" PRIu64 "\nctl_seq %" PRIu64 "\nboot_id %016" PRIx64
+		       "\nstreams %u\nviewers %u\nworkers %u\n",
+		       st.version, st.ctl_seq, st.boot_id, st.n_streams, st.n_viewers, st.n_workers);
+	close(fd);
+	return 0;
+}
+
+/* ---- apply: the op language --------------------------------------------- */
+
+struct line {
+	int no;
+	char *tok[16];
+	int n;
+};
+
+static void line_die(const struct line *l, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "srtpgw-agentctl: line %d: ", l->no);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/* value of key=VALUE, or NULL */
+static const char *opt_val(const struct line *l, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (int i = 0; i < l->n; i++)
+		if (strncmp(l->tok[i], key, n) == 0 && l->tok[i][n] == '=')
+			return l->tok[i] + n + 1;
+	return NULL;
+}
+
+static bool has_flag(const struct line *l, const char *flag)
+{
+	for (int i = 0; i < l->n; i++)
+		if (strcmp(l->tok[i], flag) == 0)
+			return true;
+	return false;
+}
+
+/* Every token after the fixed ones must be known. */
+static void check_keys(const struct line *l, int fixed, const char *const *known)
+{
+	for (int i = fixed; i < l->n; i++) {
+		bool ok = false;
+		for (int k = 0; known[k] && !ok; k++) {
+			size_t n = strlen(known[k]);
+			ok = strncmp(l->tok[i], known[k], n) == 0 &&
+			     (l->tok[i][n] == '=' || (l->tok[i][n] == '\0' && known[k][n - 1] != '='));
+		}
+		if (!ok) {
+			char name[64];
+			snprintf(name, sizeof(name), "%.*s", (int)strcspn(l->tok[i], "="), l->tok[i]);
+			line_die(l, "unknown argument \"%s\"", name);
+		}
+	}
+}
+
+static uint64_t num(const struct line *l, const char *s, const char *what)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL)
+		line_die(l, "%s missing", what);
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || end == s || v == 0)
+		line_die(l, "%s must be a positive integer", what);
+	return v;
+}
+
+static uint64_t id_at(const struct line *l, int i, const char *what)
+{
+	return num(l, i < l->n ? l->tok[i] : NULL, what);
+}
+
+static void endpoint(const struct line *l, const char *key, struct sgw_endpoint *e, bool port_optional)
+{
+	const char *v = opt_val(l, key);
+
+	if (v == NULL)
+		line_die(l, "%s= missing", key);
+	if (sgw_endpoint_parse(v, e, port_optional) != 0)
+		line_die(l, "%s: bad address", key);
+}
+
+/* suite=NAME key=B64, or plain */
+static void key_of(const struct line *l, struct sgw_key *k, bool allow_plain)
+{
+	const char *suite = opt_val(l, "suite"), *b64 = opt_val(l, "key");
+	enum sgw_suite s;
+	uint8_t buf[SGW_KEY_MAX + 3];
+	size_t blen;
+	int n;
+
+	memset(k, 0, sizeof(*k));
+	if (has_flag(l, "plain")) {
+		if (!allow_plain || suite || b64)
+			line_die(l, "%s", allow_plain ? "plain excludes suite= and key=" : "plain not allowed here");
+		k->suite = SGW_SUITE_PLAIN;
+		return;
+	}
+	if (suite == NULL || b64 == NULL)
+		line_die(l, "%s", "suite= and key= (or plain) needed");
+	if (sgw_suite_by_name(suite, &s) != 0 || s == SGW_SUITE_PLAIN)
+		line_die(l, "unknown suite %s", suite);
+	blen = strlen(b64);
+	if (blen == 0 || blen % 4 != 0 || blen > 4 * ((SGW_KEY_MAX + 2) / 3))
+		line_die(l, "%s", "key: not base64 of a key||salt");
+	n = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)blen);
+	if (n < 0)
+		line_die(l, "%s", "key: not base64");
+	n -= (b64[blen - 1] == '=') + (b64[blen - 2] == '=');
+	if ((unsigned)n != sgw_suite_master_len(s)) {
+		OPENSSL_cleanse(buf, sizeof(buf));
+		char want[64];
+		snprintf(want, sizeof(want), "%s needs %u bytes of key and salt", suite,
+			 sgw_suite_master_len(s));
+		line_die(l, "key: %s", want);
+	}
+	k->suite = (uint8_t)s;
+	k->len = (uint8_t)n;
+	memcpy(k->material, buf, (size_t)n);
+	OPENSSL_cleanse(buf, sizeof(buf));
+}
+
+static void add(struct sgw_ops_buf *b, int fd, unsigned type, const void *body, uint16_t len);
+
+static void parse_line(struct line *l, struct sgw_ops_buf *b, int fd)
+{
+	const char *obj = l->tok[0], *verb = l->n > 1 ? l->tok[1] : "";
+
+	if (strcmp(obj, "stream") == 0 && strcmp(verb, "add") == 0) {
+		static const char *const known[] = { "owner", "listen", "source", "suite", "key", "plain", "replay-window", NULL };
+		struct sgw_op_stream_add op = { 0 };
+		check_keys(l, 3, known);
+		op.stream_id = id_at(l, 2, "stream id");
+		op.owner = (uint32_t)num(l, opt_val(l, "owner"), "owner=");
+		endpoint(l, "listen", &op.listen, false);
+		if (opt_val(l, "source") != NULL && strcmp(opt_val(l, "source"), "any") != 0)
+			endpoint(l, "source", &op.source, true);
+		if (opt_val(l, "replay-window") != NULL)
+			op.replay_window = (uint32_t)num(l, opt_val(l, "replay-window"), "replay-window=");
+		key_of(l, &op.key, true);
+		add(b, fd, SGW_OP_STREAM_ADD, &op, sizeof(op));
+		OPENSSL_cleanse(&op, sizeof(op));
+	} else if (strcmp(obj, "stream") == 0 && strcmp(verb, "rekey") == 0) {
+		static const char *const known[] = { "suite", "key", "keep-old", NULL };
+		struct sgw_op_rekey op = { 0 };
+		check_keys(l, 3, known);
+		op.id = id_at(l, 2, "stream id");
+		op.flags = has_flag(l, "keep-old") ? SGW_REKEY_KEEP_OLD : 0;
+		key_of(l, &op.key, false);
+		add(b, fd, SGW_OP_STREAM_REKEY, &op, sizeof(op));
+		OPENSSL_cleanse(&op, sizeof(op));
+	} else if (strcmp(obj, "stream") == 0 && strcmp(verb, "source") == 0) {
+		static const char *const known[] = { "source", NULL };
+		struct sgw_op_stream_source op = { 0 };
+		check_keys(l, 3, known);
+		op.stream_id = id_at(l, 2, "stream id");
+		if (strcmp(opt_val(l, "source") ? opt_val(l, "source") : "", "any") != 0)
+			endpoint(l, "source", &op.source, true);
+		add(b, fd, SGW_OP_STREAM_SET_SOURCE, &op, sizeof(op));
+	} else if (strcmp(obj, "stream") == 0 &&
+		   (strcmp(verb, "del") == 0 || strcmp(verb, "end-overlap") == 0)) {
+		static const char *const known[] = { NULL };
+		struct sgw_op_id op = { id_at(l, 2, "stream id") };
+		check_keys(l, 3, known);
+		add(b, fd, verb[0] == 'd' ? SGW_OP_STREAM_DEL : SGW_OP_STREAM_END_OVERLAP, &op, sizeof(op));
+	} else if (strcmp(obj, "grant") == 0 && (strcmp(verb, "add") == 0 || strcmp(verb, "del") == 0)) {
+		static const char *const known[] = { "owner", NULL };
+		struct sgw_op_grant op = { 0 };
+		check_keys(l, 3, known);
+		op.stream_id = id_at(l, 2, "stream id");
+		op.owner = (uint32_t)num(l, opt_val(l, "owner"), "owner=");
+		add(b, fd, verb[0] == 'a' ? SGW_OP_GRANT_ADD : SGW_OP_GRANT_DEL, &op, sizeof(op));
+	} else if (strcmp(obj, "viewer") == 0 && strcmp(verb, "add") == 0) {
+		static const char *const known[] = { "stream", "owner", "to", "suite", "key", "plain", NULL };
+		struct sgw_op_viewer_add op = { 0 };
+		check_keys(l, 3, known);
+		op.viewer_id = id_at(l, 2, "viewer id");
+		op.stream_id = num(l, opt_val(l, "stream"), "stream=");
+		op.owner = (uint32_t)num(l, opt_val(l, "owner"), "owner=");
+		endpoint(l, "to", &op.dest, false);
+		key_of(l, &op.key, true);
+		add(b, fd, SGW_OP_VIEWER_ADD, &op, sizeof(op));
+		OPENSSL_cleanse(&op, sizeof(op));
+	} else if (strcmp(obj, "viewer") == 0 && strcmp(verb, "rekey") == 0) {
+		static const char *const known[] = { "suite", "key", "plain", NULL };
+		struct sgw_op_rekey op = { 0 };
+		check_keys(l, 3, known);
+		op.id = id_at(l, 2, "viewer id");
+		key_of(l, &op.key, true);
+		add(b, fd, SGW_OP_VIEWER_REKEY, &op, sizeof(op));
+		OPENSSL_cleanse(&op, sizeof(op));
+	} else if (strcmp(obj, "viewer") == 0 && strcmp(verb, "dest") == 0) {
+		static const char *const known[] = { "to", NULL };
+		struct sgw_op_viewer_dest op = { 0 };
+		check_keys(l, 3, known);
+		op.viewer_id = id_at(l, 2, "viewer id");
+		endpoint(l, "to", &op.dest, false);
+		add(b, fd, SGW_OP_VIEWER_SET_DEST, &op, sizeof(op));
+	} else if (strcmp(obj, "viewer") == 0 && strcmp(verb, "del") == 0) {
+		static const char *const known[] = { NULL };
+		struct sgw_op_id op = { id_at(l, 2, "viewer id") };
+		check_keys(l, 3, known);
+		add(b, fd, SGW_OP_VIEWER_DEL, &op, sizeof(op));
+	} else {
+		char what[64];
+		snprintf(what, sizeof(what), "%s %s", obj, verb);
+		line_die(l, "unknown op \"%s\"", what);
+	}
+}
+
+static void flush_ops(struct sgw_ops_buf *b, int fd)
+{
+	struct sgw_msg_hdr h;
+
+	if (b->len == 0)
+		return;
+	request(fd, SGW_MSG_TXN_OPS, b->data, b->len, &h);
+	sgw_ops_buf_reset(b);
+}
+
+static void add(struct sgw_ops_buf *b, int fd, unsigned type, const void *body, uint16_t len)
+{
+	int rc = sgw_ops_buf_add(b, type, body, len);
+
+	if (rc == -EMSGSIZE) {
+		flush_ops(b, fd);
+		rc = sgw_ops_buf_add(b, type, body, len);
+	}
+	if (rc != 0)
+		die("cannot queue op: %s", strerror(-rc));
+}
+
+static int cmd_apply(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "replace-all", no_argument, NULL, 'r' },
+		{ "ctl-seq", required_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sgw_txn_begin begin = { 0 };
+	struct sgw_ops_buf b;
+	struct sgw_msg_hdr h;
+	struct sgw_applied ap;
+	char *line = NULL;
+	size_t cap = 0;
+	int opt, fd, no = 0;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'r')
+			begin.flags |= SGW_TXN_REPLACE_ALL;
+		else if (opt == 'q')
+			begin.ctl_seq = strtoull(optarg, NULL, 10);
+		else
+			die("apply: unknown option (see --help)");
+	}
+	fd = connect_agent();
+	request(fd, SGW_MSG_TXN_BEGIN, &begin, sizeof(begin), &h);
+	sgw_ops_buf_init(&b);
+	while (getline(&line, &cap, stdin) >= 0) {
+		struct line l = { .no = ++no };
+		char *save, *t;
+		for (t = strtok_r(line, " \t\r\n", &save); t != NULL && t[0] != '#';
+		     t = strtok_r(NULL, " \t\r\n", &save)) {
+			if (l.n == (int)(sizeof(l.tok) / sizeof(l.tok[0])))
+				line_die(&l, "%s", "too many arguments");
+			l.tok[l.n++] = t;
+		}
+		if (l.n > 0)
+			parse_line(&l, &b, fd);
+	}
+	if (line != NULL) {
+		OPENSSL_cleanse(line, cap);
+		free(line);
+	}
+	flush_ops(&b, fd);
+	sgw_ops_buf_free(&b);
+	if (request(fd, SGW_MSG_TXN_COMMIT, NULL, 0, &h) != SGW_MSG_APPLIED || h.len != sizeof(ap))
+		die("unexpected reply to COMMIT");
+	memcpy(&ap, rbuf, sizeof(ap));
+	if (json)
+		printf("{\"version\": %" PRIu64 ", \"ctl_seq\": %" PRIu64 "}\n", ap.version, ap.ctl_seq);
+	else
+		printf("applied %" PRIu64 "\n", ap.version);
+	close(fd);
+	return 0;
+}
+
+/* ---- stats -------------------------------------------------------------- */
+
+static int stats_workers(int fd)
+{
+	struct sgw_msg_hdr h;
+	struct sgw_worker_stats_hdr wh;
+	size_t off = sizeof(wh), entry;
+
+	request(fd, SGW_MSG_STATS_WORKERS, NULL, 0, &h);
+	memcpy(&wh, rbuf, sizeof(wh));
+	entry = 8 + (size_t)wh.n_counters * 8;
+	if (h.len < sizeof(wh) + wh.n_workers * entry)
+		die("short WORKER_STATS reply");
+	printf(json ? "[" : "");
+	for (uint32_t w = 0; w < wh.n_workers; w++, off += entry) {
+		uint32_t lcore;
+		bool agent = w == wh.n_workers - 1;
+		memcpy(&lcore, rbuf + off, 4);
+		if (json)
+			printf("%s{\"worker\": %s%u%s, \"lcore\": %u", w ? ", " : "",
+			       agent ? "\"" : "", agent ? 0 : w, agent ? "agent\"" : "", lcore);
+		else
+			printf("%s (lcore %u)\n", agent ? "agent" : "worker", lcore);
+		for (uint32_t c = 0; c < wh.n_counters; c++) {
+			uint64_t v;
+			const char *name = c < SGW_CTR_MAX ? counter_names[c] : "unknown";
+			memcpy(&v, rbuf + off + 8 + c * 8, 8);
+			if (json)
+				printf(", \"%s\": %" PRIu64, name, v);
+			else if (v != 0)
+				printf("  %-24s %" PRIu64 "\n", name, v);
+		}
+		printf(json ? "}" : "");
+	}
+	printf(json ? "]\n" : "");
+	return 0;
+}
+
+static int stats_pages(int fd, bool streams)
+{
+	struct sgw_flow_stats_req req = { .after_id = 0, .max = 0 };
+	struct sgw_msg_hdr h;
+	struct sgw_stats_page pg;
+	bool first = true;
+
+	printf(json ? "[" : (streams ? "%-10s %-6s %-6s %12s %14s %8s %8s %8s %10s\n"
+				     : "%-10s %-10s %-6s %12s %14s %8s\n"),
+	       "id", streams ? "owner" : "stream", streams ? "worker" : "owner", "packets", "bytes",
+	       streams ? "auth" : "drops", "replay", "other", "idle_ms");
+	do {
+		size_t esz = streams ? sizeof(struct sgw_flow_stats) : sizeof(struct sgw_viewer_stats);
+		request(fd, streams ? SGW_MSG_STATS_FLOWS : SGW_MSG_STATS_VIEWERS, &req, sizeof(req), &h);
+		memcpy(&pg, rbuf, sizeof(pg));
+		if (h.len < sizeof(pg) + pg.n * esz)
+			die("short stats reply");
+		for (uint32_t i = 0; i < pg.n; i++) {
+			const uint8_t *p = rbuf + sizeof(pg) + i * esz;
+			if (streams) {
+				struct sgw_flow_stats f;
+				memcpy(&f, p, sizeof(f));
+				req.after_id = f.stream_id;
+				if (json)
+					printf("%s{\"stream\": %" PRIu64 ", \"owner\": %u, \"worker\": %d, "
+					       "\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64
+					       ", \"auth_fail\": %" PRIu64 ", \"replay_fail\": %" PRIu64
+					       ", \"other_fail\": %" PRIu64 ", \"idle_ms\": %" PRId64 "}",
+					       first ? "" : ", ", f.stream_id, f.owner,
+					       f.worker == UINT32_MAX ? -1 : (int)f.worker, f.packets, f.bytes,
+					       f.auth_fail, f.replay_fail, f.other_fail,
+					       f.idle_ms == UINT64_MAX ? (int64_t)-1 : (int64_t)f.idle_ms);
+				else
+					printf("%-10" PRIu64 " %-6u %-6d %12" PRIu64 " %14" PRIu64 " %8" PRIu64
+					       " %8" PRIu64 " %8" PRIu64 " %10" PRId64 "\n",
+					       f.stream_id, f.owner, f.worker == UINT32_MAX ? -1 : (int)f.worker,
+					       f.packets, f.bytes, f.auth_fail, f.replay_fail, f.other_fail,
+					       f.idle_ms == UINT64_MAX ? (int64_t)-1 : (int64_t)f.idle_ms);
+			} else {
+				struct sgw_viewer_stats v;
+				memcpy(&v, p, sizeof(v));
+				req.after_id = v.viewer_id;
+				if (json)
+					printf("%s{\"viewer\": %" PRIu64 ", \"stream\": %" PRIu64
+					       ", \"owner\": %u, \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64
+					       ", \"drops\": %" PRIu64 "}",
+					       first ? "" : ", ", v.viewer_id, v.stream_id, v.owner,
+					       v.packets, v.bytes, v.drops);
+				else
+					printf("%-10" PRIu64 " %-10" PRIu64 " %-6u %12" PRIu64 " %14" PRIu64
+					       " %8" PRIu64 "\n", v.viewer_id, v.stream_id, v.owner,
+					       v.packets, v.bytes, v.drops);
+			}
+			first = false;
+		}
+	} while (pg.more);
+	printf(json ? "]\n" : "");
+	return 0;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	int fd, rc;
+
+	if (argc != 2)
+		die("stats needs one of: workers, streams, viewers");
+	fd = connect_agent();
+	if (strcmp(argv[1], "workers") == 0)
+		rc = stats_workers(fd);
+	else if (strcmp(argv[1], "streams") == 0)
+		rc = stats_pages(fd, true);
+	else if (strcmp(argv[1], "viewers") == 0)
+		rc = stats_pages(fd, false);
+	else
+		die("stats: unknown table \"%s\" (workers, streams, viewers)", argv[1]);
+	close(fd);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "+s:jh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			socket_path = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[0], "status") == 0 && argc == 1)
+		return cmd_status();
+	if (strcmp(argv[0], "apply") == 0)
+		return cmd_apply(argc, argv);
+	if (strcmp(argv[0], "stats") == 0)
+		return cmd_stats(argc, argv);
+	fprintf(stderr, "srtpgw-agentctl: unknown command \"%s\" (see --help)\n", argv[0]);
+	return 2;
+}

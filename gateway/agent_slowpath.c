@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The slow path, on the agent thread: ARP, ICMP echo, ICMPv6 echo and
+ * neighbour discovery for the gateway's own addresses, learning next-hop
+ * MACs, and probing unresolved next hops. The workers queue these frames
+ * to dp->slow_ring; answers go out on each port's slow_txq.
+ */
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "api/addr.h"
+#include "dataplane/pkt_parse.h"
+#include "dataplane/pkt_reply.h"
+#include "gateway/agent.h"
+#include "gateway/agent_slowpath.h"
+
+#define PROBE_UNRESOLVED_MS 1000
+#define PROBE_RESOLVED_MS 30000
+
+uint64_t agent_slow_ctr[SGW_CTR_MAX];
+
+static void count(enum sgw_counter c)
+{
+	sgw_ctr_add(&agent_slow_ctr[c], 1);
+}
+
+static void send_frame(struct sgw_agent *a, uint16_t port_idx, struct rte_mbuf *m)
+{
+	const struct sgw_port_rt *p = &a->dp->ports[port_idx];
+
+	if (rte_eth_tx_burst(p->port_id, p->slow_txq, &m, 1) == 1) {
+		count(SGW_CTR_TX);
+	} else {
+		count(SGW_CTR_DROP_TX_FULL);
+		rte_pktmbuf_free(m);
+	}
+}
+
+/* Is ip one of the gateway's addresses on that port? */
+static bool ours(const struct sgw_agent *a, uint16_t port_idx, uint8_t family, const uint8_t *ip)
+{
+	int i = sgw_laddr_find(a->dp, family, ip);
+	return i >= 0 && a->dp->laddrs[i].port_idx == port_idx;
+}
+
+static bool learn(struct sgw_agent *a, uint16_t port_idx, uint8_t family, const uint8_t *ip,
+		  const uint8_t mac[6], enum sgw_counter c)
+{
+	struct sgw_addr addr = { .family = family };
+
+	memcpy(addr.a, ip, family == SGW_AF_INET ? 4 : 16);
+	if (!agent_neigh_learn(a, port_idx, &addr, mac))
+		return false;
+	count(c);
+	return true;
+}
+
+/* Answer m in place, or drop it. Consumes m. */
+static void handle(struct sgw_agent *a, struct rte_mbuf *m)
+{
+	uint16_t port_idx = a->dp->port_idx_by_id[m->port];
+	const uint8_t *mac = a->dp->ports[port_idx].mac.addr_bytes;
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	struct pkt_info pi;
+	uint32_t len = 0;
+	bool learned = false;
+	enum sgw_counter ok = SGW_CTR_RX, bad = SGW_CTR_DROP_ICMP_OTHER;
+
+	count(SGW_CTR_RX);
+	switch (pkt_parse(frame, m->data_len, &pi)) {
+	case PKT_ARP:
+		bad = SGW_CTR_DROP_ARP_OTHER;
+		/* RFC 826: learn the sender if we route through it */
+		learned = learn(a, port_idx, SGW_AF_INET, pi.src, pi.arp_sha, SGW_CTR_ARP_LEARNED);
+		if (pi.arp_op == 1 && ours(a, port_idx, SGW_AF_INET, pi.dst)) {
+			len = pkt_reply_arp(frame, m->data_len, &pi, mac);
+			ok = SGW_CTR_ARP_REPLIED;
+		}
+		break;
+	case PKT_ICMP4:
+		if (pi.icmp_type == 8 && ours(a, port_idx, SGW_AF_INET, pi.dst)) {
+			len = pkt_reply_icmp4_echo(frame, m->data_len, &pi, mac);
+			ok = SGW_CTR_ICMP_ECHO_REPLIED;
+		}
+		break;
+	case PKT_ICMP6:
+		if (pi.icmp_type == 135) { /* neighbour solicitation */
+			if (pi.has_nd_lladdr)
+				learned = learn(a, port_idx, SGW_AF_INET6, pi.src, pi.nd_lladdr,
+						SGW_CTR_ND_LEARNED);
+			if (ours(a, port_idx, SGW_AF_INET6, pi.nd_target)) {
+				uint32_t room = (uint32_t)(m->buf_len - m->data_off);
+				len = pkt_reply_nd_ns(frame, m->data_len, room, &pi, mac);
+				ok = SGW_CTR_ND_REPLIED;
+			}
+		} else if (pi.icmp_type == 136) { /* neighbour advertisement */
+			if (pi.has_nd_lladdr)
+				learned = learn(a, port_idx, SGW_AF_INET6, pi.nd_target, pi.nd_lladdr,
+						SGW_CTR_ND_LEARNED);
+		} else if (pi.icmp_type == 128 && ours(a, port_idx, SGW_AF_INET6, pi.dst)) {
+			len = pkt_reply_icmp6_echo(frame, m->data_len, &pi, mac);
+			ok = SGW_CTR_ICMP6_ECHO_REPLIED;
+		}
+		break;
+	case PKT_DROP:
+		bad = pi.drop;
+		break;
+	default:
+		break;
+	}
+	if (len == 0) {
+		/* nothing to answer: a drop unless we learned from it */
+		if (!learned)
+			count(bad);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	count(ok);
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+	m->ol_flags = 0;
+	send_frame(a, port_idx, m);
+}
+
+static void probe(struct sgw_agent *a, struct sgw_neigh *n)
+{
+	const struct sgw_port_rt *p = &a->dp->ports[n->port_idx];
+	const struct sgw_addr *src = NULL;
+	struct rte_mbuf *m;
+	uint32_t room, len;
+	uint8_t *buf;
+
+	for (unsigned i = 0; i < a->dp->n_laddrs; i++) {
+		const struct sgw_local_addr *l = &a->dp->laddrs[i];
+		if (l->port_idx != n->port_idx || l->ip.family != n->ip.family)
+			continue;
+		if (src == NULL || sgw_addr_in_prefix(&n->ip, &l->ip, l->prefix_len))
+			src = &l->ip;
+	}
+	if (src == NULL)
+		return;
+	m = rte_pktmbuf_alloc(a->dp->pool);
+	if (m == NULL) {
+		count(SGW_CTR_DROP_NO_MBUF);
+		return;
+	}
+	buf = rte_pktmbuf_mtod(m, uint8_t *);
+	room = rte_pktmbuf_tailroom(m);
+	if (n->ip.family == SGW_AF_INET)
+		len = pkt_build_arp_request(buf, room, p->vlan, p->mac.addr_bytes, src->a, n->ip.a);
+	else
+		len = pkt_build_nd_ns(buf, room, p->vlan, p->mac.addr_bytes, src->a, n->ip.a);
+	if (len == 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+	count(n->ip.family == SGW_AF_INET ? SGW_CTR_ARP_SENT : SGW_CTR_ND_SENT);
+	send_frame(a, n->port_idx, m);
+}
+
+unsigned agent_slowpath_poll(struct sgw_agent *a, uint64_t now_ms)
+{
+	struct sgw_dp *dp = a->dp;
+	struct rte_mbuf *pkts[SGW_BURST];
+	unsigned n, total = 0;
+
+	while ((n = rte_ring_sc_dequeue_burst(dp->slow_ring, (void **)pkts, SGW_BURST, NULL)) > 0) {
+		for (unsigned i = 0; i < n; i++)
+			handle(a, pkts[i]);
+		total += n;
+	}
+	for (unsigned i = 0; i < dp->n_neigh; i++) {
+		struct sgw_neigh *nb = &dp->neigh[i];
+		bool resolved;
+		if (!nb->in_use || nb->dying || nb->is_static || now_ms < nb->next_probe_ms)
+			continue;
+		resolved = __atomic_load_n(&nb->mac, __ATOMIC_RELAXED) & SGW_NEIGH_VALID;
+		probe(a, nb);
+		nb->probes++;
+		nb->next_probe_ms = now_ms + (resolved ? PROBE_RESOLVED_MS : PROBE_UNRESOLVED_MS);
+	}
+	return total;
+}

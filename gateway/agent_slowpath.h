@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SRTPGW_AGENT_SLOWPATH_H
+#define SRTPGW_AGENT_SLOWPATH_H
+
+#include <stdint.h>
+#include "api/srtpgw_counters.h"
+
+/* The agent thread's own counters (ARP/ND/ICMP answers, probes), reported
+ * as the last entry of the worker statistics. */
+extern uint64_t agent_slow_ctr[SGW_CTR_MAX];
+
+#endif

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Statistics replies: worker counters, per-stream and per-viewer counters. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+
+#include "gateway/agent.h"
+#include "gateway/agent_slowpath.h"
+
+#define STATS_PAGE_MAX 1024
+
+static uint64_t rd(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+size_t agent_stats_workers(struct sgw_agent *a, uint8_t *buf, size_t cap)
+{
+	struct sgw_worker_stats_hdr h = { .n_workers = a->dp->n_workers + 1, .n_counters = SGW_CTR_MAX };
+	size_t entry = sizeof(struct sgw_worker_stats_entry) + SGW_CTR_MAX * sizeof(uint64_t);
+	size_t off = sizeof(h);
+
+	if (cap < sizeof(h) + h.n_workers * entry)
+		return 0;
+	memcpy(buf, &h, sizeof(h));
+	/* the workers, then the agent thread (slow path) */
+	for (unsigned w = 0; w <= a->dp->n_workers; w++) {
+		const uint64_t *ctr = w < a->dp->n_workers ? a->dp->workers[w]->ctr : agent_slow_ctr;
+		uint32_t lcore = w < a->dp->n_workers ? a->dp->workers[w]->lcore : rte_get_main_lcore();
+		uint32_t pad = 0;
+		memcpy(buf + off, &lcore, 4);
+		memcpy(buf + off + 4, &pad, 4);
+		for (unsigned c = 0; c < SGW_CTR_MAX; c++) {
+			uint64_t v = rd(&ctr[c]);
+			memcpy(buf + off + 8 + c * 8, &v, 8);
+		}
+		off += entry;
+	}
+	return off;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* Ids > after, ascending, at most max: sorted into ids[]. Returns count;
+ * *more set if further ids exist. */
+static size_t page_ids(const struct idmap *m, uint64_t after, size_t max, uint64_t *ids, uint32_t *more)
+{
+	size_t n = 0, pos = 0;
+	uint64_t id;
+	void *val;
+	uint64_t *all = malloc((m->n + 1) * sizeof(*all));
+
+	*more = 0;
+	if (all == NULL)
+		return 0;
+	while (idmap_next(m, &pos, &id, &val))
+		if (id > after)
+			all[n++] = id;
+	qsort(all, n, sizeof(*all), cmp_u64);
+	if (n > max) {
+		*more = 1;
+		n = max;
+	}
+	memcpy(ids, all, n * sizeof(*ids));
+	free(all);
+	return n;
+}
+
+static size_t page_max(const struct sgw_flow_stats_req *req, size_t cap, size_t entry)
+{
+	size_t max = req->max ? req->max : STATS_PAGE_MAX;
+
+	if (max > STATS_PAGE_MAX)
+		max = STATS_PAGE_MAX;
+	if (max > (cap - sizeof(struct sgw_stats_page)) / entry)
+		max = (cap - sizeof(struct sgw_stats_page)) / entry;
+	return max;
+}
+
+size_t agent_stats_flows(struct sgw_agent *a, const struct sgw_flow_stats_req *req,
+			 uint8_t *buf, size_t cap)
+{
+	uint64_t ids[STATS_PAGE_MAX];
+	struct sgw_stats_page pg;
+	uint64_t now = rte_rdtsc();
+	size_t n = page_ids(&a->streams, req->after_id, page_max(req, cap, sizeof(struct sgw_flow_stats)),
+			    ids, &pg.more);
+
+	pg.n = (uint32_t)n;
+	memcpy(buf, &pg, sizeof(pg));
+	for (size_t i = 0; i < n; i++) {
+		const struct stream_rec *s = idmap_get(&a->streams, ids[i]);
+		const struct sgw_stream_state *st = s->st;
+		uint64_t last = rd(&st->last_rx_tsc);
+		struct sgw_flow_stats f = {
+			.stream_id = s->id,
+			.owner = s->owner,
+			.worker = __atomic_load_n(&st->home, __ATOMIC_RELAXED),
+			.packets = rd(&st->packets),
+			.bytes = rd(&st->bytes),
+			.auth_fail = rd(&st->auth_fail),
+			.replay_fail = rd(&st->replay_fail),
+			.other_fail = rd(&st->other_fail),
+			.idle_ms = last == 0 ? UINT64_MAX : (now - last) * 1000 / a->tsc_hz,
+		};
+		if (f.worker == SGW_NO_WORKER)
+			f.worker = UINT32_MAX;
+		memcpy(buf + sizeof(pg) + i * sizeof(f), &f, sizeof(f));
+	}
+	return sizeof(pg) + n * sizeof(struct sgw_flow_stats);
+}
+
+size_t agent_stats_viewers(struct sgw_agent *a, const struct sgw_flow_stats_req *req,
+			   uint8_t *buf, size_t cap)
+{
+	uint64_t ids[STATS_PAGE_MAX];
+	struct sgw_stats_page pg;
+	size_t n = page_ids(&a->viewers, req->after_id,
+			    page_max(req, cap, sizeof(struct sgw_viewer_stats)), ids, &pg.more);
+
+	pg.n = (uint32_t)n;
+	memcpy(buf, &pg, sizeof(pg));
+	for (size_t i = 0; i < n; i++) {
+		const struct viewer_rec *v = idmap_get(&a->viewers, ids[i]);
+		struct sgw_viewer_stats s = {
+			.viewer_id = v->id,
+			.stream_id = v->stream_id,
+			.owner = v->owner,
+			.packets = rd(&v->st->packets),
+			.bytes = rd(&v->st->bytes),
+			.drops = rd(&v->st->drops),
+		};
+		memcpy(buf + sizeof(pg) + i * sizeof(s), &s, sizeof(s));
+	}
+	return sizeof(pg) + n * sizeof(struct sgw_viewer_stats);
+}

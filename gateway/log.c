@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "gateway/log.h"
+
+int sgw_log_level = LOG_INFO;
+
+void sgw_log(int level, const char *fmt, ...)
+{
+	static const char *names[] = { "emerg", "alert", "crit", "error", "warning",
+				       "notice", "info", "debug" };
+	va_list ap;
+
+	if (level > sgw_log_level)
+		return;
+	fprintf(stderr, "srtpgw: %s: ", names[level & 7]);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
