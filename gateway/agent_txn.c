@@ -275,7 +275,8 @@ static int route(struct sgw_agent *a, const struct sgw_addr *dst, const struct s
 	}
 	/* The stream's own listen address, when it can be used on that port. */
 	for (unsigned i = 0; i < dp->n_laddrs; i++)
-		if (dp->laddrs[i].port_idx == *port_idx && sgw_addr_equal(&dp->laddrs[i].ip, listen))
+		if (dp->laddrs[i].port_idx == *port_idx && listen->family == dst->family &&
+		    sgw_addr_equal(&dp->laddrs[i].ip, listen))
 			*src = *listen;
 	return 0;
 }

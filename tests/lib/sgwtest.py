@@ -1,0 +1,333 @@
+"""Test harness for srtpgw: network namespaces, veth pairs, srtpgw
+processes, the agent client, and SRTP from an independent implementation
+(pylibsrtp, on Debian's libsrtp2).
+
+Everything a test creates is registered with a Resources object and torn
+down in reverse order, also on failure, SIGTERM or SIGINT.
+Tests run as root (namespaces, veth, AF_PACKET).
+"""
+import base64
+import contextlib
+import ctypes
+import itertools
+import json
+import os
+import random
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get('SRTPGW_BUILD', os.path.join(TOP, 'build'))
+SRTPGW = os.path.join(BUILD, 'gateway', 'srtpgw')
+AGENTCTL = os.path.join(BUILD, 'control', 'srtpgw-agentctl')
+
+_libc = ctypes.CDLL('libc.so.6', use_errno=True)
+_CLONE_NEWNET = 0x40000000
+_ids = itertools.count()
+
+SUITES = {
+    # name: (master key+salt bytes, pylibsrtp profile name)
+    'AES_CM_128_HMAC_SHA1_80': (30, 'SRTP_PROFILE_AES128_CM_SHA1_80'),
+    'AES_CM_128_HMAC_SHA1_32': (30, 'SRTP_PROFILE_AES128_CM_SHA1_32'),
+    'AEAD_AES_128_GCM': (28, 'SRTP_PROFILE_AEAD_AES_128_GCM'),
+    'AEAD_AES_256_GCM': (44, 'SRTP_PROFILE_AEAD_AES_256_GCM'),
+}
+
+
+def uniq(prefix):
+    """A short unique name (interface names have 15 characters at most)."""
+    return '%s%d%d' % (prefix, os.getpid() % 100000, next(_ids))
+
+
+def run(*cmd, check=True, **kw):
+    return subprocess.run(cmd, check=check, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, **kw)
+
+
+class Resources:
+    """Undo stack for everything a test creates."""
+
+    def __init__(self):
+        self._undo = []
+        self._old = {}
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self._old[sig] = signal.signal(sig, self._on_signal)
+
+    def _on_signal(self, sig, frame):
+        self.cleanup()
+        sys.exit(128 + sig)
+
+    def add(self, fn, *args, **kw):
+        self._undo.append((fn, args, kw))
+
+    def cleanup(self):
+        while self._undo:
+            fn, args, kw = self._undo.pop()
+            try:
+                fn(*args, **kw)
+            except Exception as e:  # keep cleaning
+                print('cleanup: %s%r: %s' % (fn.__name__, args, e), file=sys.stderr)
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        self._old = {}
+
+
+class NetNS:
+    def __init__(self, res, name=None):
+        self.name = name or uniq('sgwt')
+        run('ip', 'netns', 'add', self.name)
+        res.add(run, 'ip', 'netns', 'del', self.name)
+        self.run('ip', 'link', 'set', 'lo', 'up')
+
+    def run(self, *cmd, check=True, **kw):
+        return run('ip', 'netns', 'exec', self.name, *cmd, check=check, **kw)
+
+    def popen(self, *cmd, **kw):
+        return subprocess.Popen(('ip', 'netns', 'exec', self.name) + cmd, **kw)
+
+    @contextlib.contextmanager
+    def inside(self):
+        """Run the block in this namespace: sockets created here stay in it."""
+        own = os.open('/proc/self/ns/net', os.O_RDONLY)
+        target = os.open('/var/run/netns/' + self.name, os.O_RDONLY)
+        try:
+            if _libc.setns(target, _CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), 'setns ' + self.name)
+            yield
+        finally:
+            _libc.setns(own, _CLONE_NEWNET)
+            os.close(own)
+            os.close(target)
+
+    def socket(self, family=socket.AF_INET, kind=socket.SOCK_DGRAM):
+        with self.inside():
+            return socket.socket(family, kind)
+
+
+def veth(res, ns, peer_addrs, ns_ifname=None):
+    """A veth pair: one end in the root namespace (for the gateway), the
+    other in ns with peer_addrs ("10.0.0.2/24", ...). Returns (root end,
+    namespace end). Checksum offload is off on both ends so every frame on
+    the wire carries real checksums."""
+    a, b = uniq('sgw'), ns_ifname or uniq('sgp')
+    run('ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b)
+    res.add(run, 'ip', 'link', 'del', a, check=False)
+    run('ip', 'link', 'set', b, 'netns', ns.name)
+    run('ethtool', '-K', a, 'tx', 'off', 'rx', 'off', check=False)
+    ns.run('ethtool', '-K', b, 'tx', 'off', 'rx', 'off', check=False)
+    run('ip', 'link', 'set', a, 'up')
+    # no IPv6 duplicate address detection delay in the namespace
+    ns.run('sysctl', '-qw', 'net.ipv6.conf.%s.accept_dad=0' % b, check=False)
+    for addr in peer_addrs:
+        ns.run('ip', 'addr', 'add', addr, 'dev', b, *(['nodad'] if ':' in addr else []))
+    ns.run('ip', 'link', 'set', b, 'up')
+    return a, b
+
+
+def wait_for(pred, timeout=10.0, what='condition', interval=0.01):
+    """Poll pred() until it returns a true value (an event or a counter
+    reaching a value), or fail after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError('timed out waiting for ' + what)
+        time.sleep(interval)
+
+
+class Gateway:
+    """One srtpgw process. ports: list of dicts with name, vdev (EAL --vdev
+    argument without the leading device name is fine), addresses, and
+    optional rx_queues, gateway4, gateway6, neighbours (config text).
+    workers: list of lists of (port name, queue)."""
+
+    def __init__(self, res, ports, workers, extra_config='', memory=256):
+        self.res = res
+        self.dir = tempfile.mkdtemp(prefix='srtpgw-test-')
+        res.add(lambda d: run('rm', '-rf', d), self.dir)
+        self.sock = os.path.join(self.dir, 'agent.sock')
+        self.log_path = os.path.join(self.dir, 'srtpgw.log')
+        self.prefix = uniq('sgwt')
+        self.ports, self.workers, self.memory = ports, workers, memory
+        self.extra_config = extra_config
+        self.proc = None
+
+    def config_text(self):
+        out = ['agent_socket = "%s";' % self.sock, 'idle_sleep_us = 100;', self.extra_config]
+        ports = []
+        for p in self.ports:
+            keys = ['name = "%s"' % p['name'], 'device = "%s"' % p['device'],
+                    'addresses = [ %s ]' % ', '.join('"%s"' % a for a in p['addresses'])]
+            for k in ('rx_queues', 'tx_queues', 'mtu', 'vlan'):
+                if k in p:
+                    keys.append('%s = %d' % (k, p[k]))
+            for k in ('gateway4', 'gateway6'):
+                if k in p:
+                    keys.append('%s = "%s"' % (k, p[k]))
+            if 'neighbours' in p:
+                keys.append('neighbours = ( %s )' % ', '.join(
+                    '{ ip = "%s"; mac = "%s"; }' % n for n in p['neighbours']))
+            ports.append('{ %s; }' % '; '.join(keys))
+        out.append('ports = ( %s );' % ',\n  '.join(ports))
+        ws = []
+        for i, queues in enumerate(self.workers):
+            qs = ', '.join('{ port = "%s"; queue = %d; }' % q for q in queues)
+            ws.append('{ lcore = %d; queues = ( %s ); }' % (i + 1, qs))
+        out.append('workers = ( %s );' % ', '.join(ws))
+        return '\n'.join(out) + '\n'
+
+    def eal_args(self):
+        n = len(self.workers)
+        args = ['--no-huge', '-m', str(self.memory), '--no-pci', '--file-prefix', self.prefix,
+                '--lcores', '(0-%d)@(0,1)' % n, '--log-level', 'lib.eal:warning']
+        for p in self.ports:
+            args += ['--vdev', p['vdev']]
+        return args
+
+    def start(self, timeout=30):
+        cfg = os.path.join(self.dir, 'srtpgw.conf')
+        with open(cfg, 'w') as f:
+            f.write(self.config_text())
+        with open(self.log_path, 'w') as log:
+            self.proc = subprocess.Popen([SRTPGW] + self.eal_args() + ['--', '--config', cfg],
+                                         stdout=log, stderr=subprocess.STDOUT)
+        self.res.add(self._kill)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError('srtpgw exited %d at start:\n%s' % (self.proc.returncode, self.read_log()))
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(self.sock)
+                return True
+            except OSError:
+                return False
+            finally:
+                s.close()
+        wait_for(ready, timeout, 'the agent socket')
+        return self
+
+    def read_log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def _kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self, timeout=20):
+        """SIGTERM and wait; returns the exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError('srtpgw did not stop on SIGTERM')
+
+    # ---- agent ----------------------------------------------------------
+    def agentctl(self, *args, input=None):
+        return subprocess.run([AGENTCTL, '-s', self.sock, '--json'] + list(args), input=input,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def apply(self, ops, replace_all=False):
+        """Apply ops (a list of op lines); returns the published version.
+        Raises with the gateway's error text if it refused them."""
+        args = ['apply'] + (['--replace-all'] if replace_all else [])
+        r = self.agentctl(*args, input='\n'.join(ops) + '\n')
+        if r.returncode != 0:
+            raise AgentError(r.stderr.strip())
+        return json.loads(r.stdout)['version']
+
+    def status(self):
+        r = self.agentctl('status')
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    def workers_stats(self):
+        r = self.agentctl('stats', 'workers')
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    def counters(self):
+        """Every counter summed over the workers and the agent thread."""
+        total = {}
+        for w in self.workers_stats():
+            for k, v in w.items():
+                if k not in ('worker', 'lcore'):
+                    total[k] = total.get(k, 0) + v
+        return total
+
+    def streams(self):
+        r = self.agentctl('stats', 'streams')
+        assert r.returncode == 0, r.stderr
+        return {s['stream']: s for s in json.loads(r.stdout)}
+
+    def viewers(self):
+        r = self.agentctl('stats', 'viewers')
+        assert r.returncode == 0, r.stderr
+        return {v['viewer']: v for v in json.loads(r.stdout)}
+
+
+class AgentError(Exception):
+    pass
+
+
+# ---- SRTP and RTP -------------------------------------------------------
+
+def new_key(suite):
+    return os.urandom(SUITES[suite][0])
+
+
+def b64(key):
+    return base64.b64encode(key).decode()
+
+
+def srtp_session(suite, key, outbound):
+    from pylibsrtp import Policy, Session
+    profile = getattr(Policy, SUITES[suite][1])
+    return Session(policy=Policy(key=key, srtp_profile=profile,
+                                 ssrc_type=Policy.SSRC_ANY_OUTBOUND if outbound else Policy.SSRC_ANY_INBOUND))
+
+
+def rtp(seq, ts=0, ssrc=0x11223344, payload=b'', pt=96, marker=0):
+    return struct.pack('!BBHII', 0x80, (marker << 7) | pt, seq & 0xffff, ts & 0xffffffff, ssrc) + payload
+
+
+def marked_payload(stream, seq, size=160):
+    """A payload that says which stream and sequence it belongs to."""
+    head = struct.pack('!4sII', b'SGWT', stream, seq)
+    return head + bytes(random.Random(stream * 65536 + seq).getrandbits(8) for _ in range(size - len(head)))
+
+
+def recv_all(sock, n, timeout=5.0):
+    """Receive n datagrams (or fail); returns [(data, addr)]."""
+    out = []
+    sock.settimeout(timeout)
+    try:
+        while len(out) < n:
+            out.append(sock.recvfrom(65535))
+    except socket.timeout:
+        raise AssertionError('received %d of %d datagrams' % (len(out), n))
+    return out
+
+
+def assert_nothing_queued(sock):
+    """Nothing more is queued on sock (call after a sentinel arrived: the
+    gateway processes one stream's packets in order on one worker)."""
+    sock.setblocking(False)
+    try:
+        data = sock.recv(65535)
+    except BlockingIOError:
+        return
+    finally:
+        sock.setblocking(True)
+    raise AssertionError('unexpected datagram of %d bytes' % len(data))
