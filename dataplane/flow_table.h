@@ -61,7 +61,7 @@ struct sgw_flow_viewer {
 	uint8_t hdr_len;          /* bytes of hdr[] */
 	uint8_t l3_off;           /* offset of the IP header in hdr[] */
 	uint8_t family;           /* 4 or 6 */
-	uint8_t hdr[14 + 4 + 40 + 8]; /* Ethernet (dst filled per packet), VLAN,
+	uint8_t hdr[14 + 4 + 40 + 8] __rte_aligned(8); /* Ethernet (dst filled per packet), VLAN,
 	                                 IP, UDP with lengths and checksums left 0 */
 };
 

@@ -222,6 +222,10 @@ class Gateway:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        elif self.proc and self.proc.returncode != 0:
+            # it died on its own: its log is the evidence, show it
+            sys.stderr.write('--- srtpgw log (exit %d) ---\n%s--- end of log ---\n'
+                             % (self.proc.returncode, self.read_log()))
 
     def stop(self, timeout=20):
         """SIGTERM and wait; returns the exit code."""
