@@ -172,11 +172,13 @@ int sgw_ops_buf_add(struct sgw_ops_buf *b, unsigned type, const void *body, uint
 		nd = malloc(ncap);
 		if (nd == NULL)
 			return -ENOMEM;
-		if (b->len)
-			memcpy(nd, b->data, b->len);
-		sgw_ops_buf_free(b);
+		uint32_t len = b->len;
+		if (len)
+			memcpy(nd, b->data, len);
+		sgw_ops_buf_free(b); /* zeroes the old copy: it may hold keys */
 		b->data = nd;
 		b->cap = ncap;
+		b->len = len;
 	}
 	if (b->len == 0) {
 		memset(&th, 0, sizeof(th));

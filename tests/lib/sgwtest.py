@@ -108,6 +108,10 @@ class NetNS:
         with self.inside():
             return socket.socket(family, kind)
 
+    def mac(self, ifname):
+        """The Ethernet address of ifname in this namespace."""
+        return json.loads(self.run('ip', '-j', 'link', 'show', 'dev', ifname).stdout)[0]['address']
+
 
 def veth(res, ns, peer_addrs, ns_ifname=None):
     """A veth pair: one end in the root namespace (for the gateway), the
@@ -127,6 +131,54 @@ def veth(res, ns, peer_addrs, ns_ifname=None):
         ns.run('ip', 'addr', 'add', addr, 'dev', b, *(['nodad'] if ':' in addr else []))
     ns.run('ip', 'link', 'set', b, 'up')
     return a, b
+
+
+def switch(res, name=None):
+    """An Ethernet switch: a namespace holding one Linux bridge, "br0" (STP
+    off, no forwarding delay, no IPv6 of its own). Join namespaces (or the
+    root namespace, for a gateway port) to it with switch_port(). Returns
+    the switch's NetNS."""
+    sw = NetNS(res, name or uniq('sgws'))
+    for k in ('all', 'default'):
+        sw.run('sysctl', '-qw', 'net.ipv6.conf.%s.disable_ipv6=1' % k, check=False)
+    sw.run('ip', 'link', 'add', 'br0', 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0')
+    sw.run('ip', 'link', 'set', 'br0', 'up')
+    return sw
+
+
+def switch_port(res, sw, ns=None, peer_addrs=(), ns_ifname=None):
+    """A veth from the bridge of sw (made by switch()) to ns, whose end gets
+    peer_addrs ("10.0.0.2/24", ...), like veth(). With ns None the end stays
+    in the root namespace, up, without addresses and with IPv6 off, for a
+    gateway port (net_af_packet iface=...). Checksum offload is off on both
+    ends. ns_ifname names the end in ns (it is made under a unique name in
+    the root namespace and renamed there). Returns the name of the end
+    outside the switch."""
+    a, b = uniq('sgw' if ns is None else 'sgp'), uniq('sws')
+    run('ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b)
+    res.add(run, 'ip', 'link', 'del', a, check=False)
+    run('ip', 'link', 'set', b, 'netns', sw.name)
+    # deleting the switch's end deletes the pair at once (a namespace's
+    # devices go only when the kernel gets round to it)
+    res.add(sw.run, 'ip', 'link', 'del', b, check=False)
+    sw.run('ethtool', '-K', b, 'tx', 'off', 'rx', 'off', check=False)
+    sw.run('ip', 'link', 'set', b, 'master', 'br0')
+    sw.run('ip', 'link', 'set', b, 'up')
+    if ns is None:
+        run('ethtool', '-K', a, 'tx', 'off', 'rx', 'off', check=False)
+        run('sysctl', '-qw', 'net.ipv6.conf.%s.disable_ipv6=1' % a, check=False)
+        run('ip', 'link', 'set', a, 'up')
+        return a
+    run('ip', 'link', 'set', a, 'netns', ns.name)
+    if ns_ifname:
+        ns.run('ip', 'link', 'set', a, 'name', ns_ifname)
+        a = ns_ifname
+    ns.run('ethtool', '-K', a, 'tx', 'off', 'rx', 'off', check=False)
+    ns.run('sysctl', '-qw', 'net.ipv6.conf.%s.accept_dad=0' % a, check=False)
+    for addr in peer_addrs:
+        ns.run('ip', 'addr', 'add', addr, 'dev', a, *(['nodad'] if ':' in addr else []))
+    ns.run('ip', 'link', 'set', a, 'up')
+    return a
 
 
 def wait_for(pred, timeout=10.0, what='condition', interval=0.01):
@@ -283,6 +335,13 @@ class Gateway:
 
 class AgentError(Exception):
     pass
+
+
+def counter_deltas(before, after, prefix=''):
+    """{name: increase} of the counters named prefix* that changed between
+    two Gateway.counters() reads."""
+    return {k: v - before.get(k, 0) for k, v in after.items()
+            if k.startswith(prefix) and v != before.get(k, 0)}
 
 
 # ---- SRTP and RTP -------------------------------------------------------

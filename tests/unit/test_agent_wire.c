@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Agent wire format: op encoding, the op iterator on malformed payloads,
+ * header checks, and framing over a socket pair. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "api/agent_wire.h"
+#include "check.h"
+
+static void ops_roundtrip(void)
+{
+	struct sgw_ops_buf b;
+	struct sgw_op_iter it;
+	struct sgw_op_id del = { 42 };
+	struct sgw_op_grant g = { .stream_id = 7, .owner = 3 };
+	const void *body;
+	unsigned type;
+
+	sgw_ops_buf_init(&b);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_STREAM_DEL, &del, sizeof(del)), 0);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_GRANT_ADD, &g, sizeof(g)), 0);
+	CHECK_EQ(sgw_ops_buf_count(&b), 2);
+	CHECK_EQ(b.len, sizeof(struct sgw_txn_ops) + 2 * sizeof(struct sgw_op_hdr) + sizeof(del) + sizeof(g));
+	CHECK_EQ(sgw_op_iter_init(&it, b.data, b.len), 0);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), 1);
+	CHECK_EQ(type, SGW_OP_STREAM_DEL);
+	CHECK_EQ(((const struct sgw_op_id *)body)->id, 42);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), 1);
+	CHECK_EQ(type, SGW_OP_GRANT_ADD);
+	CHECK_EQ(it.index, 1);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), 0);
+	sgw_ops_buf_free(&b);
+}
+
+static void malformed_ops(void)
+{
+	struct sgw_ops_buf b;
+	struct sgw_op_iter it;
+	struct sgw_op_id del = { 1 };
+	const void *body;
+	unsigned type;
+	uint8_t *copy;
+
+	sgw_ops_buf_init(&b);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_STREAM_DEL, &del, sizeof(del)), 0);
+	/* every truncation of a one-op payload is refused */
+	for (uint32_t len = 0; len < b.len; len++) {
+		copy = malloc(len + 1);
+		memcpy(copy, b.data, len);
+		if (sgw_op_iter_init(&it, copy, len) == 0)
+			CHECK_EQ(sgw_op_next(&it, &type, &body), -EINVAL);
+		else
+			CHECK(len < sizeof(struct sgw_txn_ops));
+		free(copy);
+	}
+	/* trailing bytes after the announced ops */
+	copy = calloc(1, b.len + 3);
+	memcpy(copy, b.data, b.len);
+	CHECK_EQ(sgw_op_iter_init(&it, copy, b.len + 3), 0);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), 1);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), -EINVAL);
+	/* wrong body length for the type, unknown type */
+	struct sgw_op_hdr *h = (struct sgw_op_hdr *)(copy + sizeof(struct sgw_txn_ops));
+	h->len = 4;
+	CHECK_EQ(sgw_op_iter_init(&it, copy, b.len), 0);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), -EINVAL);
+	h->len = sizeof(del);
+	h->type = SGW_OP_MAX;
+	CHECK_EQ(sgw_op_iter_init(&it, copy, b.len), 0);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), -EINVAL);
+	h->type = 0;
+	CHECK_EQ(sgw_op_iter_init(&it, copy, b.len), 0);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), -EINVAL);
+	/* more ops announced than present */
+	struct sgw_txn_ops *th = (struct sgw_txn_ops *)copy;
+	h->type = SGW_OP_STREAM_DEL;
+	th->n_ops = 2;
+	CHECK_EQ(sgw_op_iter_init(&it, copy, b.len), 0);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), 1);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), -EINVAL);
+	free(copy);
+	sgw_ops_buf_free(&b);
+}
+
+static void payload_limit(void)
+{
+	struct sgw_ops_buf b;
+	struct sgw_op_viewer_add v = { .viewer_id = 1 };
+	int rc;
+	unsigned n = 0;
+
+	sgw_ops_buf_init(&b);
+	while ((rc = sgw_ops_buf_add(&b, SGW_OP_VIEWER_ADD, &v, sizeof(v))) == 0)
+		n++;
+	CHECK_EQ(rc, -EMSGSIZE);
+	CHECK(b.len <= SGW_AGENT_MAX_PAYLOAD);
+	CHECK_EQ(sgw_ops_buf_count(&b), n);
+	sgw_ops_buf_free(&b);
+	CHECK(b.data == NULL);
+}
+
+static void header_checks_and_framing(void)
+{
+	struct sgw_msg_hdr h = { SGW_AGENT_MAGIC, SGW_AGENT_VERSION, SGW_MSG_HELLO, 0, 9 };
+	uint8_t buf[64];
+	int sv[2];
+
+	CHECK_EQ(sgw_wire_check_hdr(&h), 0);
+	h.magic ^= 1;
+	CHECK_EQ(sgw_wire_check_hdr(&h), -EPROTO);
+	h.magic ^= 1;
+	h.version = 2;
+	CHECK_EQ(sgw_wire_check_hdr(&h), -EPROTO);
+	h.version = SGW_AGENT_VERSION;
+	h.len = SGW_AGENT_MAX_PAYLOAD + 1;
+	CHECK_EQ(sgw_wire_check_hdr(&h), -EMSGSIZE);
+
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	CHECK_EQ(sgw_wire_send(sv[0], SGW_MSG_OK, 77, "abc", 3), 0);
+	CHECK_EQ(sgw_wire_recv(sv[1], &h, buf, sizeof(buf)), 0);
+	CHECK_EQ(h.type, SGW_MSG_OK);
+	CHECK_EQ(h.seq, 77);
+	CHECK_EQ(h.len, 3);
+	CHECK_MEM(buf, "abc", 3);
+	/* a reply bigger than the receiver's buffer */
+	CHECK_EQ(sgw_wire_send(sv[0], SGW_MSG_OK, 78, buf, 64), 0);
+	CHECK_EQ(sgw_wire_recv(sv[1], &h, buf, 10), -EMSGSIZE);
+	close(sv[0]);
+	close(sv[1]);
+	/* the peer closes mid-header */
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	CHECK_EQ(write(sv[0], &h, 5), 5);
+	close(sv[0]);
+	CHECK_EQ(sgw_wire_recv(sv[1], &h, buf, sizeof(buf)), -ECONNRESET);
+	close(sv[1]);
+}
+
+int main(void)
+{
+	RUN(ops_roundtrip);
+	RUN(malformed_ops);
+	RUN(payload_limit);
+	RUN(header_checks_and_framing);
+	return CHECK_DONE();
+}
