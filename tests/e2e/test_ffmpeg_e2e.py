@@ -83,8 +83,12 @@ class FfmpegEndToEnd(unittest.TestCase):
         try:
             cls._setup()
             cls._run_media()
-        except BaseException:
-            cls._diagnose()
+        except BaseException as e:
+            if not isinstance(e, (SystemExit, KeyboardInterrupt)):  # not already cleaned up
+                try:
+                    cls._diagnose()
+                except Exception as d:
+                    print('diagnosis failed: %r' % d, file=sys.stderr)
             cls.res.cleanup()
             cls._check_clean()
             raise
@@ -138,6 +142,7 @@ class FfmpegEndToEnd(unittest.TestCase):
         keys = [cls.cam_key, cls.v1_key, cls.v2_key, cls.wrong_key, cls.wrong_ffmpeg_key]
         assert len(set(keys)) == len(keys)
         view = 'viewer add %d stream=%d owner=%d to=%s:%d suite=%s key=%s'
+        learned = cls.gw.counters().get('arp_learned', 0)
         cls.gw.apply([
             'stream add %d owner=%d listen=%s:%d suite=%s key=%s' %
             (STREAM_ID, OWNER, GW, LISTEN, SUITE, b64(cls.cam_key)),
@@ -145,6 +150,10 @@ class FfmpegEndToEnd(unittest.TestCase):
             view % (VIEWER2, STREAM_ID, OWNER, V2, VPORT, SUITE, b64(cls.v2_key)),
             view % (WRONG, STREAM_ID, OWNER, V2, WRONG_PORT, SUITE, b64(cls.wrong_key)),
         ])
+        # the gateway probes the viewers' addresses at once: wait until both
+        # answered, so that no packet is dropped for an unresolved next hop
+        wait_for(lambda: cls.gw.counters().get('arp_learned', 0) - learned >= 2, 10,
+                 'the gateway to resolve both viewers', interval=0.05)
 
     @classmethod
     def _spawn(cls, ns, name, cmd):
@@ -303,7 +312,8 @@ class FfmpegEndToEnd(unittest.TestCase):
         """The gateway sent the third viewer everything, under that viewer's
         key; an ffmpeg holding another key authenticates none of it."""
         self.assertEqual(self.stats[WRONG]['packets'], self.streams[STREAM_ID]['packets'])
-        self.assertEqual(glob.glob(os.path.join(self.dir, 'wrong', '*.png')), [])
+        self.assertEqual(len(glob.glob(os.path.join(self.dir, 'wrong', '*.png'))), 0,
+                         'ffmpeg with the wrong key decoded frames')
         self.assertEqual(self.got['wrong'], [])
         self.assertTrue(self.ended['wrong'], 'the wrong-key viewer had to be stopped')
         self.assertNotEqual(self.viewers['wrong'].returncode, 0)
