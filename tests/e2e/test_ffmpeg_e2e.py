@@ -14,7 +14,6 @@ decode pipeline run locally, without a network). A third viewer on the
 gateway whose ffmpeg is given a key other than the viewer's decodes nothing.
 """
 import glob
-import math
 import os
 import subprocess
 import sys
@@ -25,8 +24,9 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from sgwtest import (Gateway, NetNS, Resources, b64, new_key, run, switch,  # noqa: E402
                      switch_port, uniq, wait_for)
+import media  # noqa: E402
+from media import SUITE, psnr  # noqa: E402
 
-SUITE = 'AES_CM_128_HMAC_SHA1_80'
 NET = '10.88.0.'
 GW, CAM, V1, V2 = NET + '1', NET + '2', NET + '3', NET + '4'
 LISTEN = 5004
@@ -40,39 +40,17 @@ FRAME_BYTES = SIZE[0] * SIZE[1] * 3
 STREAM_ID, OWNER = 1, 7
 VIEWER1, VIEWER2, WRONG = 11, 12, 13
 
-# the camera's encoder, exactly (FACTS.md); the reference uses it too
-TESTSRC = ['-f', 'lavfi', '-i', 'testsrc=size=%dx%d:rate=%d' % (SIZE + (RATE,)), '-t', str(SECONDS)]
-MJPEG = ['-pix_fmt', 'yuvj420p', '-c:v', 'mjpeg', '-huffman', '0',
-         '-force_duplicated_matrix', '1', '-q:v', str(QV)]
-FFMPEG = ['ffmpeg', '-hide_banner', '-nostdin', '-loglevel', 'warning']
+TESTSRC = media.source('testsrc', SIZE, RATE, SECONDS)
 # a viewer gives up this long after the last packet (or before the first)
 VIEWER_IDLE_S = 5
 
 
 def sdp(port, key):
-    """What a viewer's ffmpeg is told: MJPEG (payload type 26) on port, SRTP
-    with key."""
-    return '\n'.join([
-        'v=0', 'o=- 0 0 IN IP4 %s' % GW, 's=srtpgw e2e', 'c=IN IP4 %s' % GW, 't=0 0',
-        'm=video %d RTP/AVP 26' % port, 'a=crypto:1 %s inline:%s' % (SUITE, b64(key)), ''])
+    return media.sdp(GW, port, key)
 
 
 def rgb_frames(pattern):
-    """The PNG files matching pattern (%04d), decoded to rgb24 by ffmpeg:
-    a list of frames (bytes)."""
-    if not os.path.exists(pattern % 1):
-        return []
-    r = subprocess.run(FFMPEG[:-1] + ['error', '-i', pattern, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
-    assert len(r.stdout) % FRAME_BYTES == 0, 'odd rgb24 size %d' % len(r.stdout)
-    return [r.stdout[i:i + FRAME_BYTES] for i in range(0, len(r.stdout), FRAME_BYTES)]
-
-
-def psnr(a, b, step=1):
-    se = sum((x - y) * (x - y) for x, y in zip(a[::step], b[::step]))
-    if se == 0:
-        return math.inf
-    return 10 * math.log10(255 * 255 * len(a[::step]) / se)
+    return media.rgb_frames(pattern, SIZE)
 
 
 class FfmpegEndToEnd(unittest.TestCase):
@@ -114,9 +92,7 @@ class FfmpegEndToEnd(unittest.TestCase):
         # the reference frames, made while the network is set up
         ref = os.path.join(cls.dir, 'ref')
         os.mkdir(ref)
-        cls.ref_proc = cls._spawn(None, 'reference', ['sh', '-c', ' '.join(
-            FFMPEG + TESTSRC + MJPEG + ['-f', 'mjpeg', '-', '|'] +
-            FFMPEG + ['-f', 'mjpeg', '-i', '-', '-fps_mode', 'passthrough', ref + '/%04d.png'])])
+        cls.ref_proc = cls._spawn(None, 'reference', media.reference_cmd(TESTSRC, QV, ref + '/%04d.png'))
 
         cls.sw = switch(res)
         cls.ns = {}
@@ -168,25 +144,7 @@ class FfmpegEndToEnd(unittest.TestCase):
         cls.res.add(cls._stop, p, 0)
         return p
 
-    @staticmethod
-    def _stop(p, timeout):
-        """Wait up to timeout for p to end by itself, then stop it by PID:
-        SIGTERM (ffmpeg may ignore the first), then SIGKILL. Returns True
-        if it ended by itself."""
-        try:
-            p.wait(timeout)
-            return True
-        except subprocess.TimeoutExpired:
-            pass
-        for sig in (p.terminate, p.kill):
-            if p.poll() is None:
-                sig()
-            try:
-                p.wait(3)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-        return False
+    _stop = staticmethod(media.stop)
 
     @classmethod
     def _viewer(cls, role, name, port, key):
@@ -196,9 +154,7 @@ class FfmpegEndToEnd(unittest.TestCase):
             f.write(sdp(port, key))
         out = os.path.join(cls.dir, name)
         os.mkdir(out)
-        p = cls._spawn(ns, name, FFMPEG + [
-            '-listen_timeout', str(VIEWER_IDLE_S), '-protocol_whitelist', 'file,udp,rtp,srtp',
-            '-i', path, '-fps_mode', 'passthrough', '-frames:v', str(FRAMES), out + '/%04d.png'])
+        p = cls._spawn(ns, name, media.viewer_cmd(path, VIEWER_IDLE_S, FRAMES, out + '/%04d.png'))
 
         def bound():
             if p.poll() is not None:
@@ -216,9 +172,7 @@ class FfmpegEndToEnd(unittest.TestCase):
             'wrong': cls._viewer('viewer2', 'wrong', WRONG_PORT, cls.wrong_ffmpeg_key),
         }
         cls.t_camera = time.monotonic()
-        cam = cls._spawn(cls.ns['camera'], 'camera', FFMPEG + ['-re'] + TESTSRC + MJPEG + [
-            '-f', 'rtp', '-srtp_out_suite', SUITE, '-srtp_out_params', b64(cls.cam_key),
-            'srtp://%s:%d' % (GW, LISTEN)])
+        cam = cls._spawn(cls.ns['camera'], 'camera', media.camera_cmd(TESTSRC, QV, cls.cam_key, GW, LISTEN))
         ended = cls._stop(cam, SECONDS + 15)
         assert ended and cam.returncode == 0, 'camera: %s, exit %s:\n%s' % (
             'ended' if ended else 'stopped', cam.returncode, cls.log('camera'))
