@@ -774,9 +774,15 @@ drop_ip6_malformed(void)
 	ext[1] = 1;
 	build6(&fr, -1, 63, ip6_peer, ip6_us, P_HOP, ext, 8, P_UDP, u, 0);
 	EXPECT_DROP(fr.b, fr.len, SGW_CTR_DROP_IP_MALFORMED);
-	/* extension header shorter than its 8-byte minimum */
-	build6(&fr, -1, 63, ip6_peer, ip6_us, P_HOP, ext, 4, P_UDP, u, 0);
-	EXPECT_DROP(fr.b, fr.len, SGW_CTR_DROP_IP_MALFORMED);
+	/* extension header shorter than its 8-byte minimum: 4, 1, 0 bytes
+	 * (the frame ends there: its length byte must not be read) */
+	for (n = 0; n < 8; n++) {
+		build6(&fr, -1, 63, ip6_peer, ip6_us, P_HOP, ext, n, P_UDP, u,
+		       0);
+		if (n == 0)
+			fr.b[fr.l3 + 6] = P_HOP;
+		EXPECT_DROP(fr.b, fr.len, SGW_CTR_DROP_IP_MALFORMED);
+	}
 	/* ... also when the frame has more bytes than the payload length */
 	ext[1] = 0;
 	build6(&fr, -1, 63, ip6_peer, ip6_us, P_HOP, ext, 8, P_UDP, u, ul);

@@ -909,6 +909,83 @@ unaligned_buffers(void)
 	}
 }
 
+/* Heap copy of fr in a buffer of exactly room bytes (ASan-checked). */
+static uint8_t *
+tight(const struct frame *fr, uint32_t room)
+{
+	uint8_t *b = malloc(room);
+
+	if (b == NULL)
+		abort();
+	memset(b, 0xcc, room);
+	memcpy(b, fr->b, fr->len < room ? fr->len : room);
+	return b;
+}
+
+/* Every answer fits the room the header promises, nothing beyond. */
+static void
+replies_in_tight_buffers(void)
+{
+	struct frame fr;
+	uint8_t m[128], ext[8] = { P_ICMP6, 0, 1, 4 }, *b;
+	struct pkt_info i;
+	uint32_t n;
+
+	build_arp(&fr, -1, 1);
+	b = tight(&fr, fr.len + 32);
+	CHECK_EQ(pkt_parse(b, fr.len, &i), PKT_ARP);
+	n = pkt_reply_arp(b, fr.len, &i, mac_us);
+	CHECK_EQ(n, 60);
+	CHECK_EQ(pkt_parse(b, n, &i), PKT_ARP);
+	CHECK_EQ(i.arp_op, 2);
+	free(b);
+
+	build_icmp4(&fr, 1, 0, m, mk_echo(m, 8, 0));
+	b = tight(&fr, fr.len + 32);
+	CHECK_EQ(pkt_parse(b, fr.len, &i), PKT_ICMP4);
+	n = pkt_reply_icmp4_echo(b, fr.len, &i, mac_us);
+	CHECK_EQ(n, 60);
+	check_icmp4_reply(b, n, 1);
+	free(b);
+
+	build_icmp4(&fr, -1, 40, m, mk_echo(m, 8, 5));
+	b = tight(&fr, fr.len + 32);
+	CHECK_EQ(pkt_parse(b, fr.len, &i), PKT_ICMP4);
+	n = pkt_reply_icmp4_echo(b, fr.len, &i, mac_us);
+	CHECK_EQ(n, 60);
+	check_icmp4_reply(b, n, -1);
+	free(b);
+
+	build_icmp6(&fr, -1, mac_us, 64, ip6_peer, ip6_us, ext, 8, m,
+		    mk_echo(m, 128, 0));
+	b = tight(&fr, fr.len + 32);
+	CHECK_EQ(pkt_parse(b, fr.len, &i), PKT_ICMP6);
+	n = pkt_reply_icmp6_echo(b, fr.len, &i, mac_us);
+	CHECK_EQ(n, 62);
+	check_icmp6_reply(b, n, -1);
+	free(b);
+
+	build_icmp6(&fr, -1, mac_snm_us, 255, ip6_peer, ip6_snm_us, NULL, 0, m,
+		    mk_ns(m, 0));
+	b = tight(&fr, 86);
+	CHECK_EQ(pkt_parse(b, fr.len, &i), PKT_ICMP6);
+	n = pkt_reply_nd_ns(b, fr.len, 86, &i, mac_us);
+	CHECK_EQ(n, 86);
+	check_na(b, n, ip6_peer);
+	free(b);
+
+	memset(&fr, 0, sizeof(fr));
+	b = tight(&fr, 60);
+	CHECK_EQ(pkt_build_arp_request(b, 60, 99, mac_us, ip4_us, ip4_peer),
+		 60);
+	CHECK_EQ(pkt_parse(b, 60, &i), PKT_ARP);
+	free(b);
+	b = tight(&fr, 90);
+	CHECK_EQ(pkt_build_nd_ns(b, 90, 99, mac_us, ip6_us, ip6_peer), 90);
+	CHECK_EQ(pkt_parse(b, 90, &i), PKT_ICMP6);
+	free(b);
+}
+
 int
 main(void)
 {
@@ -929,5 +1006,6 @@ main(void)
 	RUN(build_nd_ns_bytes);
 	RUN(round_trips);
 	RUN(unaligned_buffers);
+	RUN(replies_in_tight_buffers);
 	return CHECK_DONE();
 }
