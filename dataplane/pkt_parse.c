@@ -18,6 +18,7 @@
 #include <rte_ip.h>
 #include <rte_arp.h>
 
+#include "dataplane/pkt_cksum.h"
 #include "dataplane/pkt_parse.h"
 
 #define IP4_MIN_HLEN 20
@@ -53,27 +54,6 @@ pkt_drop(struct pkt_info *info, enum sgw_counter why)
 	info->cls = PKT_DROP;
 	info->drop = why;
 	return PKT_DROP;
-}
-
-/* Ones'-complement sum of the ICMPv6 pseudo-header and message, folded. */
-static uint16_t
-icmp6_sum(const uint8_t src[16], const uint8_t dst[16], const uint8_t *msg,
-	  uint32_t len)
-{
-	const uint8_t ph[8] = {
-		(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
-		(uint8_t)len, 0, 0, 0, IPPROTO_ICMPV6,
-	};
-	uint32_t sum;
-
-	/* every piece but the last has even length, so partial sums add */
-	sum = rte_raw_cksum(src, 16);
-	sum += rte_raw_cksum(dst, 16);
-	sum += rte_raw_cksum(ph, sizeof(ph));
-	sum += rte_raw_cksum(msg, len);
-	sum = (sum >> 16) + (sum & 0xffff);
-	sum = (sum >> 16) + (sum & 0xffff);
-	return (uint16_t)sum;
 }
 
 /* UDP header at frame[l4], ip_plen bytes of IP payload from there. */

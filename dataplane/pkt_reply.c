@@ -14,6 +14,7 @@
 #include <rte_arp.h>
 #include <rte_icmp.h>
 
+#include "dataplane/pkt_cksum.h"
 #include "dataplane/pkt_reply.h"
 
 #define ETH_MIN_LEN 60
@@ -50,25 +51,6 @@ put_cksum(uint8_t *p, uint16_t sum)
 	uint16_t c = (uint16_t)~sum;
 
 	memcpy(p, &c, sizeof(c));
-}
-
-static uint16_t
-icmp6_sum(const uint8_t src[16], const uint8_t dst[16], const uint8_t *msg,
-	  uint32_t len)
-{
-	const uint8_t ph[8] = {
-		(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
-		(uint8_t)len, 0, 0, 0, IPPROTO_ICMPV6,
-	};
-	uint32_t sum;
-
-	sum = rte_raw_cksum(src, 16);
-	sum += rte_raw_cksum(dst, 16);
-	sum += rte_raw_cksum(ph, sizeof(ph));
-	sum += rte_raw_cksum(msg, len);
-	sum = (sum >> 16) + (sum & 0xffff);
-	sum = (sum >> 16) + (sum & 0xffff);
-	return (uint16_t)sum;
 }
 
 /* Fill the IPv6 header at ip and the ICMPv6 checksum of its message. */

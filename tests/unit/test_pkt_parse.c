@@ -13,6 +13,7 @@
 
 #include "dataplane/pkt_parse.h"
 #include "tests/unit/check.h"
+#include "tests/unit/frame_util.h"
 
 #define P_UDP 17
 #define P_TCP 6
@@ -45,46 +46,6 @@ static const uint8_t rtp_pkt[20] = {
 static const uint8_t rtcp_pkt[8] = {
 	0x80, 201, 0x00, 0x01, 0xde, 0xad, 0xbe, 0xef,
 };
-
-struct frame {
-	uint8_t b[4096];
-	uint32_t len;
-	uint32_t l2;
-	uint32_t l3;
-	uint32_t l4;
-};
-
-static void
-put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-/* RFC 1071 sum over big-endian words; an odd tail is padded with zero. */
-static uint32_t
-sum_add(uint32_t sum, const uint8_t *p, uint32_t n)
-{
-	uint32_t i;
-
-	for (i = 0; i < n; i += 2)
-		sum += (uint32_t)p[i] << 8 | (i + 1 < n ? p[i + 1] : 0);
-	return sum;
-}
-
-static uint16_t
-sum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-static uint16_t
-ref_cksum(const uint8_t *p, uint32_t n)
-{
-	return (uint16_t)~sum_fold(sum_add(0, p, n));
-}
 
 static uint16_t
 ref_l4_cksum(int family, const uint8_t *src, const uint8_t *dst, uint8_t proto,

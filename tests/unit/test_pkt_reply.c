@@ -12,6 +12,7 @@
 #include "dataplane/pkt_parse.h"
 #include "dataplane/pkt_reply.h"
 #include "tests/unit/check.h"
+#include "tests/unit/frame_util.h"
 
 #define P_UDP 17
 #define P_ICMP 1
@@ -29,53 +30,6 @@ static const uint8_t ip6_unspec[16];
 static const uint8_t ip6_snm_us[16] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff,
 					[15] = 0x02 };
 static const uint8_t mac_snm_us[6] = { 0x33, 0x33, 0xff, 0x00, 0x00, 0x02 };
-
-struct frame {
-	uint8_t b[2048];
-	uint32_t len;
-	uint32_t l2;
-	uint32_t l3;
-	uint32_t l4;
-};
-
-static void
-put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint32_t
-get16(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 8 | p[1];
-}
-
-/* RFC 1071 sum over big-endian words; an odd tail is padded with zero. */
-static uint32_t
-sum_add(uint32_t sum, const uint8_t *p, uint32_t n)
-{
-	uint32_t i;
-
-	for (i = 0; i < n; i += 2)
-		sum += (uint32_t)p[i] << 8 | (i + 1 < n ? p[i + 1] : 0);
-	return sum;
-}
-
-static uint16_t
-sum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-/* Checksum to store; over data that holds a valid checksum it is 0. */
-static uint16_t
-ref_cksum(const uint8_t *p, uint32_t n)
-{
-	return (uint16_t)~sum_fold(sum_add(0, p, n));
-}
 
 static uint16_t
 ref_cksum6(const uint8_t *src, const uint8_t *dst, const uint8_t *l4,
