@@ -436,9 +436,10 @@ static int stats_workers(int fd)
 		uint32_t lcore;
 		bool agent = w == wh.n_workers - 1;
 		memcpy(&lcore, rbuf + off, 4);
-		if (json)
-			printf("%s{\"worker\": %s%u%s, \"lcore\": %u", w ? ", " : "",
-			       agent ? "\"" : "", agent ? 0 : w, agent ? "agent\"" : "", lcore);
+		if (json && agent)
+			printf("%s{\"worker\": \"agent\", \"lcore\": %u", w ? ", " : "", lcore);
+		else if (json)
+			printf("%s{\"worker\": %u, \"lcore\": %u", w ? ", " : "", w, lcore);
 		else
 			printf("%s (lcore %u)\n", agent ? "agent" : "worker", lcore);
 		for (uint32_t c = 0; c < wh.n_counters; c++) {

@@ -619,8 +619,16 @@ static int op_viewer_add(struct sgw_agent *a, const struct sgw_op_viewer_add *op
 		if (!(t->flags & SGW_TXN_REPLACE_ALL))
 			return fail(err, errlen, EEXIST, "viewer %llu exists",
 				    (unsigned long long)op->viewer_id);
-		if (viewer_same(a, v, op))
+		if (viewer_same(a, v, op)) {
+			/* unchanged, but allowed only as a new viewer would be:
+			 * the stream's grants are restated by this transaction */
+			s = idmap_get(&a->streams, v->stream_id);
+			if (!owner_allowed(s, op->owner))
+				return fail(err, errlen, EPERM,
+					    "owner %u may not receive stream %llu (owner %u, no grant)",
+					    op->owner, (unsigned long long)s->id, s->owner);
 			return mark_seen(a, false, v->id) == 0 ? 0 : fail(err, errlen, ENOMEM, "out of memory");
+		}
 		rc = viewer_del(a, v, err, errlen);
 		if (rc != 0)
 			return rc;

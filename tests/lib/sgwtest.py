@@ -247,6 +247,9 @@ class Gateway:
         cfg = os.path.join(self.dir, 'srtpgw.conf')
         with open(cfg, 'w') as f:
             f.write(self.config_text())
+        # the EAL leaves its runtime directory (config, fbarrays: a few MB)
+        # behind; as root it is /var/run/dpdk/PREFIX. Removed after the kill.
+        self.res.add(run, 'rm', '-rf', os.path.join('/var/run/dpdk', self.prefix))
         with open(self.log_path, 'w') as log:
             self.proc = subprocess.Popen([SRTPGW] + self.eal_args() + ['--', '--config', cfg],
                                          stdout=log, stderr=subprocess.STDOUT)
