@@ -12,8 +12,8 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sgwtest import (Gateway, NetNS, Resources, assert_nothing_queued, b64, new_key,  # noqa: E402
-                     recv_all, rtp, srtp_session, veth, wait_for)
+from sgwtest import (GatewayCase, assert_nothing_queued, b64, new_key, pcap_port,  # noqa: E402
+                     recv_all, rtp, srtp_session, wait_for)
 
 GW4, PEER4 = '10.79.0.1', '10.79.0.2'
 
@@ -130,45 +130,30 @@ def error(payload):
     return code, index, msg.split(b'\0', 1)[0].decode()
 
 
-class AgentProtocol(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.res = Resources()
-        try:
-            cls.ns = NetNS(cls.res)
-            cls.iface, cls.nsif = veth(cls.res, cls.ns, [PEER4 + '/24'])
-            cls.gw = Gateway(cls.res, ports=[{
-                'name': 'lan', 'device': 'net_pcap0',
-                'vdev': 'net_pcap0,rx_iface_in=%s,tx_iface=%s,tx_iface=%s' % ((cls.iface,) * 3),
-                'addresses': [GW4 + '/24'],
-                'neighbours': [(PEER4, cls.ns.mac(cls.nsif))]}],
-                workers=[[('lan', 0)]]).start()
-            # a stream with a viewer that every failed request must leave alone
-            cls.k_in, cls.k_out = new_key('AES_CM_128_HMAC_SHA1_80'), new_key('AES_CM_128_HMAC_SHA1_80')
-            cls.view = cls.ns.socket()
-            cls.res.add(cls.view.close)
-            cls.view.bind((PEER4, 0))
-            cls.cam = cls.ns.socket()
-            cls.res.add(cls.cam.close)
-            cls.cam.bind((PEER4, 0))
-            cls.gw.apply(['stream add 500 owner=1 listen=%s:22000 suite=AES_CM_128_HMAC_SHA1_80 key=%s' %
-                          (GW4, b64(cls.k_in)),
-                          'viewer add 5001 stream=500 owner=1 to=%s:%d suite=AES_CM_128_HMAC_SHA1_80 key=%s' %
-                          (PEER4, cls.view.getsockname()[1], b64(cls.k_out))])
-            cls.tx = srtp_session('AES_CM_128_HMAC_SHA1_80', cls.k_in, outbound=True)
-            cls.rx = srtp_session('AES_CM_128_HMAC_SHA1_80', cls.k_out, outbound=False)
-            cls.seq = 100
-        except BaseException:
-            cls.res.cleanup()
-            raise
+class AgentProtocol(GatewayCase):
+    PEER_ADDRS = [PEER4 + '/24']
 
     @classmethod
-    def tearDownClass(cls):
-        try:
-            rc = cls.gw.stop()
-            assert rc == 0, 'srtpgw exit code %d' % rc
-        finally:
-            cls.res.cleanup()
+    def port(cls):
+        return pcap_port(cls.iface, [GW4 + '/24'], neighbours=[(PEER4, cls.ns_mac)])
+
+    @classmethod
+    def ready(cls):
+        # a stream with a viewer that every failed request must leave alone
+        cls.k_in, cls.k_out = new_key('AES_CM_128_HMAC_SHA1_80'), new_key('AES_CM_128_HMAC_SHA1_80')
+        cls.view = cls.ns.socket()
+        cls.res.add(cls.view.close)
+        cls.view.bind((PEER4, 0))
+        cls.cam = cls.ns.socket()
+        cls.res.add(cls.cam.close)
+        cls.cam.bind((PEER4, 0))
+        cls.gw.apply(['stream add 500 owner=1 listen=%s:22000 suite=AES_CM_128_HMAC_SHA1_80 key=%s' %
+                      (GW4, b64(cls.k_in)),
+                      'viewer add 5001 stream=500 owner=1 to=%s:%d suite=AES_CM_128_HMAC_SHA1_80 key=%s' %
+                      (PEER4, cls.view.getsockname()[1], b64(cls.k_out))])
+        cls.tx = srtp_session('AES_CM_128_HMAC_SHA1_80', cls.k_in, outbound=True)
+        cls.rx = srtp_session('AES_CM_128_HMAC_SHA1_80', cls.k_out, outbound=False)
+        cls.seq = 100
 
     def client(self):
         c = Client(self.gw.sock)

@@ -15,9 +15,9 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sgwtest import (Gateway, NetNS, Resources, assert_nothing_queued, b64,  # noqa: E402
-                     counter_deltas, marked_payload, new_key, recv_all, rtp, srtp_session,
-                     veth, wait_for)
+from sgwtest import (GatewayCase, assert_nothing_queued, b64, counter_deltas,  # noqa: E402
+                     marked_payload, new_key, pcap_port, recv_all, rtp, srtp_session,
+                     wait_for)
 
 GW4, PEER4, PEER4B = '10.78.0.1', '10.78.0.2', '10.78.0.3'
 NOT_GW4 = '10.78.0.77'  # in the gateway's prefix, not its address
@@ -29,37 +29,21 @@ NOISE = {'drop_icmp_other', 'drop_arp_other'}
 MAIN, OTHER, PINNED, PINNED_ADDR, LONELY = 1, 2, 3, 5, 4
 
 
-class BadPackets(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.res = Resources()
-        try:
-            cls.ns = NetNS(cls.res)
-            cls.iface, cls.nsif = veth(cls.res, cls.ns, [PEER4 + '/24', PEER4B + '/24'])
-            cls.ns_mac = cls.ns.mac(cls.nsif)
-            cls.gw = Gateway(cls.res, ports=[{
-                'name': 'lan', 'device': 'net_pcap0',
-                'vdev': 'net_pcap0,rx_iface_in=%s,tx_iface=%s,tx_iface=%s' % ((cls.iface,) * 3),
-                'addresses': [GW4 + '/24'],
-                # viewers' next hop known from the start: no ARP race
-                'neighbours': [(PEER4, cls.ns_mac)]}],
-                workers=[[('lan', 0)]]).start()
-            # the gateway's MAC, learned by the namespace's ARP
-            cls.ns.run('ping', '-c', '1', '-W', '5', GW4)
-            neigh = json.loads(cls.ns.run('ip', '-j', 'neigh', 'show', GW4, 'dev', cls.nsif).stdout)
-            cls.gw_mac = neigh[0]['lladdr']
-            cls._setup_streams()
-        except BaseException:
-            cls.res.cleanup()
-            raise
+class BadPackets(GatewayCase):
+    PEER_ADDRS = [PEER4 + '/24', PEER4B + '/24']
 
     @classmethod
-    def tearDownClass(cls):
-        try:
-            rc = cls.gw.stop()
-            assert rc == 0, 'srtpgw exit code %d' % rc
-        finally:
-            cls.res.cleanup()
+    def port(cls):
+        # viewers' next hop known from the start: no ARP race
+        return pcap_port(cls.iface, [GW4 + '/24'], neighbours=[(PEER4, cls.ns_mac)])
+
+    @classmethod
+    def ready(cls):
+        # the gateway's MAC, learned by the namespace's ARP
+        cls.ns.run('ping', '-c', '1', '-W', '5', GW4)
+        neigh = json.loads(cls.ns.run('ip', '-j', 'neigh', 'show', GW4, 'dev', cls.nsif).stdout)
+        cls.gw_mac = neigh[0]['lladdr']
+        cls._setup_streams()
 
     @classmethod
     def _sock(cls, addr=PEER4):

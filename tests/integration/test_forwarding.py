@@ -9,39 +9,22 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sgwtest import (Gateway, NetNS, Resources, SUITES, b64, marked_payload, new_key,  # noqa: E402
-                     recv_all, rtp, srtp_session, veth)
+from sgwtest import (GatewayCase, SUITES, b64, marked_payload, new_key, pcap_port,  # noqa: E402
+                     recv_all, rtp, srtp_session)
 
 GW4, PEER4 = '10.77.0.1', '10.77.0.2'
 GW6, PEER6 = 'fd77::1', 'fd77::2'
 
 
-class Forwarding(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.res = Resources()
-        try:
-            cls.ns = NetNS(cls.res)
-            cls.iface, _ = veth(cls.res, cls.ns, [PEER4 + '/24', PEER6 + '/64'])
-            cls.gw = Gateway(cls.res, ports=[{
-                'name': 'lan', 'device': 'net_pcap0',
-                'vdev': 'net_pcap0,rx_iface_in=%s,tx_iface=%s,tx_iface=%s' % ((cls.iface,) * 3),
-                'addresses': [GW4 + '/24', GW6 + '/64']}],
-                workers=[[('lan', 0)]]).start()
-        except BaseException:
-            cls.res.cleanup()
-            raise
-        cls.next_port = 20000
+class Forwarding(GatewayCase):
+    PEER_ADDRS = [PEER4 + '/24', PEER6 + '/64']
+    next_port = 20000
 
     @classmethod
-    def tearDownClass(cls):
-        try:
-            rc = cls.gw.stop()
-            assert rc == 0, 'srtpgw exit code %d' % rc
-        finally:
-            cls.res.cleanup()
+    def port(cls):
+        return pcap_port(cls.iface, [GW4 + '/24', GW6 + '/64'])
 
-    def port(self):
+    def listen_port(self):
         Forwarding.next_port += 2
         return Forwarding.next_port
 
@@ -53,7 +36,7 @@ class Forwarding(unittest.TestCase):
             sid += 1
             out_suites = [s for s in SUITES if s != in_suite][:2]
             k_in = new_key(in_suite)
-            listen = self.port()
+            listen = self.listen_port()
             viewers = []
             ops = ['stream add %d owner=1 listen=%s:%d suite=%s key=%s' % (sid, GW4, listen, in_suite, b64(k_in))]
             for i, vs in enumerate(out_suites):
@@ -85,7 +68,7 @@ class Forwarding(unittest.TestCase):
 
     def test_plain_in_plain_out_and_ipv6(self):
         """Plain RTP in, to an IPv6 viewer in plain and an IPv4 viewer in SRTP."""
-        listen = self.port()
+        listen = self.listen_port()
         k = new_key('AES_CM_128_HMAC_SHA1_80')
         v6 = self.ns.socket(socket.AF_INET6)
         v6.bind((PEER6, 0))

@@ -15,9 +15,9 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sgwtest import (SUITES, Gateway, NetNS, Resources, assert_nothing_queued, b64,  # noqa: E402
+from sgwtest import (GatewayCase, SUITES, af_packet_port, assert_nothing_queued, b64,  # noqa: E402
                      counter_deltas, marked_payload, new_key, recv_all, rtp, srtp_session,
-                     veth, wait_for)
+                     wait_for)
 
 GW4, PEER4 = '10.82.0.1', '10.82.0.2'
 N_STREAMS, N_SOURCES, ROUNDS = 24, 32, 15
@@ -25,37 +25,14 @@ MULTI = 100  # the stream fed from N_SOURCES source ports
 NOISE = {'drop_icmp_other', 'drop_arp_other'}
 
 
-class MultiWorker(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.res = Resources()
-        try:
-            cls.ns = NetNS(cls.res)
-            cls.iface, cls.nsif = veth(cls.res, cls.ns, [PEER4 + '/24'])
-            cls.gw = Gateway(cls.res, ports=[{
-                'name': 'lan', 'device': 'net_af_packet0',
-                'vdev': 'net_af_packet0,iface=%s,qpairs=3' % cls.iface,
-                'rx_queues': 3,
-                'addresses': [GW4 + '/24'],
-                'neighbours': [(PEER4, cls.ns.mac(cls.nsif))]}],
-                workers=[[('lan', 0), ('lan', 2)], [('lan', 1)]]).start()
-        except BaseException:
-            cls.res.cleanup()
-            raise
+class MultiWorker(GatewayCase):
+    PEER_ADDRS = [PEER4 + '/24']
+    # queues 0 and 2 on the first worker, 1 on the second
+    WORKERS = [[('lan', 0), ('lan', 2)], [('lan', 1)]]
 
     @classmethod
-    def tearDownClass(cls):
-        try:
-            rc = cls.gw.stop()
-            assert rc == 0, 'srtpgw exit code %d' % rc
-        finally:
-            cls.res.cleanup()
-
-    def sock(self):
-        s = self.ns.socket()
-        self.addCleanup(s.close)
-        s.bind((PEER4, 0))
-        return s
+    def port(cls):
+        return af_packet_port(cls.iface, [GW4 + '/24'], 3, neighbours=[(PEER4, cls.ns_mac)])
 
     def test_streams_over_two_workers(self):
         suites = list(SUITES)

@@ -10,47 +10,23 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sgwtest import (AgentError, Gateway, NetNS, Resources, assert_nothing_queued, b64,  # noqa: E402
-                     counter_deltas, marked_payload, new_key, recv_all, rtp, srtp_session,
-                     veth, wait_for)
+from sgwtest import (AgentError, GatewayCase, assert_nothing_queued, b64,  # noqa: E402
+                     counter_deltas, marked_payload, new_key, pcap_port, recv_all, rtp,
+                     srtp_session, wait_for)
 
 GW4, PEER4 = '10.80.0.1', '10.80.0.2'
 IN, OUT = 'AES_CM_128_HMAC_SHA1_80', 'AEAD_AES_256_GCM'
 NOISE = {'drop_icmp_other', 'drop_arp_other'}
 
 
-class Ownership(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.res = Resources()
-        try:
-            cls.ns = NetNS(cls.res)
-            cls.iface, cls.nsif = veth(cls.res, cls.ns, [PEER4 + '/24'])
-            cls.gw = Gateway(cls.res, ports=[{
-                'name': 'lan', 'device': 'net_pcap0',
-                'vdev': 'net_pcap0,rx_iface_in=%s,tx_iface=%s,tx_iface=%s' % ((cls.iface,) * 3),
-                'addresses': [GW4 + '/24'],
-                'neighbours': [(PEER4, cls.ns.mac(cls.nsif))]}],
-                workers=[[('lan', 0)]]).start()
-        except BaseException:
-            cls.res.cleanup()
-            raise
+class Ownership(GatewayCase):
+    PEER_ADDRS = [PEER4 + '/24']
 
     @classmethod
-    def tearDownClass(cls):
-        try:
-            rc = cls.gw.stop()
-            assert rc == 0, 'srtpgw exit code %d' % rc
-        finally:
-            cls.res.cleanup()
+    def port(cls):
+        return pcap_port(cls.iface, [GW4 + '/24'], neighbours=[(PEER4, cls.ns_mac)])
 
     # ---- helpers ----------------------------------------------------------
-    def sock(self):
-        s = self.ns.socket()
-        self.addCleanup(s.close)
-        s.bind((PEER4, 0))
-        return s
-
     def add_stream(self, sid, owner, port):
         k = new_key(IN)
         self.gw.apply(['stream add %d owner=%d listen=%s:%d suite=%s key=%s' % (sid, owner, GW4, port, IN, b64(k))])

@@ -13,9 +13,9 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sgwtest import (Gateway, NetNS, Resources, assert_nothing_queued, b64,  # noqa: E402
-                     counter_deltas, marked_payload, new_key, recv_all, rtp, srtp_session,
-                     veth, wait_for)
+from sgwtest import (GatewayCase, assert_nothing_queued, b64, counter_deltas,  # noqa: E402
+                     marked_payload, new_key, pcap_port, recv_all, rtp, srtp_session,
+                     wait_for)
 
 GW4, GW6 = '10.83.0.1', 'fd83::1'
 PEER4, PEER6 = '10.83.0.2', 'fd83::2'       # pings
@@ -29,41 +29,24 @@ ETH_P_ARP = 0x0806
 IP_FREEBIND = 15
 
 
-class SlowPath(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.res = Resources()
-        try:
-            cls.ns = NetNS(cls.res)
-            cls.iface, cls.nsif = veth(cls.res, cls.ns, [
-                a + '/24' for a in (PEER4, DYN4, STATIC4, ROUTER4)] + [
-                a + '/64' for a in (PEER6, DYN6, STATIC6, ROUTER6)])
-            # the off-link viewers: local to the namespace, but not on its
-            # link; ARP is answered only for the veth's own addresses, so
-            # only the router address resolves
-            cls.ns.run('ip', 'addr', 'add', FAR4 + '/32', 'dev', 'lo')
-            cls.ns.run('ip', 'addr', 'add', FAR6 + '/128', 'dev', 'lo', 'nodad')
-            cls.ns.run('sysctl', '-qw', 'net.ipv4.conf.%s.arp_ignore=1' % cls.nsif)
-            cls.ns_mac = cls.ns.mac(cls.nsif)
-            cls.gw = Gateway(cls.res, ports=[{
-                'name': 'lan', 'device': 'net_pcap0',
-                'vdev': 'net_pcap0,rx_iface_in=%s,tx_iface=%s,tx_iface=%s' % ((cls.iface,) * 3),
-                'addresses': [GW4 + '/24', GW6 + '/64'],
-                'gateway4': ROUTER4, 'gateway6': ROUTER6,
-                'neighbours': [(STATIC4, cls.ns_mac), (STATIC6, cls.ns_mac)]}],
-                workers=[[('lan', 0)]]).start()
-        except BaseException:
-            cls.res.cleanup()
-            raise
-        cls.next_id = 1
+class SlowPath(GatewayCase):
+    PEER_ADDRS = [a + '/24' for a in (PEER4, DYN4, STATIC4, ROUTER4)] + [
+        a + '/64' for a in (PEER6, DYN6, STATIC6, ROUTER6)]
+    next_id = 1
 
     @classmethod
-    def tearDownClass(cls):
-        try:
-            rc = cls.gw.stop()
-            assert rc == 0, 'srtpgw exit code %d' % rc
-        finally:
-            cls.res.cleanup()
+    def prepare(cls):
+        # the off-link viewers: local to the namespace, but not on its
+        # link; ARP is answered only for the veth's own addresses, so
+        # only the router address resolves
+        cls.ns.run('ip', 'addr', 'add', FAR4 + '/32', 'dev', 'lo')
+        cls.ns.run('ip', 'addr', 'add', FAR6 + '/128', 'dev', 'lo', 'nodad')
+        cls.ns.run('sysctl', '-qw', 'net.ipv4.conf.%s.arp_ignore=1' % cls.nsif)
+
+    @classmethod
+    def port(cls):
+        return pcap_port(cls.iface, [GW4 + '/24', GW6 + '/64'], gateway4=ROUTER4, gateway6=ROUTER6,
+                         neighbours=[(STATIC4, cls.ns_mac), (STATIC6, cls.ns_mac)])
 
     # ---- helpers ----------------------------------------------------------
     def flow(self, dest, family=socket.AF_INET):

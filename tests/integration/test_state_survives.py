@@ -15,9 +15,9 @@ import unittest
 import pylibsrtp
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sgwtest import (AgentError, Gateway, NetNS, Resources, assert_nothing_queued, b64,  # noqa: E402
-                     counter_deltas, marked_payload, new_key, recv_all, rtp, srtp_session,
-                     veth, wait_for)
+from sgwtest import (AgentError, GatewayCase, assert_nothing_queued, b64,  # noqa: E402
+                     counter_deltas, marked_payload, new_key, pcap_port, recv_all, rtp,
+                     srtp_session, wait_for)
 
 GW4, PEER4 = '10.81.0.1', '10.81.0.2'
 NOISE = {'drop_icmp_other', 'drop_arp_other'}
@@ -66,38 +66,14 @@ class Viewer:
             self.id, self.sid, self.owner, PEER4, self.sock.getsockname()[1], self.suite, b64(self.key))
 
 
-class StateSurvives(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.res = Resources()
-        try:
-            cls.ns = NetNS(cls.res)
-            cls.iface, cls.nsif = veth(cls.res, cls.ns, [PEER4 + '/24'])
-            cls.gw = Gateway(cls.res, ports=[{
-                'name': 'lan', 'device': 'net_pcap0',
-                'vdev': 'net_pcap0,rx_iface_in=%s,tx_iface=%s,tx_iface=%s' % ((cls.iface,) * 3),
-                'addresses': [GW4 + '/24'],
-                'neighbours': [(PEER4, cls.ns.mac(cls.nsif))]}],
-                workers=[[('lan', 0)]]).start()
-        except BaseException:
-            cls.res.cleanup()
-            raise
+class StateSurvives(GatewayCase):
+    PEER_ADDRS = [PEER4 + '/24']
 
     @classmethod
-    def tearDownClass(cls):
-        try:
-            rc = cls.gw.stop()
-            assert rc == 0, 'srtpgw exit code %d' % rc
-        finally:
-            cls.res.cleanup()
+    def port(cls):
+        return pcap_port(cls.iface, [GW4 + '/24'], neighbours=[(PEER4, cls.ns_mac)])
 
     # ---- helpers ----------------------------------------------------------
-    def sock(self):
-        s = self.ns.socket()
-        self.addCleanup(s.close)
-        s.bind((PEER4, 0))
-        return s
-
     def camera(self, sid, port, suite='AES_CM_128_HMAC_SHA1_80'):
         return Camera(self.sock(), sid, port, suite)
 

@@ -397,3 +397,78 @@ def assert_nothing_queued(sock):
     finally:
         sock.setblocking(True)
     raise AssertionError('unexpected datagram of %d bytes' % len(data))
+
+
+# ---- a test case with one gateway ------------------------------------------
+
+def pcap_port(iface, addresses, **extra):
+    """A gateway port on net_pcap over iface: one RX queue, two TX queues
+    (the worker's and the agent thread's)."""
+    port = {'name': 'lan', 'device': 'net_pcap0',
+            'vdev': 'net_pcap0,rx_iface_in=%s,tx_iface=%s,tx_iface=%s' % (iface, iface, iface),
+            'addresses': list(addresses)}
+    port.update(extra)
+    return port
+
+
+def af_packet_port(iface, addresses, qpairs, **extra):
+    """A gateway port on net_af_packet over iface with qpairs queue pairs,
+    every RX queue configured (the kernel's fanout feeds them all)."""
+    port = {'name': 'lan', 'device': 'net_af_packet0',
+            'vdev': 'net_af_packet0,iface=%s,qpairs=%d' % (iface, qpairs),
+            'rx_queues': qpairs, 'addresses': list(addresses)}
+    port.update(extra)
+    return port
+
+
+import unittest  # noqa: E402
+
+
+class GatewayCase(unittest.TestCase):
+    """One namespace at the end of a veth, one srtpgw on the other end.
+    Subclasses set PEER_ADDRS and WORKERS and may override port(),
+    prepare() (before the gateway starts) and ready() (after)."""
+    PEER_ADDRS = []
+    WORKERS = [[('lan', 0)]]
+
+    @classmethod
+    def port(cls):
+        raise NotImplementedError
+
+    @classmethod
+    def prepare(cls):
+        pass
+
+    @classmethod
+    def ready(cls):
+        pass
+
+    @classmethod
+    def setUpClass(cls):
+        cls.res = Resources()
+        try:
+            cls.ns = NetNS(cls.res)
+            cls.iface, cls.nsif = veth(cls.res, cls.ns, cls.PEER_ADDRS)
+            cls.ns_mac = cls.ns.mac(cls.nsif)
+            cls.prepare()
+            cls.gw = Gateway(cls.res, ports=[cls.port()], workers=cls.WORKERS).start()
+            cls.ready()
+        except BaseException:
+            cls.res.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            rc = cls.gw.stop()
+            assert rc == 0, 'srtpgw exit code %d' % rc
+        finally:
+            cls.res.cleanup()
+
+    def sock(self, addr=None, family=socket.AF_INET):
+        """A UDP socket in the namespace, bound to addr (default: the first
+        peer address) and an ephemeral port; closed after the test."""
+        s = self.ns.socket(family)
+        self.addCleanup(s.close)
+        s.bind((addr or self.PEER_ADDRS[0].split('/')[0], 0))
+        return s
