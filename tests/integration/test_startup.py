@@ -1,0 +1,107 @@
+"""srtpgw's start-up: --help, and clear one-line errors with a non-zero exit
+for a bad config file, a device the EAL does not have, an lcore the EAL
+does not run, and queue counts the device cannot give."""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from sgwtest import SRTPGW, uniq  # noqa: E402
+
+EAL = ['--no-huge', '-m', '128', '--no-pci', '--log-level', 'lib.eal:error']
+
+
+class Startup(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory(prefix='srtpgw-startup-')
+        self.addCleanup(self.dir.cleanup)
+        self.prefix = uniq('sgwst')
+        self.addCleanup(subprocess.run, ['rm', '-rf', '/var/run/dpdk/' + self.prefix])
+
+    def gateway(self, config, eal=(), vdevs=('net_null0',)):
+        path = os.path.join(self.dir.name, 'srtpgw.conf')
+        with open(path, 'w') as f:
+            f.write(config)
+        args = [SRTPGW] + EAL + ['--file-prefix', self.prefix, '--lcores', '0@0,1@1'] + list(eal)
+        for v in vdevs:
+            args += ['--vdev', v]
+        return subprocess.run(args + ['--', '--config', path], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=60)
+
+    def config(self, device='net_null0', port_extra='', top_extra='', lcore=1):
+        return ('agent_socket = "%s/agent.sock";\n%s\n'
+                'ports = ( { name = "p0"; device = "%s"; addresses = [ "10.5.0.1/24" ]; %s } );\n'
+                'workers = ( { lcore = %d; queues = ( { port = "p0"; queue = 0; } ); } );\n'
+                % (self.dir.name, top_extra, device, port_extra, lcore))
+
+    def error_line(self, out):
+        lines = [line for line in out.splitlines() if line.startswith('srtpgw: error:')]
+        self.assertEqual(len(lines), 1, out)
+        return lines[0]
+
+    def test_help(self):
+        r = subprocess.run([SRTPGW, '--help'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(r.returncode, 0)
+        self.assertIn('--config FILE', r.stdout)
+
+    def test_missing_config_option(self):
+        r = subprocess.run([SRTPGW] + EAL + ['--file-prefix', self.prefix, '--'],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn('usage: srtpgw', r.stderr)
+
+    def test_config_error_names_the_key(self):
+        r = self.gateway(self.config(port_extra='mtu = 20;'))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('srtpgw.conf:3: ports.[0].mtu: must be between 68 and 9600', self.error_line(r.stdout))
+
+    def test_unknown_key(self):
+        r = self.gateway(self.config(top_extra='idle_sleep = 5;'))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('idle_sleep: unknown key', self.error_line(r.stdout))
+
+    def test_device_not_given_to_the_eal(self):
+        r = self.gateway(self.config(device='net_null7'))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('port p0: no DPDK device "net_null7"', self.error_line(r.stdout))
+
+    def test_lcore_not_in_the_eal(self):
+        r = self.gateway(self.config(lcore=5))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('workers.[0].lcore: lcore 5 is not enabled in the EAL', self.error_line(r.stdout))
+
+    def test_too_many_queues(self):
+        # net_pcap on one interface has one queue pair; the config needs two
+        # TX queues (the worker's and the agent thread's). Start-up stops
+        # before the port is started, so nothing is sent on lo.
+        r = self.gateway(self.config(device='net_pcap0'), vdevs=('net_pcap0,iface=lo',))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('port p0: device net_pcap0 has at most 1 RX and 1 TX queues; the config asks 1 and 2',
+                      self.error_line(r.stdout))
+
+    def test_starts_and_stops_cleanly(self):
+        """A good config on net_null: up, then SIGTERM, exit 0, socket gone."""
+        path = os.path.join(self.dir.name, 'srtpgw.conf')
+        with open(path, 'w') as f:
+            f.write(self.config(top_extra='idle_sleep_us = 1000;'))
+        p = subprocess.Popen([SRTPGW] + EAL + ['--file-prefix', self.prefix, '--lcores', '0@0,1@1',
+                                                '--vdev', 'net_null0,copy=1', '--', '--config', path],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            for line in p.stdout:
+                if 'agent listening' in line:
+                    break
+            self.assertTrue(os.path.exists(os.path.join(self.dir.name, 'agent.sock')))
+            p.terminate()
+            self.assertEqual(p.wait(30), 0)
+            self.assertFalse(os.path.exists(os.path.join(self.dir.name, 'agent.sock')))
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
