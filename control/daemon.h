@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * srtpgw-control: the control plane daemon. One thread: the srtpgwctl
+ * socket, the gateway link and a 100 ms tick, multiplexed with poll().
+ *
+ * A change is: BEGIN in the database, checks and writes, the change
+ * counter bumped, the matching agent ops pushed to the gateway as one
+ * transaction, COMMIT. A gateway that refuses the ops makes the change
+ * fail (ROLLBACK); a gateway that cannot be reached does not: the change
+ * is committed and the whole state is pushed (REPLACE_ALL) when the
+ * gateway is back.
+ */
+#ifndef SRTPGW_DAEMON_H
+#define SRTPGW_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "control/daemon_config.h"
+#include "control/gw_link.h"
+#include "control/store.h"
+
+#define CTL_MAX_REJECTED 64
+
+struct ctl_rejected {
+	bool is_stream;
+	int64_t id;
+	char why[160];
+};
+
+struct ctl_daemon {
+	struct ctl_config cfg;
+	struct store *store;
+	struct gw_link gw;
+	uint64_t next_retry_ms;
+	/* objects the gateway refused during the last full push */
+	unsigned n_rejected;
+	struct ctl_rejected rejected[CTL_MAX_REJECTED];
+};
+
+/* One request object -> one reply object (daemon_cmds.c). */
+struct json_object *ctl_handle(struct ctl_daemon *d, struct json_object *req);
+
+/* The gateway link (daemon_sync.c). */
+/* Reconnect if due, bring the gateway in sync, end expired rekey
+ * overlaps. Called every tick. */
+void sync_tick(struct ctl_daemon *d, uint64_t now_ms);
+/* Push the whole state as one REPLACE_ALL transaction. 0 or -errno. */
+int sync_full(struct ctl_daemon *d);
+/* Agent ops for a stream or viewer as stored. */
+int sync_ops_stream_add(struct gw_ops *o, const struct store_stream *st);
+int sync_ops_viewer_add(struct gw_ops *o, const struct store_viewer *v);
+int sync_ops_id(struct gw_ops *o, unsigned type, int64_t id);
+int sync_ops_grant(struct gw_ops *o, unsigned type, int64_t stream_id, int64_t owner_id);
+
+/* Run a change (daemon_cmds.c): fn does the database writes and queues
+ * the agent ops; then the ops are pushed and the transaction committed.
+ * Returns 0 or a negative errno with err set. */
+int ctl_change(struct ctl_daemon *d,
+	       int (*fn)(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen),
+	       void *arg, char *err, size_t errlen);
+
+/* The srtpgwctl socket (daemon_server.c): runs until *quit. */
+int ctl_serve(struct ctl_daemon *d, volatile bool *quit);
+
+uint64_t ctl_now_ms(void);
+int64_t ctl_now_s(void);
+
+#endif

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* srtpgw-control's configuration file (libconfig syntax), docs/control.md. */
+#ifndef SRTPGW_DAEMON_CONFIG_H
+#define SRTPGW_DAEMON_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/srtpgw_agent.h"
+
+#define CTL_MAX_LISTEN_ADDRS 64
+
+struct ctl_config {
+	char socket[108];          /* socket: srtpgwctl's socket */
+	char socket_group[64];     /* socket_group: group owning it ("" = the daemon's) */
+	char database[4096];       /* database: SQLite file */
+	char kek_file[4096];       /* kek_file: key-encryption key */
+	char agent_socket[108];    /* agent_socket: the gateway's agent socket */
+	unsigned n_listen;
+	struct sgw_addr listen[CTL_MAX_LISTEN_ADDRS]; /* listen_addresses: first = default */
+	uint16_t port_min, port_max; /* port_range = [ min, max ] */
+	uint32_t quarantine_s;     /* quarantine: seconds a freed listen port stays unused */
+	uint32_t rekey_overlap_s;  /* rekey_overlap: seconds the old stream key stays accepted */
+	uint32_t idle_timeout_s;   /* idle_timeout: default per stream, 0 = never idle */
+	uint32_t retry_ms;         /* retry: between attempts to reach the gateway */
+	uint8_t default_suite;     /* default_suite */
+};
+
+/* 0, or -1 with one line in err naming the file, line and key. */
+int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * srtpgw-control [--config FILE]: the control plane daemon (docs/control.md).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+
+#include <openssl/crypto.h>
+
+#include "control/daemon.h"
+
+#define DEFAULT_CONFIG "/etc/srtpgw/control.conf"
+
+static volatile bool quit;
+static int log_level = LOG_INFO;
+
+void ctl_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ctl_log(int level, const char *fmt, ...)
+{
+	static const char *names[] = { "emerg", "alert", "crit", "error", "warning",
+				       "notice", "info", "debug" };
+	va_list ap;
+
+	if (level > log_level)
+		return;
+	fprintf(stderr, "srtpgw-control: %s: ", names[level & 7]);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	quit = true;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: srtpgw-control [--config FILE] [--verbose]\n"
+		"\n"
+		"The srtpgw control plane: keeps owners, streams, viewers and keys in\n"
+		"SQLite, serves srtpgwctl, and pushes every change to the gateway.\n"
+		"\n"
+		"  -c, --config FILE   configuration (default " DEFAULT_CONFIG "; docs/control.md)\n"
+		"  -v, --verbose       log debug messages\n"
+		"  -h, --help          this text\n");
+}
+
+/* mkdir -p of the directory that holds path */
+static int make_parent(const char *path, mode_t mode)
+{
+	char dir[4096];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	for (char *p = dir + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(dir, mode) != 0 && errno != EEXIST)
+				return -1;
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = DEFAULT_CONFIG;
+	static struct ctl_daemon d;
+	uint8_t kek[32];
+	char err[512];
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'v':
+			log_level = LOG_DEBUG;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (ctl_config_load(config, &d.cfg, err, sizeof(err)) != 0) {
+		ctl_log(LOG_ERR, "%s", err);
+		return 1;
+	}
+	if (make_parent(d.cfg.kek_file, 0700) != 0 || make_parent(d.cfg.database, 0700) != 0 ||
+	    make_parent(d.cfg.socket, 0750) != 0) {
+		ctl_log(LOG_ERR, "cannot create directories for the key file, database or socket: %s",
+			strerror(errno));
+		return 1;
+	}
+	if (store_kek_load(d.cfg.kek_file, kek, err, sizeof(err)) != 0) {
+		ctl_log(LOG_ERR, "%s", err);
+		return 1;
+	}
+	rc = store_open(d.cfg.database, kek, &d.store, err, sizeof(err));
+	OPENSSL_cleanse(kek, sizeof(kek));
+	if (rc != 0) {
+		ctl_log(LOG_ERR, "%s", err);
+		return 1;
+	}
+	gw_link_init(&d.gw, d.cfg.agent_socket);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	ctl_log(LOG_INFO, "database %s at change %llu; gateway agent %s", d.cfg.database,
+		(unsigned long long)store_seq(d.store), d.cfg.agent_socket);
+	sync_tick(&d, ctl_now_ms());
+	rc = ctl_serve(&d, &quit);
+	gw_link_close(&d.gw);
+	store_close(d.store);
+	ctl_log(LOG_INFO, "stopped");
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Keeping the gateway in step with the database: agent ops for stored
+ * objects, the full push (REPLACE_ALL) when the link comes up or after a
+ * failure, and the end of rekey overlaps.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "control/daemon.h"
+
+void ctl_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+uint64_t ctl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int64_t ctl_now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+int sync_ops_stream_add(struct gw_ops *o, const struct store_stream *st)
+{
+	struct sgw_op_stream_add op = {
+		.stream_id = (uint64_t)st->id,
+		.owner = (uint32_t)st->owner_id,
+		.listen = st->listen,
+		.source = st->source,
+		.key = st->key,
+	};
+	int rc = gw_ops_add(o, SGW_OP_STREAM_ADD, &op, sizeof(op));
+
+	OPENSSL_cleanse(&op, sizeof(op));
+	return rc;
+}
+
+int sync_ops_viewer_add(struct gw_ops *o, const struct store_viewer *v)
+{
+	struct sgw_op_viewer_add op = {
+		.viewer_id = (uint64_t)v->id,
+		.stream_id = (uint64_t)v->stream_id,
+		.owner = (uint32_t)v->owner_id,
+		.dest = v->dest,
+		.key = v->key,
+	};
+	int rc = gw_ops_add(o, SGW_OP_VIEWER_ADD, &op, sizeof(op));
+
+	OPENSSL_cleanse(&op, sizeof(op));
+	return rc;
+}
+
+int sync_ops_id(struct gw_ops *o, unsigned type, int64_t id)
+{
+	struct sgw_op_id op = { (uint64_t)id };
+
+	return gw_ops_add(o, type, &op, sizeof(op));
+}
+
+int sync_ops_grant(struct gw_ops *o, unsigned type, int64_t stream_id, int64_t owner_id)
+{
+	struct sgw_op_grant op = { .stream_id = (uint64_t)stream_id, .owner = (uint32_t)owner_id };
+
+	return gw_ops_add(o, type, &op, sizeof(op));
+}
+
+/* ---- the full push ------------------------------------------------------ */
+
+struct full {
+	struct ctl_daemon *d;
+	struct gw_ops ops;
+	/* which object each op is about, to find the one the gateway refused */
+	struct ctl_rejected *who;
+	size_t n_who, cap_who;
+	int rc;
+};
+
+static bool rejected(const struct ctl_daemon *d, bool is_stream, int64_t id)
+{
+	for (unsigned i = 0; i < d->n_rejected; i++)
+		if (d->rejected[i].is_stream == is_stream && d->rejected[i].id == id)
+			return true;
+	return false;
+}
+
+static int note(struct full *f, bool is_stream, int64_t id, uint32_t n_ops)
+{
+	while (f->n_who < n_ops) {
+		if (f->n_who == f->cap_who) {
+			size_t nc = f->cap_who ? f->cap_who * 2 : 256;
+			struct ctl_rejected *nw = realloc(f->who, nc * sizeof(*nw));
+			if (nw == NULL)
+				return -ENOMEM;
+			f->who = nw;
+			f->cap_who = nc;
+		}
+		f->who[f->n_who].is_stream = is_stream;
+		f->who[f->n_who].id = id;
+		f->n_who++;
+	}
+	return 0;
+}
+
+static int full_viewer(void *arg, const struct store_viewer *v)
+{
+	struct full *f = arg;
+
+	if (rejected(f->d, true, v->stream_id) || rejected(f->d, false, v->id))
+		return 0;
+	if (sync_ops_viewer_add(&f->ops, v) != 0)
+		return -ENOMEM;
+	return note(f, false, v->id, gw_ops_count(&f->ops));
+}
+
+static int full_stream(void *arg, const struct store_stream *st)
+{
+	struct full *f = arg;
+	int64_t grants[SGW_MAX_GRANTS];
+	int n;
+
+	if (rejected(f->d, true, st->id))
+		return 0;
+	/* during a rekey overlap only the current key: a gateway that kept
+	 * the stream keeps its old key too; a restarted one lost it */
+	if (sync_ops_stream_add(&f->ops, st) != 0)
+		return -ENOMEM;
+	n = store_grant_list(f->d->store, st->id, grants, SGW_MAX_GRANTS);
+	for (int i = 0; i < n; i++)
+		if (sync_ops_grant(&f->ops, SGW_OP_GRANT_ADD, st->id, grants[i]) != 0)
+			return -ENOMEM;
+	return note(f, true, st->id, gw_ops_count(&f->ops));
+}
+
+int sync_full(struct ctl_daemon *d)
+{
+	struct full f = { .d = d };
+	char err[256];
+	uint32_t bad;
+	int rc;
+
+	d->n_rejected = 0;
+	for (;;) {
+		uint64_t seq = store_seq(d->store);
+
+		gw_ops_init(&f.ops);
+		f.n_who = 0;
+		rc = store_stream_foreach(d->store, 0, full_stream, &f);
+		if (rc == 0)
+			rc = store_viewer_foreach(d->store, 0, full_viewer, &f);
+		if (rc == 0)
+			rc = gw_link_apply(&d->gw, seq, SGW_TXN_REPLACE_ALL, &f.ops, &bad, err, sizeof(err));
+		gw_ops_free(&f.ops);
+		if (rc <= 0 || bad >= f.n_who || d->n_rejected == CTL_MAX_REJECTED)
+			break;
+		/* the gateway refused one object (no route to a viewer, say):
+		 * leave it out, say so, push the rest */
+		struct ctl_rejected *r = &d->rejected[d->n_rejected++];
+		*r = f.who[bad];
+		snprintf(r->why, sizeof(r->why), "%.*s", (int)sizeof(r->why) - 1, err);
+		ctl_log(LOG_WARNING, "gateway refused %s %lld: %s; pushing the rest without it",
+			r->is_stream ? "stream" : "viewer", (long long)r->id, err);
+	}
+	free(f.who);
+	if (rc == 0) {
+		d->gw.in_sync = true;
+		ctl_log(LOG_INFO, "gateway in sync at change %llu (table version %llu)",
+			(unsigned long long)d->gw.applied_seq, (unsigned long long)d->gw.version);
+	} else if (rc > 0) {
+		ctl_log(LOG_ERR, "gateway refused the full state: %s", err);
+		gw_link_close(&d->gw);
+		rc = -rc;
+	}
+	return rc;
+}
+
+/* ---- the tick ------------------------------------------------------------ */
+
+static int end_overlap(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen)
+{
+	struct store_stream *st = arg;
+	int rc;
+
+	(void)err;
+	(void)errlen;
+	memset(&st->old_key, 0, sizeof(st->old_key));
+	st->overlap_until = 0;
+	rc = store_stream_set_keys(d->store, st);
+	if (rc == 0)
+		rc = sync_ops_id(ops, SGW_OP_STREAM_END_OVERLAP, st->id);
+	return rc;
+}
+
+static int collect_expired(void *arg, const struct store_stream *st)
+{
+	struct store_stream *out = arg;
+
+	if (out->id == 0)
+		*out = *st;
+	return 0;
+}
+
+void sync_tick(struct ctl_daemon *d, uint64_t now_ms)
+{
+	if (!gw_link_up(&d->gw) && now_ms >= d->next_retry_ms) {
+		d->next_retry_ms = now_ms + d->cfg.retry_ms;
+		if (gw_link_connect(&d->gw) == 0) {
+			ctl_log(LOG_INFO, "connected to the gateway at %s (it has change %llu, we have %llu)",
+				d->gw.path, (unsigned long long)d->gw.applied_seq,
+				(unsigned long long)store_seq(d->store));
+			/* reconciliation by change number: a gateway that
+			 * reports our last change has everything */
+			d->gw.in_sync = d->gw.applied_seq == store_seq(d->store);
+		}
+	}
+	if (gw_link_up(&d->gw) && !d->gw.in_sync)
+		sync_full(d);
+
+	/* rekey overlaps that ended: one change each */
+	for (;;) {
+		struct store_stream st = { 0 };
+		char err[256];
+
+		if (store_stream_foreach_overlap_expired(d->store, ctl_now_s(), collect_expired, &st) != 0 ||
+		    st.id == 0)
+			break;
+		if (ctl_change(d, end_overlap, &st, err, sizeof(err)) != 0) {
+			ctl_log(LOG_ERR, "ending the rekey overlap of stream %s: %s", st.name, err);
+			store_stream_cleanse(&st);
+			break;
+		}
+		store_stream_cleanse(&st);
+	}
+}
