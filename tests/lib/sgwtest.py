@@ -340,6 +340,95 @@ class AgentError(Exception):
     pass
 
 
+SRTPGW_CONTROL = os.path.join(BUILD, 'control', 'srtpgw-control')
+SRTPGWCTL = os.path.join(BUILD, 'control', 'srtpgwctl')
+
+
+class CtlError(Exception):
+    """srtpgwctl failed: .code is its exit code, .stderr its message."""
+
+    def __init__(self, code, stderr):
+        super().__init__('srtpgwctl exit %d: %s' % (code, stderr))
+        self.code, self.stderr = code, stderr
+
+
+class Control:
+    """One srtpgw-control process for a Gateway, with its own database,
+    key-encryption key and socket in the gateway's temporary directory."""
+
+    def __init__(self, res, gw, listen_addresses, extra_config='', name='control'):
+        self.res, self.gw = res, gw
+        self.dir = os.path.join(gw.dir, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.sock = os.path.join(self.dir, 'control.sock')
+        self.db = os.path.join(self.dir, 'control.db')
+        self.kek = os.path.join(self.dir, 'kek')
+        self.conf = os.path.join(self.dir, 'control.conf')
+        self.log_path = os.path.join(self.dir, 'control.log')
+        with open(self.conf, 'w') as f:
+            f.write('socket = "%s";\ndatabase = "%s";\nkek_file = "%s";\nagent_socket = "%s";\n'
+                    'listen_addresses = [ %s ];\nretry = 100;\n%s\n' % (
+                        self.sock, self.db, self.kek, gw.sock,
+                        ', '.join('"%s"' % a for a in listen_addresses), extra_config))
+        self.proc = None
+
+    def start(self, timeout=20):
+        log = open(self.log_path, 'a')
+        self.proc = subprocess.Popen([SRTPGW_CONTROL, '--config', self.conf], stdout=log,
+                                     stderr=subprocess.STDOUT)
+        log.close()
+        self.res.add(self._kill, self.proc)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError('srtpgw-control exited %d:\n%s' % (self.proc.returncode, self.read_log()))
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(self.sock)
+                return True
+            except OSError:
+                return False
+            finally:
+                s.close()
+        wait_for(ready, timeout, 'the control socket')
+        return self
+
+    def read_log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    @staticmethod
+    def _kill(proc):
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    def stop(self, timeout=20):
+        self.proc.terminate()
+        return self.proc.wait(timeout)
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+
+    def ctl(self, *args, input=None, check=True):
+        """srtpgwctl --json ARGS: the parsed result, or CtlError."""
+        r = subprocess.run([SRTPGWCTL, '--socket', self.sock, '--json'] + list(args), input=input,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+        if r.returncode != 0:
+            if check:
+                raise CtlError(r.returncode, r.stderr.strip())
+            return r
+        return json.loads(r.stdout) if r.stdout.strip() else None
+
+    def wait_applied(self, timeout=20):
+        """Until the gateway has applied the database's last change."""
+        def synced():
+            st = self.ctl('status')
+            return st['gateway'] == 'connected' and st['applied_seq'] == st['ctl_seq'] and st
+        return wait_for(synced, timeout, 'the gateway to apply the last change', interval=0.05)
+
+
 def counter_deltas(before, after, prefix=''):
     """{name: increase} of the counters named prefix* that changed between
     two Gateway.counters() reads."""

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control plane's durable state: owners, streams, viewers, grants,
+ * quarantined listen ports, and a change counter, in SQLite (WAL,
+ * synchronous=FULL, foreign keys on). Keys are stored encrypted with the
+ * key-encryption key (AES-256-GCM, a random nonce per key, the row's kind
+ * and name as associated data), and come back decrypted in the structs
+ * below; callers cleanse them (store_*_cleanse) when done.
+ *
+ * Every function returns 0 or a negative errno: -ENOENT (no such row),
+ * -EEXIST (name taken), -EADDRINUSE (listen endpoint used by a stream),
+ * -EIO (SQLite or crypto failure; store_errmsg() says more, never with key
+ * material). Writes must happen inside store_begin()/store_commit().
+ */
+#ifndef SRTPGW_STORE_H
+#define SRTPGW_STORE_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "api/srtpgw_agent.h"
+
+#define STORE_NAME_MAX 64 /* including the NUL */
+
+struct store;
+
+struct store_owner {
+	int64_t id;
+	char name[STORE_NAME_MAX];
+};
+
+struct store_stream {
+	int64_t id;
+	char name[STORE_NAME_MAX];
+	int64_t owner_id;
+	struct sgw_endpoint listen;
+	struct sgw_endpoint source;   /* family SGW_AF_NONE = any sender */
+	struct sgw_key key;           /* suite PLAIN (len 0) for plain RTP */
+	struct sgw_key old_key;       /* during a rekey overlap, else len 0 */
+	int64_t overlap_until;        /* unix seconds, 0 = no overlap */
+	uint32_t idle_timeout_s;      /* 0 = never idle */
+};
+
+struct store_viewer {
+	int64_t id;
+	char name[STORE_NAME_MAX];
+	int64_t stream_id;
+	int64_t owner_id;
+	struct sgw_endpoint dest;
+	struct sgw_key key;           /* suite PLAIN (len 0) for plain RTP */
+};
+
+/* The key-encryption key: 32 bytes read from path; if path does not exist
+ * it is created (mode 0600) with 32 bytes from OpenSSL's CSPRNG. A file
+ * that is not 32 bytes, or that group or others may read or write, is
+ * refused. 0, or -1 with err set. */
+int store_kek_load(const char *path, uint8_t kek[32], char *err, size_t errlen);
+
+/* Open (creating the schema if needed). The kek is copied. */
+int store_open(const char *path, const uint8_t kek[32], struct store **out,
+	       char *err, size_t errlen);
+void store_close(struct store *s);
+const char *store_errmsg(const struct store *s);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/* The change counter: store_bump_seq() (inside a transaction) increments
+ * it and returns the new value; store_seq() reads the committed value. */
+int store_bump_seq(struct store *s, uint64_t *seq);
+uint64_t store_seq(struct store *s);
+
+int store_counts(struct store *s, unsigned *owners, unsigned *streams, unsigned *viewers);
+
+/* ---- owners ---- */
+int store_owner_add(struct store *s, const char *name, int64_t *id);
+int store_owner_by_name(struct store *s, const char *name, struct store_owner *o);
+int store_owner_by_id(struct store *s, int64_t id, struct store_owner *o);
+/* Deletes the owner, its streams (with their viewers and grants), its own
+ * viewers on other streams and the grants it holds; *n_streams and
+ * *n_viewers say how many went. Deleted streams' listen endpoints are
+ * quarantined until now + quarantine_s. */
+int store_owner_del(struct store *s, int64_t id, int64_t now, uint32_t quarantine_s,
+		    unsigned *n_streams, unsigned *n_viewers);
+/* Calls cb for every owner in name order; a non-zero return stops and is
+ * returned. */
+int store_owner_foreach(struct store *s,
+			int (*cb)(void *arg, const struct store_owner *o, unsigned n_streams,
+				  unsigned n_viewers),
+			void *arg);
+
+/* ---- streams ---- */
+/* Sets st->id. -EEXIST if the name is taken, -EADDRINUSE if a stream
+ * listens on st->listen. (Quarantine is checked by the caller with
+ * store_listen_state().) */
+int store_stream_add(struct store *s, struct store_stream *st);
+int store_stream_by_name(struct store *s, const char *name, struct store_stream *st);
+int store_stream_by_id(struct store *s, int64_t id, struct store_stream *st);
+/* Writes key, old_key and overlap_until of st->id. */
+int store_stream_set_keys(struct store *s, const struct store_stream *st);
+/* Deletes the stream, its viewers and grants; *n_viewers says how many
+ * viewers went; its listen endpoint is quarantined until now + quarantine_s. */
+int store_stream_del(struct store *s, int64_t id, int64_t now, uint32_t quarantine_s,
+		     unsigned *n_viewers);
+/* owner_id 0 = every stream; in name order. */
+int store_stream_foreach(struct store *s, int64_t owner_id,
+			 int (*cb)(void *arg, const struct store_stream *st), void *arg);
+/* Streams whose rekey overlap ended at or before now. */
+int store_stream_foreach_overlap_expired(struct store *s, int64_t now,
+					 int (*cb)(void *arg, const struct store_stream *st),
+					 void *arg);
+
+enum store_listen_state { STORE_LISTEN_FREE, STORE_LISTEN_IN_USE, STORE_LISTEN_QUARANTINED };
+/* Is the endpoint (address and port) used by a stream, or quarantined at now? */
+int store_listen_state(struct store *s, const struct sgw_endpoint *listen, int64_t now,
+		       enum store_listen_state *state);
+
+/* ---- viewers ---- */
+int store_viewer_add(struct store *s, struct store_viewer *v); /* sets v->id */
+int store_viewer_by_name(struct store *s, const char *name, struct store_viewer *v);
+int store_viewer_set_key(struct store *s, const struct store_viewer *v);
+int store_viewer_del(struct store *s, int64_t id);
+/* stream_id 0 = every viewer; in name order. */
+int store_viewer_foreach(struct store *s, int64_t stream_id,
+			 int (*cb)(void *arg, const struct store_viewer *v), void *arg);
+/* Deletes owner_id's viewers on stream_id; *n says how many. */
+int store_viewer_del_by_owner(struct store *s, int64_t stream_id, int64_t owner_id, unsigned *n);
+
+/* ---- grants: owner_id may receive stream_id ---- */
+int store_grant_add(struct store *s, int64_t stream_id, int64_t owner_id);
+int store_grant_del(struct store *s, int64_t stream_id, int64_t owner_id);
+int store_grant_exists(struct store *s, int64_t stream_id, int64_t owner_id);  /* 1, 0 or <0 */
+/* The owners granted on stream_id, up to max; returns the count or <0. */
+int store_grant_list(struct store *s, int64_t stream_id, int64_t *owners, unsigned max);
+
+/* Zero key material held in a struct. */
+void store_stream_cleanse(struct store_stream *st);
+void store_viewer_cleanse(struct store_viewer *v);
+
+#endif
