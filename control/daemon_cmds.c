@@ -168,6 +168,11 @@ static void add_key(struct json_object *r, const struct sgw_key *k)
 	OPENSSL_cleanse(sdp, sizeof(sdp));
 }
 
+static struct json_object *jstr_suite(unsigned suite)
+{
+	return json_object_new_string(suite == SGW_SUITE_PLAIN ? "plain" : sgw_suite_info(suite)->name);
+}
+
 static struct json_object *jstr_endpoint(const struct sgw_endpoint *e)
 {
 	char buf[SGW_ADDR_STRLEN + 8];
@@ -465,7 +470,7 @@ static int do_stream_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, ch
 		json_object_object_add(c->result, "name", json_object_new_string(name));
 		json_object_object_add(c->result, "owner", json_object_new_string(owner));
 		json_object_object_add(c->result, "listen", jstr_endpoint(&st.listen));
-		json_object_object_add(c->result, "suite", json_object_new_string(sgw_suite_info(st.key.suite)->name));
+		json_object_object_add(c->result, "suite", jstr_suite(st.key.suite));
 		if (generated)
 			add_key(c->result, &st.key);
 	}
@@ -510,7 +515,7 @@ static int do_stream_rekey(struct ctl_daemon *d, void *arg, struct gw_ops *ops, 
 		return fail(err, errlen, EINVAL, "stream \"%s\" is plain RTP: it has no key", name);
 	}
 	json_object_object_add(c->a.o, "suite",
-			       json_object_new_string(sgw_suite_info(st.key.suite)->name));
+			       jstr_suite(st.key.suite));
 	rc = key_from_args(d, &c->a, &op.key, &generated);
 	json_object_object_del(c->a.o, "suite");
 	if (rc != 0) {
@@ -533,7 +538,7 @@ static int do_stream_rekey(struct ctl_daemon *d, void *arg, struct gw_ops *ops, 
 		rc = gw_ops_add(ops, SGW_OP_STREAM_REKEY, &op, sizeof(op));
 	if (rc == 0) {
 		json_object_object_add(c->result, "name", json_object_new_string(name));
-		json_object_object_add(c->result, "suite", json_object_new_string(sgw_suite_info(op.key.suite)->name));
+		json_object_object_add(c->result, "suite", jstr_suite(op.key.suite));
 		json_object_object_add(c->result, "overlap", json_object_new_int((int)d->cfg.rekey_overlap_s));
 		if (generated)
 			add_key(c->result, &op.key);
@@ -596,7 +601,7 @@ static int do_viewer_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, ch
 		json_object_object_add(c->result, "stream", json_object_new_string(stream));
 		json_object_object_add(c->result, "owner", json_object_new_string(o.name));
 		json_object_object_add(c->result, "to", jstr_endpoint(&v.dest));
-		json_object_object_add(c->result, "suite", json_object_new_string(sgw_suite_info(v.key.suite)->name));
+		json_object_object_add(c->result, "suite", jstr_suite(v.key.suite));
 		if (generated)
 			add_key(c->result, &v.key);
 	}
@@ -635,7 +640,7 @@ static int do_viewer_rekey(struct ctl_daemon *d, void *arg, struct gw_ops *ops, 
 	    (rc = viewer_get(d, name, &v, err, errlen)) != 0)
 		return rc;
 	if (arg_str(&c->a, "suite") == NULL && !arg_bool(&c->a, "plain") && v.key.suite != SGW_SUITE_PLAIN) {
-		json_object_object_add(c->a.o, "suite", json_object_new_string(sgw_suite_info(v.key.suite)->name));
+		json_object_object_add(c->a.o, "suite", jstr_suite(v.key.suite));
 		added = true;
 	}
 	rc = key_from_args(d, &c->a, &op.key, &generated);
@@ -650,7 +655,7 @@ static int do_viewer_rekey(struct ctl_daemon *d, void *arg, struct gw_ops *ops, 
 		rc = gw_ops_add(ops, SGW_OP_VIEWER_REKEY, &op, sizeof(op));
 	if (rc == 0) {
 		json_object_object_add(c->result, "name", json_object_new_string(name));
-		json_object_object_add(c->result, "suite", json_object_new_string(sgw_suite_info(op.key.suite)->name));
+		json_object_object_add(c->result, "suite", jstr_suite(op.key.suite));
 		if (generated)
 			add_key(c->result, &op.key);
 	}
@@ -837,8 +842,7 @@ static int list_stream(void *arg, const struct store_stream *st)
 	json_object_object_add(j, "owner", json_object_new_string(owner_name(x->d, st->owner_id, &o)));
 	json_object_object_add(j, "listen", jstr_endpoint(&st->listen));
 	json_object_object_add(j, "source", jstr_endpoint(&st->source));
-	json_object_object_add(j, "suite", json_object_new_string(st->key.suite == SGW_SUITE_PLAIN ? "plain" :
-								   sgw_suite_info(st->key.suite)->name));
+	json_object_object_add(j, "suite", jstr_suite(st->key.suite));
 	store_viewer_foreach(x->d->store, st->id, list_viewer_name, viewers);
 	json_object_object_add(j, "viewers", viewers);
 	n = store_grant_list(x->d->store, st->id, g, SGW_MAX_GRANTS);
@@ -870,8 +874,7 @@ static int list_viewer(void *arg, const struct store_viewer *v)
 	json_object_object_add(j, "stream", json_object_new_string(st.name));
 	json_object_object_add(j, "owner", json_object_new_string(owner_name(x->d, v->owner_id, &o)));
 	json_object_object_add(j, "to", jstr_endpoint(&v->dest));
-	json_object_object_add(j, "suite", json_object_new_string(v->key.suite == SGW_SUITE_PLAIN ? "plain" :
-								   sgw_suite_info(v->key.suite)->name));
+	json_object_object_add(j, "suite", jstr_suite(v->key.suite));
 	json_object_array_add(x->arr, j);
 	return 0;
 }
