@@ -113,6 +113,14 @@ class NetNS:
         return json.loads(self.run('ip', '-j', 'link', 'show', 'dev', ifname).stdout)[0]['address']
 
 
+def quiet_ipv6(ns, ifname):
+    """No duplicate address detection delay, and none of the router
+    solicitations a link sends in its first seconds: they would land in the
+    gateway's drop counters in the middle of a test."""
+    for key in ('accept_dad=0', 'router_solicitations=0', 'accept_ra=0'):
+        ns.run('sysctl', '-qw', 'net.ipv6.conf.%s.%s' % (ifname, key), check=False)
+
+
 def veth(res, ns, peer_addrs, ns_ifname=None):
     """A veth pair: one end in the root namespace (for the gateway), the
     other in ns with peer_addrs ("10.0.0.2/24", ...). Returns (root end,
@@ -124,9 +132,10 @@ def veth(res, ns, peer_addrs, ns_ifname=None):
     run('ip', 'link', 'set', b, 'netns', ns.name)
     run('ethtool', '-K', a, 'tx', 'off', 'rx', 'off', check=False)
     ns.run('ethtool', '-K', b, 'tx', 'off', 'rx', 'off', check=False)
+    # the root end belongs to the gateway: the host's own IPv6 stays off it
+    run('sysctl', '-qw', 'net.ipv6.conf.%s.disable_ipv6=1' % a, check=False)
     run('ip', 'link', 'set', a, 'up')
-    # no IPv6 duplicate address detection delay in the namespace
-    ns.run('sysctl', '-qw', 'net.ipv6.conf.%s.accept_dad=0' % b, check=False)
+    quiet_ipv6(ns, b)
     for addr in peer_addrs:
         ns.run('ip', 'addr', 'add', addr, 'dev', b, *(['nodad'] if ':' in addr else []))
     ns.run('ip', 'link', 'set', b, 'up')
@@ -174,7 +183,7 @@ def switch_port(res, sw, ns=None, peer_addrs=(), ns_ifname=None):
         ns.run('ip', 'link', 'set', a, 'name', ns_ifname)
         a = ns_ifname
     ns.run('ethtool', '-K', a, 'tx', 'off', 'rx', 'off', check=False)
-    ns.run('sysctl', '-qw', 'net.ipv6.conf.%s.accept_dad=0' % a, check=False)
+    quiet_ipv6(ns, a)
     for addr in peer_addrs:
         ns.run('ip', 'addr', 'add', addr, 'dev', a, *(['nodad'] if ':' in addr else []))
     ns.run('ip', 'link', 'set', a, 'up')
