@@ -948,42 +948,41 @@ static struct sgw_flow_entry *entry_build(struct sgw_agent *a, const struct stre
 	return e;
 }
 
-/* REPLACE_ALL: delete what the transaction did not name. */
+/* REPLACE_ALL: delete what the transaction did not name. The victims are
+ * listed first: deleting changes the maps being walked. */
 static int delete_unseen(struct sgw_agent *a, char *err, size_t errlen)
 {
 	struct sgw_txn *t = &a->txn;
-	size_t pos;
+	uint64_t *ids;
+	size_t pos, n = 0, cap = a->viewers.n + a->streams.n + 1;
 	uint64_t id;
 	void *val;
-	int rc;
+	int rc = 0;
 
-	for (;;) {
-		struct viewer_rec *victim = NULL;
-		for (pos = 0; idmap_next(&a->viewers, &pos, &id, &val);)
-			if (idmap_get(&t->seen, KIND_VIEWER | id) == NULL) {
-				victim = val;
-				break;
-			}
-		if (victim == NULL)
-			break;
-		rc = viewer_del(a, victim, err, errlen);
-		if (rc != 0)
-			return rc;
+	ids = malloc(cap * sizeof(*ids));
+	if (ids == NULL)
+		return fail(err, errlen, ENOMEM, "out of memory");
+	for (pos = 0; idmap_next(&a->viewers, &pos, &id, &val);)
+		if (idmap_get(&t->seen, KIND_VIEWER | id) == NULL)
+			ids[n++] = KIND_VIEWER | id;
+	for (pos = 0; idmap_next(&a->streams, &pos, &id, &val);)
+		if (idmap_get(&t->seen, KIND_STREAM | id) == NULL)
+			ids[n++] = KIND_STREAM | id;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		uint64_t key = ids[i] & ~KIND_STREAM;
+		if (ids[i] & KIND_STREAM) {
+			struct stream_rec *s = idmap_get(&a->streams, key);
+			if (s != NULL)
+				rc = stream_del(a, s, err, errlen);
+		} else {
+			/* may be gone already with its stream */
+			struct viewer_rec *v = idmap_get(&a->viewers, key);
+			if (v != NULL)
+				rc = viewer_del(a, v, err, errlen);
+		}
 	}
-	for (;;) {
-		struct stream_rec *victim = NULL;
-		for (pos = 0; idmap_next(&a->streams, &pos, &id, &val);)
-			if (idmap_get(&t->seen, KIND_STREAM | id) == NULL) {
-				victim = val;
-				break;
-			}
-		if (victim == NULL)
-			break;
-		rc = stream_del(a, victim, err, errlen);
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
+	free(ids);
+	return rc;
 }
 
 int agent_txn_commit(struct sgw_agent *a, uint64_t *version, char *err, size_t errlen)
