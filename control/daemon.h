@@ -35,6 +35,9 @@ struct ctl_daemon {
 	struct store *store;
 	struct gw_link gw;
 	uint64_t next_retry_ms;
+	/* the gateway's change number was compared with ours since we
+	 * started (until then a change skips a number: see ctl_change) */
+	bool seq_checked;
 	/* objects the gateway refused during the last full push */
 	unsigned n_rejected;
 	struct ctl_rejected rejected[CTL_MAX_REJECTED];

@@ -44,10 +44,16 @@ struct args {
 static const char *arg_str(struct args *a, const char *key)
 {
 	struct json_object *v;
+	const char *s;
 
 	if (a->o == NULL || !json_object_object_get_ex(a->o, key, &v) || json_object_is_type(v, json_type_null))
 		return NULL;
-	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+	if (!json_object_is_type(v, json_type_string))
+		return "";
+	s = json_object_get_string(v);
+	/* "ok\u0000evil" is not the name "ok": a value with a NUL in it is
+	 * no valid name, address, suite or key */
+	return strlen(s) == (size_t)json_object_get_string_len(v) ? s : "";
 }
 
 static bool arg_bool(struct args *a, const char *key)
@@ -271,6 +277,13 @@ int ctl_change(struct ctl_daemon *d,
 	gw_ops_init(&ops);
 	rc = fn(d, arg, &ops, err, errlen);
 	if (rc == 0 && store_bump_seq(d->store, &seq) != 0)
+		rc = fail(err, errlen, EIO, "database: %s", store_errmsg(d->store));
+	/* A daemon killed between a push and its COMMIT leaves the gateway
+	 * one change number ahead of the database, with a change that was
+	 * rolled back. Until we have compared numbers with the gateway, skip
+	 * that number: reusing it for another change would make the gateway
+	 * look in sync without it. */
+	if (rc == 0 && !d->seq_checked && store_bump_seq(d->store, &seq) != 0)
 		rc = fail(err, errlen, EIO, "database: %s", store_errmsg(d->store));
 	if (rc == 0 && gw_link_up(&d->gw) && d->gw.in_sync) {
 		char gerr[256];
@@ -1049,10 +1062,17 @@ static int query(struct ctl_daemon *d, const char *cmd, struct cmd_ctx *c, char 
 static struct json_object *reply_error(int code, const char *msg)
 {
 	struct json_object *r = json_object_new_object();
+	char line[512];
+	size_t i;
 
+	/* one line: names echoed from the request may hold control characters */
+	for (i = 0; msg[i] != '\0' && i < sizeof(line) - 1; i++)
+		line[i] = (unsigned char)msg[i] < 0x20 || msg[i] == 0x7f ? '?' : msg[i];
+	line[i] = '\0';
 	json_object_object_add(r, "ok", json_object_new_boolean(0));
-	json_object_object_add(r, "error", json_object_new_string(msg));
+	json_object_object_add(r, "error", json_object_new_string(line));
 	json_object_object_add(r, "code", json_object_new_string(errno_name(code)));
+	OPENSSL_cleanse(line, sizeof(line));
 	return r;
 }
 
@@ -1074,7 +1094,8 @@ struct json_object *ctl_handle(struct ctl_daemon *d, struct json_object *req)
 	if (!json_object_object_get_ex(req, "v", &v) || json_object_get_int(v) != 1 ||
 	    !json_object_is_type(v, json_type_int))
 		return reply_error(EPROTO, "protocol version (v) must be 1");
-	if (!json_object_object_get_ex(req, "cmd", &v) || !json_object_is_type(v, json_type_string))
+	if (!json_object_object_get_ex(req, "cmd", &v) || !json_object_is_type(v, json_type_string) ||
+	    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
 		return reply_error(EPROTO, "cmd must be a string");
 	cmd = json_object_get_string(v);
 	if (json_object_object_get_ex(req, "args", &v) && !json_object_is_type(v, json_type_null)) {

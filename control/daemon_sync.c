@@ -220,6 +220,7 @@ void sync_tick(struct ctl_daemon *d, uint64_t now_ms)
 			/* reconciliation by change number: a gateway that
 			 * reports our last change has everything */
 			d->gw.in_sync = d->gw.applied_seq == store_seq(d->store);
+			d->seq_checked = true;
 		}
 	}
 	if (gw_link_up(&d->gw) && !d->gw.in_sync)
