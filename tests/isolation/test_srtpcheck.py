@@ -1,0 +1,121 @@
+"""The isolation checker's own parts, without a gateway: its SRTP code
+(srtpcheck.py) against libsrtp (pylibsrtp) for every suite, across a
+sequence-number wrap; the impairment stage; the churn model's bookkeeping
+(every authorisation it reports is one the gateway's rules allow)."""
+import collections
+import os
+import random
+import struct
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
+sys.path.insert(0, HERE)
+
+from isocommon import Impairment  # noqa: E402
+from model import Model  # noqa: E402
+from sgwtest import SUITES, rtp, srtp_session  # noqa: E402
+from srtpcheck import RxKey, TxKey  # noqa: E402
+
+
+class SrtpAgainstLibsrtp(unittest.TestCase):
+    def test_rx_decrypts_libsrtp_across_wrap(self):
+        for suite in SUITES:
+            k = os.urandom(SUITES[suite][0])
+            tx, rx = srtp_session(suite, k, outbound=True), RxKey(suite, k)
+            seqs = list(range(65500, 65536)) + list(range(0, 40))
+            seqs[30], seqs[40] = seqs[40], seqs[30]   # reordered across the wrap
+            for i, s in enumerate(seqs):
+                pl = struct.pack('!4sI', b'TEST', i) + bytes(40)
+                p = tx.protect(rtp(s, ssrc=0xdeadbeef, payload=pl))
+                self.assertEqual(rx.unprotect(p, want=8)[:8], pl[:8], (suite, s))
+                bad = bytearray(p)
+                bad[-1] ^= 1
+                self.assertIsNone(rx.unprotect(bytes(bad)), suite)
+                bad = bytearray(p)
+                bad[14] ^= 1
+                self.assertIsNone(rx.unprotect(bytes(bad)), suite)
+            self.assertEqual(rx.roc, 1, suite)
+            # a receiver that starts after the wrap still decrypts
+            late = RxKey(suite, k)
+            for s in range(40, 50):
+                self.assertIsNotNone(late.unprotect(tx.protect(rtp(s, ssrc=0xdeadbeef, payload=bytes(40)))))
+            # and a wrong key decrypts nothing
+            other = RxKey(suite, os.urandom(SUITES[suite][0]))
+            self.assertIsNone(other.unprotect(tx.protect(rtp(60, ssrc=0xdeadbeef, payload=bytes(40)))))
+
+    def test_tx_is_byte_for_byte_libsrtp(self):
+        for suite in SUITES:
+            k = os.urandom(SUITES[suite][0])
+            ours, ref = TxKey(suite, k), srtp_session(suite, k, outbound=True)
+            rx = srtp_session(suite, k, outbound=False)
+            base = 65500 + 3 * 65536   # the ROC of the key starts at 0 anyway
+            for n in range(80):
+                plain = rtp((base + n) & 0xffff, ssrc=0x1234, payload=struct.pack('!I', n) + bytes(44))
+                p = ours.protect(plain, base + n)
+                self.assertEqual(p, ref.protect(plain), (suite, n))
+                self.assertEqual(rx.unprotect(p), plain)
+
+
+class ImpairmentStage(unittest.TestCase):
+    def test_rates_and_order(self):
+        imp = Impairment(random.Random(3), loss=0.01, dup=0.005, delay_ms=5, jitter_ms=3, reorder=0.05)
+        n = 100000
+        for i in range(n):
+            imp.push(i * 100000, i)      # one packet every 0.1 ms
+        out = [item for _, item in imp.due(1 << 62)]
+        st = imp.stats
+        self.assertEqual(st['in'], n)
+        self.assertAlmostEqual(st['lost'] / n, 0.01, delta=0.002)
+        self.assertAlmostEqual(st['duplicated'] / n, 0.005, delta=0.0015)
+        self.assertEqual(len(out), n - st['lost'] + st['duplicated'])
+        overtaken = sum(1 for a, b in zip(out, out[1:]) if b < a)
+        self.assertGreater(overtaken, n * 0.02)   # reordered
+        self.assertEqual(len(imp), 0)
+
+
+class ChurnModel(unittest.TestCase):
+    def test_reported_authorisations_follow_the_rules(self):
+        """Replays the checker's events and the ops' meaning: every viewer
+        the model calls authorised is its stream's owner's or granted, and
+        every start has an end or is open at the end."""
+        cfg = {'streams': 60, 'owners': 6, 'displays': 90, 'changes': 1000, 'seed': 5,
+               'quarantine': 0.0, 'overlap': 0.0, 'orphan_life': 0.0, 'owner_churn': 50.0,
+               'owner_dead': 0.0, 'orphan_fraction': 0.3}
+        m = Model(cfg)
+        now = 0
+        open_ = set()
+        kinds = collections.Counter()
+
+        class R:
+            t_end = 0
+        for i in range(300):
+            now += 10**7
+            t = m.initial(now) if i == 0 else m.build(20, now)
+            R.t_end = now
+            m.applied(t, R)
+            kinds.update(t.changes)
+            for ev in t.chk:
+                if ev[0] == 'start':
+                    self.assertNotIn(ev[1], open_)
+                    open_.add(ev[1])
+                elif ev[0] == 'end':
+                    self.assertIn(ev[1], open_)
+                    open_.discard(ev[1])
+            for vid, a in m.atts.items():
+                cam = m.cams[a.slot]
+                self.assertEqual(cam.inc, a.inc)
+                self.assertIn(vid, cam.atts)
+                allowed = cam.alive and (a.owner == cam.owner or a.owner in cam.grants)
+                self.assertEqual(a.authorised, allowed)
+                self.assertEqual(vid in open_, allowed)
+                self.assertEqual(a.orphan, not allowed)
+            self.assertEqual({v for v in open_ if v not in m.atts}, set())
+        for k in ('move', 'grant_view', 'revoke', 'viewer_rekey', 'stream_rekey', 'recreate',
+                  'end_overlap', 'orphan_delete', 'owner_delete', 'owner_recreate'):
+            self.assertGreater(kinds[k], 0, k)
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
