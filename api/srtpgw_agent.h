@@ -138,7 +138,7 @@ struct sgw_op_id {
 };
 
 struct sgw_op_stream_add {
-	uint64_t stream_id;        /* != 0, unique */
+	uint64_t stream_id;        /* 1..2^63-1, unique */
 	uint32_t owner;            /* != 0 */
 	uint32_t replay_window;    /* packets; 0 = gateway default */
 	struct sgw_endpoint listen; /* a gateway address and a UDP port */
@@ -167,7 +167,7 @@ struct sgw_op_grant {
 };
 
 struct sgw_op_viewer_add {
-	uint64_t viewer_id;        /* != 0, unique */
+	uint64_t viewer_id;        /* 1..2^63-1, unique */
 	uint64_t stream_id;
 	uint32_t owner;            /* must be the stream's owner or granted */
 	uint32_t pad;

@@ -367,8 +367,9 @@ static int op_stream_add(struct sgw_agent *a, const struct sgw_op_stream_add *op
 	unsigned window = op->replay_window ? op->replay_window : a->cfg->replay_window;
 	int aidx, rc;
 
-	if (op->stream_id == 0 || op->owner == 0)
-		return fail(err, errlen, EINVAL, "stream id and owner must be non-zero");
+	/* ids below 2^63: the top bit is the kind in the transaction's maps */
+	if (op->stream_id == 0 || (op->stream_id & KIND_STREAM) || op->owner == 0)
+		return fail(err, errlen, EINVAL, "stream id must be 1..2^63-1 and owner non-zero");
 	if (op->listen.addr.family != SGW_AF_INET && op->listen.addr.family != SGW_AF_INET6)
 		return fail(err, errlen, EINVAL, "listen address missing");
 	if (op->listen.port == 0)
@@ -612,8 +613,8 @@ static int op_viewer_add(struct sgw_agent *a, const struct sgw_op_viewer_add *op
 	struct viewer_rec *v;
 	int rc;
 
-	if (op->viewer_id == 0 || op->owner == 0)
-		return fail(err, errlen, EINVAL, "viewer id and owner must be non-zero");
+	if (op->viewer_id == 0 || (op->viewer_id & KIND_STREAM) || op->owner == 0)
+		return fail(err, errlen, EINVAL, "viewer id must be 1..2^63-1 and owner non-zero");
 	v = idmap_get(&a->viewers, op->viewer_id);
 	if (v != NULL) {
 		if (!(t->flags & SGW_TXN_REPLACE_ALL))

@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Write the seed corpora of the fuzz harnesses (docs/fuzzing.md).
+
+    tests/fuzz/make_corpus.py [DIR]     (default: tests/fuzz/corpus)
+
+Deterministic: the same files every run. Each seed is a small valid input
+that drives its harness somewhere useful (a frame of each class; a
+transaction of each kind; each control command that succeeds). The
+encoders below mirror how each harness reads its bytes (fuzz_*.c), so a
+harness change that moves bytes around must be mirrored here; the replay
+tests (meson test fuzz_*_replay) run every seed, and scripts/fuzz prints
+the coverage they reach.
+"""
+import base64
+import os
+import struct
+import sys
+
+
+# ---- fuzz_pkt: flags, room, frame -----------------------------------------
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+MAC_GW = bytes.fromhex("020000000001")
+MAC_PEER = bytes.fromhex("020000000002")
+IP_GW = bytes([10, 0, 0, 1])
+IP_PEER = bytes([10, 0, 0, 2])
+IP6_GW = bytes.fromhex("fd000000000000000000000000000001")
+IP6_PEER = bytes.fromhex("fd000000000000000000000000000002")
+
+
+def eth(dst, src, etype, vlan=None):
+    if vlan is None:
+        return dst + src + struct.pack("!H", etype)
+    return dst + src + struct.pack("!HHH", 0x8100, vlan, etype)
+
+
+def ipv4(proto, payload, src=IP_PEER, dst=IP_GW, options=b""):
+    ihl = 5 + len(options) // 4
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, 20 + len(options) + len(payload), 1, 0x4000,
+                      64, proto, 0, src, dst) + options
+    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+    return hdr + payload
+
+
+def ipv6(nh, payload, src=IP6_PEER, dst=IP6_GW, hop=64):
+    return struct.pack("!IHBB", 6 << 28, len(payload), nh, hop) + src + dst + payload
+
+
+def udp(sport, dport, payload):
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+def icmp6(src, dst, msg):
+    ph = src + dst + struct.pack("!IxxxB", len(msg), 58)
+    c = csum(ph + msg)
+    return msg[:2] + struct.pack("!H", c) + msg[4:]
+
+
+RTP = bytes([0x80, 96]) + struct.pack("!HII", 1, 1000, 0x1234) + b"payload-of-the-camera"
+RTCP = bytes([0x80, 200]) + struct.pack("!HI", 6, 0x1234) + b"\0" * 20
+
+
+def pkt_seeds():
+    s = {}
+    s["rtp4"] = eth(MAC_GW, MAC_PEER, 0x0800) + ipv4(17, udp(4000, 5000, RTP))
+    s["rtp4_vlan"] = eth(MAC_GW, MAC_PEER, 0x0800, vlan=100) + ipv4(17, udp(4000, 5000, RTP))
+    s["rtcp6"] = eth(MAC_GW, MAC_PEER, 0x86DD) + ipv6(17, udp(4001, 5001, RTCP))
+    hbh = bytes([17, 0]) + b"\x01\x04\0\0\0\0"  # hop-by-hop, PadN, then UDP
+    s["rtp6_hbh"] = eth(MAC_GW, MAC_PEER, 0x86DD) + ipv6(0, hbh + udp(4000, 5000, RTP))
+    arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + MAC_PEER + IP_PEER + b"\0" * 6 + IP_GW
+    s["arp_req"] = eth(b"\xff" * 6, MAC_PEER, 0x0806) + arp
+    s["arp_req_vlan"] = eth(b"\xff" * 6, MAC_PEER, 0x0806, vlan=7) + arp
+    echo = bytes([8, 0, 0, 0]) + struct.pack("!HH", 1, 1) + b"ping"
+    echo = echo[:2] + struct.pack("!H", csum(echo)) + echo[4:]
+    s["icmp4_echo"] = eth(MAC_GW, MAC_PEER, 0x0800) + ipv4(1, echo)
+    s["icmp4_echo_opts"] = eth(MAC_GW, MAC_PEER, 0x0800) + ipv4(1, echo, options=b"\x01\x01\x01\x00")
+    e6 = icmp6(IP6_PEER, IP6_GW, bytes([128, 0, 0, 0]) + struct.pack("!HH", 1, 1) + b"ping6")
+    s["icmp6_echo"] = eth(MAC_GW, MAC_PEER, 0x86DD) + ipv6(58, e6)
+    dst_opts = bytes([58, 0]) + b"\x01\x04\0\0\0\0"  # destination options, PadN, then ICMPv6
+    s["icmp6_echo_dstopts"] = eth(MAC_GW, MAC_PEER, 0x86DD) + ipv6(60, dst_opts + e6)
+    ns = icmp6(IP6_PEER, bytes.fromhex("ff0200000000000000000001ff000001"),
+               bytes([135, 0, 0, 0, 0, 0, 0, 0]) + IP6_GW + bytes([1, 1]) + MAC_PEER)
+    s["nd_ns"] = eth(bytes.fromhex("3333ff000001"), MAC_PEER, 0x86DD) + \
+        ipv6(58, ns, dst=bytes.fromhex("ff0200000000000000000001ff000001"), hop=255)
+    dad = icmp6(b"\0" * 16, bytes.fromhex("ff0200000000000000000001ff000001"),
+                bytes([135, 0, 0, 0, 0, 0, 0, 0]) + IP6_GW)
+    s["nd_ns_dad"] = eth(bytes.fromhex("3333ff000001"), MAC_PEER, 0x86DD) + \
+        ipv6(58, dad, src=b"\0" * 16, dst=bytes.fromhex("ff0200000000000000000001ff000001"), hop=255)
+    na = icmp6(IP6_PEER, IP6_GW, bytes([136, 0, 0, 0, 0x60, 0, 0, 0]) + IP6_PEER + bytes([2, 1]) + MAC_PEER)
+    s["nd_na"] = eth(MAC_GW, MAC_PEER, 0x86DD) + ipv6(58, na, hop=255)
+    stun = struct.pack("!HHI", 1, 0, 0x2112A442) + b"\0" * 12
+    s["stun_drop"] = eth(MAC_GW, MAC_PEER, 0x0800) + ipv4(17, udp(4000, 5000, stun))
+    # flags: our MAC (bits 0-1), builders (0x20 ARP, 0x40 NS), tag (0x10);
+    # room: the builders' buffer
+    out = {}
+    for i, (name, frame) in enumerate(sorted(s.items())):
+        flags = (i & 3) | (0x70 if i % 2 else 0x60)
+        out[name] = bytes([flags, 60 + 3 * i]) + frame
+    return out
+
+
+# ---- fuzz_agent: flags, then messages --------------------------------------
+
+def agent_begin(seq=1, replace_all=False):
+    return bytes([0, seq, 4 if replace_all else 0])
+
+
+def agent_ops(*templates, restate_all=False):
+    n = max(len(templates), 1)
+    head = bytes([6 if restate_all else 2, n - 1]) + (b"\x01" if restate_all else b"")
+    return head + b"".join(templates) + b"\x01"  # last: no corruption
+
+
+COMMIT, ABORT, HELLO, QUIESCE = b"\x07", b"\x09", b"\x0b", b"\x0c"
+
+
+def stats(kind, after=0, mx=0):
+    # kind 0 workers, 1 flows, 2 viewers; cursor and max from small values
+    return bytes([10, kind, 1, after, 1, mx, 0])
+
+
+def stream_add(sid, owner, laddr=0, port=0, suite=1, keyvar=0, src=0, window=0):
+    # template 0: id, owner, window, listen (address, port), source, key (suite, variant)
+    return bytes([0, sid - 1, owner, window, laddr, port, src, suite, keyvar])
+
+
+def viewer_add(vid, stream_pick=0, owner=None, grants=False, dest=0, port=0, suite=1, keyvar=1):
+    """Template 7 on a stream that exists when the message is built: owner
+    None = the stream's own, else an explicit owner value."""
+    if owner is None:
+        who = bytes([1]) + (b"\x00" if grants else b"")
+    else:
+        who = bytes([0, owner])
+    return bytes([7, vid - 1, stream_pick]) + who + bytes([dest, port, suite, keyvar])
+
+
+def viewer_add_new(vid, sid, owner, dest=0, port=0, suite=1, keyvar=1):
+    """Template 7 when no stream exists yet (added by the same message)."""
+    return bytes([7, vid - 1, 0, sid - 1, owner, dest, port, suite, keyvar])
+
+
+def grant_add(stream_pick, owner):
+    return bytes([5, stream_pick, owner])
+
+
+def stream_rekey(stream_pick, keep_old=True, suite=1, keyvar=2):
+    return bytes([3, stream_pick, 0, 1 if keep_old else 0, suite, keyvar])
+
+
+def stream_del(stream_pick):
+    return bytes([2, 1, stream_pick, 1])
+
+
+def viewer_del(vid):
+    return bytes([10, vid - 1])
+
+
+def viewer_rekey(vid, suite=3, keyvar=3):
+    return bytes([11, vid - 1, suite, keyvar])
+
+
+def viewer_dest(vid, dest=4, port=1):
+    return bytes([12, vid - 1, dest, port])
+
+
+def agent_seeds():
+    s = {}
+    one = agent_begin(1) + agent_ops(stream_add(1, 1), viewer_add_new(1, 1, 1)) + COMMIT
+    s["add_commit"] = b"\x00" + one + stats(1) + stats(2) + stats(0) + HELLO
+    s["add_commit_reader"] = b"\x01" + one + QUIESCE + HELLO
+    s["add_abort"] = b"\x02" + agent_begin(1) + agent_ops(stream_add(1, 1), viewer_add_new(1, 1, 1)) + ABORT
+    s["grant_viewer"] = b"\x04" + agent_begin(1) + agent_ops(stream_add(1, 1, laddr=2, port=1, suite=3)) + \
+        COMMIT + agent_begin(2) + agent_ops(grant_add(0, 2), viewer_add(2, owner=2, dest=5)) + COMMIT
+    s["rekey_overlap"] = b"\x01" + one + agent_begin(2) + agent_ops(stream_rekey(0)) + COMMIT + \
+        agent_begin(3) + agent_ops(bytes([2, 1, 0, 0])) + COMMIT + QUIESCE
+    s["viewer_changes"] = b"\x08" + one + agent_begin(2) + \
+        agent_ops(viewer_rekey(1), viewer_dest(1), viewer_add(2, dest=3)) + COMMIT + \
+        agent_begin(3) + agent_ops(viewer_del(1)) + COMMIT
+    s["replace_all"] = b"\x00" + one + agent_begin(2, replace_all=True) + \
+        agent_ops(restate_all=True) + COMMIT + agent_begin(3, replace_all=True) + \
+        agent_ops(stream_add(2, 3, laddr=1, port=2, suite=4)) + COMMIT + stats(1)
+    s["delete"] = b"\x03" + one + agent_begin(2) + agent_ops(stream_del(0)) + COMMIT + QUIESCE
+    s["op_fails"] = b"\x00" + one + agent_begin(2) + \
+        agent_ops(stream_add(2, 1, port=1), viewer_add(3, stream_pick=0, dest=8)) + COMMIT + HELLO
+    return s
+
+
+# ---- fuzz_control: flags, then requests ------------------------------------
+
+CMDS = ["owner.add", "owner.del", "owner.list", "stream.add", "stream.del", "stream.rekey",
+        "stream.show", "viewer.add", "viewer.del", "viewer.rekey", "viewer.show", "grant.add",
+        "grant.del", "stats", "status", "owner.rename"]
+ARGS = {
+    "owner.add": [("name", True)], "owner.del": [("name", True)], "owner.list": [],
+    "stream.add": [("name", True), ("owner", True), ("listen", False), ("source", False),
+                   ("suite", False), ("plain", False), ("key", False), ("idle_timeout", False)],
+    "stream.del": [("name", True)], "stream.rekey": [("name", True), ("key", False)],
+    "stream.show": [("name", False)],
+    "viewer.add": [("name", True), ("stream", True), ("to", True), ("owner", False),
+                   ("suite", False), ("plain", False), ("key", False)],
+    "viewer.del": [("name", True)],
+    "viewer.rekey": [("name", True), ("suite", False), ("plain", False), ("key", False)],
+    "viewer.show": [("name", False), ("stream", False)],
+    "grant.add": [("stream", True), ("to", True)], "grant.del": [("stream", True), ("to", True)],
+    "stats": [("stream", False)], "status": [], "owner.rename": [("name", True)],
+}
+
+
+def req(cmd, **args):
+    """A structured request: pool index per argument given (fuzz_control.c pools)."""
+    out = bytes([1, CMDS.index(cmd), 10])  # not raw; command; normal envelope
+    for name, required in ARGS[cmd]:
+        if name in args:
+            out += bytes([2 if required else 3, args[name]])
+        else:
+            out += bytes([0 if required else 4])
+    return out + b"\x01"  # no unknown argument
+
+
+def raw(line):
+    return bytes([0, len(line) - 1]) + line.encode()
+
+
+def control_seeds():
+    s = {}
+    base = req("owner.add", name=0) + req("owner.add", name=1) + \
+        req("stream.add", name=0, owner=0) + req("viewer.add", name=0, stream=0, to=0)
+    s["basic"] = b"\x00" + base + req("owner.list") + req("stream.show") + req("viewer.show") + req("status")
+    s["grant_viewer"] = b"\x01" + base + req("grant.add", stream=0, to=1) + \
+        req("viewer.add", name=1, stream=0, to=1, owner=1) + req("grant.del", stream=0, to=1)
+    s["rekey"] = b"\x02" + base + req("stream.rekey", name=0) + req("viewer.rekey", name=0, suite=2) + \
+        req("stream.rekey", name=0, key=0)
+    s["given_keys"] = b"\x04" + req("owner.add", name=2) + \
+        req("stream.add", name=1, owner=2, listen=4, suite=3, key=3) + \
+        req("viewer.add", name=2, stream=1, to=1, suite=2, key=2) + req("stream.show", name=1)
+    s["plain_and_listen"] = b"\x21" + req("owner.add", name=0) + \
+        req("stream.add", name=0, owner=0, listen=1, plain=0, idle_timeout=1) + \
+        req("stream.add", name=1, owner=0, listen=1) + req("viewer.add", name=0, stream=0, to=0, plain=0)
+    s["delete"] = b"\x01" + base + req("viewer.del", name=0) + req("stream.del", name=0) + \
+        req("stream.add", name=0, owner=0, listen=1) + req("owner.del", name=0) + req("status")
+    grants = b"".join(req("owner.add", name=i) for i in range(9)) + req("stream.add", name=0, owner=0)
+    s["grants_full"] = b"\x00" + grants + b"".join(req("grant.add", stream=0, to=i) for i in range(1, 9))
+    s["errors"] = b"\x40" + req("stream.add", name=0, owner=0) + req("viewer.del", name=3) + \
+        req("grant.add", stream=0, to=0) + req("owner.rename", name=0) + req("stats") + \
+        raw('{"v":1,"cmd":"status"}') + raw('{"v":1,') + raw("[1,2]")
+    return s
+
+
+def main():
+    top = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                             "corpus")
+    for name, seeds in (("pkt", pkt_seeds()), ("agent", agent_seeds()), ("control", control_seeds())):
+        d = os.path.join(top, name)
+        os.makedirs(d, exist_ok=True)
+        for old in os.listdir(d):
+            os.unlink(os.path.join(d, old))
+        for seed, data in sorted(seeds.items()):
+            with open(os.path.join(d, seed), "wb") as f:
+                f.write(data)
+        print("%s: %d seeds in %s" % (name, len(seeds), d))
+
+
+if __name__ == "__main__":
+    main()
