@@ -17,9 +17,9 @@
 #include "api/addr.h"
 #include "api/srtpgw_counters.h"
 #include "api/suite.h"
+#include "api/log.h"
 #include "control/daemon.h"
 
-void ctl_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -291,7 +291,7 @@ int ctl_change(struct ctl_daemon *d,
 		if (g > 0) /* refused: the change does not happen */
 			rc = fail(err, errlen, g, "%s", gerr);
 		else if (g < 0)
-			ctl_log(LOG_WARNING, "gateway lost (%s): the change is kept and pushed when it is back",
+			sgw_log(LOG_WARNING, "gateway lost (%s): the change is kept and pushed when it is back",
 				d->gw.last_error);
 	}
 	gw_ops_free(&ops);

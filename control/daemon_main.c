@@ -14,29 +14,12 @@
 
 #include <openssl/crypto.h>
 
+#include "api/log.h"
 #include "control/daemon.h"
 
 #define DEFAULT_CONFIG "/etc/srtpgw/control.conf"
 
 static volatile bool quit;
-static int log_level = LOG_INFO;
-
-void ctl_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void ctl_log(int level, const char *fmt, ...)
-{
-	static const char *names[] = { "emerg", "alert", "crit", "error", "warning",
-				       "notice", "info", "debug" };
-	va_list ap;
-
-	if (level > log_level)
-		return;
-	fprintf(stderr, "srtpgw-control: %s: ", names[level & 7]);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -95,13 +78,14 @@ int main(int argc, char **argv)
 	char err[512];
 	int opt, rc;
 
+	sgw_log_prog = "srtpgw-control";
 	while ((opt = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			config = optarg;
 			break;
 		case 'v':
-			log_level = LOG_DEBUG;
+			sgw_log_level = LOG_DEBUG;
 			break;
 		case 'h':
 			usage(stdout);
@@ -116,35 +100,35 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (ctl_config_load(config, &d.cfg, err, sizeof(err)) != 0) {
-		ctl_log(LOG_ERR, "%s", err);
+		sgw_log(LOG_ERR, "%s", err);
 		return 1;
 	}
 	if (make_parent(d.cfg.kek_file, 0700) != 0 || make_parent(d.cfg.database, 0700) != 0 ||
 	    make_parent(d.cfg.socket, 0750) != 0) {
-		ctl_log(LOG_ERR, "cannot create directories for the key file, database or socket: %s",
+		sgw_log(LOG_ERR, "cannot create directories for the key file, database or socket: %s",
 			strerror(errno));
 		return 1;
 	}
 	if (store_kek_load(d.cfg.kek_file, kek, err, sizeof(err)) != 0) {
-		ctl_log(LOG_ERR, "%s", err);
+		sgw_log(LOG_ERR, "%s", err);
 		return 1;
 	}
 	rc = store_open(d.cfg.database, kek, &d.store, err, sizeof(err));
 	OPENSSL_cleanse(kek, sizeof(kek));
 	if (rc != 0) {
-		ctl_log(LOG_ERR, "%s", err);
+		sgw_log(LOG_ERR, "%s", err);
 		return 1;
 	}
 	gw_link_init(&d.gw, d.cfg.agent_socket);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	ctl_log(LOG_INFO, "database %s at change %llu; gateway agent %s", d.cfg.database,
+	sgw_log(LOG_INFO, "database %s at change %llu; gateway agent %s", d.cfg.database,
 		(unsigned long long)store_seq(d.store), d.cfg.agent_socket);
 	sync_tick(&d, ctl_now_ms());
 	rc = ctl_serve(&d, &quit);
 	gw_link_close(&d.gw);
 	store_close(d.store);
-	ctl_log(LOG_INFO, "stopped");
+	sgw_log(LOG_INFO, "stopped");
 	return rc == 0 ? 0 : 1;
 }

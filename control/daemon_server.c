@@ -19,13 +19,13 @@
 
 #include <openssl/crypto.h>
 
+#include "api/log.h"
 #include "control/daemon.h"
 
 #define MAX_CLIENTS 32
 #define MAX_LINE 65536
 #define TICK_MS 100
 
-void ctl_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 struct client {
 	int fd;
@@ -147,7 +147,7 @@ static int listen_on(const struct ctl_config *cfg)
 		struct group *g = getgrnam(cfg->socket_group);
 		if (g == NULL) {
 			errno = ENOENT;
-			ctl_log(LOG_ERR, "socket_group: no group \"%s\"", cfg->socket_group);
+			sgw_log(LOG_ERR, "socket_group: no group \"%s\"", cfg->socket_group);
 			goto fail;
 		}
 		if (chown(cfg->socket, (uid_t)-1, g->gr_gid) != 0)
@@ -170,10 +170,10 @@ int ctl_serve(struct ctl_daemon *d, volatile bool *quit)
 	int lfd = listen_on(&d->cfg);
 
 	if (lfd < 0) {
-		ctl_log(LOG_ERR, "socket %s: %s", d->cfg.socket, strerror(errno));
+		sgw_log(LOG_ERR, "socket %s: %s", d->cfg.socket, strerror(errno));
 		return -1;
 	}
-	ctl_log(LOG_INFO, "listening on %s", d->cfg.socket);
+	sgw_log(LOG_INFO, "listening on %s", d->cfg.socket);
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		clients[i].fd = -1;
 	while (!*quit) {
@@ -212,7 +212,7 @@ int ctl_serve(struct ctl_daemon *d, volatile bool *quit)
 				    client_read(d, &clients[i]) < 0)
 					client_close(&clients[i]);
 			if (d->gw.fd >= 0 && (pfd[n - 1].revents & (POLLIN | POLLHUP | POLLERR))) {
-				ctl_log(LOG_WARNING, "the gateway closed the agent connection");
+				sgw_log(LOG_WARNING, "the gateway closed the agent connection");
 				gw_link_close(&d->gw);
 			}
 		}

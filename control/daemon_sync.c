@@ -13,9 +13,9 @@
 
 #include <openssl/crypto.h>
 
+#include "api/log.h"
 #include "control/daemon.h"
 
-void ctl_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 uint64_t ctl_now_ms(void)
 {
@@ -167,16 +167,16 @@ int sync_full(struct ctl_daemon *d)
 		struct ctl_rejected *r = &d->rejected[d->n_rejected++];
 		*r = f.who[bad];
 		snprintf(r->why, sizeof(r->why), "%.*s", (int)sizeof(r->why) - 1, err);
-		ctl_log(LOG_WARNING, "gateway refused %s %lld: %s; pushing the rest without it",
+		sgw_log(LOG_WARNING, "gateway refused %s %lld: %s; pushing the rest without it",
 			r->is_stream ? "stream" : "viewer", (long long)r->id, err);
 	}
 	free(f.who);
 	if (rc == 0) {
 		d->gw.in_sync = true;
-		ctl_log(LOG_INFO, "gateway in sync at change %llu (table version %llu)",
+		sgw_log(LOG_INFO, "gateway in sync at change %llu (table version %llu)",
 			(unsigned long long)d->gw.applied_seq, (unsigned long long)d->gw.version);
 	} else if (rc > 0) {
-		ctl_log(LOG_ERR, "gateway refused the full state: %s", err);
+		sgw_log(LOG_ERR, "gateway refused the full state: %s", err);
 		gw_link_close(&d->gw);
 		rc = -rc;
 	}
@@ -214,7 +214,7 @@ void sync_tick(struct ctl_daemon *d, uint64_t now_ms)
 	if (!gw_link_up(&d->gw) && now_ms >= d->next_retry_ms) {
 		d->next_retry_ms = now_ms + d->cfg.retry_ms;
 		if (gw_link_connect(&d->gw) == 0) {
-			ctl_log(LOG_INFO, "connected to the gateway at %s (it has change %llu, we have %llu)",
+			sgw_log(LOG_INFO, "connected to the gateway at %s (it has change %llu, we have %llu)",
 				d->gw.path, (unsigned long long)d->gw.applied_seq,
 				(unsigned long long)store_seq(d->store));
 			/* reconciliation by change number: a gateway that
@@ -235,7 +235,7 @@ void sync_tick(struct ctl_daemon *d, uint64_t now_ms)
 		    st.id == 0)
 			break;
 		if (ctl_change(d, end_overlap, &st, err, sizeof(err)) != 0) {
-			ctl_log(LOG_ERR, "ending the rekey overlap of stream %s: %s", st.name, err);
+			sgw_log(LOG_ERR, "ending the rekey overlap of stream %s: %s", st.name, err);
 			store_stream_cleanse(&st);
 			break;
 		}

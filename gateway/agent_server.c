@@ -19,7 +19,7 @@
 
 #include "api/agent_wire.h"
 #include "gateway/agent.h"
-#include "gateway/log.h"
+#include "api/log.h"
 
 #define MAX_CLIENTS 16
 #define POLL_MS 1

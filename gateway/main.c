@@ -25,7 +25,7 @@
 #include "dataplane/srtp_ctx.h"
 #include "gateway/agent.h"
 #include "gateway/config.h"
-#include "gateway/log.h"
+#include "api/log.h"
 #include "gateway/ports.h"
 
 static volatile bool quit;

@@ -4,7 +4,7 @@
 
 #include <rte_ethdev.h>
 
-#include "gateway/log.h"
+#include "api/log.h"
 #include "gateway/ports.h"
 
 #define RX_DESC 1024

@@ -34,7 +34,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,6 +42,7 @@
 
 #include "api/addr.h"
 #include "api/suite.h"
+#include "api/log.h"
 #include "control/daemon.h"
 #include "fuzz_common.h"
 
@@ -61,21 +61,6 @@ static void fz_summary(void)
 	fprintf(stderr, "fuzz_control: %" PRIu64 " inputs, %" PRIu64 " requests (%" PRIu64 " raw lines), %"
 		PRIu64 " ok, %" PRIu64 " changes committed, %" PRIu64 " generated keys shown\n", st.inputs,
 		st.requests, st.raw, st.ok, st.changes_ok, st.keys_shown);
-}
-
-/* control/daemon_main.c */
-void ctl_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void ctl_log(int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!verbose)
-		return;
-	fprintf(stderr, "ctl_log %d: ", level);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* ---- keys the harness knows ------------------------------------------------- */
@@ -579,6 +564,7 @@ static void init_once(void)
 		return;
 	done = true;
 	verbose = getenv("SGW_FUZZ_VERBOSE") != NULL;
+	sgw_log_level = verbose ? LOG_DEBUG : -1; /* the daemon's own log lines */
 	if (base == NULL || base[0] == '\0')
 		base = stat("/dev/shm", &sb) == 0 && S_ISDIR(sb.st_mode) ? "/dev/shm" : "/tmp";
 	snprintf(tmpdir, sizeof(tmpdir), "%s/fuzz_control.XXXXXX", base);

@@ -203,6 +203,23 @@ def wait_for(pred, timeout=10.0, what='condition', interval=0.01):
         time.sleep(interval)
 
 
+def wait_serving(proc, path, name, read_log, timeout):
+    """Until proc accepts connections on the UNIX socket path; fails with
+    its log if it exits first."""
+    def ready():
+        if proc.poll() is not None:
+            raise AssertionError('%s exited %d at start:\n%s' % (name, proc.returncode, read_log()))
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            return True
+        except OSError:
+            return False
+        finally:
+            s.close()
+    wait_for(ready, timeout, name + "'s socket")
+
+
 class Gateway:
     """One srtpgw process. ports: list of dicts with name, vdev (EAL --vdev
     argument without the leading device name is fine), addresses, and
@@ -263,19 +280,7 @@ class Gateway:
             self.proc = subprocess.Popen([SRTPGW] + self.eal_args() + ['--', '--config', cfg],
                                          stdout=log, stderr=subprocess.STDOUT)
         self.res.add(self._kill)
-
-        def ready():
-            if self.proc.poll() is not None:
-                raise AssertionError('srtpgw exited %d at start:\n%s' % (self.proc.returncode, self.read_log()))
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                s.connect(self.sock)
-                return True
-            except OSError:
-                return False
-            finally:
-                s.close()
-        wait_for(ready, timeout, 'the agent socket')
+        wait_serving(self.proc, self.sock, 'srtpgw', self.read_log, timeout)
         return self
 
     def read_log(self):
@@ -387,19 +392,7 @@ class Control:
                                      stderr=subprocess.STDOUT)
         log.close()
         self.res.add(self._kill, self.proc)
-
-        def ready():
-            if self.proc.poll() is not None:
-                raise AssertionError('srtpgw-control exited %d:\n%s' % (self.proc.returncode, self.read_log()))
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                s.connect(self.sock)
-                return True
-            except OSError:
-                return False
-            finally:
-                s.close()
-        wait_for(ready, timeout, 'the control socket')
+        wait_serving(self.proc, self.sock, 'srtpgw-control', self.read_log, timeout)
         return self
 
     def read_log(self):

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Logging to stderr with syslog levels. Never pass key material. */
+/* Logging to stderr with syslog levels, shared by the daemons. Never pass
+ * key material. */
 #ifndef SRTPGW_LOG_H
 #define SRTPGW_LOG_H
 
@@ -7,5 +8,6 @@
 
 void sgw_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 extern int sgw_log_level;
+extern const char *sgw_log_prog; /* prefix of every line, e.g. "srtpgw" */
 
 #endif

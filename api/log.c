@@ -2,9 +2,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "gateway/log.h"
+#include "api/log.h"
 
 int sgw_log_level = LOG_INFO;
+const char *sgw_log_prog = "srtpgw";
 
 void sgw_log(int level, const char *fmt, ...)
 {
@@ -14,7 +15,7 @@ void sgw_log(int level, const char *fmt, ...)
 
 	if (level > sgw_log_level)
 		return;
-	fprintf(stderr, "srtpgw: %s: ", names[level & 7]);
+	fprintf(stderr, "%s: %s: ", sgw_log_prog, names[level & 7]);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
