@@ -21,9 +21,10 @@ BROKEN = os.path.join(TOP, 'build-broken-owner')
 
 
 def build_broken():
+    # the source directory is named: meson test runs this from the build directory
     setup = '' if os.path.exists(os.path.join(BROKEN, 'build.ninja')) else \
-        'meson setup "$1" -Dbroken=no_owner_check >/dev/null && '
-    r = subprocess.run(['bash', '-c', '. "$0/scripts/env" && %s ninja -C "$1" gateway/srtpgw >/dev/null' % setup,
+        'meson setup "$1" "$0" -Dbroken=no_owner_check && '
+    r = subprocess.run(['bash', '-c', '. "$0/scripts/env" && %s ninja -C "$1" gateway/srtpgw' % setup,
                         TOP, BROKEN], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if r.returncode != 0:
         raise AssertionError('building %s failed:\n%s' % (BROKEN, r.stdout))
