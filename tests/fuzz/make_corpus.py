@@ -249,6 +249,9 @@ def control_seeds():
         req("stream.add", name=0, owner=0, listen=1) + req("owner.del", name=0) + req("status")
     grants = b"".join(req("owner.add", name=i) for i in range(9)) + req("stream.add", name=0, owner=0)
     s["grants_full"] = b"\x00" + grants + b"".join(req("grant.add", stream=0, to=i) for i in range(1, 9))
+    # 3 even ports in the range (flag 0x40): the fourth stream finds none
+    s["ports_full"] = b"\x40" + req("owner.add", name=0) + \
+        b"".join(req("stream.add", name=i, owner=0) for i in range(4))
     s["errors"] = b"\x40" + req("stream.add", name=0, owner=0) + req("viewer.del", name=3) + \
         req("grant.add", stream=0, to=0) + req("owner.rename", name=0) + req("stats") + \
         raw('{"v":1,"cmd":"status"}') + raw('{"v":1,') + raw("[1,2]")
