@@ -39,6 +39,17 @@ try:
     _ECB = {16: _fetch(b'AES-128-ECB'), 32: _fetch(b'AES-256-ECB')}
     _GCM = {16: _fetch(b'AES-128-GCM'), 32: _fetch(b'AES-256-GCM')}
     _scratch = ctypes.create_string_buffer(64)   # GCM's final step writes nothing
+    _n = ctypes.c_int()
+    _n_ref = ctypes.byref(_n)
+    _bufs = {}
+
+    def _out_buf(n):
+        """A reusable output buffer of at least n bytes (rounded up)."""
+        n = (n + 2047) & ~2047
+        b = _bufs.get(n)
+        if b is None:
+            b = _bufs[n] = ctypes.create_string_buffer(n)
+        return b
 except (OSError, AttributeError):
     _lib = None
 
@@ -62,15 +73,17 @@ class _EcbC(_Ctx):
 
     def __init__(self, key):
         super().__init__()
-        if _lib.EVP_EncryptInit_ex(self.ctx, _ECB[len(key)], None, key, None) != 1:
-            raise ValueError('AES key')
+        self.rekey(key)
         _lib.EVP_CIPHER_CTX_set_padding(self.ctx, 0)
 
+    def rekey(self, key):
+        if _lib.EVP_EncryptInit_ex(self.ctx, _ECB[len(key)], None, key, None) != 1:
+            raise ValueError('AES key')
+
     def encrypt(self, data):
-        out = ctypes.create_string_buffer(len(data) + 32)
-        n = ctypes.c_int()
-        _lib.EVP_EncryptUpdate(self.ctx, out, ctypes.byref(n), data, len(data))
-        return out.raw[:n.value]
+        out = _out_buf(len(data) + 32)
+        _lib.EVP_EncryptUpdate(self.ctx, out, _n_ref, data, len(data))
+        return ctypes.string_at(out, _n.value)
 
 
 class _GcmC(_Ctx):
@@ -85,18 +98,19 @@ class _GcmC(_Ctx):
     def decrypt(self, iv, data, aad):
         if len(data) < 16:
             return None
-        ct, tag = data[:-16], data[-16:]
+        ct = data[:-16]
         c = self.ctx
-        n = ctypes.c_int()
+        # one module-wide output buffer and length: the checker is one
+        # thread, and this runs for every packet and every wrong key
+        out = _out_buf(len(ct) + 16)
         _lib.EVP_DecryptInit_ex(c, None, None, None, iv)
-        _lib.EVP_DecryptUpdate(c, None, ctypes.byref(n), aad, len(aad))
-        out = ctypes.create_string_buffer(len(ct) + 16)
-        _lib.EVP_DecryptUpdate(c, out, ctypes.byref(n), ct, len(ct))
-        got = n.value
-        _lib.EVP_CIPHER_CTX_ctrl(c, _EVP_CTRL_GCM_SET_TAG, 16, tag)
-        if _lib.EVP_DecryptFinal_ex(c, _scratch, ctypes.byref(n)) != 1:
+        _lib.EVP_DecryptUpdate(c, None, _n_ref, aad, len(aad))
+        _lib.EVP_DecryptUpdate(c, out, _n_ref, ct, len(ct))
+        got = _n.value
+        _lib.EVP_CIPHER_CTX_ctrl(c, _EVP_CTRL_GCM_SET_TAG, 16, data[-16:])
+        if _lib.EVP_DecryptFinal_ex(c, _scratch, _n_ref) != 1:
             return None
-        return out.raw[:got]
+        return ctypes.string_at(out, got)
 
 
 class _GcmEncC(_Ctx):
@@ -124,6 +138,9 @@ class _GcmEncC(_Ctx):
 
 class _EcbPy:
     def __init__(self, key):
+        self.rekey(key)
+
+    def rekey(self, key):
         from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
         self.e = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
 

@@ -59,10 +59,11 @@ class CAtt:
 
 
 class CDisplay:
-    __slots__ = ('id', 'atts', 'by_ssrc')
+    __slots__ = ('id', 'atts', 'by_ssrc', 'last')
 
     def __init__(self, i):
         self.id, self.atts, self.by_ssrc = i, [], {}
+        self.last = {}   # ssrc -> (viewer, key index) that decrypted the last packet
 
 
 class Checker:
@@ -119,15 +120,26 @@ class Checker:
         self.watermark = max(self.watermark, te)
 
     # ---- one packet --------------------------------------------------------------
-    def _decrypt(self, cands, pl):
-        for a in reversed(cands):
-            for ki in range(len(a.keys) - 1, -1, -1):
-                k = a.keys[ki]
-                if k[2] is None:
-                    k[2] = RxKey(k[0], k[1])
-                plain = k[2].unprotect(pl, MARKER.size)
-                if plain is not None:
-                    return a, ki, plain
+    def _decrypt(self, cands, pl, last=None):
+        # the key that decrypted this display's last packet of this SSRC
+        # first (an optimisation only: no two keys decrypt one packet),
+        # then newest viewer and newest key first; every key's guessed ROC
+        # before the other ROCs of any (a wrong key then costs one try)
+        if last is not None and last[0] in cands:
+            a, ki = last
+            k = a.keys[ki]
+            plain = k[2].unprotect(pl, MARKER.size, True, False)
+            if plain is not None:
+                return a, ki, plain
+        for guess in (True, False):
+            for a in reversed(cands):
+                for ki in range(len(a.keys) - 1, -1, -1):
+                    k = a.keys[ki]
+                    if k[2] is None:
+                        k[2] = RxKey(k[0], k[1])
+                    plain = k[2].unprotect(pl, MARKER.size, guess, not guess)
+                    if plain is not None:
+                        return a, ki, plain
         return None
 
     def _sample(self, kind, **kw):
@@ -151,7 +163,7 @@ class Checker:
             return
         ssrc = int.from_bytes(pl[8:12], 'big')
         cands = d.by_ssrc.get(ssrc)
-        found = self._decrypt(cands, pl) if cands else None
+        found = self._decrypt(cands, pl, d.last.get(ssrc)) if cands else None
         if found is None:
             found = self._decrypt([a for a in d.atts[-64:] if a.ssrc != ssrc], pl)
         if found is None:
@@ -159,6 +171,7 @@ class Checker:
             self._sample('undecryptable', display=d.id, ssrc=ssrc, length=len(pl), r=r)
             return
         a, ki, plain = found
+        d.last[ssrc] = (a, ki)
         if len(plain) < MARKER.size or plain[:4] != MAGIC:
             self.unauth['no_marker'] += 1
             self._sample('no_marker', display=d.id, vid=a.vid)
@@ -240,6 +253,8 @@ class Checker:
         self.atts.pop(a.vid, None)
         d = self.displays_by_id[a.disp]
         d.atts.remove(a)
+        if d.last.get(a.ssrc, (None,))[0] is a:
+            del d.last[a.ssrc]
         lst = d.by_ssrc[a.ssrc]
         lst.remove(a)
         if not lst:

@@ -392,6 +392,9 @@ def main(argv=None):
     p.add_argument('--jitter', type=float, default=DEFAULTS['jitter'], help='ms')
     p.add_argument('--reorder', type=float, default=DEFAULTS['reorder'], help='%%')
     p.add_argument('--seed', type=int, default=1)
+    p.add_argument('--checker-nice', type=int, default=5,
+                   help='nice increment of the checker (default 5: it yields to the gateway and the '
+                        'sources and catches up from its socket buffer; 0 on long runs, so it keeps up)')
     p.add_argument('--build', help='build directory of the srtpgw to test (default: build/)')
     p.add_argument('--json', help='write the full report here')
     a = p.parse_args(argv)

@@ -30,20 +30,32 @@ def _ecb(k):
     return Ecb(k)
 
 
-def _keystream(ecb, iv_int, n):
-    blocks = b''.join(((iv_int + j) & ((1 << 128) - 1)).to_bytes(16, 'big')
-                      for j in range((n + 15) // 16))
-    return ecb.encrypt(blocks)[:n]
+_kdf_ecb = None
 
 
 def _kdf(master_key, master_salt, wants):
     """RFC 3711 4.3.1 with key derivation rate 0: AES-CM keyed with the
     master key, IV = (master salt XOR label << 48) << 16. A 96-bit GCM
     salt is padded with zero bytes to 112 bits, as libsrtp does.
-    wants: [(label, bytes)]; returns the session keys in that order."""
+    wants: [(label, bytes)]; returns the session keys in that order.
+    One AES context, re-keyed, and one encryption for all labels: the
+    checker derives thousands of keys a second."""
+    global _kdf_ecb
+    if _kdf_ecb is None:
+        _kdf_ecb = _ecb(master_key)
+    else:
+        _kdf_ecb.rekey(master_key)
     salt = int.from_bytes(master_salt.ljust(14, b'\0'), 'big')
-    ecb = _ecb(master_key)
-    return [_keystream(ecb, (salt ^ (label << 48)) << 16, n) for label, n in wants]
+    blocks = []
+    for label, n in wants:
+        iv = (salt ^ (label << 48)) << 16
+        blocks.extend((iv + j).to_bytes(16, 'big') for j in range((n + 15) // 16))
+    ks = _kdf_ecb.encrypt(b''.join(blocks))
+    out, off = [], 0
+    for _, n in wants:
+        out.append(ks[off:off + n])
+        off += (n + 15) // 16 * 16
+    return out
 
 
 class _Keys:
@@ -147,13 +159,18 @@ class RxKey(_Keys):
             return None
         return self._ctr(body[hlen:hlen + want], ssrc, (roc << 16) | seq)
 
-    def unprotect(self, pkt, want=64):
+    def unprotect(self, pkt, want=64, guess=True, others=True):
+        """guess, others: try the ROC guessed from the highest index seen,
+        the other plausible ones (a caller with several candidate keys tries
+        every key's guess before any key's others: a wrong key costs one
+        try, not four)."""
         hlen = rtp_header_len(pkt)
         if hlen < 0 or len(pkt) < hlen + self.tag:
             return None
         seq, ssrc = struct.unpack_from('!H4xI', pkt, 2)
         g = self._guess(seq)
-        for roc in (g, g + 1, g - 1, 0):
+        rocs = ((g,) if guess else ()) + ((g + 1, g - 1, 0) if others else ())
+        for roc in rocs:
             if roc < 0 or roc > 0xffffffff:
                 continue
             plain = self._try(pkt, hlen, ssrc, seq, roc, want)
