@@ -21,7 +21,7 @@ def line_plot(path, title, xlabel, ylabel, series, logx=False):
                     f.write('%r %r\n' % (x, y))
             plots.append('"%s" using 1:2 with linespoints lw 2 pt 7 title "%s"' % (dat, name))
         script = '\n'.join([
-            'set terminal pngcairo size 900,540 font "sans,11"',
+            'set terminal pngcairo size 900,540 font "sans,11" noenhanced',
             'set output "%s"' % path,
             'set title "%s"' % title,
             'set xlabel "%s"' % xlabel,

@@ -77,6 +77,7 @@ def main(argv=None):
         for line in res.get('lines', []):
             print('   ' + line)
         report['figures'][n] = res
+        env.results[n] = res
     if a.plot:
         os.makedirs(a.plot, exist_ok=True)
         for name, spec in figures.plots(report['figures']).items():
