@@ -70,19 +70,146 @@ def lookup(env):
     return res
 
 
-def _needs_loadgen(env):
-    env.exe('tools/loadgen/srtpgw-loadgen')
-    raise Skip('the load generator figures are not written yet')
+LOADGEN = 'tools/loadgen/srtpgw-loadgen'
+SUITE = 'AES_CM_128_HMAC_SHA1_80'
+
+
+def _through(env, procs, d, ops, target, rate, seconds, warmup, size=200, during=None):
+    """Load generator (memif client, CPU 0) against target (already
+    started on the memif server end); returns its JSON report. during(target),
+    if given, runs while the load generator does (it should take about
+    warmup + seconds); its result goes into the report as 'during'."""
+    import gwrun
+    opsf = os.path.join(d, 'ops')
+    gwrun.write_secret(opsf, ops)
+    if target is not None:
+        target.apply_file(opsf)
+    out = os.path.join(d, 'lg.json')
+    cmd = [env.exe(LOADGEN), '--no-huge', '-m', '2048', '--no-pci', '--file-prefix', procs.prefix('lg'),
+           '--lcores', '0@0', '--log-level', 'lib.eal:warning',
+           '--vdev', 'net_memif0,role=client,socket=%s,socket-abstract=no,mac=%s,rsize=11' % (
+               os.path.join(d, 'memif.sock'), gwrun.LG_MAC),
+           '--', '--ops', opsf, '--port', 'net_memif0', '--rate', str(rate), '--duration', str(seconds),
+           '--warmup', str(warmup), '--size', str(size), '--dst-mac', gwrun.GW_MAC, '--json', out, '--quiet',
+           '--max-packets', str(int(max(rate, 1.5e6) * (seconds + warmup) * 1.1))]
+    log = os.path.join(d, 'lg.log')
+    p = procs.start(cmd, log)
+    extra = during(target) if during is not None else None
+    rc = p.wait(timeout=300)
+    if rc != 0:
+        raise RuntimeError('srtpgw-loadgen exited %d:\n%s' % (rc, open(log).read()[-3000:]))
+    with open(out) as f:
+        rep = json.load(f)
+    rep['during'] = extra
+    return rep
+
+
+def _gateway_run(env, streams, viewers, plain, rate, seconds, warmup, size=200, during=None):
+    import gwrun
+    procs = gwrun.Procs()
+    try:
+        d = procs.tmpdir()
+        gw = gwrun.Gateway(procs, env.build, os.path.join(d, 'memif.sock')).start('0@0,1@1')
+        ops, _ = gwrun.make_ops(streams, viewers, SUITE, plain=plain)
+        rep = _through(env, procs, d, ops, gw, rate, seconds, warmup, size, during)
+        rep['gateway_counters'] = gw.counters()
+        rc = gw.stop()
+        if rc != 0:
+            raise RuntimeError('srtpgw exited %d' % rc)
+        return rep
+    finally:
+        procs.stop_all()
+
+
+def _timing(env):
+    return (1, 0.5) if env.smoke else (4, 1)
 
 
 def transcrypt(env):
     """srtpgw transcrypting on one worker, 1 and 4 viewers per stream, vs (1)"""
-    _needs_loadgen(env)
+    env.exe(LOADGEN)
+    seconds, warmup = _timing(env)
+    streams = 16 if env.smoke else 100
+    f1 = env.results.get(1)
+    rt = None
+    if f1:
+        r1 = next(r for r in f1['rows'] if r['suite'] == SUITE and r['size'] == 200)
+        rt = (r1['unprotect_ns'], r1['protect_ns'])
+    lines, by_viewers, limit = [], [], []
+    rows = {}
+    for n in ((1, 4) if env.smoke else (1, 2, 4, 8)):
+        rep = _gateway_run(env, streams, n, False, 0, seconds, warmup)
+        src_pps = rep['rx_pps'] / n
+        row = {'viewers': n, 'rx_pps': rep['rx_pps'], 'tx_pps': rep['tx_pps'], 'source_pps': src_pps,
+               'decrypt_failures': rep['decrypt_failures'], 'latency_us': rep['latency_us']}
+        line = '%d viewer%s per stream: %.3f M source packets/s -> %.3f M viewer packets/s' % (
+            n, '' if n == 1 else 's', src_pps / 1e6, rep['rx_pps'] / 1e6)
+        if rt:
+            cost = rt[0] + n * rt[1]            # ns of crypto per source packet, from (1)
+            row['limit_source_pps'] = 1e9 / cost
+            row['ratio'] = src_pps / row['limit_source_pps']
+            line += '; raw libsrtp limit %.3f M/s (U + %d P = %.0f ns): ratio %.2f' % (
+                row['limit_source_pps'] / 1e6, n, cost, row['ratio'])
+            limit.append((n, n * row['limit_source_pps'] / 1e6))
+        lines.append(line)
+        by_viewers.append((n, rep['rx_pps'] / 1e6))
+        rows[n] = row
+    lines.append('(%d SRTP streams %s 200 B, one worker busy polling, load generator over net_memif as fast as '
+                 'it can; viewer packets verified by the load generator)' % (streams, SUITE))
+    return {'lines': lines, 'rows': rows, 'by_viewers': by_viewers, 'limit_by_viewers': limit}
 
 
 def passthrough(env):
     """Plain-RTP passthrough: srtpgw vs dpdk-testpmd io forwarding over net_memif"""
-    _needs_loadgen(env)
+    import gwrun
+    env.exe(LOADGEN)
+    seconds, warmup = _timing(env)
+    streams = 16 if env.smoke else 100
+    gwrep = _gateway_run(env, streams, 1, True, 0, seconds, warmup)
+    procs = gwrun.Procs()
+    try:
+        d = procs.tmpdir()
+        cmd = ['dpdk-testpmd', '--no-huge', '-m', '1024', '--no-pci', '--file-prefix', procs.prefix('tp'),
+               '--lcores', '0@0,1@1', '--log-level', 'lib.eal:warning',
+               '--vdev', 'net_memif0,role=server,socket=%s,socket-abstract=no,mac=%s,rsize=11' % (
+                   os.path.join(d, 'memif.sock'), gwrun.GW_MAC),
+               '--', '--forward-mode=io', '--port-topology=loop', '--nb-cores=1', '--auto-start',
+               # memif rings pair up: the server's RX queues are the client's TX
+               # queues (the load generator has 2), its TX queues the client's RX (1)
+               '--rxq=2', '--txq=1',
+               '--total-num-mbufs=65535']
+        import subprocess
+        tp = procs.start(cmd, os.path.join(d, 'testpmd.log'), stdin=subprocess.PIPE)
+        gwrun.wait_for(lambda: os.path.exists(os.path.join(d, 'memif.sock')) or tp.poll() is not None,
+                       30, 'testpmd memif socket')
+        ops, _ = gwrun.make_ops(streams, 1, SUITE, plain=True)
+        tprep = _through(env, procs, d, ops, None, 0, seconds, warmup)
+    finally:
+        procs.stop_all()
+    ratio = gwrep['rx_pps'] / tprep['rx_pps'] if tprep['rx_pps'] else 0
+    return {'lines': ['srtpgw   %.3f Mpps forwarded (plain RTP, 1 viewer per stream, 200 B payload)' % (gwrep['rx_pps'] / 1e6),
+                      'testpmd  %.3f Mpps io forwarding, same load generator and port kind' % (tprep['rx_pps'] / 1e6),
+                      'ratio srtpgw / testpmd: %.2f' % ratio],
+            'srtpgw_pps': gwrep['rx_pps'], 'testpmd_pps': tprep['rx_pps'], 'ratio': ratio}
+
+
+def latency(env):
+    """Latency through the gateway at half its maximum rate"""
+    env.exe(LOADGEN)
+    seconds, warmup = _timing(env)
+    streams = 16 if env.smoke else 100
+    f2 = env.results.get(2)
+    if f2 and 1 in f2['rows']:
+        top = f2['rows'][1]['source_pps']
+    else:
+        top = _gateway_run(env, streams, 1, False, 0, seconds, warmup)['rx_pps']
+    rep = _gateway_run(env, streams, 1, False, int(top / 2), seconds, warmup)
+    lat = rep['latency_us']
+    return {'lines': ['at %.3f Mpps (half of %.3f): p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us '
+                      '(%d samples; load generator TX to RX over net_memif, 1 viewer, %s 200 B)'
+                      % (top / 2e6, top / 1e6, lat['p50'], lat['p99'], lat['p999'], lat['max'],
+                         lat['samples'], SUITE)],
+            'rate': top / 2, 'latency_us': lat, 'received': rep['received'], 'expected': rep['expected']}
 
 
 def updates(env):
@@ -95,7 +222,7 @@ def updates(env):
     try:
         d = procs.tmpdir()
         gw = gwrun.Gateway(procs, env.build, os.path.join(d, 'memif.sock')).start('0@0,1@1')
-        ops, layout = gwrun.make_ops(streams, 1, 'AES_CM_128_HMAC_SHA1_80')
+        ops, layout = gwrun.make_ops(streams, 1, SUITE)
         gwrun.write_secret(os.path.join(d, 'ops'), ops)
         gw.apply_file(os.path.join(d, 'ops'))
         ids = [s for s, _, _ in layout]
@@ -105,16 +232,35 @@ def updates(env):
             raise RuntimeError('srtpgw exited %d' % rc)
     finally:
         procs.stop_all()
-    lines = ['%5d changes per transaction: %8.0f changes/s  publish-to-visible p50 %6.0f us  p99 %6.0f us'
+    lines = ['%5d changes per transaction: %8.0f changes/s  publish-to-visible p50 %6.0f us  p99 %6.0f us (no traffic)'
              % (r['batch'], r['changes_per_s'], r['visible_p50_us'], r['visible_p99_us']) for r in rows]
-    lines.append('(grant add/del on %d streams, one worker busy polling, no traffic: '
-                 'the forwarding dip needs the load generator)' % streams)
-    return {'lines': lines, 'rows': rows, 'streams': streams}
+    res = {'rows': rows, 'streams': streams}
+    try:
+        env.exe(LOADGEN)
+    except Skip as e:
+        lines.append('the forwarding dip: skipped (%s)' % e)
+        res['lines'] = lines
+        return res
+    # the dip: the same fixed load without and with changes, fresh gateway each
+    t_sec, warmup = _timing(env)
+    f2 = env.results.get(2)
+    rate = int(f2['rows'][1]['source_pps'] / 2) if f2 and 1 in f2['rows'] else 100000
+    base = _gateway_run(env, streams, 1, False, rate, t_sec, warmup)
+    busy = _gateway_run(env, streams, 1, False, rate, t_sec, warmup,
+                        during=lambda g: churn.churn(g.sock, list(range(1, streams + 1)), t_sec + warmup, batch=100))
+    c = busy['during']
 
-
-def latency(env):
-    """Latency through the gateway at half its maximum rate"""
-    _needs_loadgen(env)
+    def frac(r):
+        return r['rx_pps'] / r['tx_pps'] if r['tx_pps'] else 0
+    dip = 1 - (busy['rx_pps'] / base['rx_pps']) if base['rx_pps'] else 0
+    lines.append('forwarding at %.3f Mpps offered (half of figure 2\'s maximum, 1 viewer): %.3f Mpps without changes, '
+                 '%.3f Mpps with %.0f changes/s (100 per transaction): dip %.1f%% (delivered %.4f vs %.4f of sent); '
+                 'publish-to-visible p50 %.0f us, p99 %.0f us' % (
+                     rate / 1e6, base['rx_pps'] / 1e6, busy['rx_pps'] / 1e6, c['changes_per_s'], 100 * dip,
+                     frac(busy), frac(base), c['visible_p50_us'], c['visible_p99_us']))
+    res.update({'lines': lines, 'offered_pps': rate, 'base_rx_pps': base['rx_pps'], 'churn_rx_pps': busy['rx_pps'],
+                'dip': dip, 'churn': c})
+    return res
 
 
 ALL = {1: crypto, 2: transcrypt, 3: passthrough, 4: lookup, 5: updates, 6: latency}
