@@ -74,7 +74,7 @@ LOADGEN = 'tools/loadgen/srtpgw-loadgen'
 SUITE = 'AES_CM_128_HMAC_SHA1_80'
 
 
-def _through(env, procs, d, ops, target, rate, seconds, warmup, size=200, during=None):
+def _through(env, procs, d, ops, target, rate, seconds, warmup, size=200, during=None, rx_queues=2):
     """Load generator (memif client, CPU 0) against target (already
     started on the memif server end); returns its JSON report. during(target),
     if given, runs while the load generator does (it should take about
@@ -91,6 +91,8 @@ def _through(env, procs, d, ops, target, rate, seconds, warmup, size=200, during
                os.path.join(d, 'memif.sock'), gwrun.LG_MAC),
            '--', '--ops', opsf, '--port', 'net_memif0', '--rate', str(rate), '--duration', str(seconds),
            '--warmup', str(warmup), '--size', str(size), '--dst-mac', gwrun.GW_MAC, '--json', out, '--quiet',
+           # memif pairs rings: one RX queue per TX queue of the peer (srtpgw: workers + 1)
+           '--rx-queues', str(rx_queues),
            '--max-packets', str(int(max(rate, 1.5e6) * (seconds + warmup) * 1.1))]
     log = os.path.join(d, 'lg.log')
     p = procs.start(cmd, log)
@@ -183,7 +185,7 @@ def passthrough(env):
         gwrun.wait_for(lambda: os.path.exists(os.path.join(d, 'memif.sock')) or tp.poll() is not None,
                        30, 'testpmd memif socket')
         ops, _ = gwrun.make_ops(streams, 1, SUITE, plain=True)
-        tprep = _through(env, procs, d, ops, None, 0, seconds, warmup)
+        tprep = _through(env, procs, d, ops, None, 0, seconds, warmup, rx_queues=1)
     finally:
         procs.stop_all()
     ratio = gwrep['rx_pps'] / tprep['rx_pps'] if tprep['rx_pps'] else 0

@@ -11,8 +11,14 @@ import tempfile
 import time
 
 GW_MAC, LG_MAC = '02:53:47:57:00:01', '02:53:47:57:00:02'
-GW_IP, SRC_IP, VIEW_IP = '10.77.0.1', '10.77.0.2', '10.77.0.3'
-LISTEN_BASE, SRC_PORT_BASE, VIEW_PORT_BASE = 20000, 30000, 40000
+# up to PER_ADDR streams per listen address, viewers per viewer address and
+# sources per source address; N_ADDRS of each: 160k streams and viewers
+PER_ADDR, N_ADDRS = 40000, 4
+GW_IP = '10.77.0.1'
+GW_IPS = ['10.77.%d.1' % k for k in range(N_ADDRS)]
+VIEW_IPS = ['10.77.%d.3' % k for k in range(N_ADDRS)]
+SRC_IPS = ['10.77.%d.2' % k for k in range(N_ADDRS)]
+PORT_BASE = 20000
 
 
 class Procs:
@@ -67,15 +73,18 @@ def make_ops(streams, viewers, suite, plain=False):
 
     def key():
         return 'plain' if plain else 'suite=%s key=%s' % (suite, base64.b64encode(os.urandom(klen)).decode())
+    if streams > PER_ADDR * N_ADDRS or streams * viewers > PER_ADDR * N_ADDRS:
+        raise ValueError('at most %d streams and viewers' % (PER_ADDR * N_ADDRS))
     vid = 1
     for s in range(streams):
-        lp = LISTEN_BASE + s
+        lp = PORT_BASE + s % PER_ADDR
         lines.append('stream add %d owner=1 listen=%s:%d source=%s:%d %s' % (
-            s + 1, GW_IP, lp, SRC_IP, SRC_PORT_BASE + s, key()))
+            s + 1, GW_IPS[s // PER_ADDR], lp, SRC_IPS[s // PER_ADDR], lp, key()))
         vports = []
         for _ in range(viewers):
-            vp = VIEW_PORT_BASE + vid
-            lines.append('viewer add %d stream=%d owner=1 to=%s:%d %s' % (vid, s + 1, VIEW_IP, vp, key()))
+            vp = PORT_BASE + (vid - 1) % PER_ADDR
+            lines.append('viewer add %d stream=%d owner=1 to=%s:%d %s' % (
+                vid, s + 1, VIEW_IPS[(vid - 1) // PER_ADDR], vp, key()))
             vports.append(vp)
             vid += 1
         layout.append((s + 1, lp, vports))
@@ -116,9 +125,9 @@ class Gateway:
             'idle_sleep_us = 0;',
             'ports = ( { name = "m"; device = "net_memif0"; rx_queues = %d; tx_queues = %d;' % (
                 self.workers, self.workers + 1),
-            '  addresses = [ "%s/24" ];' % GW_IP,
-            '  neighbours = ( { ip = "%s"; mac = "%s"; }, { ip = "%s"; mac = "%s"; } ); } );' % (
-                SRC_IP, LG_MAC, VIEW_IP, LG_MAC),
+            '  addresses = [ %s ];' % ', '.join('"%s/16"' % a for a in GW_IPS),
+            '  neighbours = ( %s ); } );' % ', '.join(
+                '{ ip = "%s"; mac = "%s"; }' % (a, LG_MAC) for a in VIEW_IPS + SRC_IPS),
             'workers = ( %s );' % qs]) + '\n'
 
     def start(self, lcores):
