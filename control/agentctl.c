@@ -16,13 +16,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include "api/addr.h"
 #include "api/agent_wire.h"
+#include "api/ops_text.h"
 #include "api/srtpgw_counters.h"
-#include "api/suite.h"
 
 #define DEFAULT_SOCKET "/run/srtpgw/agent.sock"
 
@@ -130,215 +127,7 @@ static int cmd_status(void)
 	return 0;
 }
 
-/* ---- apply: the op language --------------------------------------------- */
-
-struct line {
-	int no;
-	char *tok[16];
-	int n;
-};
-
-static void line_die(const struct line *l, const char *fmt, const char *arg)
-{
-	fprintf(stderr, "srtpgw-agentctl: line %d: ", l->no);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-/* value of key=VALUE, or NULL */
-static const char *opt_val(const struct line *l, const char *key)
-{
-	size_t n = strlen(key);
-
-	for (int i = 0; i < l->n; i++)
-		if (strncmp(l->tok[i], key, n) == 0 && l->tok[i][n] == '=')
-			return l->tok[i] + n + 1;
-	return NULL;
-}
-
-static bool has_flag(const struct line *l, const char *flag)
-{
-	for (int i = 0; i < l->n; i++)
-		if (strcmp(l->tok[i], flag) == 0)
-			return true;
-	return false;
-}
-
-/* Every token after the fixed ones must be known. */
-static void check_keys(const struct line *l, int fixed, const char *const *known)
-{
-	for (int i = fixed; i < l->n; i++) {
-		bool ok = false;
-		for (int k = 0; known[k] && !ok; k++) {
-			size_t n = strlen(known[k]);
-			ok = strncmp(l->tok[i], known[k], n) == 0 &&
-			     (l->tok[i][n] == '=' || (l->tok[i][n] == '\0' && known[k][n - 1] != '='));
-		}
-		if (!ok) {
-			char name[64];
-			snprintf(name, sizeof(name), "%.*s", (int)strcspn(l->tok[i], "="), l->tok[i]);
-			line_die(l, "unknown argument \"%s\"", name);
-		}
-	}
-}
-
-static uint64_t num(const struct line *l, const char *s, const char *what)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s == NULL)
-		line_die(l, "%s missing", what);
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || end == s || v == 0)
-		line_die(l, "%s must be a positive integer", what);
-	return v;
-}
-
-static uint64_t id_at(const struct line *l, int i, const char *what)
-{
-	return num(l, i < l->n ? l->tok[i] : NULL, what);
-}
-
-static void endpoint(const struct line *l, const char *key, struct sgw_endpoint *e, bool port_optional)
-{
-	const char *v = opt_val(l, key);
-
-	if (v == NULL)
-		line_die(l, "%s= missing", key);
-	if (sgw_endpoint_parse(v, e, port_optional) != 0)
-		line_die(l, "%s: bad address", key);
-}
-
-/* suite=NAME key=B64, or plain */
-static void key_of(const struct line *l, struct sgw_key *k, bool allow_plain)
-{
-	const char *suite = opt_val(l, "suite"), *b64 = opt_val(l, "key");
-	enum sgw_suite s;
-	uint8_t buf[SGW_KEY_MAX + 3];
-	size_t blen;
-	int n;
-
-	memset(k, 0, sizeof(*k));
-	if (has_flag(l, "plain")) {
-		if (!allow_plain || suite || b64)
-			line_die(l, "%s", allow_plain ? "plain excludes suite= and key=" : "plain not allowed here");
-		k->suite = SGW_SUITE_PLAIN;
-		return;
-	}
-	if (suite == NULL || b64 == NULL)
-		line_die(l, "%s", "suite= and key= (or plain) needed");
-	if (sgw_suite_by_name(suite, &s) != 0 || s == SGW_SUITE_PLAIN)
-		line_die(l, "unknown suite %s", suite);
-	blen = strlen(b64);
-	if (blen == 0 || blen % 4 != 0 || blen > 4 * ((SGW_KEY_MAX + 2) / 3))
-		line_die(l, "%s", "key: not base64 of a key||salt");
-	n = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)blen);
-	if (n < 0)
-		line_die(l, "%s", "key: not base64");
-	n -= (b64[blen - 1] == '=') + (b64[blen - 2] == '=');
-	if ((unsigned)n != sgw_suite_master_len(s)) {
-		OPENSSL_cleanse(buf, sizeof(buf));
-		char want[64];
-		snprintf(want, sizeof(want), "%s needs %u bytes of key and salt", suite,
-			 sgw_suite_master_len(s));
-		line_die(l, "key: %s", want);
-	}
-	k->suite = (uint8_t)s;
-	k->len = (uint8_t)n;
-	memcpy(k->material, buf, (size_t)n);
-	OPENSSL_cleanse(buf, sizeof(buf));
-}
-
-static void add(struct sgw_ops_buf *b, int fd, unsigned type, const void *body, uint16_t len);
-
-static void parse_line(struct line *l, struct sgw_ops_buf *b, int fd)
-{
-	const char *obj = l->tok[0], *verb = l->n > 1 ? l->tok[1] : "";
-
-	if (strcmp(obj, "stream") == 0 && strcmp(verb, "add") == 0) {
-		static const char *const known[] = { "owner", "listen", "source", "suite", "key", "plain", "replay-window", NULL };
-		struct sgw_op_stream_add op = { 0 };
-		check_keys(l, 3, known);
-		op.stream_id = id_at(l, 2, "stream id");
-		op.owner = (uint32_t)num(l, opt_val(l, "owner"), "owner=");
-		endpoint(l, "listen", &op.listen, false);
-		if (opt_val(l, "source") != NULL && strcmp(opt_val(l, "source"), "any") != 0)
-			endpoint(l, "source", &op.source, true);
-		if (opt_val(l, "replay-window") != NULL)
-			op.replay_window = (uint32_t)num(l, opt_val(l, "replay-window"), "replay-window=");
-		key_of(l, &op.key, true);
-		add(b, fd, SGW_OP_STREAM_ADD, &op, sizeof(op));
-		OPENSSL_cleanse(&op, sizeof(op));
-	} else if (strcmp(obj, "stream") == 0 && strcmp(verb, "rekey") == 0) {
-		static const char *const known[] = { "suite", "key", "keep-old", NULL };
-		struct sgw_op_rekey op = { 0 };
-		check_keys(l, 3, known);
-		op.id = id_at(l, 2, "stream id");
-		op.flags = has_flag(l, "keep-old") ? SGW_REKEY_KEEP_OLD : 0;
-		key_of(l, &op.key, false);
-		add(b, fd, SGW_OP_STREAM_REKEY, &op, sizeof(op));
-		OPENSSL_cleanse(&op, sizeof(op));
-	} else if (strcmp(obj, "stream") == 0 && strcmp(verb, "source") == 0) {
-		static const char *const known[] = { "source", NULL };
-		struct sgw_op_stream_source op = { 0 };
-		check_keys(l, 3, known);
-		op.stream_id = id_at(l, 2, "stream id");
-		if (strcmp(opt_val(l, "source") ? opt_val(l, "source") : "", "any") != 0)
-			endpoint(l, "source", &op.source, true);
-		add(b, fd, SGW_OP_STREAM_SET_SOURCE, &op, sizeof(op));
-	} else if (strcmp(obj, "stream") == 0 &&
-		   (strcmp(verb, "del") == 0 || strcmp(verb, "end-overlap") == 0)) {
-		static const char *const known[] = { NULL };
-		struct sgw_op_id op = { id_at(l, 2, "stream id") };
-		check_keys(l, 3, known);
-		add(b, fd, verb[0] == 'd' ? SGW_OP_STREAM_DEL : SGW_OP_STREAM_END_OVERLAP, &op, sizeof(op));
-	} else if (strcmp(obj, "grant") == 0 && (strcmp(verb, "add") == 0 || strcmp(verb, "del") == 0)) {
-		static const char *const known[] = { "owner", NULL };
-		struct sgw_op_grant op = { 0 };
-		check_keys(l, 3, known);
-		op.stream_id = id_at(l, 2, "stream id");
-		op.owner = (uint32_t)num(l, opt_val(l, "owner"), "owner=");
-		add(b, fd, verb[0] == 'a' ? SGW_OP_GRANT_ADD : SGW_OP_GRANT_DEL, &op, sizeof(op));
-	} else if (strcmp(obj, "viewer") == 0 && strcmp(verb, "add") == 0) {
-		static const char *const known[] = { "stream", "owner", "to", "suite", "key", "plain", NULL };
-		struct sgw_op_viewer_add op = { 0 };
-		check_keys(l, 3, known);
-		op.viewer_id = id_at(l, 2, "viewer id");
-		op.stream_id = num(l, opt_val(l, "stream"), "stream=");
-		op.owner = (uint32_t)num(l, opt_val(l, "owner"), "owner=");
-		endpoint(l, "to", &op.dest, false);
-		key_of(l, &op.key, true);
-		add(b, fd, SGW_OP_VIEWER_ADD, &op, sizeof(op));
-		OPENSSL_cleanse(&op, sizeof(op));
-	} else if (strcmp(obj, "viewer") == 0 && strcmp(verb, "rekey") == 0) {
-		static const char *const known[] = { "suite", "key", "plain", NULL };
-		struct sgw_op_rekey op = { 0 };
-		check_keys(l, 3, known);
-		op.id = id_at(l, 2, "viewer id");
-		key_of(l, &op.key, true);
-		add(b, fd, SGW_OP_VIEWER_REKEY, &op, sizeof(op));
-		OPENSSL_cleanse(&op, sizeof(op));
-	} else if (strcmp(obj, "viewer") == 0 && strcmp(verb, "dest") == 0) {
-		static const char *const known[] = { "to", NULL };
-		struct sgw_op_viewer_dest op = { 0 };
-		check_keys(l, 3, known);
-		op.viewer_id = id_at(l, 2, "viewer id");
-		endpoint(l, "to", &op.dest, false);
-		add(b, fd, SGW_OP_VIEWER_SET_DEST, &op, sizeof(op));
-	} else if (strcmp(obj, "viewer") == 0 && strcmp(verb, "del") == 0) {
-		static const char *const known[] = { NULL };
-		struct sgw_op_id op = { id_at(l, 2, "viewer id") };
-		check_keys(l, 3, known);
-		add(b, fd, SGW_OP_VIEWER_DEL, &op, sizeof(op));
-	} else {
-		char what[64];
-		snprintf(what, sizeof(what), "%s %s", obj, verb);
-		line_die(l, "unknown op \"%s\"", what);
-	}
-}
+/* ---- apply: the op language (api/ops_text.c) ---------------------------- */
 
 static void flush_ops(struct sgw_ops_buf *b, int fd)
 {
@@ -350,16 +139,25 @@ static void flush_ops(struct sgw_ops_buf *b, int fd)
 	sgw_ops_buf_reset(b);
 }
 
-static void add(struct sgw_ops_buf *b, int fd, unsigned type, const void *body, uint16_t len)
-{
-	int rc = sgw_ops_buf_add(b, type, body, len);
+struct apply_ctx {
+	struct sgw_ops_buf *b;
+	int fd;
+};
 
+/* sgw_ops_text_read callback: queue the op, sending a full payload first. */
+static int add_op(const struct sgw_text_op *op, int line_no, void *arg)
+{
+	struct apply_ctx *c = arg;
+	int rc = sgw_ops_buf_add(c->b, op->type, &op->body, op->len);
+
+	(void)line_no;
 	if (rc == -EMSGSIZE) {
-		flush_ops(b, fd);
-		rc = sgw_ops_buf_add(b, type, body, len);
+		flush_ops(c->b, c->fd);
+		rc = sgw_ops_buf_add(c->b, op->type, &op->body, op->len);
 	}
 	if (rc != 0)
 		die("cannot queue op: %s", strerror(-rc));
+	return 0;
 }
 
 static int cmd_apply(int argc, char **argv)
@@ -373,9 +171,9 @@ static int cmd_apply(int argc, char **argv)
 	struct sgw_ops_buf b;
 	struct sgw_msg_hdr h;
 	struct sgw_applied ap;
-	char *line = NULL;
-	size_t cap = 0;
-	int opt, fd, no = 0;
+	struct sgw_ops_text_err err;
+	struct apply_ctx ctx;
+	int opt, fd;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -389,21 +187,13 @@ static int cmd_apply(int argc, char **argv)
 	fd = connect_agent();
 	request(fd, SGW_MSG_TXN_BEGIN, &begin, sizeof(begin), &h);
 	sgw_ops_buf_init(&b);
-	while (getline(&line, &cap, stdin) >= 0) {
-		struct line l = { .no = ++no };
-		char *save, *t;
-		for (t = strtok_r(line, " \t\r\n", &save); t != NULL && t[0] != '#';
-		     t = strtok_r(NULL, " \t\r\n", &save)) {
-			if (l.n == (int)(sizeof(l.tok) / sizeof(l.tok[0])))
-				line_die(&l, "%s", "too many arguments");
-			l.tok[l.n++] = t;
-		}
-		if (l.n > 0)
-			parse_line(&l, &b, fd);
-	}
-	if (line != NULL) {
-		OPENSSL_cleanse(line, cap);
-		free(line);
+	ctx.b = &b;
+	ctx.fd = fd;
+	if (sgw_ops_text_read(stdin, add_op, &ctx, &err) != 0) {
+		sgw_ops_buf_free(&b);
+		if (err.line > 0)
+			die("line %d: %s", err.line, err.msg);
+		die("standard input: %s", err.msg);
 	}
 	flush_ops(&b, fd);
 	sgw_ops_buf_free(&b);

@@ -9,6 +9,7 @@
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 
 #include "api/addr.h"
 #include "dataplane/pkt_parse.h"
@@ -29,8 +30,14 @@ static void count(enum sgw_counter c)
 static void send_frame(struct sgw_agent *a, uint16_t port_idx, struct rte_mbuf *m)
 {
 	const struct sgw_port_rt *p = &a->dp->ports[port_idx];
+	uint16_t sent;
 
-	if (rte_eth_tx_burst(p->port_id, p->slow_txq, &m, 1) == 1) {
+	/* online in the workers' RCU (as thread n_workers) while in the
+	 * PMD: a memif peer's memory is not unmapped under us (port_guard.c) */
+	rte_rcu_qsbr_thread_online(a->dp->qs, a->dp->n_workers);
+	sent = rte_eth_tx_burst(p->port_id, p->slow_txq, &m, 1);
+	rte_rcu_qsbr_thread_offline(a->dp->qs, a->dp->n_workers);
+	if (sent == 1) {
 		count(SGW_CTR_TX);
 	} else {
 		count(SGW_CTR_DROP_TX_FULL);

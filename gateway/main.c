@@ -26,6 +26,7 @@
 #include "gateway/agent.h"
 #include "gateway/config.h"
 #include "api/log.h"
+#include "gateway/port_guard.h"
 #include "gateway/ports.h"
 
 static volatile bool quit;
@@ -60,6 +61,7 @@ static void usage(FILE *f)
 static int die(const char *what)
 {
 	sgw_log(LOG_ERR, "%s", what);
+	port_guard_disable();
 	rte_eal_cleanup();
 	return 1;
 }
@@ -201,9 +203,12 @@ int main(int argc, char **argv)
 		return die(err);
 	if (setup_workers(err, sizeof(err)) != 0)
 		return die(err);
-	qs_size = rte_rcu_qsbr_get_memsize(dp.n_workers);
+	/* RCU thread ids: the workers 0..n_workers-1, and the agent thread
+	 * (n_workers), online only while it transmits (gateway/port_guard.c) */
+	qs_size = rte_rcu_qsbr_get_memsize(dp.n_workers + 1);
 	dp.qs = rte_zmalloc("rcu", qs_size, RTE_CACHE_LINE_SIZE);
-	if (dp.qs == NULL || rte_rcu_qsbr_init(dp.qs, dp.n_workers) != 0)
+	if (dp.qs == NULL || rte_rcu_qsbr_init(dp.qs, dp.n_workers + 1) != 0 ||
+	    rte_rcu_qsbr_thread_register(dp.qs, dp.n_workers) != 0)
 		return die("cannot set up RCU");
 	if (ft_init(&dp.ft, dp.qs) != 0)
 		return die("out of memory for the flow table");
@@ -222,6 +227,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	port_guard_enable(dp.qs); /* a memif peer may leave at any time */
 	if (ports_start(&dp, err, sizeof(err)) != 0)
 		return die(err);
 	for (unsigned i = 0; i < dp.n_workers; i++)
@@ -237,6 +243,7 @@ int main(int argc, char **argv)
 	agent_fini(&agent);
 	ft_fini(&dp.ft, free);
 	sgw_log(LOG_INFO, "stopped");
+	port_guard_disable();
 	rte_eal_cleanup();
 	return rc == 0 ? 0 : 1;
 }

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The op language of srtpgw-agentctl apply: see api/ops_text.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "api/addr.h"
+#include "api/ops_text.h"
+#include "api/suite.h"
+
+#define MAX_TOKENS 16
+
+/* Length of the name part of a token (up to '='), at most 63. */
+static int name_len(const char *tok)
+{
+	size_t n = strcspn(tok, "=");
+
+	return n > 63 ? 63 : (int)n;
+}
+
+struct line {
+	char *tok[MAX_TOKENS];
+	int n;
+	struct sgw_ops_text_err *err;
+};
+
+static int fail(const struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(const struct line *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(l->err->msg, sizeof(l->err->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* value of key=VALUE, or NULL */
+static const char *opt_val(const struct line *l, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (int i = 0; i < l->n; i++)
+		if (strncmp(l->tok[i], key, n) == 0 && l->tok[i][n] == '=')
+			return l->tok[i] + n + 1;
+	return NULL;
+}
+
+static bool has_flag(const struct line *l, const char *flag)
+{
+	for (int i = 0; i < l->n; i++)
+		if (strcmp(l->tok[i], flag) == 0)
+			return true;
+	return false;
+}
+
+/* Every token after the fixed ones must be known. */
+static int check_keys(const struct line *l, int fixed, const char *const *known)
+{
+	for (int i = fixed; i < l->n; i++) {
+		bool ok = false;
+		for (int k = 0; known[k] && !ok; k++) {
+			size_t n = strlen(known[k]);
+			ok = strncmp(l->tok[i], known[k], n) == 0 &&
+			     (l->tok[i][n] == '=' || (l->tok[i][n] == '\0' && known[k][n - 1] != '='));
+		}
+		if (!ok) /* the name only: the value may be a key */
+			return fail(l, "unknown argument \"%.*s\"", name_len(l->tok[i]), l->tok[i]);
+	}
+	return 0;
+}
+
+static int num(const struct line *l, const char *s, const char *what, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL)
+		return fail(l, "%s missing", what);
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || end == s || v == 0)
+		return fail(l, "%s must be a positive integer", what);
+	*out = v;
+	return 0;
+}
+
+static int num32(const struct line *l, const char *s, const char *what, uint32_t *out)
+{
+	uint64_t v;
+
+	if (num(l, s, what, &v) != 0)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int id_at(const struct line *l, int i, const char *what, uint64_t *out)
+{
+	return num(l, i < l->n ? l->tok[i] : NULL, what, out);
+}
+
+static int endpoint(const struct line *l, const char *key, struct sgw_endpoint *e, bool port_optional)
+{
+	const char *v = opt_val(l, key);
+
+	if (v == NULL)
+		return fail(l, "%s= missing", key);
+	if (sgw_endpoint_parse(v, e, port_optional) != 0)
+		return fail(l, "%s: bad address", key);
+	return 0;
+}
+
+/* suite=NAME key=B64, or plain */
+static int key_of(const struct line *l, struct sgw_key *k, bool allow_plain)
+{
+	const char *suite = opt_val(l, "suite"), *b64 = opt_val(l, "key");
+	enum sgw_suite s;
+	uint8_t buf[SGW_KEY_MAX + 3];
+	size_t blen;
+	int n;
+
+	memset(k, 0, sizeof(*k));
+	if (has_flag(l, "plain")) {
+		if (!allow_plain || suite || b64)
+			return fail(l, "%s", allow_plain ? "plain excludes suite= and key="
+							 : "plain not allowed here");
+		k->suite = SGW_SUITE_PLAIN;
+		return 0;
+	}
+	if (suite == NULL || b64 == NULL)
+		return fail(l, "suite= and key= (or plain) needed");
+	if (sgw_suite_by_name(suite, &s) != 0 || s == SGW_SUITE_PLAIN)
+		return fail(l, "unknown suite %.40s", suite);
+	blen = strlen(b64);
+	if (blen == 0 || blen % 4 != 0 || blen > 4 * ((SGW_KEY_MAX + 2) / 3))
+		return fail(l, "key: not base64 of a key||salt");
+	n = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)blen);
+	if (n < 0)
+		return fail(l, "key: not base64");
+	n -= (b64[blen - 1] == '=') + (b64[blen - 2] == '=');
+	if ((unsigned)n != sgw_suite_master_len(s)) {
+		OPENSSL_cleanse(buf, sizeof(buf));
+		return fail(l, "key: %s needs %u bytes of key and salt", suite, sgw_suite_master_len(s));
+	}
+	k->suite = (uint8_t)s;
+	k->len = (uint8_t)n;
+	memcpy(k->material, buf, (size_t)n);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return 0;
+}
+
+static int parse(const struct line *l, struct sgw_text_op *op)
+{
+	const char *obj = l->tok[0], *verb = l->n > 1 ? l->tok[1] : "";
+
+	if (strcmp(obj, "stream") == 0 && strcmp(verb, "add") == 0) {
+		static const char *const known[] = { "owner", "listen", "source", "suite", "key", "plain", "replay-window", NULL };
+		struct sgw_op_stream_add *b = &op->body.stream_add;
+		const char *src = opt_val(l, "source");
+		op->type = SGW_OP_STREAM_ADD;
+		op->len = sizeof(*b);
+		if (check_keys(l, 3, known) || id_at(l, 2, "stream id", &b->stream_id) ||
+		    num32(l, opt_val(l, "owner"), "owner=", &b->owner) ||
+		    endpoint(l, "listen", &b->listen, false))
+			return -1;
+		if (src != NULL && strcmp(src, "any") != 0 && endpoint(l, "source", &b->source, true))
+			return -1;
+		if (opt_val(l, "replay-window") != NULL &&
+		    num32(l, opt_val(l, "replay-window"), "replay-window=", &b->replay_window))
+			return -1;
+		return key_of(l, &b->key, true);
+	}
+	if (strcmp(obj, "stream") == 0 && strcmp(verb, "rekey") == 0) {
+		static const char *const known[] = { "suite", "key", "keep-old", NULL };
+		struct sgw_op_rekey *b = &op->body.rekey;
+		op->type = SGW_OP_STREAM_REKEY;
+		op->len = sizeof(*b);
+		if (check_keys(l, 3, known) || id_at(l, 2, "stream id", &b->id))
+			return -1;
+		b->flags = has_flag(l, "keep-old") ? SGW_REKEY_KEEP_OLD : 0;
+		return key_of(l, &b->key, false);
+	}
+	if (strcmp(obj, "stream") == 0 && strcmp(verb, "source") == 0) {
+		static const char *const known[] = { "source", NULL };
+		struct sgw_op_stream_source *b = &op->body.stream_source;
+		const char *src = opt_val(l, "source");
+		op->type = SGW_OP_STREAM_SET_SOURCE;
+		op->len = sizeof(*b);
+		if (check_keys(l, 3, known) || id_at(l, 2, "stream id", &b->stream_id))
+			return -1;
+		if (strcmp(src ? src : "", "any") != 0)
+			return endpoint(l, "source", &b->source, true);
+		return 0;
+	}
+	if (strcmp(obj, "stream") == 0 && (strcmp(verb, "del") == 0 || strcmp(verb, "end-overlap") == 0)) {
+		static const char *const known[] = { NULL };
+		op->type = verb[0] == 'd' ? SGW_OP_STREAM_DEL : SGW_OP_STREAM_END_OVERLAP;
+		op->len = sizeof(op->body.id);
+		if (id_at(l, 2, "stream id", &op->body.id.id))
+			return -1;
+		return check_keys(l, 3, known);
+	}
+	if (strcmp(obj, "grant") == 0 && (strcmp(verb, "add") == 0 || strcmp(verb, "del") == 0)) {
+		static const char *const known[] = { "owner", NULL };
+		struct sgw_op_grant *b = &op->body.grant;
+		op->type = verb[0] == 'a' ? SGW_OP_GRANT_ADD : SGW_OP_GRANT_DEL;
+		op->len = sizeof(*b);
+		if (check_keys(l, 3, known) || id_at(l, 2, "stream id", &b->stream_id))
+			return -1;
+		return num32(l, opt_val(l, "owner"), "owner=", &b->owner);
+	}
+	if (strcmp(obj, "viewer") == 0 && strcmp(verb, "add") == 0) {
+		static const char *const known[] = { "stream", "owner", "to", "suite", "key", "plain", NULL };
+		struct sgw_op_viewer_add *b = &op->body.viewer_add;
+		op->type = SGW_OP_VIEWER_ADD;
+		op->len = sizeof(*b);
+		if (check_keys(l, 3, known) || id_at(l, 2, "viewer id", &b->viewer_id) ||
+		    num(l, opt_val(l, "stream"), "stream=", &b->stream_id) ||
+		    num32(l, opt_val(l, "owner"), "owner=", &b->owner) ||
+		    endpoint(l, "to", &b->dest, false))
+			return -1;
+		return key_of(l, &b->key, true);
+	}
+	if (strcmp(obj, "viewer") == 0 && strcmp(verb, "rekey") == 0) {
+		static const char *const known[] = { "suite", "key", "plain", NULL };
+		struct sgw_op_rekey *b = &op->body.rekey;
+		op->type = SGW_OP_VIEWER_REKEY;
+		op->len = sizeof(*b);
+		if (check_keys(l, 3, known) || id_at(l, 2, "viewer id", &b->id))
+			return -1;
+		return key_of(l, &b->key, true);
+	}
+	if (strcmp(obj, "viewer") == 0 && strcmp(verb, "dest") == 0) {
+		static const char *const known[] = { "to", NULL };
+		struct sgw_op_viewer_dest *b = &op->body.viewer_dest;
+		op->type = SGW_OP_VIEWER_SET_DEST;
+		op->len = sizeof(*b);
+		if (check_keys(l, 3, known) || id_at(l, 2, "viewer id", &b->viewer_id))
+			return -1;
+		return endpoint(l, "to", &b->dest, false);
+	}
+	if (strcmp(obj, "viewer") == 0 && strcmp(verb, "del") == 0) {
+		static const char *const known[] = { NULL };
+		op->type = SGW_OP_VIEWER_DEL;
+		op->len = sizeof(op->body.id);
+		if (id_at(l, 2, "viewer id", &op->body.id.id))
+			return -1;
+		return check_keys(l, 3, known);
+	}
+	/* names only, cut at '=': a misplaced key=VALUE is not echoed */
+	return fail(l, "unknown op \"%.*s %.*s\"", name_len(obj), obj,
+		    name_len(verb), verb);
+}
+
+int sgw_ops_text_parse_line(char *line, int line_no, struct sgw_text_op *op,
+			    struct sgw_ops_text_err *err)
+{
+	struct line l = { .n = 0, .err = err };
+	char *save, *t;
+
+	memset(op, 0, sizeof(*op));
+	err->line = line_no;
+	err->msg[0] = '\0';
+	for (t = strtok_r(line, " \t\r\n", &save); t != NULL && t[0] != '#';
+	     t = strtok_r(NULL, " \t\r\n", &save)) {
+		if (l.n == MAX_TOKENS)
+			return fail(&l, "too many arguments");
+		l.tok[l.n++] = t;
+	}
+	if (l.n == 0)
+		return 0;
+	if (parse(&l, op) != 0) {
+		sgw_text_op_clear(op);
+		return -1;
+	}
+	return 1;
+}
+
+int sgw_ops_text_read(FILE *f, sgw_ops_text_fn fn, void *arg, struct sgw_ops_text_err *err)
+{
+	struct sgw_text_op op;
+	char *line = NULL;
+	size_t cap = 0;
+	int no = 0, rc = 0;
+
+	errno = 0;
+	while (rc == 0 && getline(&line, &cap, f) >= 0) {
+		int r = sgw_ops_text_parse_line(line, ++no, &op, err);
+		if (r < 0)
+			rc = -1;
+		else if (r > 0)
+			rc = fn(&op, no, arg);
+		sgw_text_op_clear(&op);
+	}
+	if (rc == 0 && ferror(f)) {
+		err->line = 0;
+		snprintf(err->msg, sizeof(err->msg), "read error: %s", strerror(errno ? errno : EIO));
+		rc = -1;
+	}
+	if (line != NULL) {
+		OPENSSL_cleanse(line, cap);
+		free(line);
+	}
+	return rc;
+}
+
+void sgw_text_op_clear(struct sgw_text_op *op)
+{
+	OPENSSL_cleanse(op, sizeof(*op));
+}
