@@ -66,6 +66,23 @@ def lookup(env):
             res['model_ratio_' + k] = model
             lines.append('model, with the round trip of (1) (%.0f ns, 200 B AES-CM) added to the table work: '
                          '%s %.2f (libsrtp contexts missing the cache at 1M are not in it)' % (rt, name, model))
+    # end to end: srtpgw transcrypting with few and with many streams
+    try:
+        env.exe(LOADGEN)
+    except Skip as e:
+        lines.append('through the gateway: skipped (%s)' % e)
+        res['lines'] = lines
+        return res
+    seconds, warmup = _timing(env)
+    e2e = []
+    for n in ((100, 1000) if env.smoke else (1000, 65536, 160000)):
+        rep = _gateway_run(env, n, 1, False, 0, seconds, warmup)
+        e2e.append((n, rep['rx_pps']))
+        lines.append('through srtpgw, %6d SRTP streams x 1 viewer, round robin over the streams: %.3f Mpps'
+                     % (n, rep['rx_pps'] / 1e6))
+    res['e2e'] = e2e
+    res['e2e_ratio'] = e2e[-1][1] / e2e[0][1] if e2e[0][1] else 0
+    lines.append('through srtpgw, throughput at %d / at %d streams: %.2f' % (e2e[-1][0], e2e[0][0], res['e2e_ratio']))
     res['lines'] = lines
     return res
 
@@ -74,7 +91,8 @@ LOADGEN = 'tools/loadgen/srtpgw-loadgen'
 SUITE = 'AES_CM_128_HMAC_SHA1_80'
 
 
-def _through(env, procs, d, ops, target, rate, seconds, warmup, size=200, during=None, rx_queues=2):
+# size: RTP payload bytes; 188 + the 12-byte header = figure 1's 200 B RTP packet
+def _through(env, procs, d, ops, target, rate, seconds, warmup, size=188, during=None, rx_queues=2):
     """Load generator (memif client, CPU 0) against target (already
     started on the memif server end); returns its JSON report. during(target),
     if given, runs while the load generator does (it should take about
@@ -92,7 +110,7 @@ def _through(env, procs, d, ops, target, rate, seconds, warmup, size=200, during
            '--', '--ops', opsf, '--port', 'net_memif0', '--rate', str(rate), '--duration', str(seconds),
            '--warmup', str(warmup), '--size', str(size), '--dst-mac', gwrun.GW_MAC, '--json', out, '--quiet',
            # memif pairs rings: one RX queue per TX queue of the peer (srtpgw: workers + 1)
-           '--rx-queues', str(rx_queues),
+           '--rx-queues', str(rx_queues)] + (['--no-arp'] if target is None else []) + [
            '--max-packets', str(int(max(rate, 1.5e6) * (seconds + warmup) * 1.1))]
     log = os.path.join(d, 'lg.log')
     p = procs.start(cmd, log)
@@ -106,7 +124,7 @@ def _through(env, procs, d, ops, target, rate, seconds, warmup, size=200, during
     return rep
 
 
-def _gateway_run(env, streams, viewers, plain, rate, seconds, warmup, size=200, during=None):
+def _gateway_run(env, streams, viewers, plain, rate, seconds, warmup, size=188, during=None):
     import gwrun
     procs = gwrun.Procs()
     try:
@@ -139,13 +157,23 @@ def transcrypt(env):
         rt = (r1['unprotect_ns'], r1['protect_ns'])
     lines, by_viewers, limit = [], [], []
     rows = {}
+    one = {}
+    # one stream first: the same single pair of contexts as (1), hot in the cache
+    for n in (1, 4):
+        rep = _gateway_run(env, 1, n, False, 0, seconds, warmup)
+        one[n] = rep['rx_pps'] / n
+        line = '1 stream, %d viewer%s: %.3f M source packets/s -> %.3f M viewer packets/s' % (
+            n, '' if n == 1 else 's', one[n] / 1e6, rep['rx_pps'] / 1e6)
+        if rt:
+            line += '; ratio to the raw libsrtp limit %.2f' % (one[n] * (rt[0] + n * rt[1]) / 1e9)
+        lines.append(line)
     for n in ((1, 4) if env.smoke else (1, 2, 4, 8)):
         rep = _gateway_run(env, streams, n, False, 0, seconds, warmup)
         src_pps = rep['rx_pps'] / n
         row = {'viewers': n, 'rx_pps': rep['rx_pps'], 'tx_pps': rep['tx_pps'], 'source_pps': src_pps,
                'decrypt_failures': rep['decrypt_failures'], 'latency_us': rep['latency_us']}
-        line = '%d viewer%s per stream: %.3f M source packets/s -> %.3f M viewer packets/s' % (
-            n, '' if n == 1 else 's', src_pps / 1e6, rep['rx_pps'] / 1e6)
+        line = '%d streams, %d viewer%s: %.3f M source packets/s -> %.3f M viewer packets/s' % (
+            streams, n, '' if n == 1 else 's', src_pps / 1e6, rep['rx_pps'] / 1e6)
         if rt:
             cost = rt[0] + n * rt[1]            # ns of crypto per source packet, from (1)
             row['limit_source_pps'] = 1e9 / cost
@@ -158,7 +186,8 @@ def transcrypt(env):
         rows[n] = row
     lines.append('(%d SRTP streams %s 200 B, one worker busy polling, load generator over net_memif as fast as '
                  'it can; viewer packets verified by the load generator)' % (streams, SUITE))
-    return {'lines': lines, 'rows': rows, 'by_viewers': by_viewers, 'limit_by_viewers': limit}
+    return {'lines': lines, 'rows': rows, 'one_stream_source_pps': one, 'by_viewers': by_viewers,
+            'limit_by_viewers': limit}
 
 
 def passthrough(env):
@@ -176,20 +205,26 @@ def passthrough(env):
                '--vdev', 'net_memif0,role=server,socket=%s,socket-abstract=no,mac=%s,rsize=11' % (
                    os.path.join(d, 'memif.sock'), gwrun.GW_MAC),
                '--', '--forward-mode=io', '--port-topology=loop', '--nb-cores=1', '--auto-start',
-               # memif rings pair up: the server's RX queues are the client's TX
-               # queues (the load generator has 2), its TX queues the client's RX (1)
-               '--rxq=2', '--txq=1',
-               '--total-num-mbufs=65535']
+               # one queue pair: as many TX queues as the load generator has RX queues
+               '--total-num-mbufs=65535',
+               '--stats-period', '60']  # runs until signalled, not until stdin closes
         import subprocess
-        tp = procs.start(cmd, os.path.join(d, 'testpmd.log'), stdin=subprocess.PIPE)
-        gwrun.wait_for(lambda: os.path.exists(os.path.join(d, 'memif.sock')) or tp.poll() is not None,
-                       30, 'testpmd memif socket')
+        tp = procs.start(cmd, os.path.join(d, 'testpmd.log'), stdin=subprocess.DEVNULL)
+        tplog = os.path.join(d, 'testpmd.log')
+
+        def forwarding():
+            # a memif client connects once: only when the server forwards
+            with open(tplog) as f:
+                return 'start packet forwarding' in f.read() or tp.poll() is not None
+        gwrun.wait_for(forwarding, 60, 'testpmd to start forwarding')
+        if tp.poll() is not None:
+            raise RuntimeError('dpdk-testpmd exited %d:\n%s' % (tp.returncode, open(tplog).read()[-2000:]))
         ops, _ = gwrun.make_ops(streams, 1, SUITE, plain=True)
         tprep = _through(env, procs, d, ops, None, 0, seconds, warmup, rx_queues=1)
     finally:
         procs.stop_all()
     ratio = gwrep['rx_pps'] / tprep['rx_pps'] if tprep['rx_pps'] else 0
-    return {'lines': ['srtpgw   %.3f Mpps forwarded (plain RTP, 1 viewer per stream, 200 B payload)' % (gwrep['rx_pps'] / 1e6),
+    return {'lines': ['srtpgw   %.3f Mpps forwarded (plain RTP, 1 viewer per stream, 200 B RTP packets)' % (gwrep['rx_pps'] / 1e6),
                       'testpmd  %.3f Mpps io forwarding, same load generator and port kind' % (tprep['rx_pps'] / 1e6),
                       'ratio srtpgw / testpmd: %.2f' % ratio],
             'srtpgw_pps': gwrep['rx_pps'], 'testpmd_pps': tprep['rx_pps'], 'ratio': ratio}
@@ -278,6 +313,11 @@ def plots(figs):
             xlabel='installed streams', ylabel='ns per packet, one core (table work only)', logx=True,
             series=[(name, [(r['streams'], r[k]) for r in f4['rows']])
                     for k, name in (('one_by_one_ns', 'one by one'), ('staged_ns', 'staged + prefetch'))])
+    if f4.get('e2e'):
+        out['throughput-vs-table-size'] = dict(
+            title='srtpgw transcrypt throughput vs installed streams (1 worker, 1 viewer each, AES-CM 200 B)',
+            xlabel='installed streams (traffic round robin over all)', ylabel='Mpps', logx=True,
+            series=[('srtpgw', [(n, pps / 1e6) for n, pps in f4['e2e']])])
     f2 = figs.get(2, {})
     if f2.get('by_viewers'):
         out['throughput-vs-viewers'] = dict(

@@ -27,7 +27,7 @@ def line_plot(path, title, xlabel, ylabel, series, logx=False):
             'set xlabel "%s"' % xlabel,
             'set ylabel "%s"' % ylabel,
             'set grid',
-            'set key top right',
+            'set key below',
             'set yrange [0:*]',
             'set logscale x' if logx else 'unset logscale x',
             'plot ' + ', '.join(plots),
