@@ -23,6 +23,8 @@
 
 #include <srtp2/srtp.h>
 
+#include "bench/bench_util.h"
+
 #define MAX_PKT 1500
 #define HDR 12
 
@@ -37,14 +39,6 @@ static const struct suite suites[] = {
 	{ "AEAD_AES_128_GCM", srtp_crypto_policy_set_aes_gcm_128_16_auth, 28 },
 };
 static const unsigned sizes[] = { 200, 1200 }; /* RTP packet bytes before SRTP */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static srtp_t session(const struct suite *s, const uint8_t *key, srtp_ssrc_type_t type)
 {
@@ -129,7 +123,7 @@ static double pass(const struct set *st, const struct suite *s, enum variant v,
 	unsigned bad = 0;
 
 	/* first packet outside the timing: it clones the stream template */
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (unsigned i = 0; i < st->n; i++) {
 		int len;
 
@@ -145,7 +139,7 @@ static double pass(const struct set *st, const struct suite *s, enum variant v,
 		if (v == V_UP)
 			bad += srtp_protect(tx, work, &len) != srtp_err_status_ok;
 	}
-	t1 = now_ns();
+	t1 = bench_now_ns();
 	srtp_dealloc(rx);
 	srtp_dealloc(tx);
 	if (bad) {
@@ -153,12 +147,6 @@ static double pass(const struct set *st, const struct suite *s, enum variant v,
 		exit(1);
 	}
 	return (double)(t1 - t0) / st->n;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
 }
 
 static void usage(FILE *f)
@@ -222,8 +210,7 @@ int main(int argc, char **argv)
 				for (int v = 0; v < N_VARIANTS; v++)
 					r[v][k] = pass(&st, s, (enum variant)v, cam_key, view_key);
 			for (int v = 0; v < N_VARIANTS; v++) {
-				qsort(r[v], rounds, sizeof(double), cmp_double);
-				med[v] = r[v][rounds / 2];
+				med[v] = bench_median(r[v], rounds);
 				free(r[v]);
 			}
 			if (json)

@@ -27,6 +27,7 @@
 
 #include <rte_prefetch.h>
 
+#include "bench/bench_util.h"
 #include "dataplane/flow_table.h"
 
 #define BURST 32
@@ -34,14 +35,6 @@
 static struct flow_table ft;
 static struct rte_rcu_qsbr *qs;
 static volatile uint64_t sink;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void *xalloc(size_t n)
 {
@@ -117,17 +110,17 @@ static inline void work(struct sgw_flow_entry *e)
 static double one_by_one(const uint32_t *keys, unsigned n)
 {
 	const struct ft_root *r = ft_acquire(&ft);
-	uint64_t t0 = now_ns();
+	uint64_t t0 = bench_now_ns();
 
 	for (unsigned i = 0; i < n; i++)
 		work(ft_lookup(r, keys[i] >> 16, (uint16_t)keys[i]));
-	return (double)(now_ns() - t0) / n;
+	return (double)(bench_now_ns() - t0) / n;
 }
 
 static double staged(const uint32_t *keys, unsigned n)
 {
 	const struct ft_root *r = ft_acquire(&ft);
-	uint64_t t0 = now_ns();
+	uint64_t t0 = bench_now_ns();
 
 	for (unsigned b = 0; b + BURST <= n; b += BURST) {
 		const struct ft_page *pg[BURST];
@@ -156,13 +149,7 @@ static double staged(const uint32_t *keys, unsigned n)
 		for (unsigned i = 0; i < BURST; i++)
 			work(e[i]);
 	}
-	return (double)(now_ns() - t0) / (n - n % BURST);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
+	return (double)(bench_now_ns() - t0) / (n - n % BURST);
 }
 
 static void usage(FILE *f)
@@ -236,14 +223,14 @@ int main(int argc, char **argv)
 			r1[k] = one_by_one(keys, n);
 			r2[k] = staged(keys, n);
 		}
-		qsort(r1, rounds, sizeof(double), cmp_double);
-		qsort(r2, rounds, sizeof(double), cmp_double);
+		double m1 = bench_median(r1, rounds), m2 = bench_median(r2, rounds);
+
 		if (json)
 			printf("{\"bench\": \"lookup\", \"streams\": %u, \"one_by_one_ns\": %.2f, \"staged_ns\": %.2f}\n",
-			       streams, r1[rounds / 2], r2[rounds / 2]);
+			       streams, m1, m2);
 		else
 			printf("%8u streams  one-by-one %6.2f ns/packet  staged+prefetch %6.2f ns/packet\n",
-			       streams, r1[rounds / 2], r2[rounds / 2]);
+			       streams, m1, m2);
 		fflush(stdout);
 		uninstall();
 		free(keys);
