@@ -82,9 +82,12 @@ static int num(const struct line *l, const char *s, const char *what, uint64_t *
 
 	if (s == NULL)
 		return fail(l, "%s missing", what);
+	/* strtoull takes a sign and wraps "-3": digits only */
+	if (*s < '0' || *s > '9')
+		return fail(l, "%s must be a positive integer", what);
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno || *end || end == s || v == 0)
+	if (errno || *end || v == 0)
 		return fail(l, "%s must be a positive integer", what);
 	*out = v;
 	return 0;
@@ -96,6 +99,8 @@ static int num32(const struct line *l, const char *s, const char *what, uint32_t
 
 	if (num(l, s, what, &v) != 0)
 		return -1;
+	if (v > UINT32_MAX)
+		return fail(l, "%s must be at most %u", what, UINT32_MAX);
 	*out = (uint32_t)v;
 	return 0;
 }

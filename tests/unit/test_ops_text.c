@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The op language shared by srtpgw-agentctl and srtpgw-loadgen
+ * (api/ops_text.c, docs/agentctl.md): every op into its exact wire body,
+ * every error with its message and line, and no error message that echoes
+ * a value (a value may be a key).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/ops_text.h"
+#include "check.h"
+
+/* 16 bytes of key and 14 of salt: 0x00..0x1d */
+static const char KEY30[] = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd";
+/* 16 + 12 for AES-128-GCM: 0x00..0x1b */
+static const char KEY28[] = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGw==";
+
+/* Parse one line (copied: the parser tokenises in place). */
+static int parse(const char *text, struct sgw_text_op *op, struct sgw_ops_text_err *err)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	return sgw_ops_text_parse_line(buf, 7, op, err);
+}
+
+static int is_counting(const uint8_t *p, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (p[i] != i)
+			return 0;
+	return 1;
+}
+
+static void stream_add(void)
+{
+	struct sgw_text_op op;
+	struct sgw_ops_text_err err;
+	char line[256];
+
+	snprintf(line, sizeof(line),
+		 "stream add 42 owner=7 listen=10.0.0.1:5000 source=10.0.0.9 "
+		 "suite=AES_CM_128_HMAC_SHA1_80 key=%s replay-window=256", KEY30);
+	CHECK_EQ(parse(line, &op, &err), 1);
+	CHECK_EQ(op.type, SGW_OP_STREAM_ADD);
+	CHECK_EQ(op.len, sizeof(struct sgw_op_stream_add));
+	CHECK_EQ(op.body.stream_add.stream_id, 42);
+	CHECK_EQ(op.body.stream_add.owner, 7);
+	CHECK_EQ(op.body.stream_add.listen.addr.family, SGW_AF_INET);
+	CHECK_MEM(op.body.stream_add.listen.addr.a, "\x0a\x00\x00\x01", 4);
+	CHECK_EQ(op.body.stream_add.listen.port, 5000);
+	CHECK_EQ(op.body.stream_add.source.addr.family, SGW_AF_INET);
+	CHECK_EQ(op.body.stream_add.source.port, 0);
+	CHECK_EQ(op.body.stream_add.replay_window, 256);
+	CHECK_EQ(op.body.stream_add.key.suite, SGW_SUITE_AES_CM_128_HMAC_SHA1_80);
+	CHECK_EQ(op.body.stream_add.key.len, 30);
+	CHECK(is_counting(op.body.stream_add.key.material, 30));
+
+	/* plain, IPv6, any source; a comment ends the line */
+	CHECK_EQ(parse("stream add 1 owner=1 listen=[fd00::1]:6000 source=any plain # cam",
+		       &op, &err), 1);
+	CHECK_EQ(op.body.stream_add.key.suite, SGW_SUITE_PLAIN);
+	CHECK_EQ(op.body.stream_add.key.len, 0);
+	CHECK_EQ(op.body.stream_add.listen.addr.family, SGW_AF_INET6);
+	CHECK_EQ(op.body.stream_add.listen.port, 6000);
+	CHECK_EQ(op.body.stream_add.source.addr.family, SGW_AF_NONE);
+	CHECK_EQ(op.body.stream_add.replay_window, 0);
+}
+
+static void other_ops(void)
+{
+	struct sgw_text_op op;
+	struct sgw_ops_text_err err;
+	char line[256];
+
+	snprintf(line, sizeof(line), "stream rekey 5 suite=AEAD_AES_128_GCM key=%s keep-old", KEY28);
+	CHECK_EQ(parse(line, &op, &err), 1);
+	CHECK_EQ(op.type, SGW_OP_STREAM_REKEY);
+	CHECK_EQ(op.body.rekey.id, 5);
+	CHECK_EQ(op.body.rekey.flags, SGW_REKEY_KEEP_OLD);
+	CHECK_EQ(op.body.rekey.key.suite, SGW_SUITE_AEAD_AES_128_GCM);
+	CHECK_EQ(op.body.rekey.key.len, 28);
+	CHECK(is_counting(op.body.rekey.key.material, 28));
+
+	CHECK_EQ(parse("stream source 5 source=[fd00::2]:99", &op, &err), 1);
+	CHECK_EQ(op.type, SGW_OP_STREAM_SET_SOURCE);
+	CHECK_EQ(op.body.stream_source.source.addr.family, SGW_AF_INET6);
+	CHECK_EQ(op.body.stream_source.source.port, 99);
+	CHECK_EQ(parse("stream source 5 source=any", &op, &err), 1);
+	CHECK_EQ(op.body.stream_source.source.addr.family, SGW_AF_NONE);
+
+	CHECK_EQ(parse("stream del 9", &op, &err), 1);
+	CHECK_EQ(op.type, SGW_OP_STREAM_DEL);
+	CHECK_EQ(op.len, sizeof(struct sgw_op_id));
+	CHECK_EQ(op.body.id.id, 9);
+	CHECK_EQ(parse("stream end-overlap 9", &op, &err), 1);
+	CHECK_EQ(op.type, SGW_OP_STREAM_END_OVERLAP);
+
+	CHECK_EQ(parse("grant add 9 owner=3", &op, &err), 1);
+	CHECK_EQ(op.type, SGW_OP_GRANT_ADD);
+	CHECK_EQ(op.body.grant.stream_id, 9);
+	CHECK_EQ(op.body.grant.owner, 3);
+	CHECK_EQ(parse("grant del 9 owner=3", &op, &err), 1);
+	CHECK_EQ(op.type, SGW_OP_GRANT_DEL);
+
+	snprintf(line, sizeof(line),
+		 "viewer add 100 stream=9 owner=3 to=192.0.2.1:7000 suite=AES_CM_128_HMAC_SHA1_32 key=%s",
+		 KEY30);
+	CHECK_EQ(parse(line, &op, &err), 1);
+	CHECK_EQ(op.type, SGW_OP_VIEWER_ADD);
+	CHECK_EQ(op.body.viewer_add.viewer_id, 100);
+	CHECK_EQ(op.body.viewer_add.stream_id, 9);
+	CHECK_EQ(op.body.viewer_add.owner, 3);
+	CHECK_EQ(op.body.viewer_add.dest.port, 7000);
+	CHECK_EQ(op.body.viewer_add.key.suite, SGW_SUITE_AES_CM_128_HMAC_SHA1_32);
+
+	CHECK_EQ(parse("viewer rekey 100 plain", &op, &err), 1);
+	CHECK_EQ(op.type, SGW_OP_VIEWER_REKEY);
+	CHECK_EQ(op.body.rekey.key.suite, SGW_SUITE_PLAIN);
+	CHECK_EQ(parse("viewer dest 100 to=192.0.2.2:7001", &op, &err), 1);
+	CHECK_EQ(op.type, SGW_OP_VIEWER_SET_DEST);
+	CHECK_EQ(op.body.viewer_dest.dest.port, 7001);
+	CHECK_EQ(parse("viewer del 100", &op, &err), 1);
+	CHECK_EQ(op.type, SGW_OP_VIEWER_DEL);
+	CHECK_EQ(op.body.id.id, 100);
+
+	CHECK_EQ(parse("", &op, &err), 0);
+	CHECK_EQ(parse("   \t # only a comment", &op, &err), 0);
+}
+
+/* err_is: the exact message, and the line number it was given */
+static void err_is(const char *text, const char *msg)
+{
+	struct sgw_text_op op;
+	struct sgw_ops_text_err err;
+	static const uint8_t zero[sizeof(op)];
+	int rc = parse(text, &op, &err);
+
+	CHECK_EQ(rc, -1);
+	CHECK_EQ(err.line, 7);
+	if (rc == -1 && strcmp(err.msg, msg) != 0) {
+		fprintf(stderr, "  \"%s\": message \"%s\", wanted \"%s\"\n", text, err.msg, msg);
+		check_case_failed = 1;
+	}
+	CHECK_MEM(&op, zero, sizeof(op)); /* nothing half-parsed (or a key) left */
+}
+
+static void errors(void)
+{
+	char line[256];
+
+	err_is("stream frobnicate 1", "unknown op \"stream frobnicate\"");
+	err_is("stream del", "stream id missing");
+	err_is("stream del 0", "stream id must be a positive integer");
+	err_is("stream del 12x", "stream id must be a positive integer");
+	err_is("stream del 1 extra", "unknown argument \"extra\"");
+	err_is("grant add 1", "owner= missing");
+	err_is("grant add 1 owner=-3", "owner= must be a positive integer");
+	err_is("stream add 1 owner=1 plain", "listen= missing");
+	err_is("stream add 1 owner=1 listen=10.0.0.1 plain", "listen: bad address");
+	err_is("stream add 1 owner=1 listen=10.0.0.1:5 source=nowhere plain", "source: bad address");
+	err_is("stream add 1 owner=1 listen=10.0.0.1:5", "suite= and key= (or plain) needed");
+	err_is("stream add 1 owner=1 listen=10.0.0.1:5 plain suite=AEAD_AES_128_GCM",
+	       "plain excludes suite= and key=");
+	err_is("grant add 1 owner=+3", "owner= must be a positive integer");
+	err_is("grant add 1 owner=4294967296", "owner= must be at most 4294967295");
+	err_is("stream del 18446744073709551616", "stream id must be a positive integer");
+	err_is("stream rekey 1 plain", "unknown argument \"plain\"");
+	err_is("stream rekey 1 suite=ROT13 key=AAAA", "unknown suite ROT13");
+	err_is("stream rekey 1 suite=AEAD_AES_128_GCM key=AAA", "key: not base64 of a key||salt");
+	err_is("stream rekey 1 suite=AEAD_AES_128_GCM key=AAAAAAAA",
+	       "key: AEAD_AES_128_GCM needs 28 bytes of key and salt");
+	err_is("a b c d e f g h i j k l m n o p q", "too many arguments");
+
+	/* the wrong suite's length: the message names the suite, not the key */
+	snprintf(line, sizeof(line), "stream rekey 1 suite=AEAD_AES_128_GCM key=%s", KEY30);
+	err_is(line, "key: AEAD_AES_128_GCM needs 28 bytes of key and salt");
+	/* a key= in the wrong place is named, its value not echoed */
+	snprintf(line, sizeof(line), "grant add 1 owner=2 key=%s", KEY30);
+	err_is(line, "unknown argument \"key\"");
+	snprintf(line, sizeof(line), "key=%s add", KEY30);
+	err_is(line, "unknown op \"key add\"");
+}
+
+struct seen {
+	int n;
+	int lines[8];
+	unsigned types[8];
+	int stop_at;
+};
+
+static int collect(const struct sgw_text_op *op, int line_no, void *arg)
+{
+	struct seen *s = arg;
+
+	s->lines[s->n] = line_no;
+	s->types[s->n] = op->type;
+	s->n++;
+	return s->n == s->stop_at ? 9 : 0;
+}
+
+static FILE *text_file(const char *text)
+{
+	FILE *f = tmpfile();
+
+	if (f == NULL) {
+		perror("tmpfile");
+		exit(2);
+	}
+	fputs(text, f);
+	rewind(f);
+	return f;
+}
+
+static void read_file(void)
+{
+	struct ops_case { const char *text; int rc, n, err_line; } cases[] = {
+		{ "# header\n\ngrant add 1 owner=2\nviewer del 5\n", 0, 2, 0 },
+		{ "grant add 1 owner=2\nviewer del\nviewer del 5\n", -1, 1, 2 },
+		{ "grant add 1 owner=2\r\nviewer del 5", 0, 2, 0 }, /* CRLF, no final newline */
+	};
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct seen s = { .stop_at = -1 };
+		struct sgw_ops_text_err err = { 0 };
+		FILE *f = text_file(cases[i].text);
+
+		CHECK_EQ(sgw_ops_text_read(f, collect, &s, &err), cases[i].rc);
+		CHECK_EQ(s.n, cases[i].n);
+		if (cases[i].rc < 0)
+			CHECK_EQ(err.line, cases[i].err_line);
+		fclose(f);
+	}
+
+	/* lines are numbered in the file, blank ones included; fn can stop it */
+	struct seen s = { .stop_at = 2 };
+	struct sgw_ops_text_err err = { 0 };
+	FILE *f = text_file("\ngrant add 1 owner=2\n# x\nviewer del 5\nstream del 3\n");
+	CHECK_EQ(sgw_ops_text_read(f, collect, &s, &err), 9);
+	CHECK_EQ(s.n, 2);
+	CHECK_EQ(s.lines[0], 2);
+	CHECK_EQ(s.lines[1], 4);
+	CHECK_EQ(s.types[0], SGW_OP_GRANT_ADD);
+	CHECK_EQ(s.types[1], SGW_OP_VIEWER_DEL);
+	fclose(f);
+}
+
+int main(void)
+{
+	RUN(stream_add);
+	RUN(other_ops);
+	RUN(errors);
+	RUN(read_file);
+	return CHECK_DONE();
+}
