@@ -27,18 +27,15 @@ import collections
 import os
 import select
 import socket
-import struct
 import time
 import zlib
 
 from isocommon import F_FORGED, MAGIC, MARKER, Impairment, child_signals, display_addr, enter_netns
+from rxring import RxRing
 from srtpcheck import RxKey
 
 ETH_P_IP = 0x0800
 PACKET_HOST, PACKET_MULTICAST = 0, 2
-SOL_PACKET, PACKET_STATISTICS = 263, 6
-SO_RCVBUFFORCE = 33
-SO_TIMESTAMPNS, SCM_TIMESTAMPNS = 35, 35
 KEEP_NS = 30 * 10**9          # a deleted viewer is forgotten this long after (arrival time)
 KEEP_EPOCH_NS = 120 * 10**9
 DUP_WINDOW_NS = 5 * 10**9
@@ -307,14 +304,13 @@ def _checker(ifname, cfg, conn_drv, conn_main):
     import random
     ck = Checker(cfg)
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_IP))
-    s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 256 << 20)
-    s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    # 256 MiB of ring: about 800,000 frames of backlog if the checker lags
+    ring = RxRing(s)
     s.bind((ifname, ETH_P_IP))
     t_off, off = 0, 0
     # behind the gateway, the driver and the sources for the CPU: it may
-    # lag during the run (the socket buffer holds the frames) and catch up
+    # lag during the run (the ring holds the frames) and catch up
     os.nice(cfg.get('checker_nice', 5))
-    s.setblocking(False)
     imp = Impairment(random.Random(cfg.get('seed', 1) * 11 + 5), **cfg['impair']) \
         if cfg.get('impair') is not None else None
     pending = collections.deque()   # (arrival time, display key, payload)
@@ -332,7 +328,7 @@ def _checker(ifname, cfg, conn_drv, conn_main):
         prof.enable()
 
     def read_stats():
-        p, dr = struct.unpack('=II', s.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8))
+        p, dr = ring.stats()
         sock_stats[0] += p
         sock_stats[1] += dr
 
@@ -363,32 +359,28 @@ def _checker(ifname, cfg, conn_drv, conn_main):
             t_off = now
             off = time.clock_gettime_ns(time.CLOCK_REALTIME) - time.monotonic_ns()
         while n < 512:
-            try:
-                data, anc, _, addr = s.recvmsg(2048, 64)
-            except BlockingIOError:
+            frames = ring.block()
+            if frames is None:
                 break
-            n += 1
+            n += len(frames)
             now = time.monotonic_ns()
-            kts = now
-            for level, kind, val in anc:
-                if level == socket.SOL_SOCKET and kind == SCM_TIMESTAMPNS:
-                    sec, nsec = struct.unpack('=qq', val)
-                    kts = sec * 10**9 + nsec - off
-            # what the viewers' host takes in: to its MAC, broadcast,
-            # multicast (not frames the bridge flooded to another MAC)
-            if addr[2] > PACKET_MULTICAST or len(data) < 42 or data[12:14] != b'\x08\x00' or data[23] != 17:
-                other += 1
-                continue
-            received += 1
-            ihl = (data[14] & 0x0f) * 4
-            u = 14 + ihl
-            ulen = int.from_bytes(data[u + 4:u + 6], 'big')
-            dkey = (int.from_bytes(data[30:34], 'big') << 16) | int.from_bytes(data[u + 2:u + 4], 'big')
-            item = (dkey, data[u + 8:u + ulen], kts, now)
-            if imp is not None:
-                imp.push(now, item)
-            else:
-                pending.append((now, item))
+            for data, kts, pkttype in frames:
+                kts -= off
+                # what the viewers' host takes in: to its MAC, broadcast,
+                # multicast (not frames the bridge flooded to another MAC)
+                if pkttype > PACKET_MULTICAST or len(data) < 42 or data[12:14] != b'\x08\x00' or data[23] != 17:
+                    other += 1
+                    continue
+                received += 1
+                ihl = (data[14] & 0x0f) * 4
+                u = 14 + ihl
+                ulen = int.from_bytes(data[u + 4:u + 6], 'big')
+                dkey = (int.from_bytes(data[30:34], 'big') << 16) | int.from_bytes(data[u + 2:u + 4], 'big')
+                item = (dkey, data[u + 8:u + ulen], kts, now)
+                if imp is not None:
+                    imp.push(now, item)
+                else:
+                    pending.append((now, item))
         busy = busy or n > 0
         now = time.monotonic_ns()
         if imp is not None:
@@ -407,7 +399,9 @@ def _checker(ifname, cfg, conn_drv, conn_main):
             busy = True
         if now - t_last_progress > 2e9:
             t_last_progress = now
+            read_stats()
             conn_main.send(('progress', {'checked': ck.c['checked'], 'pending': len(pending),
+                                         'backlog_mib': ring.backlog() >> 20, 'socket_drops': sock_stats[1],
                                          'txns': ck.txns, 'watermark_lag_ms': (now - ck.watermark) / 1e6,
                                          'misdeliveries': sum(ck.mis.values()),
                                          'unauthenticated': sum(ck.unauth.values())}))
@@ -422,6 +416,7 @@ def _checker(ifname, cfg, conn_drv, conn_main):
                 timeout = max(0, min(timeout, (imp.next_due() - now) / 1e9))
             select.select([s, conn_drv, conn_main], [], [], timeout)
     read_stats()
+    ring.close()
     s.close()
     if prof is not None:
         prof.disable()

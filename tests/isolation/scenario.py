@@ -49,7 +49,7 @@ DEFAULTS = dict(seconds=90, streams=1000, owners=50, displays=0, rate=5000, chan
                 quarantine=1.0, overlap=0.5, orphan_fraction=0.1, orphan_life=0.3,
                 owner_churn=1.0, owner_dead=0.5, forged_every=50, zombie=1.5, zombie_fraction=0.25, sample=1,
                 impair='auto', loss=1.0, dup=0.5, delay=5.0, jitter=3.0, reorder=5.0, seed=1,
-                build=None, max_batch=4000, mix=None, quiet=False)
+                build=None, max_batch=4000, mix=None, quiet=False, until_checked=0)
 
 
 def netem_available():
@@ -222,6 +222,8 @@ def run_scenario(**kw):
         t_go = time.monotonic()
         next_print = t_go + 10
         while time.monotonic() - t_go < cfg['seconds']:
+            if cfg['until_checked'] and chk.progress.get('checked', 0) >= cfg['until_checked']:
+                break
             time.sleep(0.2)  # the run's length: paced by time
             for link in links:
                 link.pump()
@@ -229,10 +231,11 @@ def run_scenario(**kw):
                 raise AssertionError('srtpgw exited %d:\n%s' % (gw.proc.returncode, gw.read_log()))
             if time.monotonic() >= next_print:
                 next_print += 10
-                _say(cfg, '  %3ds: changes %s, checked %s (%s waiting, %.0f ms behind the driver), '
-                     'misdeliveries %s, unauthenticated %s' % (
+                _say(cfg, '  %3ds: changes %s, checked %s (%s waiting, %.0f ms behind the driver, '
+                     '%s MiB unread, %s lost), misdeliveries %s, unauthenticated %s' % (
                          time.monotonic() - t_go, drv.progress.get('changes', 0), chk.progress.get('checked', 0),
                          chk.progress.get('pending', 0), chk.progress.get('watermark_lag_ms', 0),
+                         chk.progress.get('backlog_mib', 0), chk.progress.get('socket_drops', 0),
                          chk.progress.get('misdeliveries', 0), chk.progress.get('unauthenticated', 0)))
         # churn stops first: the checker may then decide everything
         drv.conn.send(('stop',))
@@ -361,6 +364,9 @@ def format_report(rep):
             ', '.join('%s %d' % kv for kv in sorted(rep['gateway_drops_unexpected'].items())) or 'none'),
         '  wall time %.0f s' % rep['wall_seconds'],
     ]
+    if loss['checker_socket']:
+        lines.append('  WARNING: %d frames were lost at the checker\'s socket and never checked: the '
+                     'traffic was faster than the checker (lower --rate)' % loss['checker_socket'])
     if ck['samples']:
         lines.append('  first violations:')
         for s in ck['samples'][:10]:
@@ -372,6 +378,8 @@ def format_report(rep):
 def main(argv=None):
     p = argparse.ArgumentParser(description='srtpgw isolation under churn (docs/isolation.md)')
     p.add_argument('--seconds', type=float, default=DEFAULTS['seconds'], help='churn duration')
+    p.add_argument('--until-checked', type=int, default=0, metavar='N',
+                   help='stop the churn (before --seconds) once the checker has checked N packets')
     p.add_argument('--streams', type=int, default=DEFAULTS['streams'])
     p.add_argument('--owners', type=int, default=DEFAULTS['owners'])
     p.add_argument('--displays', type=int, default=0, help='default 1.5 x streams')
