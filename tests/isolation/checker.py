@@ -36,7 +36,12 @@ from srtpcheck import RxKey
 
 ETH_P_IP = 0x0800
 PACKET_HOST, PACKET_MULTICAST = 0, 2
-KEEP_NS = 30 * 10**9          # a deleted viewer is forgotten this long after (arrival time)
+# A deleted viewer is forgotten this long after its t_end, by arrival time
+# at the viewers (not by when the checker gets to it). Forgetting too early
+# cannot hide a misdelivery: a late packet under a forgotten key fails the
+# run as undecryptable. Paths hold a packet for at most ~10 ms; a longer
+# keep only makes the checker's working set, and so each packet, dearer.
+KEEP_NS = 5 * 10**9
 KEEP_EPOCH_NS = 120 * 10**9
 DUP_WINDOW_NS = 5 * 10**9
 SLACK_NS = 50 * 10**6         # expected deliveries: sent this long before the end at the latest
@@ -358,7 +363,9 @@ def _checker(ifname, cfg, conn_drv, conn_main):
         if now - t_off > 1e9:
             t_off = now
             off = time.clock_gettime_ns(time.CLOCK_REALTIME) - time.monotonic_ns()
-        while n < 512:
+        # leave a backlog in the ring, not in Python's memory: read only
+        # while the frames already taken are few
+        while n < 512 and len(pending) < 8192:
             frames = ring.block()
             if frames is None:
                 break
