@@ -4,9 +4,10 @@ the reader hands a block back when it has taken its frames, so there is no
 system call per frame. recvmsg() per frame cost the isolation checker about
 a sixth of its time, which is what decides how fast a long run can go.
 
-The kernel hands a block over when it is full or retire_ms after its first
-frame, so a trickle of frames fills one block each: the ring holds at least
-blocks x retire_ms of traffic (41 s by default), whatever the rate.
+The kernel hands a block over when it is full or retire_ms after it opened
+it, so a trickle of frames takes a block each: the ring holds at least
+blocks x retire_ms of traffic (41 s by default) or as many frames as fit
+(about 800,000 of 250 bytes by default), whichever is reached first.
 
 RxRing(sock, block_size, blocks, retire_ms).block() -> list of
 (frame bytes, kernel time in ns (CLOCK_REALTIME), packet type) of the next

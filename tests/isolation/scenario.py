@@ -49,7 +49,7 @@ DEFAULTS = dict(seconds=90, streams=1000, owners=50, displays=0, rate=5000, chan
                 quarantine=1.0, overlap=0.5, orphan_fraction=0.1, orphan_life=0.3,
                 owner_churn=1.0, owner_dead=0.5, forged_every=50, zombie=1.5, zombie_fraction=0.25, sample=1,
                 impair='auto', loss=1.0, dup=0.5, delay=5.0, jitter=3.0, reorder=5.0, seed=1,
-                build=None, max_batch=4000, mix=None, quiet=False, until_checked=0)
+                build=None, max_batch=4000, mix=None, quiet=False, until_checked=0, max_unread=0)
 
 
 def netem_available():
@@ -221,12 +221,28 @@ def run_scenario(**kw):
         drv.conn.send(('go',))
         t_go = time.monotonic()
         next_print = t_go + 10
+        rate, seen, last_unread = float(cfg['rate']), None, 0
         while time.monotonic() - t_go < cfg['seconds']:
             if cfg['until_checked'] and chk.progress.get('checked', 0) >= cfg['until_checked']:
                 break
             time.sleep(0.2)  # the run's length: paced by time
             for link in links:
                 link.pump()
+            if cfg['max_unread'] and chk.progress is not seen:
+                # back-pressure, on each progress report (2 s): the sources
+                # slow down while the checker's backlog is above the limit
+                # and still growing, and creep back up to --rate once it is
+                # well below it
+                seen = chk.progress
+                unread, new = seen.get('backlog_mib', 0), rate
+                grew, last_unread = unread >= last_unread, unread
+                if unread > cfg['max_unread'] and grew:
+                    new = max(rate * 0.85, cfg['rate'] * 0.1)
+                elif unread < cfg['max_unread'] / 4:
+                    new = min(rate * 1.02, cfg['rate'])
+                if int(new) != int(rate):
+                    rate = new
+                    gen.conn.send(('rate', int(rate)))
             if gw.proc.poll() is not None:
                 raise AssertionError('srtpgw exited %d:\n%s' % (gw.proc.returncode, gw.read_log()))
             if time.monotonic() >= next_print:
@@ -236,7 +252,8 @@ def run_scenario(**kw):
                          time.monotonic() - t_go, drv.progress.get('changes', 0), chk.progress.get('checked', 0),
                          chk.progress.get('pending', 0), chk.progress.get('watermark_lag_ms', 0),
                          chk.progress.get('backlog_mib', 0), chk.progress.get('socket_drops', 0),
-                         chk.progress.get('misdeliveries', 0), chk.progress.get('unauthenticated', 0)))
+                         chk.progress.get('misdeliveries', 0), chk.progress.get('unauthenticated', 0))
+                     + (', sources at %d/s' % rate if cfg['max_unread'] else ''))
         # churn stops first: the checker may then decide everything
         drv.conn.send(('stop',))
         _, report['driver'] = drv.get('done', 60)
@@ -351,7 +368,9 @@ def format_report(rep):
         '  sources: %d packets (%.0f/s; %d to deleted streams), %d forged (%d plain, %d wrong key), '
         '%d skipped behind schedule' % (
             gen['genuine'] + gen['zombie'], gen['pps'], gen['zombie'], gen['forged_plain'] + gen['forged_key'],
-            gen['forged_plain'], gen['forged_key'], gen['behind']),
+            gen['forged_plain'], gen['forged_key'], gen['behind'])
+        + ('; back-pressure changed the rate %d times, lowest %d/s' % (gen['rate_changes'], gen['rate_min'])
+           if gen.get('rate_changes') else ''),
         '  loss by cause: source path impairment %s; between sources and gateway %d; gateway drops %d; '
         'viewer path impairment %s; checker socket %d' % (
             loss['source_path_impairment'], loss['between_source_and_gateway'], loss['gateway_drops'],
@@ -380,6 +399,10 @@ def main(argv=None):
     p.add_argument('--seconds', type=float, default=DEFAULTS['seconds'], help='churn duration')
     p.add_argument('--until-checked', type=int, default=0, metavar='N',
                    help='stop the churn (before --seconds) once the checker has checked N packets')
+    p.add_argument('--max-unread', type=int, default=0, metavar='MIB',
+                   help='back-pressure: the sources slow down (down to a tenth of --rate) while the '
+                        "checker has more than MIB unread, and come back to --rate when it catches up; "
+                        'for long runs on a shared machine, where the CPU the checker gets varies')
     p.add_argument('--streams', type=int, default=DEFAULTS['streams'])
     p.add_argument('--owners', type=int, default=DEFAULTS['owners'])
     p.add_argument('--displays', type=int, default=0, help='default 1.5 x streams')

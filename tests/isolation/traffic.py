@@ -84,7 +84,7 @@ def _run(cfg, conn_drv, conn_main, rng, socks):
     order = []   # round-robin over live and zombie cams
     logs = {}    # (slot, inc) -> array of send times, index = marker seq
     st = {'genuine': 0, 'zombie': 0, 'forged_plain': 0, 'forged_key': 0, 'send_errors': 0,
-          'behind': 0, 'wire': 0, 'wraps': 0}
+          'behind': 0, 'wire': 0, 'wraps': 0, 'rate_changes': 0, 'rate_min': cfg['rate']}
     rr = 0
     dirty = False
 
@@ -162,6 +162,7 @@ def _run(cfg, conn_drv, conn_main, rng, socks):
     base = time.monotonic_ns()
     t_start = base
     emitted = 0
+    base_emitted = 0      # pacing: rate packets/s owed since (base, base_emitted)
     n_forged = 0
     running = True
     while True:
@@ -174,6 +175,10 @@ def _run(cfg, conn_drv, conn_main, rng, socks):
             if msg[0] == 'stop':
                 running = False
                 t_stop = time.monotonic_ns()
+            elif msg[0] == 'rate':    # the checker's backlog: slower or faster
+                base, base_emitted, rate = time.monotonic_ns(), emitted, msg[1]
+                st['rate_changes'] += 1
+                st['rate_min'] = min(st['rate_min'], rate)
         now = time.monotonic_ns()
         if dirty:
             dirty = False
@@ -183,7 +188,7 @@ def _run(cfg, conn_drv, conn_main, rng, socks):
             rng.shuffle(order)
             live = [c for c in order if c.zombie_until is None]
         if running and order:
-            owed = int((now - base) * rate / 1e9) - emitted
+            owed = int((now - base) * rate / 1e9) - (emitted - base_emitted)
             if owed > rate // 5 + 64:
                 st['behind'] += owed - 64    # the CPU was away: no burst to catch up
                 emitted += owed - 64
@@ -219,7 +224,7 @@ def _run(cfg, conn_drv, conn_main, rng, socks):
         # pace: until the next packet is owed or the next held one is due
         wait = 2e6
         if running and order:
-            wait = min(wait, max(0, (emitted + 1) * 1e9 / rate - (now - base)))
+            wait = min(wait, max(0, (emitted - base_emitted + 1) * 1e9 / rate - (now - base)))
         if imp is not None and imp.next_due() is not None:
             wait = min(wait, max(0, imp.next_due() - now))
         if not running and (imp is None or not len(imp)):
