@@ -33,6 +33,7 @@ import sgwtest  # noqa: E402
 from sgwtest import (Gateway, NetNS, Resources, af_packet_port, run, switch, switch_port,  # noqa: E402
                      uniq, wait_for)
 from isocommon import GW_IP, GW_PREFIX, SRC_IP, VIEW_IPS  # noqa: E402
+from pacing import Pacer  # noqa: E402
 
 # drops the churn and the forged traffic cause on purpose
 EXPECTED_DROPS = {
@@ -221,7 +222,7 @@ def run_scenario(**kw):
         drv.conn.send(('go',))
         t_go = time.monotonic()
         next_print = t_go + 10
-        rate, seen, last_unread = float(cfg['rate']), None, 0
+        pacer, seen = Pacer(cfg['rate'], cfg['max_unread']), None
         while time.monotonic() - t_go < cfg['seconds']:
             if cfg['until_checked'] and chk.progress.get('checked', 0) >= cfg['until_checked']:
                 break
@@ -229,20 +230,11 @@ def run_scenario(**kw):
             for link in links:
                 link.pump()
             if cfg['max_unread'] and chk.progress is not seen:
-                # back-pressure, on each progress report (2 s): the sources
-                # slow down while the checker's backlog is above the limit
-                # and still growing, and creep back up to --rate once it is
-                # well below it
+                # back-pressure, on each progress report (2 s): pacing.py
                 seen = chk.progress
-                unread, new = seen.get('backlog_mib', 0), rate
-                grew, last_unread = unread >= last_unread, unread
-                if unread > cfg['max_unread'] and grew:
-                    new = max(rate * 0.85, cfg['rate'] * 0.1)
-                elif unread < cfg['max_unread'] / 4:
-                    new = min(rate * 1.02, cfg['rate'])
-                if int(new) != int(rate):
-                    rate = new
-                    gen.conn.send(('rate', int(rate)))
+                new = pacer.update(time.monotonic(), seen.get('checked', 0), seen.get('backlog_mib', 0))
+                if new is not None:
+                    gen.conn.send(('rate', new))
             if gw.proc.poll() is not None:
                 raise AssertionError('srtpgw exited %d:\n%s' % (gw.proc.returncode, gw.read_log()))
             if time.monotonic() >= next_print:
@@ -253,7 +245,7 @@ def run_scenario(**kw):
                          chk.progress.get('pending', 0), chk.progress.get('watermark_lag_ms', 0),
                          chk.progress.get('backlog_mib', 0), chk.progress.get('socket_drops', 0),
                          chk.progress.get('misdeliveries', 0), chk.progress.get('unauthenticated', 0))
-                     + (', sources at %d/s' % rate if cfg['max_unread'] else ''))
+                     + (', sources at %d/s' % pacer.rate if cfg['max_unread'] else ''))
         # churn stops first: the checker may then decide everything
         drv.conn.send(('stop',))
         _, report['driver'] = drv.get('done', 60)
@@ -400,8 +392,9 @@ def main(argv=None):
     p.add_argument('--until-checked', type=int, default=0, metavar='N',
                    help='stop the churn (before --seconds) once the checker has checked N packets')
     p.add_argument('--max-unread', type=int, default=0, metavar='MIB',
-                   help='back-pressure: the sources slow down (down to a tenth of --rate) while the '
-                        "checker has more than MIB unread, and come back to --rate when it catches up; "
+                   help='back-pressure: while the checker has more than MIB unread and it grows, the '
+                        "sources go to just below what it checks (not below a tenth of --rate), and back "
+                        'up to --rate when it has caught up (tests/isolation/pacing.py); '
                         'for long runs on a shared machine, where the CPU the checker gets varies')
     p.add_argument('--streams', type=int, default=DEFAULTS['streams'])
     p.add_argument('--owners', type=int, default=DEFAULTS['owners'])

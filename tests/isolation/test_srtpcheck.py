@@ -15,6 +15,7 @@ sys.path.insert(0, HERE)
 
 from isocommon import Impairment  # noqa: E402
 from model import Model  # noqa: E402
+from pacing import Pacer  # noqa: E402
 from sgwtest import SUITES, rtp, srtp_session  # noqa: E402
 from srtpcheck import RxKey, TxKey  # noqa: E402
 
@@ -115,6 +116,38 @@ class ChurnModel(unittest.TestCase):
         for k in ('move', 'grant_view', 'revoke', 'viewer_rekey', 'stream_rekey', 'recreate',
                   'end_overlap', 'orphan_delete', 'owner_delete', 'owner_recreate'):
             self.assertGreater(kinds[k], 0, k)
+
+
+class BackPressure(unittest.TestCase):
+    """The pacer against a simulated checker whose capacity halves for a
+    while (the shared host slows down) and comes back."""
+
+    def test_follows_capacity_without_idling_or_overflowing(self):
+        fanout, mib_per_frame, dt = 1.4, 1 / 4000, 2.0
+        pacer = Pacer(11000, 32)
+        backlog = checked = idle = 0.0
+        low, peak = [], 0.0
+        for step in range(600):
+            cap = 7000 if 150 <= step < 300 else 17000      # frames/s the checker can check
+            came = pacer.rate * fanout * dt
+            done = min(backlog + came, cap * dt)
+            idle += cap * dt - done
+            backlog += came - done
+            checked += done
+            peak = max(peak, backlog * mib_per_frame)
+            pacer.update(step * dt, checked, int(backlog * mib_per_frame))
+            if 200 <= step < 300:
+                low.append(pacer.rate)
+        # bounded backlog: far below the ring's 256 MiB
+        self.assertLess(peak, 128)
+        # in the slow phase it stays around the capacity, not at the floor
+        self.assertGreater(min(low), 0.75 * 7000 / fanout)
+        self.assertLess(max(low), 1.25 * 7000 / fanout)
+        self.assertAlmostEqual(sum(low) / len(low) / (7000 / fanout), 1, delta=0.1)
+        # back at full speed it returns to --rate (below the fast capacity)
+        self.assertEqual(int(pacer.rate), 11000)
+        # the checker is rarely idle while there is more than it can take
+        self.assertLess(idle / (checked + idle), 0.15)
 
 
 if __name__ == '__main__':
