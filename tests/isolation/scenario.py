@@ -21,6 +21,7 @@ import json
 import multiprocessing
 import os
 import platform
+import signal
 import sys
 import time
 
@@ -223,8 +224,15 @@ def run_scenario(**kw):
         t_go = time.monotonic()
         next_print = t_go + 10
         pacer, seen = Pacer(cfg['rate'], cfg['max_unread']), None
+        # SIGUSR1 ends the churn now, with the drain and the full report
+        # (SIGINT aborts without one): for a long run that must end early
+        end_now = []
+        signal.signal(signal.SIGUSR1, lambda *_: end_now.append(True))
         while time.monotonic() - t_go < cfg['seconds']:
             if cfg['until_checked'] and chk.progress.get('checked', 0) >= cfg['until_checked']:
+                break
+            if end_now:
+                _say(cfg, 'SIGUSR1: ending the churn at %.0f s' % (time.monotonic() - t_go))
                 break
             time.sleep(0.2)  # the run's length: paced by time
             for link in links:
@@ -390,7 +398,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description='srtpgw isolation under churn (docs/isolation.md)')
     p.add_argument('--seconds', type=float, default=DEFAULTS['seconds'], help='churn duration')
     p.add_argument('--until-checked', type=int, default=0, metavar='N',
-                   help='stop the churn (before --seconds) once the checker has checked N packets')
+                   help='stop the churn (before --seconds) once the checker has checked N packets; '
+                        'SIGUSR1 to the scenario also stops it early, with the full report')
     p.add_argument('--max-unread', type=int, default=0, metavar='MIB',
                    help='back-pressure: while the checker has more than MIB unread and it grows, the '
                         "sources go to just below what it checks (not below a tenth of --rate), and back "
