@@ -427,7 +427,10 @@ def main(argv=None):
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--checker-nice', type=int, default=5,
                    help='nice increment of the checker (default 5: it yields to the gateway and the '
-                        'sources and catches up from its socket buffer; 0 on long runs, so it keeps up)')
+                        'sources and catches up from its socket buffer; -10 on long runs, so it has a CPU '
+                        'to itself and keeps up)')
+    p.add_argument('--generator-nice', type=int, default=0,
+                   help='nice increment of the sources (5 on long runs: they yield to the checker)')
     p.add_argument('--build', help='build directory of the srtpgw to test (default: build/)')
     p.add_argument('--json', help='write the full report here')
     a = p.parse_args(argv)

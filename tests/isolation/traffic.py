@@ -44,6 +44,7 @@ def generator_main(ns, cfg, conn_drv, conn_main):
     child_signals()
     try:
         enter_netns(ns)
+        os.nice(cfg.get('generator_nice', 0))
         _generator(cfg, conn_drv, conn_main)
     except BaseException as e:
         import traceback
