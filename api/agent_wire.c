@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -8,18 +9,25 @@
 
 #include "api/agent_wire.h"
 
+_Static_assert(sizeof(struct sgw_op_stream_add) <= sizeof(((struct sgw_op_iter *)0)->full) &&
+	       sizeof(struct sgw_op_viewer_add) <= sizeof(((struct sgw_op_iter *)0)->full),
+	       "an op with a short form does not fit sgw_op_iter.full");
+
 static const struct {
 	const char *name;
 	uint16_t len;
+	uint16_t short_len; /* the body without its optional fields, or 0 */
 } ops[SGW_OP_MAX] = {
-	[SGW_OP_STREAM_ADD] = { "stream_add", sizeof(struct sgw_op_stream_add) },
+	[SGW_OP_STREAM_ADD] = { "stream_add", sizeof(struct sgw_op_stream_add),
+				offsetof(struct sgw_op_stream_add, resume) },
 	[SGW_OP_STREAM_DEL] = { "stream_del", sizeof(struct sgw_op_id) },
 	[SGW_OP_STREAM_REKEY] = { "stream_rekey", sizeof(struct sgw_op_rekey) },
 	[SGW_OP_STREAM_END_OVERLAP] = { "stream_end_overlap", sizeof(struct sgw_op_id) },
 	[SGW_OP_STREAM_SET_SOURCE] = { "stream_set_source", sizeof(struct sgw_op_stream_source) },
 	[SGW_OP_GRANT_ADD] = { "grant_add", sizeof(struct sgw_op_grant) },
 	[SGW_OP_GRANT_DEL] = { "grant_del", sizeof(struct sgw_op_grant) },
-	[SGW_OP_VIEWER_ADD] = { "viewer_add", sizeof(struct sgw_op_viewer_add) },
+	[SGW_OP_VIEWER_ADD] = { "viewer_add", sizeof(struct sgw_op_viewer_add),
+				offsetof(struct sgw_op_viewer_add, resume) },
 	[SGW_OP_VIEWER_DEL] = { "viewer_del", sizeof(struct sgw_op_id) },
 	[SGW_OP_VIEWER_REKEY] = { "viewer_rekey", sizeof(struct sgw_op_rekey) },
 	[SGW_OP_VIEWER_SET_DEST] = { "viewer_set_dest", sizeof(struct sgw_op_viewer_dest) },
@@ -140,11 +148,19 @@ int sgw_op_next(struct sgw_op_iter *it, unsigned *type, const void **body)
 		return -EINVAL;
 	memcpy(&h, it->p, sizeof(h));
 	it->index++;
-	if (sgw_op_body_len(h.type) != (int)h.len ||
-	    (size_t)(it->end - it->p) - sizeof(h) < h.len)
+	if ((size_t)(it->end - it->p) - sizeof(h) < h.len)
 		return -EINVAL;
 	*type = h.type;
 	*body = it->p + sizeof(h);
+	if (sgw_op_body_len(h.type) != (int)h.len) {
+		/* the short form, zero-extended into the iterator */
+		if (sgw_op_body_len(h.type) < 0 || ops[h.type].short_len == 0 ||
+		    ops[h.type].short_len != h.len)
+			return -EINVAL;
+		memset(it->full, 0, ops[h.type].len);
+		memcpy(it->full, *body, h.len);
+		*body = it->full;
+	}
 	it->p += sizeof(h) + h.len;
 	it->left--;
 	return 1;

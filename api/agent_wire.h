@@ -17,7 +17,7 @@ int sgw_wire_send(int fd, uint16_t type, uint32_t seq, const void *payload, uint
  * -ECONNRESET (peer closed), -EPROTO, -EMSGSIZE, -errno. */
 int sgw_wire_recv(int fd, struct sgw_msg_hdr *hdr, void *buf, uint32_t cap);
 
-/* Body length of an op type, or -1 for an unknown type. */
+/* Body length of an op type (its full form), or -1 for an unknown type. */
 int sgw_op_body_len(unsigned type);
 const char *sgw_op_name(unsigned type);
 
@@ -26,11 +26,14 @@ struct sgw_op_iter {
 	const uint8_t *p, *end;
 	uint32_t left;  /* ops still announced */
 	uint32_t index; /* of the op returned last */
+	/* a short-form body, zero-extended (srtpgw_agent.h) */
+	_Alignas(8) uint8_t full[256];
 };
 /* 0 and the iterator set up, or -EINVAL if the payload is too short. */
 int sgw_op_iter_init(struct sgw_op_iter *it, const void *payload, uint32_t len);
-/* 1 and the next op in *type and *body, 0 at the end, -EINVAL if malformed
- * (truncated, wrong body length for its type, unknown type, trailing bytes). */
+/* 1 and the next op in *type and *body (always of the full length; valid
+ * until the next call), 0 at the end, -EINVAL if malformed (truncated,
+ * wrong body length for its type, unknown type, trailing bytes). */
 int sgw_op_next(struct sgw_op_iter *it, unsigned *type, const void **body);
 
 /* Build TXN_OPS payloads (client side). */

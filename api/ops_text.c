@@ -160,12 +160,53 @@ static int key_of(const struct line *l, struct sgw_key *k, bool allow_plain)
 	return 0;
 }
 
+/* Unsigned digits of base (10 or 16), at most max; 0 allowed. */
+static int digits(const char *s, const char *end, int base, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s == end || end - s > 10)
+		return -1;
+	for (; s < end; s++) {
+		int d = *s >= '0' && *s <= '9' ? *s - '0' :
+			base == 16 && *s >= 'a' && *s <= 'f' ? *s - 'a' + 10 :
+			base == 16 && *s >= 'A' && *s <= 'F' ? *s - 'A' + 10 : -1;
+		if (d < 0)
+			return -1;
+		v = v * (uint64_t)base + (uint64_t)d;
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* resume=SSRC/ROC/SEQ (SSRC in hex, as `stats` prints positions) */
+static int position_of(const struct line *l, struct sgw_pos *p)
+{
+	const char *v = opt_val(l, "resume"), *a, *b;
+	uint64_t ssrc, roc, seq;
+
+	memset(p, 0, sizeof(*p));
+	if (v == NULL)
+		return 0;
+	a = strchr(v, '/');
+	b = a ? strchr(a + 1, '/') : NULL;
+	if (a == NULL || b == NULL || digits(v, a, 16, UINT32_MAX, &ssrc) ||
+	    digits(a + 1, b, 10, UINT32_MAX, &roc) || digits(b + 1, b + 1 + strlen(b + 1), 10, 65535, &seq))
+		return fail(l, "resume= must be SSRC/ROC/SEQ (SSRC in hex, ROC below 2^32, SEQ below 65536)");
+	*p = (struct sgw_pos){ .ssrc = (uint32_t)ssrc, .roc = (uint32_t)roc, .seq = (uint16_t)seq,
+			       .flags = SGW_POS_VALID };
+	return 0;
+}
+
 static int parse(const struct line *l, struct sgw_text_op *op)
 {
 	const char *obj = l->tok[0], *verb = l->n > 1 ? l->tok[1] : "";
 
 	if (strcmp(obj, "stream") == 0 && strcmp(verb, "add") == 0) {
-		static const char *const known[] = { "owner", "listen", "source", "suite", "key", "plain", "replay-window", NULL };
+		static const char *const known[] = { "owner", "listen", "source", "suite", "key", "plain",
+						     "replay-window", "resume", NULL };
 		struct sgw_op_stream_add *b = &op->body.stream_add;
 		const char *src = opt_val(l, "source");
 		op->type = SGW_OP_STREAM_ADD;
@@ -178,6 +219,8 @@ static int parse(const struct line *l, struct sgw_text_op *op)
 			return -1;
 		if (opt_val(l, "replay-window") != NULL &&
 		    num32(l, opt_val(l, "replay-window"), "replay-window=", &b->replay_window))
+			return -1;
+		if (position_of(l, &b->resume))
 			return -1;
 		return key_of(l, &b->key, true);
 	}
@@ -221,14 +264,15 @@ static int parse(const struct line *l, struct sgw_text_op *op)
 		return num32(l, opt_val(l, "owner"), "owner=", &b->owner);
 	}
 	if (strcmp(obj, "viewer") == 0 && strcmp(verb, "add") == 0) {
-		static const char *const known[] = { "stream", "owner", "to", "suite", "key", "plain", NULL };
+		static const char *const known[] = { "stream", "owner", "to", "suite", "key", "plain",
+						     "resume", NULL };
 		struct sgw_op_viewer_add *b = &op->body.viewer_add;
 		op->type = SGW_OP_VIEWER_ADD;
 		op->len = sizeof(*b);
 		if (check_keys(l, 3, known) || id_at(l, 2, "viewer id", &b->viewer_id) ||
 		    num(l, opt_val(l, "stream"), "stream=", &b->stream_id) ||
 		    num32(l, opt_val(l, "owner"), "owner=", &b->owner) ||
-		    endpoint(l, "to", &b->dest, false))
+		    endpoint(l, "to", &b->dest, false) || position_of(l, &b->resume))
 			return -1;
 		return key_of(l, &b->key, true);
 	}

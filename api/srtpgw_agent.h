@@ -94,6 +94,22 @@ struct sgw_key {
 	uint8_t material[SGW_KEY_MAX];
 };
 
+/*
+ * Where an SRTP context is in its RTP stream: the SSRC it follows and its
+ * highest packet index, ROC << 16 | SEQ (RFC 3711 3.3.1). The ROC is in no
+ * packet, and a context made anew counts from 0: a gateway that restarts
+ * cannot authenticate a source, nor be decrypted by a viewer, whose
+ * sequence numbers have wrapped, unless it is told where they were.
+ */
+#define SGW_POS_VALID 0x1u
+struct sgw_pos {
+	uint32_t ssrc;
+	uint32_t roc;
+	uint16_t seq;
+	uint16_t flags; /* SGW_POS_VALID, or 0: no position */
+	uint32_t pad;
+};
+
 /* ---- transactions ------------------------------------------------------- */
 
 #define SGW_TXN_REPLACE_ALL 0x1u /* the ops are the whole desired state:
@@ -127,6 +143,8 @@ enum sgw_op_type {
 	SGW_OP_MAX
 };
 
+/* An op's body may be the short form of its type, without the fields
+ * added last (marked "optional"): they are then zero. */
 struct sgw_op_hdr {
 	uint16_t type; /* enum sgw_op_type */
 	uint16_t len;  /* of the body that follows this header */
@@ -144,6 +162,9 @@ struct sgw_op_stream_add {
 	struct sgw_endpoint listen; /* a gateway address and a UDP port */
 	struct sgw_endpoint source; /* family NONE = any sender; port 0 = any */
 	struct sgw_key key;        /* ingress; suite PLAIN = plain RTP in */
+	/* optional: the ingress position to go on from (a restarted gateway:
+	 * the source's ROC); ignored when a REPLACE_ALL keeps the stream */
+	struct sgw_pos resume;
 };
 
 #define SGW_REKEY_KEEP_OLD 0x1u /* stream: accept the old key too until
@@ -173,6 +194,9 @@ struct sgw_op_viewer_add {
 	uint32_t pad;
 	struct sgw_endpoint dest;  /* address and port the viewer receives on */
 	struct sgw_key key;        /* egress; suite PLAIN = plain RTP out */
+	/* optional: the egress position to go on from (a restarted gateway:
+	 * the ROC the viewer's receiver counts); ignored when kept */
+	struct sgw_pos resume;
 };
 
 struct sgw_op_viewer_dest {
@@ -238,6 +262,7 @@ struct sgw_flow_stats {
 	uint64_t replay_fail;
 	uint64_t other_fail;   /* source mismatch, malformed, libsrtp other */
 	uint64_t idle_ms;      /* since the last accepted packet; UINT64_MAX if none */
+	struct sgw_pos pos;    /* of the current ingress key's context */
 };
 
 struct sgw_viewer_stats {
@@ -248,6 +273,7 @@ struct sgw_viewer_stats {
 	uint64_t packets;      /* sent */
 	uint64_t bytes;        /* sent UDP payload bytes */
 	uint64_t drops;        /* owner check, neighbour, mbuf, tx full, protect */
+	struct sgw_pos pos;    /* of the egress context */
 };
 
 #endif /* SRTPGW_AGENT_H */

@@ -7,6 +7,8 @@
  *   UP  both in place, one after the other: what the gateway does per
  *       packet for a stream with one viewer (plus the copy of the received
  *       ciphertext into the work buffer, which both U and UP pay),
+ *   W   UP through the gateway's wrapper (dataplane/srtp_ctx.c), which also
+ *       follows and publishes each context's position: W/UP is its cost,
  * with the same policies the gateway's dataplane/srtp_ctx.c uses. The
  * variants are measured in interleaved rounds and each reports its median
  * round, so a noisy neighbour hits them alike and their ratios hold.
@@ -24,6 +26,7 @@
 #include <srtp2/srtp.h>
 
 #include "bench/bench_util.h"
+#include "dataplane/srtp_ctx.h"
 
 #define MAX_PKT 1500
 #define HDR 12
@@ -32,11 +35,13 @@ struct suite {
 	const char *name;
 	void (*set)(srtp_crypto_policy_t *p);
 	unsigned master_len;
+	uint8_t sgw_suite;
 };
 
 static const struct suite suites[] = {
-	{ "AES_CM_128_HMAC_SHA1_80", srtp_crypto_policy_set_rtp_default, 30 },
-	{ "AEAD_AES_128_GCM", srtp_crypto_policy_set_aes_gcm_128_16_auth, 28 },
+	{ "AES_CM_128_HMAC_SHA1_80", srtp_crypto_policy_set_rtp_default, 30,
+	  SGW_SUITE_AES_CM_128_HMAC_SHA1_80 },
+	{ "AEAD_AES_128_GCM", srtp_crypto_policy_set_aes_gcm_128_16_auth, 28, SGW_SUITE_AEAD_AES_128_GCM },
 };
 static const unsigned sizes[] = { 200, 1200 }; /* RTP packet bytes before SRTP */
 
@@ -108,19 +113,60 @@ static void make_set(struct set *st, const struct suite *s, const uint8_t *cam_k
 	srtp_dealloc(tx);
 }
 
-enum variant { V_U, V_P, V_UP, N_VARIANTS };
-static const char *const variant_name[] = { "unprotect", "protect", "unprotect+protect" };
+enum variant { V_U, V_P, V_UP, V_W, N_VARIANTS };
+static const char *const variant_name[] = { "unprotect", "protect", "unprotect+protect", "wrapper" };
+
+/* V_W: the same as V_UP through dataplane/srtp_ctx.c. */
+static double pass_wrapper(const struct set *st, const struct suite *s, const uint8_t *cam_key,
+			   const uint8_t *view_key)
+{
+	struct sgw_key ck = { .suite = s->sgw_suite, .len = (uint8_t)s->master_len };
+	struct sgw_key vk = ck;
+	struct sgw_srtp *rx, *tx;
+	static uint8_t work[MAX_PKT + 64];
+	uint64_t t0, t1;
+	unsigned bad = 0;
+
+	memcpy(ck.material, cam_key, s->master_len);
+	memcpy(vk.material, view_key, s->master_len);
+	rx = sgw_srtp_create(&ck, SGW_SRTP_INBOUND, 128);
+	tx = sgw_srtp_create(&vk, SGW_SRTP_OUTBOUND, 128);
+	if (rx == NULL || tx == NULL) {
+		fprintf(stderr, "bench_crypto: sgw_srtp_create failed for %s\n", s->name);
+		exit(1);
+	}
+	t0 = bench_now_ns();
+	for (unsigned i = 0; i < st->n; i++) {
+		int len = st->enc_len[i];
+
+		memcpy(work, st->enc + (size_t)i * MAX_PKT, (size_t)len);
+		bad += sgw_srtp_unprotect(rx, work, &len) != SGW_SRTP_OK;
+		bad += sgw_srtp_protect(tx, work, &len) != SGW_SRTP_OK;
+	}
+	t1 = bench_now_ns();
+	sgw_srtp_free(rx);
+	sgw_srtp_free(tx);
+	if (bad) {
+		fprintf(stderr, "bench_crypto: %u packets failed in the wrapper (%s)\n", bad, s->name);
+		exit(1);
+	}
+	return (double)(t1 - t0) / st->n;
+}
 
 /* One pass over the set; returns ns per packet. A fresh receiving session
  * per pass: the set's sequence numbers are then new to it. */
 static double pass(const struct set *st, const struct suite *s, enum variant v,
 		   const uint8_t *cam_key, const uint8_t *view_key)
 {
-	srtp_t rx = session(s, cam_key, ssrc_any_inbound);
-	srtp_t tx = session(s, view_key, ssrc_any_outbound);
+	srtp_t rx, tx;
 	static uint8_t work[MAX_PKT + 64];
 	uint64_t t0, t1;
 	unsigned bad = 0;
+
+	if (v == V_W)
+		return pass_wrapper(st, s, cam_key, view_key);
+	rx = session(s, cam_key, ssrc_any_inbound);
+	tx = session(s, view_key, ssrc_any_outbound);
 
 	/* first packet outside the timing: it clones the stream template */
 	t0 = bench_now_ns();
@@ -152,7 +198,8 @@ static double pass(const struct set *st, const struct suite *s, enum variant v,
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bench_crypto [--rounds N] [--packets N] [--json]\n"
-		   "  raw libsrtp unprotect/protect per packet on one core (scripts/bench, figure 1)\n"
+		   "  raw libsrtp unprotect/protect per packet on one core (scripts/bench, figure 1),\n"
+		   "  and both through srtpgw's wrapper (dataplane/srtp_ctx.c)\n"
 		   "  --rounds N   interleaved rounds per case (default 15); the median is reported\n"
 		   "  --packets N  packets per round (default 8192)\n"
 		   "  --json       one JSON object per line\n");
@@ -190,7 +237,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (srtp_init() != srtp_err_status_ok) {
+	if (sgw_srtp_global_init() != 0) { /* srtp_init(), once, for both */
 		fprintf(stderr, "bench_crypto: srtp_init failed\n");
 		return 1;
 	}
@@ -215,12 +262,15 @@ int main(int argc, char **argv)
 			}
 			if (json)
 				printf("{\"bench\": \"crypto\", \"suite\": \"%s\", \"size\": %u, "
-				       "\"unprotect_ns\": %.1f, \"protect_ns\": %.1f, \"roundtrip_ns\": %.1f}\n",
-				       s->name, sizes[zi], med[V_U], med[V_P], med[V_UP]);
+				       "\"unprotect_ns\": %.1f, \"protect_ns\": %.1f, \"roundtrip_ns\": %.1f, "
+				       "\"wrapper_roundtrip_ns\": %.1f}\n",
+				       s->name, sizes[zi], med[V_U], med[V_P], med[V_UP], med[V_W]);
 			else
-				printf("%-24s %4u B  %s %7.1f ns  %s %7.1f ns  %s %7.1f ns  (%.2f Mpps one core)\n",
+				printf("%-24s %4u B  %s %7.1f ns  %s %7.1f ns  %s %7.1f ns  (%.2f Mpps one core)"
+				       "  %s %7.1f ns (%.3fx)\n",
 				       s->name, sizes[zi], variant_name[V_U], med[V_U], variant_name[V_P],
-				       med[V_P], variant_name[V_UP], med[V_UP], 1e3 / med[V_UP]);
+				       med[V_P], variant_name[V_UP], med[V_UP], 1e3 / med[V_UP],
+				       variant_name[V_W], med[V_W], med[V_W] / med[V_UP]);
 			fflush(stdout);
 			free(st.enc);
 			free(st.plain);

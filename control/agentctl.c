@@ -247,17 +247,34 @@ static int stats_workers(int fd)
 	return 0;
 }
 
+/* "ssrc/roc/seq" (ssrc in hex), "-" for none; JSON an object or null. */
+static const char *pos_str(const struct sgw_pos *p, char *buf, size_t len)
+{
+	if (!(p->flags & SGW_POS_VALID))
+		snprintf(buf, len, json ? "null" : "-");
+	else if (json)
+		snprintf(buf, len, "{\"ssrc\": %u, \"roc\": %u, \"seq\": %u}", p->ssrc, p->roc, p->seq);
+	else
+		snprintf(buf, len, "%08x/%u/%u", p->ssrc, p->roc, p->seq);
+	return buf;
+}
+
 static int stats_pages(int fd, bool streams)
 {
+	char pos[80];
 	struct sgw_flow_stats_req req = { .after_id = 0, .max = 0 };
 	struct sgw_msg_hdr h;
 	struct sgw_stats_page pg;
 	bool first = true;
 
-	printf(json ? "[" : (streams ? "%-10s %-6s %-6s %12s %14s %8s %8s %8s %10s\n"
-				     : "%-10s %-10s %-6s %12s %14s %8s\n"),
-	       "id", streams ? "owner" : "stream", streams ? "worker" : "owner", "packets", "bytes",
-	       streams ? "auth" : "drops", "replay", "other", "idle_ms");
+	if (json)
+		printf("[");
+	else if (streams)
+		printf("%-10s %-6s %-6s %12s %14s %8s %8s %8s %10s  %s\n", "id", "owner", "worker",
+		       "packets", "bytes", "auth", "replay", "other", "idle_ms", "position");
+	else
+		printf("%-10s %-10s %-6s %12s %14s %8s  %s\n", "id", "stream", "owner", "packets",
+		       "bytes", "drops", "position");
 	do {
 		size_t esz = streams ? sizeof(struct sgw_flow_stats) : sizeof(struct sgw_viewer_stats);
 		request(fd, streams ? SGW_MSG_STATS_FLOWS : SGW_MSG_STATS_VIEWERS, &req, sizeof(req), &h);
@@ -274,17 +291,20 @@ static int stats_pages(int fd, bool streams)
 					printf("%s{\"stream\": %" PRIu64 ", \"owner\": %u, \"worker\": %d, "
 					       "\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64
 					       ", \"auth_fail\": %" PRIu64 ", \"replay_fail\": %" PRIu64
-					       ", \"other_fail\": %" PRIu64 ", \"idle_ms\": %" PRId64 "}",
+					       ", \"other_fail\": %" PRIu64 ", \"idle_ms\": %" PRId64
+					       ", \"position\": %s}",
 					       first ? "" : ", ", f.stream_id, f.owner,
 					       f.worker == UINT32_MAX ? -1 : (int)f.worker, f.packets, f.bytes,
 					       f.auth_fail, f.replay_fail, f.other_fail,
-					       f.idle_ms == UINT64_MAX ? (int64_t)-1 : (int64_t)f.idle_ms);
+					       f.idle_ms == UINT64_MAX ? (int64_t)-1 : (int64_t)f.idle_ms,
+					       pos_str(&f.pos, pos, sizeof(pos)));
 				else
 					printf("%-10" PRIu64 " %-6u %-6d %12" PRIu64 " %14" PRIu64 " %8" PRIu64
-					       " %8" PRIu64 " %8" PRIu64 " %10" PRId64 "\n",
+					       " %8" PRIu64 " %8" PRIu64 " %10" PRId64 "  %s\n",
 					       f.stream_id, f.owner, f.worker == UINT32_MAX ? -1 : (int)f.worker,
 					       f.packets, f.bytes, f.auth_fail, f.replay_fail, f.other_fail,
-					       f.idle_ms == UINT64_MAX ? (int64_t)-1 : (int64_t)f.idle_ms);
+					       f.idle_ms == UINT64_MAX ? (int64_t)-1 : (int64_t)f.idle_ms,
+					       pos_str(&f.pos, pos, sizeof(pos)));
 			} else {
 				struct sgw_viewer_stats v;
 				memcpy(&v, p, sizeof(v));
@@ -292,13 +312,13 @@ static int stats_pages(int fd, bool streams)
 				if (json)
 					printf("%s{\"viewer\": %" PRIu64 ", \"stream\": %" PRIu64
 					       ", \"owner\": %u, \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64
-					       ", \"drops\": %" PRIu64 "}",
+					       ", \"drops\": %" PRIu64 ", \"position\": %s}",
 					       first ? "" : ", ", v.viewer_id, v.stream_id, v.owner,
-					       v.packets, v.bytes, v.drops);
+					       v.packets, v.bytes, v.drops, pos_str(&v.pos, pos, sizeof(pos)));
 				else
 					printf("%-10" PRIu64 " %-10" PRIu64 " %-6u %12" PRIu64 " %14" PRIu64
-					       " %8" PRIu64 "\n", v.viewer_id, v.stream_id, v.owner,
-					       v.packets, v.bytes, v.drops);
+					       " %8" PRIu64 "  %s\n", v.viewer_id, v.stream_id, v.owner,
+					       v.packets, v.bytes, v.drops, pos_str(&v.pos, pos, sizeof(pos)));
 			}
 			first = false;
 		}

@@ -41,6 +41,15 @@ struct ctl_daemon {
 	/* objects the gateway refused during the last full push */
 	unsigned n_rejected;
 	struct ctl_rejected rejected[CTL_MAX_REJECTED];
+	/* the sweep of the gateway's positions (daemon_positions.c) */
+	struct {
+		bool running;
+		bool viewers;      /* past the streams */
+		uint64_t after;    /* id the next page starts after */
+		uint64_t next_ms;  /* when the next sweep starts */
+		uint64_t stored;   /* positions written, since start */
+		uint64_t sweeps;   /* sweeps completed, since start */
+	} pos;
 };
 
 /* One request object -> one reply object (daemon_cmds.c). */
@@ -50,11 +59,15 @@ struct json_object *ctl_handle(struct ctl_daemon *d, struct json_object *req);
 /* Reconnect if due, bring the gateway in sync, end expired rekey
  * overlaps. Called every tick. */
 void sync_tick(struct ctl_daemon *d, uint64_t now_ms);
+/* The sweep of the gateway's positions, a few pages (daemon_positions.c);
+ * called by sync_tick. */
+void positions_tick(struct ctl_daemon *d, uint64_t now_ms);
 /* Push the whole state as one REPLACE_ALL transaction. 0 or -errno. */
 int sync_full(struct ctl_daemon *d);
-/* Agent ops for a stream or viewer as stored. */
-int sync_ops_stream_add(struct gw_ops *o, const struct store_stream *st);
-int sync_ops_viewer_add(struct gw_ops *o, const struct store_viewer *v);
+/* Agent ops for a stream or viewer as stored; resume: the position to go
+ * on from (NULL or flags 0: none). */
+int sync_ops_stream_add(struct gw_ops *o, const struct store_stream *st, const struct sgw_pos *resume);
+int sync_ops_viewer_add(struct gw_ops *o, const struct store_viewer *v, const struct sgw_pos *resume);
 int sync_ops_id(struct gw_ops *o, unsigned type, int64_t id);
 int sync_ops_grant(struct gw_ops *o, unsigned type, int64_t stream_id, int64_t owner_id);
 

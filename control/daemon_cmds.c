@@ -478,7 +478,7 @@ static int do_stream_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, ch
 	if (rc == -EEXIST)
 		rc = fail(err, errlen, EEXIST, "a stream named \"%s\" exists", name);
 	else if ((rc = db(d, rc, err, errlen, "stream")) == 0)
-		rc = sync_ops_stream_add(ops, &st);
+		rc = sync_ops_stream_add(ops, &st, NULL);
 	if (rc == 0) {
 		json_object_object_add(c->result, "name", json_object_new_string(name));
 		json_object_object_add(c->result, "owner", json_object_new_string(owner));
@@ -547,6 +547,10 @@ static int do_stream_rekey(struct ctl_daemon *d, void *arg, struct gw_ops *ops, 
 	st.key = op.key;
 	op.id = (uint64_t)st.id;
 	rc = db(d, store_stream_set_keys(d->store, &st), err, errlen, "stream");
+	/* the new key's context counts from ROC 0 */
+	if (rc == 0)
+		rc = db(d, store_pos_set(d->store, false, st.id, &(struct sgw_pos){ 0 }), err, errlen,
+			"stream");
 	if (rc == 0)
 		rc = gw_ops_add(ops, SGW_OP_STREAM_REKEY, &op, sizeof(op));
 	if (rc == 0) {
@@ -608,7 +612,7 @@ static int do_viewer_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, ch
 	if (rc == -EEXIST)
 		rc = fail(err, errlen, EEXIST, "a viewer named \"%s\" exists", name);
 	else if ((rc = db(d, rc, err, errlen, "viewer")) == 0)
-		rc = sync_ops_viewer_add(ops, &v);
+		rc = sync_ops_viewer_add(ops, &v, NULL);
 	if (rc == 0) {
 		json_object_object_add(c->result, "name", json_object_new_string(name));
 		json_object_object_add(c->result, "stream", json_object_new_string(stream));
@@ -664,6 +668,9 @@ static int do_viewer_rekey(struct ctl_daemon *d, void *arg, struct gw_ops *ops, 
 		op.id = (uint64_t)v.id;
 		rc = db(d, store_viewer_set_key(d->store, &v), err, errlen, "viewer");
 	}
+	if (rc == 0)
+		rc = db(d, store_pos_set(d->store, true, v.id, &(struct sgw_pos){ 0 }), err, errlen,
+			"viewer");
 	if (rc == 0)
 		rc = gw_ops_add(ops, SGW_OP_VIEWER_REKEY, &op, sizeof(op));
 	if (rc == 0) {
@@ -838,6 +845,21 @@ static struct json_object *flow_of(struct list_ctx *x, int64_t id)
 	return x->flows && json_object_object_get_ex(x->flows, key, &f) ? f : NULL;
 }
 
+/* A stored position (daemon_positions.c) as {ssrc, roc, seq}, or null. */
+static struct json_object *jpos(struct ctl_daemon *d, bool viewer, int64_t id)
+{
+	struct json_object *j;
+	struct sgw_pos p;
+
+	if (store_pos_get(d->store, viewer, id, &p) != 0)
+		return NULL;
+	j = json_object_new_object();
+	json_object_object_add(j, "ssrc", json_object_new_int64(p.ssrc));
+	json_object_object_add(j, "roc", json_object_new_int64(p.roc));
+	json_object_object_add(j, "seq", json_object_new_int(p.seq));
+	return j;
+}
+
 static int list_stream(void *arg, const struct store_stream *st)
 {
 	struct list_ctx *x = arg;
@@ -866,6 +888,7 @@ static int list_stream(void *arg, const struct store_stream *st)
 	json_object_object_add(j, "rekey_overlap_until", st->overlap_until ?
 			       json_object_new_int64(st->overlap_until) : NULL);
 	json_object_object_add(j, "idle", idle_of(st, flow_of(x, st->id)));
+	json_object_object_add(j, "position", jpos(x->d, false, st->id));
 	json_object_array_add(x->arr, j);
 	return 0;
 }
@@ -888,6 +911,7 @@ static int list_viewer(void *arg, const struct store_viewer *v)
 	json_object_object_add(j, "owner", json_object_new_string(owner_name(x->d, v->owner_id, &o)));
 	json_object_object_add(j, "to", jstr_endpoint(&v->dest));
 	json_object_object_add(j, "suite", jstr_suite(v->key.suite));
+	json_object_object_add(j, "position", jpos(x->d, true, v->id));
 	json_object_array_add(x->arr, j);
 	return 0;
 }

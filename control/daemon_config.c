@@ -11,7 +11,8 @@
 
 static const char *const known[] = {
 	"socket", "socket_group", "database", "kek_file", "agent_socket", "listen_addresses",
-	"port_range", "quarantine", "rekey_overlap", "idle_timeout", "retry", "default_suite", NULL,
+	"port_range", "quarantine", "rekey_overlap", "idle_timeout", "retry", "default_suite",
+	"position_poll", NULL,
 };
 
 struct loader {
@@ -88,6 +89,7 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 	cfg->rekey_overlap_s = 30;
 	cfg->idle_timeout_s = 30;
 	cfg->retry_ms = 1000;
+	cfg->position_poll_s = 10;
 	cfg->default_suite = SGW_SUITE_AES_CM_128_HMAC_SHA1_80;
 
 	config_init(&c);
@@ -117,7 +119,8 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 	    get_uint(&l, root, "quarantine", 0, 86400, &cfg->quarantine_s) ||
 	    get_uint(&l, root, "rekey_overlap", 0, 86400, &cfg->rekey_overlap_s) ||
 	    get_uint(&l, root, "idle_timeout", 0, 86400, &cfg->idle_timeout_s) ||
-	    get_uint(&l, root, "retry", 10, 60000, &cfg->retry_ms))
+	    get_uint(&l, root, "retry", 10, 60000, &cfg->retry_ms) ||
+	    get_uint(&l, root, "position_poll", 0, 3600, &cfg->position_poll_s))
 		goto out;
 	s = config_setting_get_member(root, "default_suite");
 	if (s != NULL) {

@@ -23,6 +23,7 @@ struct ctl_config {
 	uint32_t rekey_overlap_s;  /* rekey_overlap: seconds the old stream key stays accepted */
 	uint32_t idle_timeout_s;   /* idle_timeout: default per stream, 0 = never idle */
 	uint32_t retry_ms;         /* retry: between attempts to reach the gateway */
+	uint32_t position_poll_s;  /* position_poll: seconds between sweeps, 0 = none */
 	uint8_t default_suite;     /* default_suite */
 };
 

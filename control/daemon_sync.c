@@ -30,7 +30,7 @@ int64_t ctl_now_s(void)
 	return (int64_t)time(NULL);
 }
 
-int sync_ops_stream_add(struct gw_ops *o, const struct store_stream *st)
+int sync_ops_stream_add(struct gw_ops *o, const struct store_stream *st, const struct sgw_pos *resume)
 {
 	struct sgw_op_stream_add op = {
 		.stream_id = (uint64_t)st->id,
@@ -39,13 +39,15 @@ int sync_ops_stream_add(struct gw_ops *o, const struct store_stream *st)
 		.source = st->source,
 		.key = st->key,
 	};
+	if (resume != NULL)
+		op.resume = *resume;
 	int rc = gw_ops_add(o, SGW_OP_STREAM_ADD, &op, sizeof(op));
 
 	OPENSSL_cleanse(&op, sizeof(op));
 	return rc;
 }
 
-int sync_ops_viewer_add(struct gw_ops *o, const struct store_viewer *v)
+int sync_ops_viewer_add(struct gw_ops *o, const struct store_viewer *v, const struct sgw_pos *resume)
 {
 	struct sgw_op_viewer_add op = {
 		.viewer_id = (uint64_t)v->id,
@@ -54,6 +56,8 @@ int sync_ops_viewer_add(struct gw_ops *o, const struct store_viewer *v)
 		.dest = v->dest,
 		.key = v->key,
 	};
+	if (resume != NULL)
+		op.resume = *resume;
 	int rc = gw_ops_add(o, SGW_OP_VIEWER_ADD, &op, sizeof(op));
 
 	OPENSSL_cleanse(&op, sizeof(op));
@@ -114,10 +118,14 @@ static int note(struct full *f, bool is_stream, int64_t id, uint32_t n_ops)
 static int full_viewer(void *arg, const struct store_viewer *v)
 {
 	struct full *f = arg;
+	struct sgw_pos pos;
 
 	if (rejected(f->d, true, v->stream_id) || rejected(f->d, false, v->id))
 		return 0;
-	if (sync_ops_viewer_add(&f->ops, v) != 0)
+	/* a gateway that restarted goes on from where the viewer's receiver
+	 * is; one that kept the viewer ignores it */
+	store_pos_get(f->d->store, true, v->id, &pos);
+	if (sync_ops_viewer_add(&f->ops, v, &pos) != 0)
 		return -ENOMEM;
 	return note(f, false, v->id, gw_ops_count(&f->ops));
 }
@@ -126,13 +134,16 @@ static int full_stream(void *arg, const struct store_stream *st)
 {
 	struct full *f = arg;
 	int64_t grants[SGW_MAX_GRANTS];
+	struct sgw_pos pos;
 	int n;
 
 	if (rejected(f->d, true, st->id))
 		return 0;
 	/* during a rekey overlap only the current key: a gateway that kept
-	 * the stream keeps its old key too; a restarted one lost it */
-	if (sync_ops_stream_add(&f->ops, st) != 0)
+	 * the stream keeps its old key too; a restarted one lost it. The
+	 * stored position: where the source is (ignored if kept). */
+	store_pos_get(f->d->store, false, st->id, &pos);
+	if (sync_ops_stream_add(&f->ops, st, &pos) != 0)
 		return -ENOMEM;
 	n = store_grant_list(f->d->store, st->id, grants, SGW_MAX_GRANTS);
 	for (int i = 0; i < n; i++)
@@ -241,4 +252,5 @@ void sync_tick(struct ctl_daemon *d, uint64_t now_ms)
 		}
 		store_stream_cleanse(&st);
 	}
+	positions_tick(d, now_ms);
 }

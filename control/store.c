@@ -100,6 +100,13 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS quarantine ("
 	" listen TEXT PRIMARY KEY,"
 	" until INTEGER NOT NULL);"
+	/* added after schema version 1 was released: created on open */
+	"CREATE TABLE IF NOT EXISTS stream_positions ("
+	" stream_id INTEGER PRIMARY KEY REFERENCES streams(id) ON DELETE CASCADE,"
+	" ssrc INTEGER NOT NULL, roc INTEGER NOT NULL, seq INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS viewer_positions ("
+	" viewer_id INTEGER PRIMARY KEY REFERENCES viewers(id) ON DELETE CASCADE,"
+	" ssrc INTEGER NOT NULL, roc INTEGER NOT NULL, seq INTEGER NOT NULL);"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', 1);"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES ('seq', 0);";
 
@@ -1592,6 +1599,51 @@ int store_grant_list(struct store *s, int64_t stream_id, int64_t *owners, unsign
 		owners[n++] = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
 	return ret < 0 ? ret : (int)n;
+}
+
+/* ---- positions ---------------------------------------------------------- */
+
+int store_pos_get(struct store *s, bool viewer, int64_t id, struct sgw_pos *p)
+{
+	sqlite3_stmt *q;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	ret = prepare(s, &q, viewer ? "SELECT ssrc, roc, seq FROM viewer_positions WHERE viewer_id = ?1"
+				    : "SELECT ssrc, roc, seq FROM stream_positions WHERE stream_id = ?1",
+		      "i", id);
+	if (ret < 0)
+		return ret;
+	ret = step(s, q);
+	if (ret > 0) {
+		p->ssrc = (uint32_t)sqlite3_column_int64(q, 0);
+		p->roc = (uint32_t)sqlite3_column_int64(q, 1);
+		p->seq = (uint16_t)sqlite3_column_int64(q, 2);
+		p->flags = SGW_POS_VALID;
+		ret = 0;
+	} else if (ret == 0) {
+		ret = -ENOENT;
+	}
+	sqlite3_finalize(q);
+	return ret;
+}
+
+int store_pos_set(struct store *s, bool viewer, int64_t id, const struct sgw_pos *p)
+{
+	int ret = need_txn(s);
+
+	if (ret < 0)
+		return ret;
+	if (!(p->flags & SGW_POS_VALID))
+		return run(s, NULL, viewer ? "DELETE FROM viewer_positions WHERE viewer_id = ?1"
+					   : "DELETE FROM stream_positions WHERE stream_id = ?1",
+			   "i", id);
+	return run(s, NULL,
+		   viewer ? "INSERT OR REPLACE INTO viewer_positions(viewer_id, ssrc, roc, seq)"
+			    " VALUES (?1, ?2, ?3, ?4)"
+			  : "INSERT OR REPLACE INTO stream_positions(stream_id, ssrc, roc, seq)"
+			    " VALUES (?1, ?2, ?3, ?4)",
+		   "iiii", id, (int64_t)p->ssrc, (int64_t)p->roc, (int64_t)p->seq);
 }
 
 void store_stream_cleanse(struct store_stream *st)

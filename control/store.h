@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The control plane's durable state: owners, streams, viewers, grants,
- * quarantined listen ports, and a change counter, in SQLite (WAL,
+ * quarantined listen ports, the positions of SRTP contexts, and a change
+ * counter, in SQLite (WAL,
  * synchronous=FULL, foreign keys on). Keys are stored encrypted with the
  * key-encryption key (AES-256-GCM, a random nonce per key, the row's kind
  * and name as associated data), and come back decrypted in the structs
@@ -15,6 +16,7 @@
 #ifndef SRTPGW_STORE_H
 #define SRTPGW_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -136,6 +138,15 @@ int store_grant_exists(struct store *s, int64_t stream_id, int64_t owner_id);  /
 int store_grant_list(struct store *s, int64_t stream_id, int64_t *owners, unsigned max);
 
 /* Zero key material held in a struct. */
+/* Positions (struct sgw_pos, api/srtpgw_agent.h) of a stream's ingress
+ * (viewer false) or a viewer's egress context, as the gateway reported
+ * them: kept to hand back to a gateway that restarted. Not changes: they
+ * do not move the change counter. Deleted with their stream or viewer. */
+int store_pos_get(struct store *s, bool viewer, int64_t id, struct sgw_pos *p); /* -ENOENT: none */
+/* A position without SGW_POS_VALID deletes the stored one. -ENOENT if the
+ * stream or viewer does not exist. */
+int store_pos_set(struct store *s, bool viewer, int64_t id, const struct sgw_pos *p);
+
 void store_stream_cleanse(struct store_stream *st);
 void store_viewer_cleanse(struct store_viewer *v);
 

@@ -2,7 +2,8 @@
 /*
  * Thin wrapper over libsrtp (built on OpenSSL): one context per direction of
  * one stream or viewer. A context holds mutable state (ROC, replay window,
- * SRTCP index) and is used by one worker at a time (its home worker).
+ * SRTCP index) and is used by one worker at a time (its home worker), which
+ * also publishes the context's position for other threads to read.
  * Key material is copied into libsrtp and the caller's copy is not kept;
  * sgw_srtp_free() zeroes what libsrtp held (libsrtp's srtp_dealloc does,
  * and the policy copy here is cleansed).
@@ -27,6 +28,29 @@ enum sgw_srtp_result {
 
 struct sgw_srtp;
 
+/*
+ * Where a context is in one RTP stream: the SSRC it follows and the highest
+ * packet index, ROC << 16 | SEQ (RFC 3711 3.3.1), it accepted (inbound) or
+ * sent (outbound). The ROC is in no packet: a context made anew, as by a
+ * restarted gateway, counts from ROC 0, and so can neither authenticate a
+ * source whose sequence numbers have wrapped nor be decrypted by a viewer
+ * that has seen them wrap. A context made from an earlier position goes on
+ * counting from there (sgw_srtp_create_at).
+ */
+struct sgw_srtp_pos {
+	uint32_t ssrc;
+	uint32_t roc;
+	uint16_t seq;
+};
+
+/* Inbound: how many ROCs a resumed context tries on a packet of the resumed
+ * SSRC until one authenticates: the estimate from the position, then the
+ * next ones (the position may be a few wraps old). */
+#define SGW_SRTP_RESUME_TRIES 3
+/* A context follows another SSRC after this many accepted packets of other
+ * SSRCs in a row (so an interleaved RTX or FEC stream does not take over). */
+#define SGW_SRTP_FOLLOW_AFTER 64
+
 /* Once per process, before any other call. 0 or -1. */
 int sgw_srtp_global_init(void);
 
@@ -38,7 +62,27 @@ int sgw_srtp_global_init(void);
  */
 struct sgw_srtp *sgw_srtp_create(const struct sgw_key *key,
 				 enum sgw_srtp_dir dir, unsigned replay_window);
+/*
+ * The same, going on from position from (NULL: from nothing, as above) for
+ * packets of from->ssrc. Outbound, the first such packet gets the ROC that
+ * a receiver at that position estimates for its sequence number (RFC 3711
+ * Appendix A). Inbound, the first such packet that authenticates under the
+ * estimate or one of the SGW_SRTP_RESUME_TRIES - 1 ROCs after it sets the
+ * count; packets that authenticate under none are refused as
+ * SGW_SRTP_ERR_AUTH and the next one tries again, and packets at or below
+ * the position (the old context had them) as SGW_SRTP_ERR_REPLAY.
+ */
+struct sgw_srtp *sgw_srtp_create_at(const struct sgw_key *key, enum sgw_srtp_dir dir,
+				    unsigned replay_window, const struct sgw_srtp_pos *from);
 void sgw_srtp_free(struct sgw_srtp *ctx);
+
+/* The context's position: 0, or -1 if it has none (no RTP packet yet and
+ * not made from a position). Any thread: reads what the owner published. */
+int sgw_srtp_position(const struct sgw_srtp *ctx, struct sgw_srtp_pos *out);
+
+/* The ROC a receiver whose highest index is `index` estimates for seq
+ * (RFC 3711 Appendix A; never below 0). */
+uint32_t sgw_srtp_roc_estimate(uint64_t index, uint16_t seq);
 
 /* In place. *len in: bytes of the SRTP packet; out: bytes of RTP. On
  * failure the buffer is undefined (GCM decrypts before it checks the tag):

@@ -6,6 +6,7 @@
 #include <rte_cycles.h>
 #include <rte_lcore.h>
 
+#include "dataplane/srtp_ctx.h"
 #include "gateway/agent.h"
 #include "gateway/agent_slowpath.h"
 
@@ -41,10 +42,41 @@ size_t agent_stats_workers(struct sgw_agent *a, uint8_t *buf, size_t cap)
 	return off;
 }
 
+static struct sgw_pos position(const struct sgw_srtp *ctx)
+{
+	struct sgw_srtp_pos p;
+	struct sgw_pos out = { 0 };
+
+	if (sgw_srtp_position(ctx, &p) == 0)
+		out = (struct sgw_pos){ .ssrc = p.ssrc, .roc = p.roc, .seq = p.seq,
+					.flags = SGW_POS_VALID };
+	return out;
+}
+
 static int cmp_u64(const void *x, const void *y)
 {
 	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
 	return a < b ? -1 : a > b;
+}
+
+/* Sift a[i] down the max-heap a[0..n). */
+static void sift_down(uint64_t *a, size_t n, size_t i)
+{
+	for (;;) {
+		size_t c = 2 * i + 1, big = i;
+		uint64_t t;
+
+		if (c < n && a[c] > a[big])
+			big = c;
+		if (c + 1 < n && a[c + 1] > a[big])
+			big = c + 1;
+		if (big == i)
+			return;
+		t = a[i];
+		a[i] = a[big];
+		a[big] = t;
+		i = big;
+	}
 }
 
 /* Ids > after, ascending, at most max: sorted into ids[]. Returns count;
@@ -54,21 +86,31 @@ static size_t page_ids(const struct idmap *m, uint64_t after, size_t max, uint64
 	size_t n = 0, pos = 0;
 	uint64_t id;
 	void *val;
-	uint64_t *all = malloc((m->n + 1) * sizeof(*all));
 
+	/* the max smallest in a max-heap: O(ids log max) a page, not
+	 * O(ids log ids) (a sweep of 100k streams is a hundred pages) */
 	*more = 0;
-	if (all == NULL)
-		return 0;
-	while (idmap_next(m, &pos, &id, &val))
-		if (id > after)
-			all[n++] = id;
-	qsort(all, n, sizeof(*all), cmp_u64);
-	if (n > max) {
-		*more = 1;
-		n = max;
+	while (idmap_next(m, &pos, &id, &val)) {
+		if (id <= after)
+			continue;
+		if (n < max) {
+			size_t i = n++;
+			ids[i] = id;
+			while (i > 0 && ids[(i - 1) / 2] < ids[i]) {
+				uint64_t t = ids[i];
+				ids[i] = ids[(i - 1) / 2];
+				ids[(i - 1) / 2] = t;
+				i = (i - 1) / 2;
+			}
+		} else {
+			*more = 1;
+			if (n > 0 && id < ids[0]) {
+				ids[0] = id;
+				sift_down(ids, n, 0);
+			}
+		}
 	}
-	memcpy(ids, all, n * sizeof(*ids));
-	free(all);
+	qsort(ids, n, sizeof(*ids), cmp_u64);
 	return n;
 }
 
@@ -108,6 +150,7 @@ size_t agent_stats_flows(struct sgw_agent *a, const struct sgw_flow_stats_req *r
 			.replay_fail = rd(&st->replay_fail),
 			.other_fail = rd(&st->other_fail),
 			.idle_ms = last == 0 ? UINT64_MAX : (now - last) * 1000 / a->tsc_hz,
+			.pos = position(s->ingress),
 		};
 		if (f.worker == SGW_NO_WORKER)
 			f.worker = UINT32_MAX;
@@ -135,6 +178,7 @@ size_t agent_stats_viewers(struct sgw_agent *a, const struct sgw_flow_stats_req 
 			.packets = rd(&v->st->packets),
 			.bytes = rd(&v->st->bytes),
 			.drops = rd(&v->st->drops),
+			.pos = position(v->egress),
 		};
 		memcpy(buf + sizeof(pg) + i * sizeof(s), &s, sizeof(s));
 	}

@@ -134,14 +134,25 @@ static int key_check(const struct sgw_key *k, bool allow_plain, const char *what
 	return 0;
 }
 
-/* A context for k (NULL for PLAIN), registered as created. */
+/* A context for k (NULL for PLAIN), registered as created; going on from
+ * resume when that is a valid position (srtp_ctx.h). */
 static int ctx_new(struct sgw_agent *a, const struct sgw_key *k, enum sgw_srtp_dir dir,
-		   unsigned window, struct sgw_srtp **out, char *err, size_t errlen)
+		   unsigned window, const struct sgw_pos *resume, struct sgw_srtp **out,
+		   char *err, size_t errlen)
 {
+	struct sgw_srtp_pos from;
+
 	*out = NULL;
+	if (resume != NULL && (resume->flags & ~SGW_POS_VALID))
+		return fail(err, errlen, EINVAL, "unknown position flags 0x%x", resume->flags);
 	if (k->suite == SGW_SUITE_PLAIN)
 		return 0;
-	*out = sgw_srtp_create(k, dir, window);
+	if (resume != NULL && (resume->flags & SGW_POS_VALID)) {
+		from = (struct sgw_srtp_pos){ resume->ssrc, resume->roc, resume->seq };
+		*out = sgw_srtp_create_at(k, dir, window, &from);
+	} else {
+		*out = sgw_srtp_create(k, dir, window);
+	}
 	if (*out == NULL)
 		return fail(err, errlen, EINVAL, "cannot create an SRTP context (suite %s, replay window %u)",
 			    sgw_suite_info(k->suite)->name, window);
@@ -424,7 +435,7 @@ static int op_stream_add(struct sgw_agent *a, const struct sgw_op_stream_add *op
 	s->source = op->source;
 	s->aidx = (unsigned)aidx;
 	s->created_gen = t->gen;
-	rc = ctx_new(a, &op->key, SGW_SRTP_INBOUND, window, &s->ingress, err, errlen);
+	rc = ctx_new(a, &op->key, SGW_SRTP_INBOUND, window, &op->resume, &s->ingress, err, errlen);
 	if (rc != 0) {
 		stream_rec_free(s);
 		return rc;
@@ -468,7 +479,7 @@ static int op_stream_rekey(struct sgw_agent *a, const struct sgw_op_rekey *op,
 			    (unsigned long long)s->id);
 	if (touch(a, true, s->id) != 0 || mark_dirty(a, s->id) != 0)
 		return fail(err, errlen, ENOMEM, "out of memory");
-	rc = ctx_new(a, &op->key, SGW_SRTP_INBOUND, s->replay_window, &ctx, err, errlen);
+	rc = ctx_new(a, &op->key, SGW_SRTP_INBOUND, s->replay_window, NULL, &ctx, err, errlen);
 	if (rc != 0)
 		return rc;
 	if (op->flags & SGW_REKEY_KEEP_OLD) {
@@ -667,7 +678,7 @@ static int op_viewer_add(struct sgw_agent *a, const struct sgw_op_viewer_add *op
 	v->created_gen = t->gen;
 	rc = viewer_route(a, v, s, &op->dest, err, errlen);
 	if (rc == 0)
-		rc = ctx_new(a, &op->key, SGW_SRTP_OUTBOUND, 0, &v->egress, err, errlen);
+		rc = ctx_new(a, &op->key, SGW_SRTP_OUTBOUND, 0, &op->resume, &v->egress, err, errlen);
 	if (rc == 0) {
 		v->st = state_alloc(sizeof(*v->st));
 		if (v->st == NULL || res_created(t, v->st, free) != 0) {
@@ -710,7 +721,7 @@ static int op_viewer_change(struct sgw_agent *a, unsigned type, const void *body
 		struct sgw_srtp *ctx;
 		rc = key_check(&op->key, true, "viewer key", err, errlen);
 		if (rc == 0)
-			rc = ctx_new(a, &op->key, SGW_SRTP_OUTBOUND, 0, &ctx, err, errlen);
+			rc = ctx_new(a, &op->key, SGW_SRTP_OUTBOUND, 0, NULL, &ctx, err, errlen);
 		if (rc != 0)
 			return rc;
 		if (res_dropped(t, v->egress, srtp_free_cb) != 0)

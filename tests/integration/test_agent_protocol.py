@@ -52,10 +52,13 @@ def op(kind, body, length=None):
     return struct.pack('=HHI', kind, len(body) if length is None else length, 0) + body
 
 
-def stream_add(sid, port, k=None, owner=1, listen=GW4, window=0):
+def stream_add(sid, port, k=None, owner=1, listen=GW4, window=0, resume=None):
+    """The short form (120 bytes) unless resume = (ssrc, roc, seq, flags)."""
     body = struct.pack('=QII', sid, owner, window) + endpoint(listen, port) + endpoint(None, 0) + \
         (key('AES_CM_128_HMAC_SHA1_80', k) if k else key('PLAIN'))
     assert len(body) == 120
+    if resume is not None:
+        body += struct.pack('=IIHHI', *resume, 0)
     return op(OP_STREAM_ADD, body)
 
 
@@ -354,6 +357,29 @@ class AgentProtocol(GatewayCase):
         self.assert_stream_500_forwards()
         self.assert_commit_works([stream_add(505, 22018), stream_add(506, 22020), stream_add(508, 22030)],
                                  cleanup=[id_op(OP_STREAM_DEL, i) for i in (505, 506, 508)])
+
+    def test_op_body_forms(self):
+        """STREAM_ADD in its full form (with the position to resume from)
+        and its short form; any other length, or unknown position flags,
+        abort the transaction."""
+        before = self.state()
+        c = self.client()
+        k = new_key('AES_CM_128_HMAC_SHA1_80')
+        for bad, code, text in ((op(OP_STREAM_ADD, stream_add(509, 22040)[8:] + b'\0' * 8), errno.EINVAL,
+                                 'malformed op'),
+                                (stream_add(509, 22040, k, resume=(7, 1, 2, 2)), errno.EINVAL,
+                                 'unknown position flags')):
+            self.assertEqual(c.request(TXN_BEGIN, begin())[0], OK)
+            self.assert_error(c.request(TXN_OPS, ops_payload([id_op(OP_VIEWER_DEL, 5001), bad])),
+                              code, 1, text=text)
+            self.assert_error(c.request(TXN_COMMIT), errno.EPROTO)
+        self.assertEqual(self.state(), before)
+        self.assert_commit_works([stream_add(509, 22040, k, resume=(0x5eed, 3, 60000, 1)),
+                                  stream_add(510, 22042, k, resume=(0, 0, 0, 0))])
+        st = self.gw.streams()
+        self.assertEqual(st[509]['position'], {'ssrc': 0x5eed, 'roc': 3, 'seq': 60000})
+        self.assertIsNone(st[510]['position'])
+        self.assert_commit_works([id_op(OP_STREAM_DEL, 509), id_op(OP_STREAM_DEL, 510)])
 
     def test_transaction_busy(self):
         before = self.state()

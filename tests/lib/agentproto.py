@@ -40,8 +40,9 @@ TXN_REPLACE_ALL = 1
 ERR = struct.Struct('=iI200s')
 STATUS_S = struct.Struct('=QQQIIII')
 APPLIED_S = struct.Struct('=QQ')
-FLOW_STATS_S = struct.Struct('=QIIQQQQQQ')
-VIEWER_STATS_S = struct.Struct('=QQIIQQQ')
+POS_VALID = 1
+FLOW_STATS_S = struct.Struct('=QIIQQQQQQIIHHI')
+VIEWER_STATS_S = struct.Struct('=QQIIQQQIIHHI')
 NO_OP = 0xffffffff
 
 _TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -73,13 +74,24 @@ def key(suite, material=b''):
     return struct.pack('=BB6x48s', SUITE[suite], len(material), material)
 
 
+def pos(p):
+    """A struct sgw_pos from (ssrc, roc, seq), or none from None."""
+    if p is None:
+        return struct.pack('=IIHHI', 0, 0, 0, 0, 0)
+    return struct.pack('=IIHHI', p[0], p[1], p[2], POS_VALID, 0)
+
+
 def op(kind, body):
     return struct.pack('=HHI', kind, len(body), 0) + body
 
 
-def stream_add(sid, owner, listen_ip, port, suite, material, source=(None, 0), window=0):
-    return op(OP_STREAM_ADD, struct.pack('=QII', sid, owner, window) + endpoint(listen_ip, port) +
-              endpoint(*source) + key(suite, material))
+def stream_add(sid, owner, listen_ip, port, suite, material, source=(None, 0), window=0,
+               resume=False):
+    """resume False: the short form (no position field); None or (ssrc, roc, seq):
+    the full form."""
+    body = (struct.pack('=QII', sid, owner, window) + endpoint(listen_ip, port) +
+            endpoint(*source) + key(suite, material))
+    return op(OP_STREAM_ADD, body if resume is False else body + pos(resume))
 
 
 def stream_del(sid):
@@ -103,9 +115,9 @@ def grant_del(sid, owner):
     return op(OP_GRANT_DEL, struct.pack('=QII', sid, owner, 0))
 
 
-def viewer_add(vid, sid, owner, ip, port, suite, material):
-    return op(OP_VIEWER_ADD, struct.pack('=QQII', vid, sid, owner, 0) + endpoint(ip, port) +
-              key(suite, material))
+def viewer_add(vid, sid, owner, ip, port, suite, material, resume=False):
+    body = struct.pack('=QQII', vid, sid, owner, 0) + endpoint(ip, port) + key(suite, material)
+    return op(OP_VIEWER_ADD, body if resume is False else body + pos(resume))
 
 
 def viewer_del(vid):
@@ -291,11 +303,21 @@ class AgentClient:
                 return out
             after = out[-1][0]
 
+    @staticmethod
+    def _with_pos(keys, t):
+        """A stats entry as a dict; its position as 'position': (ssrc, roc, seq) or None."""
+        d = dict(zip(keys, t))
+        ssrc, roc, seq, flags, _ = t[len(keys):]
+        d['position'] = (ssrc, roc, seq) if flags & POS_VALID else None
+        return d
+
     def flow_stats(self):
         keys = ('stream', 'owner', 'worker', 'packets', 'bytes', 'auth_fail', 'replay_fail',
                 'other_fail', 'idle_ms')
-        return {t[0]: dict(zip(keys, t)) for t in self._pages(STATS_FLOWS, FLOW_STATS, FLOW_STATS_S)}
+        return {t[0]: self._with_pos(keys, t)
+                for t in self._pages(STATS_FLOWS, FLOW_STATS, FLOW_STATS_S)}
 
     def viewer_stats(self):
         keys = ('viewer', 'stream', 'owner', 'pad', 'packets', 'bytes', 'drops')
-        return {t[0]: dict(zip(keys, t)) for t in self._pages(STATS_VIEWERS, VIEWER_STATS, VIEWER_STATS_S)}
+        return {t[0]: self._with_pos(keys, t)
+                for t in self._pages(STATS_VIEWERS, VIEWER_STATS, VIEWER_STATS_S)}

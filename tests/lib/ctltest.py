@@ -23,6 +23,14 @@ SO_RCVBUFFORCE = 33  # linux/socket.h; not in the socket module
 KEY_RE = re.compile(r'[A-Za-z0-9+/]{36,}={0,2}')
 
 
+def without_position(objs):
+    """stream or viewer show results without their stored position, which
+    depends on when the daemon last read the gateway (position_poll)."""
+    for o in objs:
+        o.pop('position', None)
+    return objs
+
+
 def key_from_text(out):
     """The key from srtpgwctl's text output ("key: B64" line)."""
     m = re.search(r'^key: (\S+)$', out, re.M)

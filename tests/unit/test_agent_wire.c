@@ -2,6 +2,7 @@
 /* Agent wire format: op encoding, the op iterator on malformed payloads,
  * header checks, and framing over a socket pair. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -84,6 +85,53 @@ static void malformed_ops(void)
 	sgw_ops_buf_free(&b);
 }
 
+/* STREAM_ADD and VIEWER_ADD without their optional position: read as
+ * zeros; any other length but the two forms is refused. */
+static void short_forms(void)
+{
+	struct sgw_op_stream_add sa;
+	struct sgw_op_viewer_add va;
+	struct sgw_ops_buf b;
+	struct sgw_op_iter it;
+	const void *body;
+	unsigned type;
+
+	memset(&sa, 0x11, sizeof(sa));
+	memset(&va, 0x22, sizeof(va));
+	sa.resume = (struct sgw_pos){ .ssrc = 7, .roc = 3, .seq = 9, .flags = SGW_POS_VALID };
+	sgw_ops_buf_init(&b);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_STREAM_ADD, &sa, offsetof(struct sgw_op_stream_add, resume)), 0);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_VIEWER_ADD, &va, offsetof(struct sgw_op_viewer_add, resume)), 0);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_STREAM_ADD, &sa, sizeof(sa)), 0);
+	CHECK_EQ(sgw_op_iter_init(&it, b.data, b.len), 0);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), 1);
+	CHECK_EQ(type, SGW_OP_STREAM_ADD);
+	CHECK_EQ(((const struct sgw_op_stream_add *)body)->stream_id, 0x1111111111111111ull);
+	CHECK_EQ(((const struct sgw_op_stream_add *)body)->resume.flags, 0);
+	CHECK_EQ(((const struct sgw_op_stream_add *)body)->resume.ssrc, 0);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), 1);
+	CHECK_EQ(type, SGW_OP_VIEWER_ADD);
+	CHECK_EQ(((const struct sgw_op_viewer_add *)body)->owner, 0x22222222u);
+	CHECK_EQ(((const struct sgw_op_viewer_add *)body)->resume.roc, 0);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), 1);
+	CHECK_EQ(((const struct sgw_op_stream_add *)body)->resume.ssrc, 7);
+	CHECK_EQ(((const struct sgw_op_stream_add *)body)->resume.roc, 3);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), 0);
+	sgw_ops_buf_free(&b);
+
+	/* a length between the two forms; a short form of a type without one */
+	sgw_ops_buf_init(&b);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_STREAM_ADD, &sa, sizeof(sa) - 8), 0);
+	CHECK_EQ(sgw_op_iter_init(&it, b.data, b.len), 0);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), -EINVAL);
+	sgw_ops_buf_free(&b);
+	sgw_ops_buf_init(&b);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_VIEWER_REKEY, &sa, sizeof(struct sgw_op_rekey) - 16), 0);
+	CHECK_EQ(sgw_op_iter_init(&it, b.data, b.len), 0);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), -EINVAL);
+	sgw_ops_buf_free(&b);
+}
+
 static void payload_limit(void)
 {
 	struct sgw_ops_buf b;
@@ -141,6 +189,7 @@ int main(void)
 {
 	RUN(ops_roundtrip);
 	RUN(malformed_ops);
+	RUN(short_forms);
 	RUN(payload_limit);
 	RUN(header_checks_and_framing);
 	return CHECK_DONE();

@@ -67,6 +67,15 @@ static void stream_add(void)
 	CHECK_EQ(op.body.stream_add.listen.port, 6000);
 	CHECK_EQ(op.body.stream_add.source.addr.family, SGW_AF_NONE);
 	CHECK_EQ(op.body.stream_add.replay_window, 0);
+	CHECK_EQ(op.body.stream_add.resume.flags, 0);
+
+	/* a position to go on from: SSRC in hex */
+	CHECK_EQ(parse("stream add 2 owner=1 listen=10.0.0.1:6002 plain resume=0cA11ab1/1/464", &op, &err), 1);
+	CHECK_EQ(op.len, sizeof(struct sgw_op_stream_add));
+	CHECK_EQ(op.body.stream_add.resume.flags, SGW_POS_VALID);
+	CHECK_EQ(op.body.stream_add.resume.ssrc, 0x0ca11ab1);
+	CHECK_EQ(op.body.stream_add.resume.roc, 1);
+	CHECK_EQ(op.body.stream_add.resume.seq, 464);
 }
 
 static void other_ops(void)
@@ -115,6 +124,13 @@ static void other_ops(void)
 	CHECK_EQ(op.body.viewer_add.owner, 3);
 	CHECK_EQ(op.body.viewer_add.dest.port, 7000);
 	CHECK_EQ(op.body.viewer_add.key.suite, SGW_SUITE_AES_CM_128_HMAC_SHA1_32);
+	CHECK_EQ(op.body.viewer_add.resume.flags, 0);
+	CHECK_EQ(parse("viewer add 101 stream=9 owner=3 to=192.0.2.1:7002 plain resume=ffffffff/4294967295/0",
+		       &op, &err), 1);
+	CHECK_EQ(op.body.viewer_add.resume.flags, SGW_POS_VALID);
+	CHECK_EQ(op.body.viewer_add.resume.ssrc, 0xffffffffu);
+	CHECK_EQ(op.body.viewer_add.resume.roc, 4294967295u);
+	CHECK_EQ(op.body.viewer_add.resume.seq, 0);
 
 	CHECK_EQ(parse("viewer rekey 100 plain", &op, &err), 1);
 	CHECK_EQ(op.type, SGW_OP_VIEWER_REKEY);
@@ -173,6 +189,21 @@ static void errors(void)
 	err_is("stream rekey 1 suite=AEAD_AES_128_GCM key=AAAAAAAA",
 	       "key: AEAD_AES_128_GCM needs 28 bytes of key and salt");
 	err_is("a b c d e f g h i j k l m n o p q", "too many arguments");
+	{
+		static const char *const bad[] = { "1/2", "1/2/3/4", "x1/2/3", "1//3", "1/2/", "1/-2/3",
+						   "1/2/65536", "1/4294967296/0", "123456789/0/0", "" };
+		static const char msg[] =
+			"resume= must be SSRC/ROC/SEQ (SSRC in hex, ROC below 2^32, SEQ below 65536)";
+		for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			snprintf(line, sizeof(line), "stream add 1 owner=1 listen=10.0.0.1:5 plain resume=%s",
+				 bad[i]);
+			err_is(line, msg);
+			snprintf(line, sizeof(line), "viewer add 1 stream=1 owner=1 to=10.0.0.1:5 plain resume=%s",
+				 bad[i]);
+			err_is(line, msg);
+		}
+	}
+	err_is("stream rekey 1 resume=1/2/3", "unknown argument \"resume\"");
 
 	/* the wrong suite's length: the message names the suite, not the key */
 	snprintf(line, sizeof(line), "stream rekey 1 suite=AEAD_AES_128_GCM key=%s", KEY30);

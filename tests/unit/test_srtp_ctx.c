@@ -853,6 +853,288 @@ next:
 	}
 }
 
+/* ---- position and resume ------------------------------------------------- */
+
+/* RFC 3711 Appendix A, including the edges of each half. */
+static void
+roc_estimate(void)
+{
+	CHECK_EQ(sgw_srtp_roc_estimate(0, 5), 0);
+	CHECK_EQ(sgw_srtp_roc_estimate(0, 40000), 0);            /* no ROC -1 */
+	CHECK_EQ(sgw_srtp_roc_estimate(3ull << 16 | 100, 40000), 2);
+	CHECK_EQ(sgw_srtp_roc_estimate(3ull << 16 | 100, 32868), 3);  /* 100 + 2^15 */
+	CHECK_EQ(sgw_srtp_roc_estimate(3ull << 16 | 100, 32869), 2);
+	CHECK_EQ(sgw_srtp_roc_estimate(3ull << 16 | 65000, 100), 4);
+	CHECK_EQ(sgw_srtp_roc_estimate(3ull << 16 | 65000, 32231), 4); /* 65000 - 2^15 - 1 */
+	CHECK_EQ(sgw_srtp_roc_estimate(3ull << 16 | 65000, 32232), 3);
+	CHECK_EQ(sgw_srtp_roc_estimate(3ull << 16 | 32768, 0), 3);
+	CHECK_EQ(sgw_srtp_roc_estimate(3ull << 16 | 32769, 0), 4);
+}
+
+/* Protect packets seq0, seq0+1, ... (n of them) of ssrc into pkts/lens. */
+static void
+send_run(struct sgw_srtp *out, uint32_t ssrc, uint16_t seq0, int n,
+	 uint8_t (*pkts)[BUF_LEN], int *lens)
+{
+	for (int i = 0; i < n; i++) {
+		int plain = rtp_build(pkts[i], (uint16_t)(seq0 + i), ssrc, 40);
+
+		lens[i] = plain;
+		CHECK_EQ(sgw_srtp_protect(out, pkts[i], &lens[i]), SGW_SRTP_OK);
+	}
+}
+
+static int
+recv_one(struct sgw_srtp *in, const uint8_t *pkt, int len)
+{
+	_Alignas(8) uint8_t buf[BUF_LEN];
+
+	memcpy(buf, pkt, BUF_LEN);
+	return sgw_srtp_unprotect(in, buf, &len);
+}
+
+/* Both directions follow the highest index across a wrap, and a reordered
+ * packet from before the wrap does not move them back. */
+static void
+position_follows_wrap(void)
+{
+	static uint8_t pkts[40][BUF_LEN];
+	int lens[40];
+	struct sgw_srtp_pos pos;
+	struct sgw_key key;
+	struct sgw_srtp *out, *in;
+
+	key_fill(&key, SGW_SUITE_AES_CM_128_HMAC_SHA1_80, 3);
+	out = sgw_srtp_create(&key, SGW_SRTP_OUTBOUND, 0);
+	in = sgw_srtp_create(&key, SGW_SRTP_INBOUND, 0);
+	CHECK(out != NULL && in != NULL);
+	if (out == NULL || in == NULL)
+		goto out;
+	CHECK_EQ(sgw_srtp_position(out, &pos), -1);
+	CHECK_EQ(sgw_srtp_position(in, &pos), -1);
+	send_run(out, 0xabcdef01, 65520, 40, pkts, lens); /* 65520 .. 65535, 0 .. 23 */
+	CHECK_EQ(sgw_srtp_position(out, &pos), 0);
+	CHECK_EQ(pos.ssrc, 0xabcdef01);
+	CHECK_EQ(pos.roc, 1);
+	CHECK_EQ(pos.seq, 23);
+	for (int i = 0; i < 40; i++)
+		if (i != 10)
+			CHECK_EQ(recv_one(in, pkts[i], lens[i]), SGW_SRTP_OK);
+	CHECK_EQ(recv_one(in, pkts[10], lens[10]), SGW_SRTP_OK); /* 65530, late */
+	CHECK_EQ(sgw_srtp_position(in, &pos), 0);
+	CHECK_EQ(pos.ssrc, 0xabcdef01);
+	CHECK_EQ(pos.roc, 1);
+	CHECK_EQ(pos.seq, 23);
+out:
+	sgw_srtp_free(out);
+	sgw_srtp_free(in);
+}
+
+/*
+ * A gateway that restarts makes its contexts anew. A source that has
+ * wrapped is then refused by a fresh inbound context; one made from the
+ * position the old context published (or from one up to two wraps older)
+ * accepts it, in every suite, and the replay protection goes on.
+ */
+static void
+resume_inbound(void)
+{
+	for (unsigned s = 0; s < N_SUITES; s++) {
+		static uint8_t pkts[8][BUF_LEN], old[8][BUF_LEN];
+		int lens[8], old_lens[8];
+		struct sgw_srtp_pos pos, stale, now;
+		struct sgw_key key;
+		struct sgw_srtp *out, *in, *fresh = NULL, *resumed = NULL, *from_stale = NULL;
+
+		key_fill(&key, all_suites[s], (uint8_t)(40 + s));
+		out = sgw_srtp_create(&key, SGW_SRTP_OUTBOUND, 0);
+		in = sgw_srtp_create(&key, SGW_SRTP_INBOUND, 0);
+		CHECK(out != NULL && in != NULL);
+		if (out == NULL || in == NULL)
+			goto next;
+		/* the source has gone round twice (ROC 2) and is 37 packets
+		 * before the next wrap */
+		for (uint32_t i = 0; i < 2 * 65536; i += 8) {
+			send_run(out, 0x5eed, (uint16_t)(65500 + i), 8, pkts, lens);
+			for (int j = 0; j < 8; j++)
+				CHECK_EQ(recv_one(in, pkts[j], lens[j]), SGW_SRTP_OK);
+			if (i == 40000)
+				CHECK_EQ(sgw_srtp_position(in, &stale), 0); /* ROC 1 */
+		}
+		CHECK_EQ(sgw_srtp_position(in, &pos), 0);
+		CHECK_EQ(pos.roc, 2);
+		CHECK_EQ(stale.roc, 1);
+		memcpy(old, pkts, sizeof(old)); /* the last 8 the old context accepted */
+		memcpy(old_lens, lens, sizeof(old_lens));
+
+		/* the restart: 1000 packets lost meanwhile (the wrap among
+		 * them), then 8 more under ROC 3; stale is two wraps behind */
+		for (int i = 0; i < 1000; i += 8)
+			send_run(out, 0x5eed, (uint16_t)(pos.seq + 1 + i), 8, pkts, lens);
+		send_run(out, 0x5eed, (uint16_t)(pos.seq + 1001), 8, pkts, lens);
+
+		fresh = sgw_srtp_create(&key, SGW_SRTP_INBOUND, 0);
+		resumed = sgw_srtp_create_at(&key, SGW_SRTP_INBOUND, 0, &pos);
+		from_stale = sgw_srtp_create_at(&key, SGW_SRTP_INBOUND, 0, &stale);
+		CHECK(fresh != NULL && resumed != NULL && from_stale != NULL);
+		if (fresh == NULL || resumed == NULL || from_stale == NULL)
+			goto next;
+		CHECK_EQ(sgw_srtp_position(resumed, &now), 0); /* before any packet */
+		CHECK_EQ(now.roc, pos.roc);
+		CHECK_EQ(now.seq, pos.seq);
+		CHECK_EQ(recv_one(fresh, pkts[0], lens[0]), SGW_SRTP_ERR_AUTH);
+		/* what the old context had accepted is a replay to the new one */
+		CHECK_EQ(recv_one(resumed, old[0], old_lens[0]), SGW_SRTP_ERR_REPLAY);
+		CHECK_EQ(recv_one(resumed, old[7], old_lens[7]), SGW_SRTP_ERR_REPLAY);
+		for (int j = 0; j < 8; j++) {
+			CHECK_EQ(recv_one(resumed, pkts[j], lens[j]), SGW_SRTP_OK);
+			CHECK_EQ(recv_one(from_stale, pkts[j], lens[j]), SGW_SRTP_OK);
+		}
+		CHECK_EQ(recv_one(resumed, pkts[3], lens[3]), SGW_SRTP_ERR_REPLAY);
+		CHECK_EQ(sgw_srtp_position(from_stale, &now), 0);
+		CHECK_EQ(now.roc, 3);
+		CHECK_EQ(now.seq, (uint16_t)(pos.seq + 1008));
+next:
+		sgw_srtp_free(out);
+		sgw_srtp_free(in);
+		sgw_srtp_free(fresh);
+		sgw_srtp_free(resumed);
+		sgw_srtp_free(from_stale);
+	}
+}
+
+/* Forged packets of the resumed SSRC are refused under every ROC tried and
+ * leave the resume pending; a packet of another SSRC is decided as by a
+ * fresh context. */
+static void
+resume_inbound_refuses(void)
+{
+	static uint8_t pkts[4][BUF_LEN], other[1][BUF_LEN];
+	int lens[4], olen[1];
+	struct sgw_srtp_pos pos = { .ssrc = 0x77, .roc = 5, .seq = 1000 };
+	struct sgw_key key, wrong;
+	struct sgw_srtp *out, *bad, *in;
+	struct sgw_srtp_pos now;
+
+	key_fill(&key, SGW_SUITE_AEAD_AES_128_GCM, 9);
+	key_fill(&wrong, SGW_SUITE_AEAD_AES_128_GCM, 10);
+	out = sgw_srtp_create_at(&key, SGW_SRTP_OUTBOUND, 0, &pos);
+	bad = sgw_srtp_create_at(&wrong, SGW_SRTP_OUTBOUND, 0, &pos);
+	in = sgw_srtp_create_at(&key, SGW_SRTP_INBOUND, 0, &pos);
+	CHECK(out != NULL && bad != NULL && in != NULL);
+	if (out == NULL || bad == NULL || in == NULL)
+		goto out;
+	send_run(bad, 0x77, 1001, 2, pkts, lens);
+	CHECK_EQ(recv_one(in, pkts[0], lens[0]), SGW_SRTP_ERR_AUTH);
+	CHECK_EQ(recv_one(in, pkts[1], lens[1]), SGW_SRTP_ERR_AUTH);
+	send_run(out, 0x77, 1001, 4, pkts, lens);
+	for (int j = 0; j < 4; j++)
+		CHECK_EQ(recv_one(in, pkts[j], lens[j]), SGW_SRTP_OK);
+	CHECK_EQ(sgw_srtp_position(in, &now), 0);
+	CHECK_EQ(now.ssrc, 0x77);
+	CHECK_EQ(now.roc, 5);
+	CHECK_EQ(now.seq, 1004);
+	/* another SSRC from the same sender starts at ROC 0 on both sides */
+	send_run(out, 0x78, 60000, 1, other, olen);
+	CHECK_EQ(recv_one(in, other[0], olen[0]), SGW_SRTP_OK);
+out:
+	sgw_srtp_free(out);
+	sgw_srtp_free(bad);
+	sgw_srtp_free(in);
+}
+
+/*
+ * Outbound: a viewer's receiver that has seen the gateway's packets wrap
+ * cannot decrypt what a fresh context sends it, and can what a context
+ * made from the old one's position sends, in every suite; also when the
+ * first packet after the restart comes after the next wrap.
+ */
+static void
+resume_outbound(void)
+{
+	for (unsigned s = 0; s < N_SUITES; s++) {
+		static uint8_t pkts[8][BUF_LEN];
+		int lens[8];
+		struct sgw_srtp_pos pos;
+		struct sgw_key key;
+		struct sgw_srtp *out, *rx, *fresh = NULL, *resumed = NULL;
+
+		key_fill(&key, all_suites[s], (uint8_t)(70 + s));
+		out = sgw_srtp_create(&key, SGW_SRTP_OUTBOUND, 0);
+		rx = sgw_srtp_create(&key, SGW_SRTP_INBOUND, 0);
+		CHECK(out != NULL && rx != NULL);
+		if (out == NULL || rx == NULL)
+			goto next;
+		for (uint32_t i = 0; i < 65536 + 60000; i += 8) {
+			send_run(out, 0xc0ffee, (uint16_t)(10 + i), 8, pkts, lens);
+			CHECK_EQ(recv_one(rx, pkts[0], lens[0]), SGW_SRTP_OK);
+			CHECK_EQ(recv_one(rx, pkts[7], lens[7]), SGW_SRTP_OK);
+		}
+		CHECK_EQ(sgw_srtp_position(out, &pos), 0);
+		CHECK_EQ(pos.roc, 1);
+		CHECK_EQ(pos.seq, (uint16_t)(10 + 65536 + 60000 - 1));
+
+		fresh = sgw_srtp_create(&key, SGW_SRTP_OUTBOUND, 0);
+		resumed = sgw_srtp_create_at(&key, SGW_SRTP_OUTBOUND, 0, &pos);
+		CHECK(fresh != NULL && resumed != NULL);
+		if (fresh == NULL || resumed == NULL)
+			goto next;
+		/* the source's next packets come after its next wrap */
+		send_run(fresh, 0xc0ffee, 200, 1, pkts, lens);
+		CHECK_EQ(recv_one(rx, pkts[0], lens[0]), SGW_SRTP_ERR_AUTH);
+		send_run(resumed, 0xc0ffee, 200, 8, pkts, lens);
+		for (int j = 0; j < 8; j++)
+			CHECK_EQ(recv_one(rx, pkts[j], lens[j]), SGW_SRTP_OK);
+		CHECK_EQ(sgw_srtp_position(resumed, &pos), 0);
+		CHECK_EQ(pos.roc, 2);
+		CHECK_EQ(pos.seq, 207);
+next:
+		sgw_srtp_free(out);
+		sgw_srtp_free(rx);
+		sgw_srtp_free(fresh);
+		sgw_srtp_free(resumed);
+	}
+}
+
+/* Interleaved packets of a second SSRC (RTX, say) do not take the position
+ * over; a source that changes its SSRC for good does, after
+ * SGW_SRTP_FOLLOW_AFTER packets, with the ROC libsrtp counted for it. */
+static void
+position_follows_one_ssrc(void)
+{
+	static uint8_t pkts[1][BUF_LEN];
+	int lens[1];
+	struct sgw_srtp_pos pos;
+	struct sgw_key key;
+	struct sgw_srtp *out;
+
+	key_fill(&key, SGW_SUITE_AES_CM_128_HMAC_SHA1_80, 21);
+	out = sgw_srtp_create(&key, SGW_SRTP_OUTBOUND, 0);
+	CHECK(out != NULL);
+	if (out == NULL)
+		return;
+	for (int i = 0; i < 300; i++) {
+		send_run(out, 0x1, (uint16_t)(65400 + i), 1, pkts, lens);
+		if (i % 3 == 0)
+			send_run(out, 0x2, (uint16_t)(7 + i), 1, pkts, lens);
+	}
+	CHECK_EQ(sgw_srtp_position(out, &pos), 0);
+	CHECK_EQ(pos.ssrc, 0x1);
+	CHECK_EQ(pos.roc, 1);
+	CHECK_EQ(pos.seq, (uint16_t)(65400 + 299));
+	for (int i = 0; i < SGW_SRTP_FOLLOW_AFTER - 1; i++)
+		send_run(out, 0x2, (uint16_t)(1000 + i), 1, pkts, lens);
+	CHECK_EQ(sgw_srtp_position(out, &pos), 0);
+	CHECK_EQ(pos.ssrc, 0x1);
+	send_run(out, 0x2, 65535, 1, pkts, lens);
+	send_run(out, 0x2, 3, 1, pkts, lens);
+	CHECK_EQ(sgw_srtp_position(out, &pos), 0);
+	CHECK_EQ(pos.ssrc, 0x2);
+	CHECK_EQ(pos.roc, 1);
+	CHECK_EQ(pos.seq, 3);
+	sgw_srtp_free(out);
+}
+
 int
 main(void)
 {
@@ -875,5 +1157,11 @@ main(void)
 	RUN(two_viewers_independent);
 	RUN(param_validation);
 	RUN(seq_wrap);
+	RUN(roc_estimate);
+	RUN(position_follows_wrap);
+	RUN(resume_inbound);
+	RUN(resume_inbound_refuses);
+	RUN(resume_outbound);
+	RUN(position_follows_one_ssrc);
 	return CHECK_DONE();
 }

@@ -1055,6 +1055,83 @@ static void durable(void)
 	store_close(s);
 }
 
+/* Positions: set, replace, clear, gone with their stream or viewer, kept
+ * across a reopen, no change number; a store made before the position
+ * tables existed gets them when it is opened. */
+static void positions(void)
+{
+	char path[128], err[256];
+	struct store *s = fresh(path, sizeof(path));
+	struct sgw_pos p, a = { .ssrc = 0xdeadbeef, .roc = 70000, .seq = 65535, .flags = SGW_POS_VALID };
+	struct sgw_pos b = { .ssrc = 1, .roc = 2, .seq = 3, .flags = SGW_POS_VALID }, none = { 0 };
+	int64_t alice, s1, s2, v1, v2;
+	unsigned nv;
+	sqlite3 *db;
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK_EQ(store_begin(s), 0);
+	alice = add_owner(s, "alice");
+	s1 = add_stream(s, "cam1", alice, "10.0.0.1:5000", SGW_SUITE_AEAD_AES_128_GCM, NULL);
+	s2 = add_stream(s, "cam2", alice, "10.0.0.1:5002", SGW_SUITE_AEAD_AES_128_GCM, NULL);
+	v1 = add_viewer(s, "tv1", s1, alice, "10.9.9.9:7000", NULL);
+	v2 = add_viewer(s, "tv2", s2, alice, "10.9.9.9:7002", NULL);
+	CHECK_EQ(store_commit(s), 0);
+
+	CHECK_EQ(store_pos_set(s, false, s1, &a), -EINVAL); /* outside a transaction */
+	CHECK_EQ(store_pos_get(s, false, s1, &p), -ENOENT);
+	CHECK_EQ(p.flags, 0);
+	CHECK_EQ(store_begin(s), 0);
+	CHECK_EQ(store_pos_set(s, false, s1, &a), 0);
+	CHECK_EQ(store_pos_set(s, true, v1, &b), 0);
+	CHECK_EQ(store_pos_set(s, false, s2, &b), 0);
+	CHECK_EQ(store_pos_set(s, true, v2, &a), 0);
+	CHECK_EQ(store_pos_set(s, false, s2 + 100, &a), -ENOENT); /* no such stream */
+	CHECK_EQ(store_pos_set(s, true, v1 + 100, &a), -ENOENT);
+	CHECK_EQ(store_commit(s), 0);
+	CHECK_EQ(store_seq(s), 0);
+	CHECK_EQ(store_pos_get(s, false, s1, &p), 0);
+	CHECK(memcmp(&p, &a, sizeof(p)) == 0);
+	CHECK_EQ(store_pos_get(s, true, v1, &p), 0);
+	CHECK(memcmp(&p, &b, sizeof(p)) == 0);
+
+	CHECK_EQ(store_begin(s), 0);
+	CHECK_EQ(store_pos_set(s, false, s1, &b), 0);   /* replaced */
+	CHECK_EQ(store_pos_set(s, true, v1, &none), 0); /* cleared */
+	CHECK_EQ(store_stream_del(s, s2, NOW, QUARANTINE, &nv), 0);
+	CHECK_EQ(store_commit(s), 0);
+	CHECK_EQ(store_pos_get(s, false, s1, &p), 0);
+	CHECK(memcmp(&p, &b, sizeof(p)) == 0);
+	CHECK_EQ(store_pos_get(s, true, v1, &p), -ENOENT);
+	CHECK_EQ(store_pos_get(s, false, s2, &p), -ENOENT);
+	CHECK_EQ(store_pos_get(s, true, v2, &p), -ENOENT);
+	store_close(s);
+
+	CHECK_EQ(store_open(path, kek, &s, err, sizeof(err)), 0);
+	if (s == NULL)
+		return;
+	CHECK_EQ(store_pos_get(s, false, s1, &p), 0);
+	CHECK(memcmp(&p, &b, sizeof(p)) == 0);
+	store_close(s);
+
+	/* as a store from before the position tables */
+	CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_EQ(sqlite3_exec(db, "DROP TABLE stream_positions; DROP TABLE viewer_positions;",
+			      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_EQ(store_open(path, kek, &s, err, sizeof(err)), 0);
+	if (s == NULL)
+		return;
+	CHECK_EQ(store_pos_get(s, false, s1, &p), -ENOENT);
+	CHECK_EQ(store_begin(s), 0);
+	CHECK_EQ(store_pos_set(s, false, s1, &a), 0);
+	CHECK_EQ(store_commit(s), 0);
+	CHECK_EQ(store_pos_get(s, false, s1, &p), 0);
+	CHECK_EQ(p.roc, 70000);
+	store_close(s);
+}
+
 static void schema_checks(void)
 {
 	char path[128], err[256];
@@ -1216,6 +1293,7 @@ int main(void)
 	RUN(seq_and_rollback);
 	RUN(foreach_reentrant);
 	RUN(durable);
+	RUN(positions);
 	RUN(schema_checks);
 	RUN(tampered_rows);
 	RUN(failed_write_changes_nothing);
