@@ -20,17 +20,17 @@ static const struct {
 } ops[SGW_OP_MAX] = {
 	[SGW_OP_STREAM_ADD] = { "stream_add", sizeof(struct sgw_op_stream_add),
 				offsetof(struct sgw_op_stream_add, resume) },
-	[SGW_OP_STREAM_DEL] = { "stream_del", sizeof(struct sgw_op_id) },
-	[SGW_OP_STREAM_REKEY] = { "stream_rekey", sizeof(struct sgw_op_rekey) },
-	[SGW_OP_STREAM_END_OVERLAP] = { "stream_end_overlap", sizeof(struct sgw_op_id) },
-	[SGW_OP_STREAM_SET_SOURCE] = { "stream_set_source", sizeof(struct sgw_op_stream_source) },
-	[SGW_OP_GRANT_ADD] = { "grant_add", sizeof(struct sgw_op_grant) },
-	[SGW_OP_GRANT_DEL] = { "grant_del", sizeof(struct sgw_op_grant) },
+	[SGW_OP_STREAM_DEL] = { "stream_del", sizeof(struct sgw_op_id), 0 },
+	[SGW_OP_STREAM_REKEY] = { "stream_rekey", sizeof(struct sgw_op_rekey), 0 },
+	[SGW_OP_STREAM_END_OVERLAP] = { "stream_end_overlap", sizeof(struct sgw_op_id), 0 },
+	[SGW_OP_STREAM_SET_SOURCE] = { "stream_set_source", sizeof(struct sgw_op_stream_source), 0 },
+	[SGW_OP_GRANT_ADD] = { "grant_add", sizeof(struct sgw_op_grant), 0 },
+	[SGW_OP_GRANT_DEL] = { "grant_del", sizeof(struct sgw_op_grant), 0 },
 	[SGW_OP_VIEWER_ADD] = { "viewer_add", sizeof(struct sgw_op_viewer_add),
 				offsetof(struct sgw_op_viewer_add, resume) },
-	[SGW_OP_VIEWER_DEL] = { "viewer_del", sizeof(struct sgw_op_id) },
-	[SGW_OP_VIEWER_REKEY] = { "viewer_rekey", sizeof(struct sgw_op_rekey) },
-	[SGW_OP_VIEWER_SET_DEST] = { "viewer_set_dest", sizeof(struct sgw_op_viewer_dest) },
+	[SGW_OP_VIEWER_DEL] = { "viewer_del", sizeof(struct sgw_op_id), 0 },
+	[SGW_OP_VIEWER_REKEY] = { "viewer_rekey", sizeof(struct sgw_op_rekey), 0 },
+	[SGW_OP_VIEWER_SET_DEST] = { "viewer_set_dest", sizeof(struct sgw_op_viewer_dest), 0 },
 };
 
 int sgw_wire_check_hdr(const struct sgw_msg_hdr *h)
