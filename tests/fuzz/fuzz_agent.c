@@ -1283,8 +1283,20 @@ static void msg_ops(struct run *r, const uint8_t *payload, uint32_t len)
 		return;
 	}
 	while ((rc = sgw_op_next(&it, &type, &body)) == 1) {
-		FZ_CHECK((const uint8_t *)body >= payload && (const uint8_t *)body + sgw_op_body_len(type) <=
-			 payload + len, "op body outside the payload");
+		if ((const uint8_t *)body == it.full) {
+			/* a short form, zero-extended: only the ADD ops have one,
+			 * and the position they lack reads as none */
+			static const struct sgw_pos none;
+			const struct sgw_pos *p =
+				type == SGW_OP_STREAM_ADD ? &((const struct sgw_op_stream_add *)body)->resume :
+				type == SGW_OP_VIEWER_ADD ? &((const struct sgw_op_viewer_add *)body)->resume : NULL;
+			FZ_CHECK(p != NULL && memcmp(p, &none, sizeof(none)) == 0,
+				 "short form of op %u not zero-extended", type);
+		} else {
+			FZ_CHECK((const uint8_t *)body >= payload &&
+				 (const uint8_t *)body + sgw_op_body_len(type) <= payload + len,
+				 "op body outside the payload");
+		}
 		if (run_op(r, type, body) != 0) {
 			do_abort(r);
 			return;
