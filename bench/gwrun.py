@@ -147,7 +147,7 @@ class Gateway:
         return self
 
     def agentctl(self, *args, input=None):
-        r = subprocess.run([os.path.join(self.build, 'control', 'srtpgw-agentctl'), '-s', self.sock, '--json']
+        r = subprocess.run([os.path.join(self.build, 'tools', 'agentctl', 'srtpgw-agentctl'), '-s', self.sock, '--json']
                            + list(args), input=input, capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError('srtpgw-agentctl %s: %s' % (' '.join(args), r.stderr.strip()))

@@ -5,7 +5,7 @@
  * Each input is one gateway life: a struct sgw_dp set up by hand (one port,
  * four local addresses, a few next-hop slots, one worker's counters, an
  * rte_rcu_qsbr with zero or one registered reader; no EAL, no ports), a
- * real flow table and a real struct sgw_agent (gateway/agent_txn.c,
+ * real flow table and a real struct sgw_agent (gateway/agent_txn.c and its files,
  * agent_neigh.c, agent_stats.c). The first byte chooses the reader, the
  * VLAN tag, the number of next-hop slots and which default gateways exist.
  * The rest is read as a sequence of agent messages: TXN_BEGIN, TXN_OPS,

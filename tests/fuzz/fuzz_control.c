@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_control: the control protocol. Lines are parsed as
- * control/daemon_server.c's handle_line() does (json_tokener, one whole
- * object per line) and fed to ctl_handle() (control/daemon_cmds.c) on a
- * real store (SQLite and the key wrap of control/store.c) with the gateway
+ * control/daemon/server.c's handle_line() does (json_tokener, one whole
+ * object per line) and fed to ctl_handle() (control/daemon/cmds_*.c) on a
+ * real store (SQLite and the key wrap of control/daemon/store_*.c) with the gateway
  * link down (gw_link_init on a path that does not exist): every change
  * commits without a gateway.
  *
@@ -43,7 +43,7 @@
 #include "api/addr.h"
 #include "api/suite.h"
 #include "api/log.h"
-#include "control/daemon.h"
+#include "control/daemon/daemon.h"
 #include "fuzz_common.h"
 
 #define MAX_SECRETS 128
@@ -275,7 +275,7 @@ static char *gen_request(struct fz *f, struct req_info *ri)
 	return b.p;
 }
 
-/* daemon_server.c's handle_line(): the reply to one line. */
+/* control/daemon/server.c's handle_line(): the reply to one line. */
 static struct json_object *handle_line(const char *line, size_t len)
 {
 	struct json_tokener *tok = json_tokener_new();
@@ -662,7 +662,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bool raw = fz_pick(&f, 12) == 0, ok;
 
 		if (raw) {
-			/* up to a newline, as daemon_server.c splits lines */
+			/* up to a newline, as control/daemon/server.c splits lines */
 			size_t n = 1 + fz_u8(&f) % 128, k = 0;
 			line = malloc(n + 1);
 			if (line == NULL)

@@ -19,7 +19,7 @@ import unittest
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get('SRTPGW_BUILD', os.path.join(TOP, 'build'))
-CTL = os.path.join(BUILD, 'control', 'srtpgwctl')
+CTL = os.path.join(BUILD, 'control', 'ctl', 'srtpgwctl')
 
 KEY = 'WVNmQ2Jrc0VvR3hFZ3ZaY0xuTWlBdm9jU0NjZnUx'
 SDP = 'a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:' + KEY

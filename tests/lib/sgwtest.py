@@ -24,7 +24,7 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get('SRTPGW_BUILD', os.path.join(TOP, 'build'))
 SRTPGW = os.path.join(BUILD, 'gateway', 'srtpgw')
-AGENTCTL = os.path.join(BUILD, 'control', 'srtpgw-agentctl')
+AGENTCTL = os.path.join(BUILD, 'tools', 'agentctl', 'srtpgw-agentctl')
 
 _libc = ctypes.CDLL('libc.so.6', use_errno=True)
 _CLONE_NEWNET = 0x40000000
@@ -354,8 +354,8 @@ class AgentError(Exception):
     pass
 
 
-SRTPGW_CONTROL = os.path.join(BUILD, 'control', 'srtpgw-control')
-SRTPGWCTL = os.path.join(BUILD, 'control', 'srtpgwctl')
+SRTPGW_CONTROL = os.path.join(BUILD, 'control', 'daemon', 'srtpgw-control')
+SRTPGWCTL = os.path.join(BUILD, 'control', 'ctl', 'srtpgwctl')
 
 
 class CtlError(Exception):

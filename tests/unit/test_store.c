@@ -16,7 +16,7 @@
 
 #include "api/addr.h"
 #include "api/suite.h"
-#include "control/store.h"
+#include "control/daemon/store.h"
 #include "check.h"
 
 #define NOW 1700000000

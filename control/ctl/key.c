@@ -12,7 +12,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "control/ctl.h"
+#include "control/ctl/ctl.h"
 
 static struct termios saved_tty;
 static volatile sig_atomic_t tty_changed;

@@ -2,7 +2,7 @@
 /* srtpgwctl's usage texts, made from the command table (ctl_parse.c). */
 #include <string.h>
 
-#include "control/ctl.h"
+#include "control/ctl/ctl.h"
 
 #define WIDTH 79
 

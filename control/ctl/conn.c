@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "control/ctl.h"
+#include "control/ctl/ctl.h"
 
 int64_t ctl_now_ms(void)
 {

@@ -20,7 +20,7 @@
 #include <openssl/crypto.h>
 
 #include "api/log.h"
-#include "control/daemon.h"
+#include "control/daemon/daemon.h"
 
 #define MAX_CLIENTS 32
 #define MAX_LINE 65536

@@ -18,9 +18,9 @@
 
 #include <json-c/json.h>
 
-#include "control/daemon_config.h"
-#include "control/gw_link.h"
-#include "control/store.h"
+#include "control/daemon/config.h"
+#include "control/daemon/gw_link.h"
+#include "control/daemon/store.h"
 
 #define CTL_MAX_REJECTED 64
 

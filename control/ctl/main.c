@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "control/ctl.h"
+#include "control/ctl/ctl.h"
 
 /* Heap objects live until exit; kept here so that an exit on any path
  * leaves nothing unreachable (LeakSanitizer builds). */

@@ -11,7 +11,7 @@
 
 #include "api/addr.h"
 #include "api/suite.h"
-#include "control/ctl.h"
+#include "control/ctl/ctl.h"
 
 #define SUITE_HELP "AES_CM_128_HMAC_SHA1_80 (the default), AES_CM_128_HMAC_SHA1_32, " \
 	"AEAD_AES_128_GCM or AEAD_AES_256_GCM"

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "control/ctl.h"
+#include "control/ctl/ctl.h"
 
 enum fmt {
 	F_TEXT,          /* null "-", bool yes/no, list "a, b", object "a=1 b=2" */

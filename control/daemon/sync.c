@@ -14,7 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "api/log.h"
-#include "control/daemon.h"
+#include "control/daemon/daemon.h"
 
 
 uint64_t ctl_now_ms(void)

@@ -23,7 +23,7 @@
 #include <syslog.h>
 
 #include "api/log.h"
-#include "control/daemon.h"
+#include "control/daemon/daemon.h"
 
 #define POS_STEP 8192
 #define POS_PAGE 1024

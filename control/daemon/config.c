@@ -7,7 +7,7 @@
 
 #include "api/addr.h"
 #include "api/suite.h"
-#include "control/daemon_config.h"
+#include "control/daemon/config.h"
 
 static const char *const known[] = {
 	"socket", "socket_group", "database", "kek_file", "agent_socket", "listen_addresses",

@@ -7,7 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "control/gw_link.h"
+#include "control/daemon/gw_link.h"
 
 #define REPLY_TIMEOUT_S 10
 

@@ -15,7 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "api/log.h"
-#include "control/daemon.h"
+#include "control/daemon/daemon.h"
 
 #define DEFAULT_CONFIG "/etc/srtpgw/control.conf"
 

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * One request object to one reply object: the table of commands.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "api/addr.h"
+#include "api/srtpgw_counters.h"
+#include "api/suite.h"
+#include "api/log.h"
+#include "control/daemon/cmds.h"
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+typedef int (*change_fn)(struct ctl_daemon *, void *, struct gw_ops *, char *, size_t);
+
+static const struct {
+	const char *cmd;
+	change_fn change;
+} changes[] = {
+	{ "owner.add", do_owner_add },
+	{ "owner.del", do_owner_del },
+	{ "stream.add", do_stream_add },
+	{ "stream.del", do_stream_del },
+	{ "stream.rekey", do_stream_rekey },
+	{ "viewer.add", do_viewer_add },
+	{ "viewer.del", do_viewer_del },
+	{ "viewer.rekey", do_viewer_rekey },
+	{ "grant.add", do_grant_add },
+	{ "grant.del", do_grant_del },
+};
+
+static struct json_object *reply_error(int code, const char *msg)
+{
+	struct json_object *r = json_object_new_object();
+	char line[512];
+	size_t i;
+
+	/* one line: names echoed from the request may hold control characters */
+	for (i = 0; msg[i] != '\0' && i < sizeof(line) - 1; i++)
+		line[i] = (unsigned char)msg[i] < 0x20 || msg[i] == 0x7f ? '?' : msg[i];
+	line[i] = '\0';
+	json_object_object_add(r, "ok", json_object_new_boolean(0));
+	json_object_object_add(r, "error", json_object_new_string(line));
+	json_object_object_add(r, "code", json_object_new_string(errno_name(code)));
+	OPENSSL_cleanse(line, sizeof(line));
+	return r;
+}
+
+struct json_object *ctl_handle(struct ctl_daemon *d, struct json_object *req)
+{
+	struct json_object *v, *r;
+	struct cmd_ctx c = { 0 };
+	char err[512] = "";
+	const char *cmd;
+	int rc = 1;
+
+	if (!json_object_is_type(req, json_type_object))
+		return reply_error(EPROTO, "a request is a JSON object");
+	json_object_object_foreach(req, key, val) {
+		(void)val;
+		if (strcmp(key, "v") != 0 && strcmp(key, "cmd") != 0 && strcmp(key, "args") != 0)
+			return reply_error(EPROTO, "unknown request field");
+	}
+	if (!json_object_object_get_ex(req, "v", &v) || json_object_get_int(v) != 1 ||
+	    !json_object_is_type(v, json_type_int))
+		return reply_error(EPROTO, "protocol version (v) must be 1");
+	if (!json_object_object_get_ex(req, "cmd", &v) || !json_object_is_type(v, json_type_string) ||
+	    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+		return reply_error(EPROTO, "cmd must be a string");
+	cmd = json_object_get_string(v);
+	if (json_object_object_get_ex(req, "args", &v) && !json_object_is_type(v, json_type_null)) {
+		if (!json_object_is_type(v, json_type_object))
+			return reply_error(EPROTO, "args must be an object");
+		c.a.o = v;
+	}
+	c.a.err = err;
+	c.a.errlen = sizeof(err);
+	c.result = json_object_new_object();
+	for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
+		if (strcmp(cmd, changes[i].cmd) == 0) {
+			/* commands with no own check_args take only names */
+			static const char *const name_keys[] = { "name", NULL };
+			if (changes[i].change == do_owner_add || changes[i].change == do_owner_del ||
+			    changes[i].change == do_stream_del || changes[i].change == do_viewer_del)
+				rc = check_args(&c.a, name_keys, NULL);
+			else
+				rc = 0;
+			if (rc == 0)
+				rc = ctl_change(d, changes[i].change, &c, err, sizeof(err));
+			break;
+		}
+	}
+	if (rc == 1)
+		rc = cmd_query(d, cmd, &c, err, sizeof(err));
+	if (rc != 0) {
+		json_object_put(c.result);
+		r = reply_error(-rc, err[0] ? err : "failed");
+		OPENSSL_cleanse(err, sizeof(err));
+		return r;
+	}
+	r = json_object_new_object();
+	json_object_object_add(r, "ok", json_object_new_boolean(1));
+	json_object_object_add(r, "result", c.result);
+	return r;
+}

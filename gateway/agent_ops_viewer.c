@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Viewer ops (add, delete, rekey, destination) and the routing of a
+ * viewer's destination to a port and next hop.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include "api/addr.h"
+#include "api/suite.h"
+#include "dataplane/srtp_ctx.h"
+#include "gateway/agent_txn.h"
+
+/* ---- routing ------------------------------------------------------------ */
+
+/* Egress port, next hop and source address for a viewer's destination. */
+int agent_route(struct sgw_agent *a, const struct sgw_addr *dst, const struct sgw_addr *listen,
+		 uint16_t *port_idx, struct sgw_addr *nexthop, struct sgw_addr *src,
+		 char *err, size_t errlen)
+{
+	const struct sgw_dp *dp = a->dp;
+	char buf[SGW_ADDR_STRLEN];
+	int found = -1;
+
+	for (unsigned i = 0; i < dp->n_laddrs; i++) {
+		const struct sgw_local_addr *l = &dp->laddrs[i];
+		if (sgw_addr_in_prefix(dst, &l->ip, l->prefix_len)) {
+			*port_idx = l->port_idx;
+			*nexthop = *dst;
+			*src = l->ip;
+			found = (int)i;
+			break;
+		}
+	}
+	if (found < 0) {
+		for (unsigned p = 0; p < a->cfg->n_ports && found < 0; p++) {
+			const struct sgw_port_config *pc = &a->cfg->ports[p];
+			if (dst->family == SGW_AF_INET && pc->has_gw4) {
+				*nexthop = pc->gw4;
+				found = (int)p;
+			} else if (dst->family == SGW_AF_INET6 && pc->has_gw6) {
+				*nexthop = pc->gw6;
+				found = (int)p;
+			}
+			if (found >= 0) {
+				*port_idx = (uint16_t)p;
+				/* source: an address of the port in the gateway's prefix */
+				for (unsigned i = 0; i < dp->n_laddrs; i++)
+					if (dp->laddrs[i].port_idx == p &&
+					    sgw_addr_in_prefix(nexthop, &dp->laddrs[i].ip, dp->laddrs[i].prefix_len))
+						*src = dp->laddrs[i].ip;
+			}
+		}
+		if (found < 0)
+			return txn_fail(err, errlen, EHOSTUNREACH, "no route to %s",
+				    sgw_addr_format(dst, buf, sizeof(buf)));
+	}
+	/* The stream's own listen address, when it can be used on that port. */
+	for (unsigned i = 0; i < dp->n_laddrs; i++)
+		if (dp->laddrs[i].port_idx == *port_idx && listen->family == dst->family &&
+		    sgw_addr_equal(&dp->laddrs[i].ip, listen))
+			*src = *listen;
+	return 0;
+}
+
+int txn_viewer_del(struct sgw_agent *a, struct viewer_rec *v, char *err, size_t errlen)
+{
+	struct sgw_txn *t = &a->txn;
+	struct stream_rec *s = idmap_get(&a->streams, v->stream_id);
+	struct txn_neigh nd = { v->neigh, -1 };
+
+	if (txn_touch_record(a, false, v->id) != 0 || txn_touch_record(a, true, v->stream_id) != 0 ||
+	    txn_res_dropped(t, v->egress, txn_srtp_free) != 0 || txn_res_dropped(t, v->st, free) != 0 ||
+	    VEC_PUSH(t->neigh, nd) != 0 || txn_mark_dirty(a, v->stream_id) != 0)
+		return txn_fail(err, errlen, ENOMEM, "out of memory");
+	agent_neigh_unref(a, v->neigh);
+	for (uint32_t i = 0; i < s->n_viewers; i++) {
+		if (s->viewers[i] == v) {
+			memmove(&s->viewers[i], &s->viewers[i + 1],
+				(s->n_viewers - i - 1) * sizeof(s->viewers[0]));
+			s->n_viewers--;
+			break;
+		}
+	}
+	idmap_del(&a->viewers, v->id);
+	if (v->created_gen == t->gen)
+		viewer_rec_free(v); /* never published, not in any snapshot */
+	return 0;
+}
+
+bool owner_allowed(const struct stream_rec *s, uint32_t owner)
+{
+#ifdef SGW_BROKEN_NO_OWNER_CHECK
+	(void)s;
+	(void)owner;
+	return true;
+#else
+	if (owner == s->owner)
+		return true;
+	for (unsigned i = 0; i < s->n_grants; i++)
+		if (s->grants[i] == owner)
+			return true;
+	return false;
+#endif
+}
+
+static int viewer_route(struct sgw_agent *a, struct viewer_rec *v, const struct stream_rec *s,
+			const struct sgw_endpoint *dest, char *err, size_t errlen)
+{
+	struct sgw_addr nexthop;
+	struct txn_neigh nd;
+	int rc, slot;
+
+	if ((dest->addr.family != SGW_AF_INET && dest->addr.family != SGW_AF_INET6) || dest->port == 0)
+		return txn_fail(err, errlen, EINVAL, "viewer destination needs an address and a port");
+	memset(&v->src_ip, 0, sizeof(v->src_ip));
+	rc = agent_route(a, &dest->addr, &s->listen.addr, &v->port_idx, &nexthop, &v->src_ip, err, errlen);
+	if (rc != 0)
+		return rc;
+	if (v->src_ip.family != dest->addr.family)
+		return txn_fail(err, errlen, EADDRNOTAVAIL, "port %s has no IPv%u address to send from",
+			    a->cfg->ports[v->port_idx].name, dest->addr.family);
+	slot = agent_neigh_ref(a, v->port_idx, &nexthop);
+	if (slot < 0)
+		return txn_fail(err, errlen, ENOSPC, "next-hop table full (max_neighbours %u)",
+			    a->dp->n_neigh);
+	nd.slot = (uint32_t)slot;
+	nd.delta = 1;
+	if (VEC_PUSH(a->txn.neigh, nd) != 0) {
+		agent_neigh_unref(a, (uint32_t)slot);
+		return txn_fail(err, errlen, ENOMEM, "out of memory");
+	}
+	v->neigh = (uint32_t)slot;
+	v->dest = *dest;
+	return 0;
+}
+
+static bool viewer_same(struct sgw_agent *a, const struct viewer_rec *v,
+			const struct sgw_op_viewer_add *op)
+{
+	uint8_t d[32];
+	bool same;
+
+	txn_key_digest(a, &op->key, d);
+	same = v->stream_id == op->stream_id && v->owner == op->owner &&
+	       v->suite == op->key.suite && memcmp(v->digest, d, sizeof(d)) == 0 &&
+	       sgw_addr_equal(&v->dest.addr, &op->dest.addr) && v->dest.port == op->dest.port;
+	OPENSSL_cleanse(d, sizeof(d));
+	return same;
+}
+
+int op_viewer_add(struct sgw_agent *a, const struct sgw_op_viewer_add *op,
+			 char *err, size_t errlen)
+{
+	struct sgw_txn *t = &a->txn;
+	struct stream_rec *s;
+	struct viewer_rec *v;
+	int rc;
+
+	if (op->viewer_id == 0 || (op->viewer_id & KIND_STREAM) || op->owner == 0)
+		return txn_fail(err, errlen, EINVAL, "viewer id must be 1..2^63-1 and owner non-zero");
+	v = idmap_get(&a->viewers, op->viewer_id);
+	if (v != NULL) {
+		if (!(t->flags & SGW_TXN_REPLACE_ALL))
+			return txn_fail(err, errlen, EEXIST, "viewer %llu exists",
+				    (unsigned long long)op->viewer_id);
+		if (viewer_same(a, v, op)) {
+			/* unchanged, but allowed only as a new viewer would be:
+			 * the stream's grants are restated by this transaction */
+			s = idmap_get(&a->streams, v->stream_id);
+			if (!owner_allowed(s, op->owner))
+				return txn_fail(err, errlen, EPERM,
+					    "owner %u may not receive stream %llu (owner %u, no grant)",
+					    op->owner, (unsigned long long)s->id, s->owner);
+			return txn_mark_seen(a, false, v->id) == 0 ? 0 : txn_fail(err, errlen, ENOMEM, "out of memory");
+		}
+		rc = txn_viewer_del(a, v, err, errlen);
+		if (rc != 0)
+			return rc;
+	}
+	rc = txn_stream_get(a, op->stream_id, &s, err, errlen);
+	if (rc != 0)
+		return rc;
+	if (!owner_allowed(s, op->owner))
+		return txn_fail(err, errlen, EPERM, "owner %u may not receive stream %llu (owner %u, no grant)",
+			    op->owner, (unsigned long long)s->id, s->owner);
+	if (s->n_viewers >= SGW_MAX_VIEWERS_PER_STREAM)
+		return txn_fail(err, errlen, ENOSPC, "stream %llu has %u viewers, the most it can have",
+			    (unsigned long long)s->id, SGW_MAX_VIEWERS_PER_STREAM);
+	rc = txn_key_check(&op->key, true, "viewer key", err, errlen);
+	if (rc != 0)
+		return rc;
+	if (txn_touch_record(a, false, op->viewer_id) != 0 || txn_touch_record(a, true, s->id) != 0)
+		return txn_fail(err, errlen, ENOMEM, "out of memory");
+	if (s->n_viewers == s->cap_viewers) {
+		uint32_t ncap = s->cap_viewers ? s->cap_viewers * 2 : 4;
+		struct viewer_rec **nv = realloc(s->viewers, ncap * sizeof(*nv));
+		if (nv == NULL)
+			return txn_fail(err, errlen, ENOMEM, "out of memory");
+		s->viewers = nv;
+		s->cap_viewers = ncap;
+	}
+	v = calloc(1, sizeof(*v));
+	if (v == NULL)
+		return txn_fail(err, errlen, ENOMEM, "out of memory");
+	v->id = op->viewer_id;
+	v->stream_id = s->id;
+	v->owner = op->owner;
+	v->suite = op->key.suite;
+	txn_key_digest(a, &op->key, v->digest);
+	v->created_gen = t->gen;
+	rc = viewer_route(a, v, s, &op->dest, err, errlen);
+	if (rc == 0)
+		rc = txn_ctx_new(a, &op->key, SGW_SRTP_OUTBOUND, 0, &op->resume, &v->egress, err, errlen);
+	if (rc == 0) {
+		v->st = txn_state_alloc(sizeof(*v->st));
+		if (v->st == NULL || txn_res_created(t, v->st, free) != 0) {
+			free(v->st);
+			rc = txn_fail(err, errlen, ENOMEM, "out of memory");
+		}
+	}
+	if (rc == 0 && idmap_put(&a->viewers, v->id, v) != 0)
+		rc = txn_fail(err, errlen, ENOMEM, "out of memory");
+	if (rc == 0 && (txn_mark_dirty(a, s->id) != 0 || txn_mark_seen(a, false, v->id) != 0)) {
+		idmap_del(&a->viewers, v->id);
+		rc = txn_fail(err, errlen, ENOMEM, "out of memory");
+	}
+	if (rc != 0) {
+		viewer_rec_free(v); /* its slot reference and contexts are undone by abort */
+		return rc;
+	}
+	s->viewers[s->n_viewers++] = v;
+	return 0;
+}
+
+int op_viewer_change(struct sgw_agent *a, unsigned type, const void *body,
+			    char *err, size_t errlen)
+{
+	struct sgw_txn *t = &a->txn;
+	struct viewer_rec *v;
+	uint64_t id;
+	int rc;
+
+	memcpy(&id, body, sizeof(id));
+	v = idmap_get(&a->viewers, id);
+	if (v == NULL)
+		return txn_fail(err, errlen, ENOENT, "no viewer %llu", (unsigned long long)id);
+	if (type == SGW_OP_VIEWER_DEL)
+		return txn_viewer_del(a, v, err, errlen);
+	if (txn_touch_record(a, false, v->id) != 0 || txn_mark_dirty(a, v->stream_id) != 0)
+		return txn_fail(err, errlen, ENOMEM, "out of memory");
+	if (type == SGW_OP_VIEWER_REKEY) {
+		const struct sgw_op_rekey *op = body;
+		struct sgw_srtp *ctx;
+		rc = txn_key_check(&op->key, true, "viewer key", err, errlen);
+		if (rc == 0)
+			rc = txn_ctx_new(a, &op->key, SGW_SRTP_OUTBOUND, 0, NULL, &ctx, err, errlen);
+		if (rc != 0)
+			return rc;
+		if (txn_res_dropped(t, v->egress, txn_srtp_free) != 0)
+			return txn_fail(err, errlen, ENOMEM, "out of memory");
+		v->egress = ctx;
+		v->suite = op->key.suite;
+		txn_key_digest(a, &op->key, v->digest);
+		return 0;
+	}
+	/* SGW_OP_VIEWER_SET_DEST */
+	const struct sgw_op_viewer_dest *op = body;
+	struct txn_neigh nd = { v->neigh, -1 };
+	uint32_t old = v->neigh;
+	rc = viewer_route(a, v, idmap_get(&a->streams, v->stream_id), &op->dest, err, errlen);
+	if (rc != 0)
+		return rc;
+	if (VEC_PUSH(t->neigh, nd) != 0)
+		return txn_fail(err, errlen, ENOMEM, "out of memory");
+	agent_neigh_unref(a, old);
+	return 0;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What the files of the agent's transaction engine share (agent_txn.c,
+ * agent_undo.c, agent_ops_*.c, agent_entry.c). Agent thread only.
+ */
+#ifndef SRTPGW_AGENT_TXN_H
+#define SRTPGW_AGENT_TXN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "dataplane/srtp_ctx.h"
+#include "gateway/agent.h"
+
+#define KIND_STREAM (1ull << 63)
+#define KIND_VIEWER 0ull
+
+#define VEC_PUSH(vec, item)                                                    \
+	({                                                                     \
+		int _rc = 0;                                                   \
+		if ((vec).n == (vec).cap) {                                    \
+			size_t _nc = (vec).cap ? (vec).cap * 2 : 16;           \
+			void *_nv = realloc((vec).v, _nc * sizeof(*(vec).v));   \
+			if (_nv == NULL)                                       \
+				_rc = -ENOMEM;                                 \
+			else {                                                 \
+				(vec).v = _nv;                                 \
+				(vec).cap = _nc;                               \
+			}                                                      \
+		}                                                              \
+		if (_rc == 0)                                                  \
+			(vec).v[(vec).n++] = (item);                           \
+		_rc;                                                           \
+	})
+
+int txn_fail(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void txn_reset(struct sgw_txn *t);
+int txn_res_created(struct sgw_txn *t, void *obj, void (*fn)(void *));
+int txn_res_dropped(struct sgw_txn *t, void *obj, void (*fn)(void *));
+struct viewer_rec **txn_viewers_dup(const struct stream_rec *s);
+int txn_touch_record(struct sgw_agent *a, bool is_stream, uint64_t id);
+void stream_rec_free(struct stream_rec *s);
+void viewer_rec_free(struct viewer_rec *v);
+int txn_mark_dirty(struct sgw_agent *a, uint64_t stream_id);
+int txn_mark_seen(struct sgw_agent *a, bool is_stream, uint64_t id);
+void txn_srtp_free(void *p);
+void *txn_state_alloc(size_t size);
+uint64_t txn_listen_key(unsigned aidx, uint16_t port);
+void txn_key_digest(const struct sgw_agent *a, const struct sgw_key *k, uint8_t out[32]);
+int txn_key_check(const struct sgw_key *k, bool allow_plain, const char *what, char *err, size_t errlen);
+int txn_ctx_new(struct sgw_agent *a, const struct sgw_key *k, enum sgw_srtp_dir dir, unsigned window, const struct sgw_pos *resume, struct sgw_srtp **out, char *err, size_t errlen);
+int txn_stream_get(struct sgw_agent *a, uint64_t id, struct stream_rec **s, char *err, size_t errlen);
+int txn_stream_del(struct sgw_agent *a, struct stream_rec *s, char *err, size_t errlen);
+int op_stream_add(struct sgw_agent *a, const struct sgw_op_stream_add *op, char *err, size_t errlen);
+int op_stream_rekey(struct sgw_agent *a, const struct sgw_op_rekey *op, char *err, size_t errlen);
+int op_stream_simple(struct sgw_agent *a, unsigned type, const void *body, char *err, size_t errlen);
+int agent_route(struct sgw_agent *a, const struct sgw_addr *dst, const struct sgw_addr *listen, uint16_t *port_idx, struct sgw_addr *nexthop, struct sgw_addr *src, char *err, size_t errlen);
+int txn_viewer_del(struct sgw_agent *a, struct viewer_rec *v, char *err, size_t errlen);
+bool owner_allowed(const struct stream_rec *s, uint32_t owner);
+int op_viewer_add(struct sgw_agent *a, const struct sgw_op_viewer_add *op, char *err, size_t errlen);
+int op_viewer_change(struct sgw_agent *a, unsigned type, const void *body, char *err, size_t errlen);
+void txn_entry_free(void *p);
+struct sgw_flow_entry *txn_entry_build(struct sgw_agent *a, const struct stream_rec *s);
+
+#endif
