@@ -50,7 +50,9 @@
 	_(DROP_ICMP_OTHER, "drop_icmp_other", "ICMP/ICMPv6 other than echo request and ND, or malformed") \
 	_(DROP_NO_VIEWERS, "drop_no_viewers", "authenticated packet of a stream with no viewers") \
 	_(DROP_SLOWPATH_FULL, "drop_slowpath_full", "ARP/ICMP/ND queue to the agent thread full") \
-	_(DROP_RX_CKSUM, "drop_rx_cksum", "port reported a bad IP or UDP checksum")
+	_(DROP_RX_CKSUM, "drop_rx_cksum", "port reported a bad IP or UDP checksum") \
+	_(DROP_SRTP_SSRCS, "drop_srtp_ssrcs", "a new SSRC on a context that has as many as it may, none idle") \
+	_(DROP_SRTP_RESERVE, "drop_srtp_reserve", "egress index past the lane's reservation, or before its start")
 
 enum sgw_counter {
 #define SGW_COUNTER_ENUM(e, name, help) SGW_CTR_##e,

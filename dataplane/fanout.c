@@ -74,7 +74,9 @@ static void send_one(struct sgw_worker *w, const struct sgw_flow_viewer *v,
 		r = rtcp ? sgw_srtp_protect_rtcp(v->egress, rte_pktmbuf_mtod(out, void *), &plen)
 			 : sgw_srtp_protect(v->egress, rte_pktmbuf_mtod(out, void *), &plen);
 		if (unlikely(r != SGW_SRTP_OK)) {
-			w->ctr[SGW_CTR_DROP_SRTP_OTHER]++;
+			w->ctr[r == SGW_SRTP_ERR_RESERVE ? SGW_CTR_DROP_SRTP_RESERVE :
+			       r == SGW_SRTP_ERR_SSRCS	 ? SGW_CTR_DROP_SRTP_SSRCS :
+							   SGW_CTR_DROP_SRTP_OTHER]++;
 			goto drop;
 		}
 		rte_pktmbuf_append(out, (uint16_t)((uint32_t)plen - len));

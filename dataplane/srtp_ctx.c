@@ -1,15 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * One libsrtp session per context, with a single wildcard stream template:
- * ssrc_any_inbound for INBOUND, ssrc_any_outbound for OUTBOUND. libsrtp
- * clones the template per SSRC on first use. No MKI is ever used.
+ * One libsrtp session per context. Without lanes: a single wildcard stream
+ * template (ssrc_any_inbound for INBOUND, ssrc_any_outbound for OUTBOUND)
+ * that libsrtp clones per SSRC on first use. With lanes (egress only,
+ * srtp_egress.c): one stream per lane SSRC. No MKI is ever used.
+ *
+ * SSRCs: a context keeps at most max_ssrcs libsrtp streams (slots). A new
+ * SSRC beyond them evicts one idle for SGW_SRTP_IDLE_PKTS packets of the
+ * others (the LRU clock counts packets that went through, so forged
+ * packets age nothing), leaving its highest index as a resume entry: if
+ * it comes back it goes on above it, as a context made from a position
+ * does; with no idle one the packet is refused (SGW_SRTP_ERR_SSRCS).
  *
  * Position (srtp_ctx.h): the owner follows one SSRC's highest packet index
  * with the RFC 3711 estimate, as libsrtp does, and publishes it. A context
- * made from a position also has a stream of its own for that SSRC, made
- * with the key while it is at hand, whose ROC is set (srtp_set_stream_roc:
- * the ROC of the next packet exactly) when the first packet of it comes.
+ * made from a position has a resume entry for that SSRC: its libsrtp
+ * stream is added when the first packet of it comes, with its ROC set
+ * (srtp_set_stream_roc: the ROC of the next packet exactly).
  */
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -19,12 +28,10 @@
 #include <srtp2/srtp.h>
 
 #include "api/suite.h"
-#include "dataplane/srtp_ctx.h"
+#include "dataplane/srtp_ctx_priv.h"
 
-#define RTP_HDR_MIN 12
-#define RTCP_HDR_MIN 8
-#define SRTCP_INDEX_LEN 4 /* E flag + 31-bit SRTCP index */
 
+#define MAX64(a, b) ((a) > (b) ? (a) : (b))
 #define WINDOW_DEFAULT 128
 #define WINDOW_MIN 64
 /* libsrtp (srtp_stream_init) rejects window_size >= 0x8000. */
@@ -35,32 +42,13 @@
  * tag (RTCP). SRTP_MAX_TRAILER_LEN also counts a 128-byte MKI, which is
  * never configured here; sgw_srtp_create() checks the real trailer too.
  */
+#define SRTCP_INDEX_LEN 4 /* E flag + 31-bit SRTCP index */
 _Static_assert(SGW_SRTP_MAX_TRAILER >= SRTP_MAX_TAG_LEN + SRTCP_INDEX_LEN,
 	       "SGW_SRTP_MAX_TRAILER too small for an SRTCP index and tag");
 _Static_assert(SGW_KEY_MAX <= SRTP_MAX_KEY_LEN,
 	       "sgw_key material does not fit a libsrtp key");
 
-#define POS_VALID (1ull << 63)
-#define SEQ_HALF 0x8000
-/* Inbound resume tries restore the packet from a copy (GCM decrypts in
- * place before it checks the tag); longer packets get one try. */
-#define RESUME_COPY_MAX 9216
 
-struct sgw_srtp {
-	srtp_t session;
-	enum sgw_srtp_dir dir;
-	/* the owner's alone */
-	bool following;      /* f_ssrc and f_index are set */
-	bool resume_pending; /* made from a position, no packet of r_ssrc yet */
-	uint32_t f_ssrc;
-	uint32_t others;     /* accepted packets of other SSRCs in a row */
-	uint64_t f_index;
-	uint32_t r_ssrc;
-	uint64_t r_index;
-	/* the owner writes (release), anyone reads (acquire) */
-	uint32_t pub_ssrc;
-	uint64_t pub_index;  /* POS_VALID | index, or 0 */
-};
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc = -1;
@@ -120,18 +108,6 @@ check_trailer(srtp_t session)
 		0 : -1;
 }
 
-static inline uint16_t
-rtp_seq(const uint8_t *p)
-{
-	return (uint16_t)(p[2] << 8 | p[3]);
-}
-
-static inline uint32_t
-rtp_ssrc(const uint8_t *p)
-{
-	return (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
-}
-
 uint32_t
 sgw_srtp_roc_estimate(uint64_t index, uint16_t seq)
 {
@@ -149,8 +125,8 @@ sgw_srtp_roc_estimate(uint64_t index, uint16_t seq)
 
 /* Follow ssrc from index on, and publish it. A reader that sees pub_index
  * unchanged around its read of pub_ssrc has a matching pair. */
-static void
-follow_at(struct sgw_srtp *ctx, uint32_t ssrc, uint64_t index)
+void
+srtp_ctx_follow_at(struct sgw_srtp *ctx, uint32_t ssrc, uint64_t index)
 {
 	bool same = ctx->following && ctx->f_ssrc == ssrc;
 
@@ -177,12 +153,12 @@ follow_other(struct sgw_srtp *ctx, uint32_t ssrc, uint16_t seq)
 	 * most a reordered packet's distance from the truth */
 	if (srtp_get_stream_roc(ctx->session, ssrc, &roc) != srtp_err_status_ok)
 		roc = 0;
-	follow_at(ctx, ssrc, (uint64_t)roc << 16 | seq);
+	srtp_ctx_follow_at(ctx, ssrc, (uint64_t)roc << 16 | seq);
 }
 
 /* After a packet was accepted or sent: move the followed index. */
-static inline void
-follow(struct sgw_srtp *ctx, const uint8_t *pkt)
+void
+srtp_ctx_follow(struct sgw_srtp *ctx, const uint8_t *pkt)
 {
 	uint32_t ssrc = rtp_ssrc(pkt);
 	uint16_t seq = rtp_seq(pkt);
@@ -222,6 +198,89 @@ sgw_srtp_position(const struct sgw_srtp *ctx, struct sgw_srtp_pos *out)
 	return -1;
 }
 
+static struct sgw_srtp *
+ctx_alloc(const struct sgw_key *key, enum sgw_srtp_dir dir, unsigned replay_window)
+{
+	struct sgw_srtp *ctx;
+	unsigned len;
+
+	if (key == NULL || (dir != SGW_SRTP_INBOUND && dir != SGW_SRTP_OUTBOUND))
+		return NULL;
+	len = sgw_suite_master_len(key->suite);
+	if (len == 0 || key->len != len || len > SRTP_MAX_KEY_LEN)
+		return NULL;
+	if (replay_window == 0)
+		replay_window = WINDOW_DEFAULT;
+	if (replay_window < WINDOW_MIN || replay_window > WINDOW_MAX)
+		return NULL;
+	if (sgw_srtp_global_init() != 0)
+		return NULL;
+	ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL)
+		return NULL;
+	ctx->dir = dir;
+	ctx->window = replay_window;
+	ctx->key = *key;
+	ctx->max_ssrcs = SGW_SRTP_MAX_SSRCS;
+	return ctx;
+}
+
+/* The policy for ctx's key; ssrc NULL: the wildcard template. The caller
+ * cleanses policy and material. */
+static int
+ctx_policy(const struct sgw_srtp *ctx, const uint32_t *ssrc, srtp_policy_t *policy,
+	   uint8_t material[SRTP_MAX_KEY_LEN])
+{
+	memset(policy, 0, sizeof(*policy));
+	if (set_crypto_policy(policy, ctx->key.suite) != 0)
+		return -1;
+	if (ssrc != NULL) {
+		policy->ssrc.type = ssrc_specific;
+		policy->ssrc.value = *ssrc;
+	} else {
+		policy->ssrc.type = ctx->dir == SGW_SRTP_INBOUND ? ssrc_any_inbound :
+								   ssrc_any_outbound;
+	}
+	policy->window_size = ctx->window;
+	/* libsrtp's own guard: an outbound stream refuses an index it used */
+	policy->allow_repeat_tx = 0;
+	memcpy(material, ctx->key.material, ctx->key.len);
+	policy->key = material;
+	return 0;
+}
+
+/* A session with one stream: ssrc's, or the template (NULL). */
+static int
+ctx_session(struct sgw_srtp *ctx, const uint32_t *ssrc)
+{
+	uint8_t material[SRTP_MAX_KEY_LEN];
+	srtp_policy_t policy;
+	int rc = -1;
+
+	if (ctx_policy(ctx, ssrc, &policy, material) == 0 &&
+	    srtp_create(&ctx->session, &policy) == srtp_err_status_ok) {
+		rc = check_trailer(ctx->session);
+	}
+	OPENSSL_cleanse(material, sizeof(material));
+	OPENSSL_cleanse(&policy, sizeof(policy));
+	return rc;
+}
+
+int
+srtp_ctx_add_stream(struct sgw_srtp *ctx, uint32_t ssrc)
+{
+	uint8_t material[SRTP_MAX_KEY_LEN];
+	srtp_policy_t policy;
+	int rc = -1;
+
+	if (ctx_policy(ctx, &ssrc, &policy, material) == 0 &&
+	    srtp_add_stream(ctx->session, &policy) == srtp_err_status_ok)
+		rc = 0;
+	OPENSSL_cleanse(material, sizeof(material));
+	OPENSSL_cleanse(&policy, sizeof(policy));
+	return rc;
+}
+
 struct sgw_srtp *
 sgw_srtp_create(const struct sgw_key *key, enum sgw_srtp_dir dir,
 		unsigned replay_window)
@@ -233,64 +292,71 @@ struct sgw_srtp *
 sgw_srtp_create_at(const struct sgw_key *key, enum sgw_srtp_dir dir,
 		   unsigned replay_window, const struct sgw_srtp_pos *from)
 {
-	uint8_t material[SRTP_MAX_KEY_LEN];
-	struct sgw_srtp *ctx = NULL;
-	srtp_policy_t policy;
-	unsigned len;
+	struct sgw_srtp *ctx = ctx_alloc(key, dir, replay_window);
 
-	if (key == NULL || (dir != SGW_SRTP_INBOUND && dir != SGW_SRTP_OUTBOUND))
-		return NULL;
-	len = sgw_suite_master_len(key->suite);
-	if (len == 0 || key->len != len || len > sizeof(material))
-		return NULL;
-	if (replay_window == 0)
-		replay_window = WINDOW_DEFAULT;
-	if (replay_window < WINDOW_MIN || replay_window > WINDOW_MAX)
-		return NULL;
-	if (sgw_srtp_global_init() != 0)
-		return NULL;
-
-	memset(&policy, 0, sizeof(policy));
-	if (set_crypto_policy(&policy, key->suite) != 0)
-		return NULL;
-	policy.ssrc.type = dir == SGW_SRTP_INBOUND ? ssrc_any_inbound :
-						     ssrc_any_outbound;
-	policy.window_size = replay_window;
-	policy.allow_repeat_tx = dir == SGW_SRTP_OUTBOUND;
-	memcpy(material, key->material, len);
-	policy.key = material;
-
-	ctx = calloc(1, sizeof(*ctx));
 	if (ctx == NULL)
-		goto out;
-	ctx->dir = dir;
-	if (srtp_create(&ctx->session, &policy) != srtp_err_status_ok) {
-		free(ctx);
-		ctx = NULL;
-		goto out;
-	}
-	if (check_trailer(ctx->session) != 0) {
+		return NULL;
+	if (ctx_session(ctx, NULL) != 0) {
 		sgw_srtp_free(ctx);
-		ctx = NULL;
-		goto out;
+		return NULL;
 	}
 	if (from != NULL) {
-		/* a stream of its own for the SSRC, so that its ROC can be set */
-		policy.ssrc.type = ssrc_specific;
-		policy.ssrc.value = from->ssrc;
-		if (srtp_add_stream(ctx->session, &policy) != srtp_err_status_ok) {
-			sgw_srtp_free(ctx);
-			ctx = NULL;
-			goto out;
-		}
-		ctx->resume_pending = true;
-		ctx->r_ssrc = from->ssrc;
-		ctx->r_index = (uint64_t)from->roc << 16 | from->seq;
-		follow_at(ctx, from->ssrc, ctx->r_index);
+		uint64_t index = (uint64_t)from->roc << 16 | from->seq;
+
+		ctx->resume[0] = (struct resume_ent){ true, from->ssrc, index };
+		srtp_ctx_follow_at(ctx, from->ssrc, index);
 	}
-out:
-	OPENSSL_cleanse(material, sizeof(material));
-	OPENSSL_cleanse(&policy, sizeof(policy));
+	return ctx;
+}
+
+struct sgw_srtp *
+sgw_srtp_create_lanes(const struct sgw_key *key, unsigned replay_window,
+		      const struct sgw_srtp_lane *lanes, unsigned n)
+{
+	struct sgw_srtp *ctx;
+
+	if (lanes == NULL || n == 0 || n > SGW_SRTP_MAX_SSRCS)
+		return NULL;
+	for (unsigned i = 0; i < n; i++) {
+		const struct sgw_srtp_lane *l = &lanes[i];
+
+		if (l->next == 0 || l->next > SGW_SRTP_INDEX_MAX || l->limit + 1 < l->next ||
+		    l->limit > SGW_SRTP_INDEX_MAX || l->rtcp_next == 0 ||
+		    l->rtcp_next > SGW_SRTCP_INDEX_MAX ||
+		    (uint64_t)l->rtcp_limit + 1 < l->rtcp_next || l->rtcp_limit > SGW_SRTCP_INDEX_MAX)
+			return NULL;
+		for (unsigned j = 0; j < i; j++)
+			if (lanes[j].ssrc == l->ssrc)
+				return NULL;
+	}
+	ctx = ctx_alloc(key, SGW_SRTP_OUTBOUND, replay_window);
+	if (ctx == NULL)
+		return NULL;
+	ctx->n_lanes = n;
+	for (unsigned i = 0; i < n; i++) {
+		struct lane *l = &ctx->lanes[i];
+
+		l->out_ssrc = lanes[i].ssrc;
+		l->start = l->next = lanes[i].next;
+		l->limit = lanes[i].limit;
+		l->rtcp_next = lanes[i].rtcp_next;
+		l->rtcp_limit = lanes[i].rtcp_limit;
+	}
+	if (ctx_session(ctx, &lanes[0].ssrc) != 0) {
+		sgw_srtp_free(ctx);
+		return NULL;
+	}
+	for (unsigned i = 1; i < n; i++) {
+		if (srtp_ctx_add_stream(ctx, lanes[i].ssrc) != 0) {
+			sgw_srtp_free(ctx);
+			return NULL;
+		}
+	}
+	ctx->rtcp_tx = sgw_srtcp_tx_create(key);
+	if (ctx->rtcp_tx == NULL) {
+		sgw_srtp_free(ctx);
+		return NULL;
+	}
 	return ctx;
 }
 
@@ -299,13 +365,15 @@ sgw_srtp_free(struct sgw_srtp *ctx)
 {
 	if (ctx == NULL)
 		return;
-	srtp_dealloc(ctx->session); /* zeroes the session keys */
+	if (ctx->session != NULL)
+		srtp_dealloc(ctx->session); /* zeroes the session keys */
+	sgw_srtcp_tx_free(ctx->rtcp_tx);
 	OPENSSL_cleanse(ctx, sizeof(*ctx));
 	free(ctx);
 }
 
-static enum sgw_srtp_result
-map_status(srtp_err_status_t st)
+enum sgw_srtp_result
+srtp_ctx_map_status(srtp_err_status_t st)
 {
 	switch (st) {
 	case srtp_err_status_ok:
@@ -320,6 +388,84 @@ map_status(srtp_err_status_t st)
 	}
 }
 
+/* ---- SSRCs ---------------------------------------------------------------- */
+
+struct ssrc_slot *
+srtp_ctx_slot(struct sgw_srtp *ctx, uint32_t ssrc)
+{
+	for (unsigned i = 0; i < ctx->n_slots; i++)
+		if (ctx->slots[i].ssrc == ssrc)
+			return &ctx->slots[i];
+	return NULL;
+}
+
+struct resume_ent *
+srtp_ctx_resume_of(struct sgw_srtp *ctx, uint32_t ssrc)
+{
+	for (unsigned i = 0; i < RESUME_MAX; i++)
+		if (ctx->resume[i].valid && ctx->resume[i].ssrc == ssrc)
+			return &ctx->resume[i];
+	return NULL;
+}
+
+/* Remember an evicted SSRC's highest index, in place of the oldest entry
+ * that is not the position the context was made from. */
+static void
+tombstone(struct sgw_srtp *ctx, uint32_t ssrc, uint64_t hi)
+{
+	struct resume_ent *r = srtp_ctx_resume_of(ctx, ssrc);
+
+	for (unsigned i = 0; r == NULL && i < RESUME_MAX; i++)
+		if (!ctx->resume[i].valid)
+			r = &ctx->resume[i];
+	if (r == NULL) {
+		memmove(&ctx->resume[1], &ctx->resume[2],
+			(RESUME_MAX - 2) * sizeof(ctx->resume[0]));
+		r = &ctx->resume[RESUME_MAX - 1];
+	}
+	*r = (struct resume_ent){ true, ssrc, hi };
+}
+
+int
+srtp_ctx_make_room(struct sgw_srtp *ctx)
+{
+	struct ssrc_slot *victim = NULL;
+
+	if (ctx->n_slots < ctx->max_ssrcs)
+		return 0;
+	for (unsigned i = 0; i < ctx->n_slots; i++) {
+		struct ssrc_slot *s = &ctx->slots[i];
+
+		if (ctx->n_ok - s->last >= SGW_SRTP_IDLE_PKTS && (victim == NULL || s->last < victim->last))
+			victim = s;
+	}
+	if (victim == NULL)
+		return -1;
+	srtp_remove_stream(ctx->session, htonl(victim->ssrc));
+	tombstone(ctx, victim->ssrc, victim->hi);
+	*victim = ctx->slots[--ctx->n_slots];
+	return 0;
+}
+
+void
+srtp_ctx_note(struct sgw_srtp *ctx, uint32_t ssrc, uint64_t index)
+{
+	struct ssrc_slot *s = srtp_ctx_slot(ctx, ssrc);
+
+	if (s == NULL) {
+		if (ctx->n_slots == SGW_SRTP_MAX_SSRCS)
+			return; /* cannot happen: make_room ran first */
+		s = &ctx->slots[ctx->n_slots++];
+		s->ssrc = ssrc;
+		s->hi = index;
+	} else if (index > s->hi) {
+		s->hi = index;
+	}
+	s->last = ctx->n_ok;
+}
+
+/* ---- inbound ------------------------------------------------------------ */
+
 /* A context only works in its own direction: never encrypt with a receive key. */
 static int
 usable(const struct sgw_srtp *ctx, enum sgw_srtp_dir dir, const int *len,
@@ -328,34 +474,54 @@ usable(const struct sgw_srtp *ctx, enum sgw_srtp_dir dir, const int *len,
 	return ctx != NULL && ctx->dir == dir && *len >= min_len;
 }
 
-/* The first packet of the resumed SSRC went through under roc. */
+/* The first packet of a resumed SSRC went through under roc. */
 static void
-resumed(struct sgw_srtp *ctx, uint32_t roc, uint16_t seq)
+resumed(struct sgw_srtp *ctx, struct resume_ent *r, uint32_t roc, uint16_t seq)
 {
-	ctx->resume_pending = false;
-	if (!ctx->following || ctx->f_ssrc == ctx->r_ssrc)
-		follow_at(ctx, ctx->r_ssrc, (uint64_t)roc << 16 | seq);
+	uint64_t index = (uint64_t)roc << 16 | seq;
+
+	if (!ctx->following || ctx->f_ssrc == r->ssrc)
+		srtp_ctx_follow_at(ctx, r->ssrc, index);
+	ctx->n_ok++;
+	srtp_ctx_note(ctx, r->ssrc, index);
+	r->valid = false;
 }
 
-/* The first packets of the resumed SSRC: the estimated ROC, then the
- * next ones, until one authenticates. libsrtp checks no replay for a
- * packet whose ROC is set, and the position is the highest index the old
- * context accepted: a packet at or below it is one it had, and is refused
- * as a replay without a try. */
+/* The libsrtp stream of a resumed SSRC, added when its first packet comes
+ * (within the SSRC cap). 0 or -1. */
+static int
+resume_stream(struct sgw_srtp *ctx, uint32_t ssrc)
+{
+	uint32_t roc;
+
+	if (srtp_get_stream_roc(ctx->session, ssrc, &roc) == srtp_err_status_ok)
+		return 0;
+	if (srtp_ctx_make_room(ctx) != 0)
+		return -1;
+	return srtp_ctx_add_stream(ctx, ssrc);
+}
+
+/* The first packets of a resumed SSRC: the estimated ROC, then the next
+ * ones, until one authenticates. libsrtp checks no replay for a packet
+ * whose ROC is set, and the resume index is the highest the old context
+ * (or the evicted stream) accepted: a packet at or below it is one it had,
+ * and is refused as a replay without a try. */
 static enum sgw_srtp_result __attribute__((noinline))
-unprotect_resumed(struct sgw_srtp *ctx, uint8_t *pkt, int *len)
+unprotect_resumed(struct sgw_srtp *ctx, struct resume_ent *r, uint8_t *pkt, int *len)
 {
 	uint8_t copy[RESUME_COPY_MAX];
 	uint16_t seq = rtp_seq(pkt);
-	uint32_t roc = sgw_srtp_roc_estimate(ctx->r_index, seq);
+	uint32_t roc = sgw_srtp_roc_estimate(r->index, seq);
 	int len0 = *len;
 	bool retry = len0 <= (int)sizeof(copy), tried = false, older = false;
 	srtp_err_status_t st = srtp_err_status_fail;
 
+	if (resume_stream(ctx, r->ssrc) != 0)
+		return SGW_SRTP_ERR_SSRCS;
 	if (retry)
 		memcpy(copy, pkt, (size_t)len0);
 	for (unsigned i = 0; i < SGW_SRTP_RESUME_TRIES; i++, roc++) {
-		if (((uint64_t)roc << 16 | seq) <= ctx->r_index) {
+		if (((uint64_t)roc << 16 | seq) <= r->index) {
 			older = true;
 			continue;
 		}
@@ -368,10 +534,10 @@ unprotect_resumed(struct sgw_srtp *ctx, uint8_t *pkt, int *len)
 		tried = true;
 		/* ROC 0 clears what an earlier try set: a fresh stream
 		 * estimates ROC 0 by itself */
-		srtp_set_stream_roc(ctx->session, ctx->r_ssrc, roc);
+		srtp_set_stream_roc(ctx->session, r->ssrc, roc);
 		st = srtp_unprotect(ctx->session, pkt, len);
 		if (st == srtp_err_status_ok) {
-			resumed(ctx, roc, seq);
+			resumed(ctx, r, roc, seq);
 			break;
 		}
 		if (st != srtp_err_status_auth_fail)
@@ -381,22 +547,57 @@ unprotect_resumed(struct sgw_srtp *ctx, uint8_t *pkt, int *len)
 		OPENSSL_cleanse(copy, (size_t)len0);
 	if (st != srtp_err_status_ok && older)
 		return SGW_SRTP_ERR_REPLAY;
-	return map_status(st);
+	return srtp_ctx_map_status(st);
+}
+
+/* A packet of an SSRC the context has no stream for: the template
+ * authenticates it and libsrtp clones a stream; past the cap the clone
+ * takes the place of an idle SSRC, or is undone and the packet refused.
+ * Room is made only after authentication, so forged packets of new SSRCs
+ * evict nothing. */
+static enum sgw_srtp_result __attribute__((noinline))
+unprotect_new(struct sgw_srtp *ctx, uint8_t *pkt, int *len)
+{
+	uint32_t ssrc = rtp_ssrc(pkt);
+	uint16_t seq = rtp_seq(pkt);
+	srtp_err_status_t st = srtp_unprotect(ctx->session, pkt, len);
+
+	if (st != srtp_err_status_ok)
+		return srtp_ctx_map_status(st);
+	/* the clock counts it even if refused: a source that moved to new
+	 * SSRCs ages its old ones (only a key holder gets this far) */
+	ctx->n_ok++;
+	if (srtp_ctx_make_room(ctx) != 0) {
+		srtp_remove_stream(ctx->session, htonl(ssrc));
+		return SGW_SRTP_ERR_SSRCS;
+	}
+	srtp_ctx_note(ctx, ssrc, seq); /* a new stream starts at ROC 0 */
+	srtp_ctx_follow(ctx, pkt);
+	return SGW_SRTP_OK;
 }
 
 enum sgw_srtp_result
 sgw_srtp_unprotect(struct sgw_srtp *ctx, void *pkt, int *len)
 {
+	struct ssrc_slot *s;
 	srtp_err_status_t st;
+	uint8_t *p = pkt;
 
 	if (!usable(ctx, SGW_SRTP_INBOUND, len, RTP_HDR_MIN))
 		return SGW_SRTP_ERR_OTHER;
-	if (__builtin_expect(ctx->resume_pending, 0) && rtp_ssrc(pkt) == ctx->r_ssrc)
-		return unprotect_resumed(ctx, pkt, len);
-	st = srtp_unprotect(ctx->session, pkt, len);
-	if (st == srtp_err_status_ok)
-		follow(ctx, pkt);
-	return map_status(st);
+	s = srtp_ctx_slot(ctx, rtp_ssrc(p));
+	if (__builtin_expect(s == NULL, 0)) {
+		struct resume_ent *r = srtp_ctx_resume_of(ctx, rtp_ssrc(p));
+
+		return r != NULL ? unprotect_resumed(ctx, r, p, len) : unprotect_new(ctx, p, len);
+	}
+	st = srtp_unprotect(ctx->session, p, len);
+	if (st != srtp_err_status_ok)
+		return srtp_ctx_map_status(st);
+	s->hi = MAX64(s->hi, (uint64_t)sgw_srtp_roc_estimate(s->hi, rtp_seq(p)) << 16 | rtp_seq(p));
+	s->last = ++ctx->n_ok;
+	srtp_ctx_follow(ctx, p);
+	return SGW_SRTP_OK;
 }
 
 enum sgw_srtp_result
@@ -404,44 +605,5 @@ sgw_srtp_unprotect_rtcp(struct sgw_srtp *ctx, void *pkt, int *len)
 {
 	if (!usable(ctx, SGW_SRTP_INBOUND, len, RTCP_HDR_MIN))
 		return SGW_SRTP_ERR_OTHER;
-	return map_status(srtp_unprotect_rtcp(ctx->session, pkt, len));
-}
-
-/* The first packet of the resumed SSRC gets the ROC a receiver at the
- * position estimates for it. */
-static enum sgw_srtp_result __attribute__((noinline))
-protect_resumed(struct sgw_srtp *ctx, uint8_t *pkt, int *len)
-{
-	uint16_t seq = rtp_seq(pkt);
-	uint32_t roc = sgw_srtp_roc_estimate(ctx->r_index, seq);
-	srtp_err_status_t st;
-
-	srtp_set_stream_roc(ctx->session, ctx->r_ssrc, roc);
-	st = srtp_protect(ctx->session, pkt, len);
-	if (st == srtp_err_status_ok)
-		resumed(ctx, roc, seq);
-	return map_status(st);
-}
-
-enum sgw_srtp_result
-sgw_srtp_protect(struct sgw_srtp *ctx, void *pkt, int *len)
-{
-	srtp_err_status_t st;
-
-	if (!usable(ctx, SGW_SRTP_OUTBOUND, len, RTP_HDR_MIN))
-		return SGW_SRTP_ERR_OTHER;
-	if (__builtin_expect(ctx->resume_pending, 0) && rtp_ssrc(pkt) == ctx->r_ssrc)
-		return protect_resumed(ctx, pkt, len);
-	st = srtp_protect(ctx->session, pkt, len);
-	if (st == srtp_err_status_ok)
-		follow(ctx, pkt);
-	return map_status(st);
-}
-
-enum sgw_srtp_result
-sgw_srtp_protect_rtcp(struct sgw_srtp *ctx, void *pkt, int *len)
-{
-	if (!usable(ctx, SGW_SRTP_OUTBOUND, len, RTCP_HDR_MIN))
-		return SGW_SRTP_ERR_OTHER;
-	return map_status(srtp_protect_rtcp(ctx->session, pkt, len));
+	return srtp_ctx_map_status(srtp_unprotect_rtcp(ctx->session, pkt, len));
 }

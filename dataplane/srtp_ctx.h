@@ -11,6 +11,7 @@
 #ifndef SRTPGW_SRTP_CTX_H
 #define SRTPGW_SRTP_CTX_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "api/srtpgw_agent.h"
 
@@ -24,7 +25,18 @@ enum sgw_srtp_result {
 	SGW_SRTP_ERR_AUTH = -1,   /* authentication tag did not verify */
 	SGW_SRTP_ERR_REPLAY = -2, /* replayed, or older than the replay window */
 	SGW_SRTP_ERR_OTHER = -3,  /* malformed, too short, or libsrtp failure */
+	SGW_SRTP_ERR_RESERVE = -4, /* egress: the index is past the lane's
+	                              reservation, or below where it began */
+	SGW_SRTP_ERR_SSRCS = -5,  /* a new SSRC, and the context has as many
+	                             as it may, none idle */
 };
+
+/* SSRCs one context keeps state for (libsrtp streams, or egress lanes).
+ * A new SSRC beyond them takes the place of one that has been idle for
+ * SGW_SRTP_IDLE_PKTS packets of the others, or is refused
+ * (SGW_SRTP_ERR_SSRCS): a source cycling SSRCs cannot grow a context. */
+#define SGW_SRTP_MAX_SSRCS 8
+#define SGW_SRTP_IDLE_PKTS 256
 
 struct sgw_srtp;
 
@@ -51,6 +63,39 @@ struct sgw_srtp_pos {
  * SSRCs in a row (so an interleaved RTX or FEC stream does not take over). */
 #define SGW_SRTP_FOLLOW_AFTER 64
 
+/*
+ * Egress lanes (invariant 8: no packet index is used twice under a key).
+ * A context made with lanes sends each source SSRC it meets on a lane of
+ * its own: the lane's SSRC (chosen by the control plane, never the
+ * source's) and sequence numbers of the lane's own, so that its packet
+ * index (ROC << 16 | SEQ) and its SRTCP index go on from where the lane
+ * was, whatever the source does, and never past what the control plane
+ * durably reserved for it. A source SSRC that goes quiet leaves its lane
+ * to the next new one, which goes on from the same index (a camera that
+ * restarts with a new SSRC keeps the viewer's stream continuous).
+ */
+struct sgw_srtp_lane {
+	uint32_t ssrc;        /* the SSRC the viewer receives */
+	uint32_t rtcp_next;   /* the first SRTCP index this context may use, 1.. */
+	uint32_t rtcp_limit;  /* the highest it may use; rtcp_next - 1: none yet */
+	uint32_t pad;
+	uint64_t next;        /* the first RTP packet index it may use */
+	uint64_t limit;       /* the highest it may use; next - 1: none yet */
+};
+
+/* A lane's state (any thread: what the owner published). */
+struct sgw_srtp_lane_state {
+	uint32_t ssrc;
+	uint32_t in_ssrc;     /* the source SSRC mapped onto it, if mapped */
+	bool mapped;
+	uint32_t rtcp_next;   /* the next SRTCP index it would use */
+	uint32_t rtcp_limit;
+	uint64_t next;        /* the next RTP index it would use (at least) */
+	uint64_t limit;
+};
+
+#define SGW_SRTP_INDEX_MAX ((1ull << 48) - 1)
+
 /* Once per process, before any other call. 0 or -1. */
 int sgw_srtp_global_init(void);
 
@@ -74,7 +119,25 @@ struct sgw_srtp *sgw_srtp_create(const struct sgw_key *key,
  */
 struct sgw_srtp *sgw_srtp_create_at(const struct sgw_key *key, enum sgw_srtp_dir dir,
 				    unsigned replay_window, const struct sgw_srtp_pos *from);
+/*
+ * An egress context with n lanes (1..SGW_SRTP_MAX_SSRCS, distinct SSRCs,
+ * 0 < next <= SGW_SRTP_INDEX_MAX, limit >= next - 1; SRTCP indices within
+ * 1..2^31-1). Packets whose index would pass a lane's limit are refused
+ * (SGW_SRTP_ERR_RESERVE) until sgw_srtp_reserve() raises it. Plain key:
+ * NULL.
+ */
+struct sgw_srtp *sgw_srtp_create_lanes(const struct sgw_key *key, unsigned replay_window,
+				       const struct sgw_srtp_lane *lanes, unsigned n);
 void sgw_srtp_free(struct sgw_srtp *ctx);
+
+/* Lanes of an egress context (0: a context without lanes). */
+unsigned sgw_srtp_n_lanes(const struct sgw_srtp *ctx);
+/* Agent thread: raise lane's limits (a lower value changes nothing). 0, or
+ * -1 for no such lane or a limit out of range. */
+int sgw_srtp_reserve(struct sgw_srtp *ctx, unsigned lane, uint64_t limit, uint32_t rtcp_limit);
+/* Any thread. 0, or -1 for no such lane. */
+int sgw_srtp_lane_state(const struct sgw_srtp *ctx, unsigned lane,
+			struct sgw_srtp_lane_state *out);
 
 /* The context's position: 0, or -1 if it has none (no RTP packet yet and
  * not made from a position). Any thread: reads what the owner published. */
@@ -90,7 +153,9 @@ uint32_t sgw_srtp_roc_estimate(uint64_t index, uint16_t seq);
  * with SGW_SRTP_ERR_OTHER. */
 enum sgw_srtp_result sgw_srtp_unprotect(struct sgw_srtp *ctx, void *pkt, int *len);
 enum sgw_srtp_result sgw_srtp_unprotect_rtcp(struct sgw_srtp *ctx, void *pkt, int *len);
-/* In place. The buffer must have SGW_SRTP_MAX_TRAILER bytes free after *len. */
+/* In place. The buffer must have SGW_SRTP_MAX_TRAILER bytes free after *len.
+ * With lanes, the RTP header's SSRC and sequence number (RTCP: the source's
+ * SSRC wherever it appears) are rewritten to the lane's first. */
 enum sgw_srtp_result sgw_srtp_protect(struct sgw_srtp *ctx, void *pkt, int *len);
 enum sgw_srtp_result sgw_srtp_protect_rtcp(struct sgw_srtp *ctx, void *pkt, int *len);
 

@@ -171,6 +171,9 @@ static void deliver(struct sgw_worker *w, struct sgw_flow_entry *e, struct rte_m
 			} else if (r == SGW_SRTP_ERR_REPLAY) {
 				sgw_ctr_add(&st->replay_fail, 1);
 				drop(w, m, SGW_CTR_DROP_SRTP_REPLAY);
+			} else if (r == SGW_SRTP_ERR_SSRCS) {
+				sgw_ctr_add(&st->other_fail, 1);
+				drop(w, m, SGW_CTR_DROP_SRTP_SSRCS);
 			} else {
 				sgw_ctr_add(&st->other_fail, 1);
 				drop(w, m, SGW_CTR_DROP_SRTP_OTHER);

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What srtp_ctx.c (creation, ingress, positions) and srtp_egress.c
+ * (egress: lanes and reservations) share. Fields are the owner's (the
+ * context's home worker) unless marked.
+ */
+#ifndef SRTPGW_SRTP_CTX_PRIV_H
+#define SRTPGW_SRTP_CTX_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <srtp2/srtp.h>
+
+#include "dataplane/srtcp_tx.h"
+#include "dataplane/srtp_ctx.h"
+
+#define RTP_HDR_MIN 12
+#define RTCP_HDR_MIN 8
+#define POS_VALID (1ull << 63)
+#define SEQ_HALF 0x8000
+/* Inbound resume tries restore the packet from a copy (GCM decrypts in
+ * place before it checks the tag); longer packets get one try. */
+#define RESUME_COPY_MAX 9216
+/* Resume entries: the position a context was made from, and SSRCs whose
+ * libsrtp streams were evicted (their highest index: a floor). */
+#define RESUME_MAX 4
+
+/* A libsrtp stream of the context (one per SSRC met). */
+struct ssrc_slot {
+	uint32_t ssrc;
+	uint64_t hi;    /* highest index accepted (inbound) or sent (outbound) */
+	uint64_t last;  /* the context's n_ok at its last packet: LRU clock */
+};
+
+/* An SSRC to go on from index (a position, or an evicted stream). */
+struct resume_ent {
+	bool valid;
+	uint32_t ssrc;
+	uint64_t index;
+};
+
+/* An egress lane: one SSRC the viewer receives, the source SSRC mapped
+ * onto it, and the index range it may use. */
+struct lane {
+	uint32_t out_ssrc;
+	uint64_t start;       /* the first index this context may use */
+	/* the agent thread raises these (release); the owner reads (acquire) */
+	uint64_t limit;
+	uint32_t rtcp_limit;
+	/* the owner writes these (release); anyone reads */
+	uint64_t next;        /* the next index: hi + 1 once used, else start */
+	uint32_t rtcp_next;   /* the next SRTCP index */
+	uint32_t in_ssrc;     /* the source SSRC mapped here, if mapped */
+	uint8_t pub_mapped;   /* mapped, for other threads */
+	/* the owner's alone */
+	bool mapped;          /* in_ssrc is set */
+	bool delta_set;       /* seq_delta is set (RTCP may map a lane first) */
+	bool used;            /* hi is set */
+	uint16_t seq_delta;   /* out seq = in seq + seq_delta */
+	uint64_t floor;       /* no index below this (where this mapping began) */
+	uint64_t hi;          /* highest index sent */
+	uint64_t last;        /* n_ok at its last packet: LRU clock */
+};
+
+struct sgw_srtp {
+	srtp_t session;
+	enum sgw_srtp_dir dir;
+	unsigned window;
+	/* the master key, to add libsrtp streams for SSRCs met again after
+	 * their eviction; cleansed on free */
+	struct sgw_key key;
+	uint64_t n_ok;        /* packets accepted or sent: the LRU clock */
+	unsigned max_ssrcs;
+	unsigned n_slots;
+	struct ssrc_slot slots[SGW_SRTP_MAX_SSRCS];
+	struct resume_ent resume[RESUME_MAX];
+	unsigned n_lanes;     /* 0: a context without lanes */
+	struct lane lanes[SGW_SRTP_MAX_SSRCS];
+	struct sgw_srtcp_tx *rtcp_tx; /* lanes' SRTCP */
+	/* position: the owner's alone */
+	bool following;       /* f_ssrc and f_index are set */
+	uint32_t f_ssrc;
+	uint32_t others;      /* accepted packets of other SSRCs in a row */
+	uint64_t f_index;
+	/* position: the owner writes (release), anyone reads (acquire) */
+	uint32_t pub_ssrc;
+	uint64_t pub_index;   /* POS_VALID | index, or 0 */
+};
+
+static inline uint16_t rtp_seq(const uint8_t *p)
+{
+	return (uint16_t)(p[2] << 8 | p[3]);
+}
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline uint32_t rtp_ssrc(const uint8_t *p)
+{
+	return rd32(p + 8);
+}
+
+/* srtp_ctx.c */
+enum sgw_srtp_result srtp_ctx_map_status(srtp_err_status_t st);
+void srtp_ctx_follow(struct sgw_srtp *ctx, const uint8_t *pkt);
+/* Follow ssrc from index on. */
+void srtp_ctx_follow_at(struct sgw_srtp *ctx, uint32_t ssrc, uint64_t index);
+/* Add a libsrtp stream of its own for ssrc (made from the kept key). */
+int srtp_ctx_add_stream(struct sgw_srtp *ctx, uint32_t ssrc);
+/* The slot of ssrc, or NULL. */
+struct ssrc_slot *srtp_ctx_slot(struct sgw_srtp *ctx, uint32_t ssrc);
+/* Room for one more SSRC: 0, or -1 at the cap with no idle one to evict
+ * (an evicted SSRC leaves a resume entry: its highest index a floor). */
+int srtp_ctx_make_room(struct sgw_srtp *ctx);
+/* After ssrc's packet went through at index: its slot, made if new, last
+ * used at the clock's present value (the caller moves the clock). */
+void srtp_ctx_note(struct sgw_srtp *ctx, uint32_t ssrc, uint64_t index);
+struct resume_ent *srtp_ctx_resume_of(struct sgw_srtp *ctx, uint32_t ssrc);
+
+#endif

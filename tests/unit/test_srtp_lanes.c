@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Egress lanes and reservations (dataplane/srtp_egress.c), and the SSRC
+ * cap of a context, checked with libsrtp as the receiver: what a lane
+ * sends decrypts under exactly the index the lane says, never past its
+ * reservation, never below where it began, and a context made after it
+ * (a restarted gateway) goes on above everything it sent.
+ */
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <srtp2/srtp.h>
+
+#include "api/suite.h"
+#include "dataplane/srtp_ctx.h"
+#include "check.h"
+
+#define BUF 512
+
+static const unsigned suites[] = {
+	SGW_SUITE_AES_CM_128_HMAC_SHA1_80, SGW_SUITE_AES_CM_128_HMAC_SHA1_32,
+	SGW_SUITE_AEAD_AES_128_GCM, SGW_SUITE_AEAD_AES_256_GCM,
+};
+#define N_SUITES (sizeof(suites) / sizeof(suites[0]))
+
+static void key_fill(struct sgw_key *k, unsigned suite, uint8_t seed)
+{
+	memset(k, 0, sizeof(*k));
+	k->suite = (uint8_t)suite;
+	k->len = (uint8_t)sgw_suite_master_len(suite);
+	for (unsigned i = 0; i < k->len; i++)
+		k->material[i] = (uint8_t)(seed + 41 * i);
+}
+
+static int rtp(uint8_t *p, uint16_t seq, uint32_t ssrc, uint8_t fill)
+{
+	memset(p, 0, BUF);
+	p[0] = 0x80;
+	p[1] = 0x80 | 96; /* marker set: must survive */
+	p[2] = (uint8_t)(seq >> 8), p[3] = (uint8_t)seq;
+	p[4] = 0x11, p[5] = 0x22, p[6] = 0x33, p[7] = 0x44;
+	p[8] = (uint8_t)(ssrc >> 24), p[9] = (uint8_t)(ssrc >> 16);
+	p[10] = (uint8_t)(ssrc >> 8), p[11] = (uint8_t)ssrc;
+	memset(p + 12, fill, 100);
+	return 112;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void policy(srtp_policy_t *p, const struct sgw_key *k, uint32_t ssrc)
+{
+	memset(p, 0, sizeof(*p));
+	switch (k->suite) {
+	case SGW_SUITE_AES_CM_128_HMAC_SHA1_80:
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtp);
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtcp);
+		break;
+	case SGW_SUITE_AES_CM_128_HMAC_SHA1_32:
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p->rtp);
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtcp);
+		break;
+	case SGW_SUITE_AEAD_AES_128_GCM:
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p->rtp);
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p->rtcp);
+		break;
+	default:
+		srtp_crypto_policy_set_aes_gcm_256_16_auth(&p->rtp);
+		srtp_crypto_policy_set_aes_gcm_256_16_auth(&p->rtcp);
+		break;
+	}
+	p->ssrc.type = ssrc_specific;
+	p->ssrc.value = ssrc;
+	p->key = (unsigned char *)k->material;
+	p->window_size = 1024;
+}
+
+/* Does pkt decrypt under key at exactly this index? (A fresh receiver
+ * told the ROC: the oracle of which index the sender used.) */
+static bool decrypts_at(const struct sgw_key *k, const uint8_t *pkt, int len, uint64_t index,
+			uint8_t *plain, int *plen)
+{
+	srtp_policy_t p;
+	srtp_t s;
+	uint8_t buf[BUF];
+	bool ok;
+
+	memcpy(buf, pkt, (size_t)len);
+	policy(&p, k, rd32(pkt + 8));
+	if (srtp_create(&s, &p) != srtp_err_status_ok)
+		return false;
+	if (index >> 16)
+		srtp_set_stream_roc(s, rd32(pkt + 8), (uint32_t)(index >> 16));
+	ok = ((uint16_t)index == (uint16_t)(pkt[2] << 8 | pkt[3])) &&
+	     srtp_unprotect(s, buf, &len) == srtp_err_status_ok;
+	srtp_dealloc(s);
+	if (ok && plain != NULL) {
+		memcpy(plain, buf, (size_t)len);
+		*plen = len;
+	}
+	return ok;
+}
+
+static struct sgw_srtp *lanes1(const struct sgw_key *k, uint32_t ssrc, uint64_t next,
+			       uint64_t limit, uint32_t rtcp_next, uint32_t rtcp_limit)
+{
+	struct sgw_srtp_lane l = { .ssrc = ssrc, .next = next, .limit = limit,
+				   .rtcp_next = rtcp_next, .rtcp_limit = rtcp_limit };
+
+	return sgw_srtp_create_lanes(k, 0, &l, 1);
+}
+
+/* Every suite: the lane's SSRC and its own sequence, across its wrap,
+ * each packet at the index the lane counts, the rest of the header and
+ * the payload untouched; a receiver that follows decrypts them all. */
+static void lane_rewrites_and_counts(void)
+{
+	for (unsigned i = 0; i < N_SUITES; i++) {
+		struct sgw_key k;
+		uint64_t next = (1ull << 16) | 0xfff0;
+		struct sgw_srtp *c;
+		srtp_policy_t p;
+		srtp_t rx;
+
+		key_fill(&k, suites[i], (uint8_t)(3 + i));
+		c = lanes1(&k, 0xaaaa0001, next, next + 1000, 1, 10);
+		CHECK(c != NULL);
+		CHECK_EQ(sgw_srtp_n_lanes(c), 1);
+		policy(&p, &k, 0xaaaa0001);
+		CHECK(srtp_create(&rx, &p) == srtp_err_status_ok);
+		srtp_set_stream_roc(rx, 0xaaaa0001, 1);
+		for (unsigned n = 0; n < 40; n++) {
+			uint8_t pkt[BUF], in[BUF], plain[BUF];
+			int len = rtp(pkt, (uint16_t)(100 + n), 0x1234, (uint8_t)n), plen;
+
+			memcpy(in, pkt, (size_t)len);
+			CHECK_EQ(sgw_srtp_protect(c, pkt, &len), SGW_SRTP_OK);
+			CHECK_EQ(rd32(pkt + 8), 0xaaaa0001);
+			CHECK_EQ(pkt[2] << 8 | pkt[3], (uint16_t)(next + n));
+			CHECK(decrypts_at(&k, pkt, len, next + n, plain, &plen));
+			CHECK_EQ(plen, 112);
+			CHECK_MEM(plain, in, 2);            /* V, M, PT */
+			CHECK_MEM(plain + 4, in + 4, 4);    /* timestamp */
+			CHECK_MEM(plain + 12, in + 12, 100); /* payload */
+			CHECK(srtp_unprotect(rx, pkt, &len) == srtp_err_status_ok);
+		}
+		struct sgw_srtp_lane_state st;
+		CHECK(sgw_srtp_lane_state(c, 0, &st) == 0);
+		CHECK_EQ(st.next, next + 40);
+		CHECK_EQ(st.in_ssrc, 0x1234);
+		CHECK(st.mapped);
+		CHECK(sgw_srtp_lane_state(c, 1, &st) != 0);
+		srtp_dealloc(rx);
+		sgw_srtp_free(c);
+	}
+}
+
+/* Nothing past the reservation; sgw_srtp_reserve raises it, never lowers. */
+static void reservation_enforced(void)
+{
+	struct sgw_key k;
+	struct sgw_srtp *c;
+	uint8_t pkt[BUF];
+	int len;
+
+	key_fill(&k, SGW_SUITE_AEAD_AES_128_GCM, 9);
+	c = lanes1(&k, 7, 500, 509, 1, 1);
+	for (unsigned n = 0; n < 10; n++) {
+		len = rtp(pkt, (uint16_t)(9000 + n), 99, 1);
+		CHECK_EQ(sgw_srtp_protect(c, pkt, &len), SGW_SRTP_OK);
+	}
+	len = rtp(pkt, 9010, 99, 1);
+	CHECK_EQ(sgw_srtp_protect(c, pkt, &len), SGW_SRTP_ERR_RESERVE);
+	CHECK(sgw_srtp_reserve(c, 0, 515, 1) == 0);
+	CHECK(sgw_srtp_reserve(c, 0, 100, 0) == 0); /* lower: no effect */
+	for (unsigned n = 11; n < 16; n++) {
+		len = rtp(pkt, (uint16_t)(9000 + n), 99, 1);
+		CHECK_EQ(sgw_srtp_protect(c, pkt, &len), SGW_SRTP_OK);
+		CHECK(decrypts_at(&k, pkt, len, 500 + n, NULL, NULL));
+	}
+	len = rtp(pkt, 9016, 99, 1);
+	CHECK_EQ(sgw_srtp_protect(c, pkt, &len), SGW_SRTP_ERR_RESERVE);
+	CHECK(sgw_srtp_reserve(c, 1, 1000, 1) != 0);
+	CHECK(sgw_srtp_reserve(c, 0, SGW_SRTP_INDEX_MAX + 1, 1) != 0);
+	sgw_srtp_free(c);
+	/* a lane with nothing reserved yet (limit = next - 1) sends nothing */
+	c = lanes1(&k, 7, 500, 499, 1, 0);
+	CHECK(c != NULL);
+	len = rtp(pkt, 1, 99, 1);
+	CHECK_EQ(sgw_srtp_protect(c, pkt, &len), SGW_SRTP_ERR_RESERVE);
+	sgw_srtp_free(c);
+}
+
+/* A context made after another (a restarted gateway) from its limit goes
+ * on above every index the first one used, under the same key and SSRC,
+ * and a receiver that saw the first goes on decrypting. */
+static void restart_goes_on_above(void)
+{
+	struct sgw_key k;
+	struct sgw_srtp *a, *b;
+	srtp_policy_t p;
+	srtp_t rx;
+	uint64_t used[64];
+	unsigned n_used = 0;
+
+	key_fill(&k, SGW_SUITE_AES_CM_128_HMAC_SHA1_80, 77);
+	a = lanes1(&k, 0x51, 0xfff0, 0xfff0 + 49, 1, 100);
+	policy(&p, &k, 0x51);
+	CHECK(srtp_create(&rx, &p) == srtp_err_status_ok);
+	for (unsigned n = 0; n < 30; n++) {
+		uint8_t pkt[BUF];
+		int len = rtp(pkt, (uint16_t)(40000 + n), 0x99, 2);
+
+		CHECK_EQ(sgw_srtp_protect(a, pkt, &len), SGW_SRTP_OK);
+		used[n_used++] = 0xfff0 + n;
+		CHECK(srtp_unprotect(rx, pkt, &len) == srtp_err_status_ok);
+	}
+	sgw_srtp_free(a);
+	/* the camera went on meanwhile (another sequence number entirely) */
+	b = lanes1(&k, 0x51, 0xfff0 + 50, 0xfff0 + 50 + 100, 101, 200);
+	for (unsigned n = 0; n < 30; n++) {
+		uint8_t pkt[BUF];
+		int len = rtp(pkt, (uint16_t)(2000 + n), 0x99, 3);
+
+		CHECK_EQ(sgw_srtp_protect(b, pkt, &len), SGW_SRTP_OK);
+		uint64_t idx = 0xfff0 + 50 + n;
+		CHECK(decrypts_at(&k, pkt, len, idx, NULL, NULL));
+		for (unsigned j = 0; j < n_used; j++)
+			CHECK(used[j] != idx);
+		CHECK(srtp_unprotect(rx, pkt, &len) == srtp_err_status_ok);
+	}
+	srtp_dealloc(rx);
+	sgw_srtp_free(b);
+}
+
+/* Reordered packets of the source keep their order on the lane; one from
+ * before the mapping began is refused (its index could be one an earlier
+ * context used). */
+static void floor_and_reorder(void)
+{
+	struct sgw_key k;
+	struct sgw_srtp *c;
+	uint8_t pkt[BUF];
+	int len;
+
+	key_fill(&k, SGW_SUITE_AES_CM_128_HMAC_SHA1_32, 5);
+	c = lanes1(&k, 0x77, 1000, 2000, 1, 10);
+	len = rtp(pkt, 500, 0x42, 1);
+	CHECK_EQ(sgw_srtp_protect(c, pkt, &len), SGW_SRTP_OK);
+	CHECK(decrypts_at(&k, pkt, len, 1000, NULL, NULL));
+	len = rtp(pkt, 499, 0x42, 1);
+	CHECK_EQ(sgw_srtp_protect(c, pkt, &len), SGW_SRTP_ERR_RESERVE);
+	len = rtp(pkt, 505, 0x42, 1);
+	CHECK_EQ(sgw_srtp_protect(c, pkt, &len), SGW_SRTP_OK);
+	CHECK(decrypts_at(&k, pkt, len, 1005, NULL, NULL));
+	len = rtp(pkt, 503, 0x42, 1);
+	CHECK_EQ(sgw_srtp_protect(c, pkt, &len), SGW_SRTP_OK);
+	CHECK(decrypts_at(&k, pkt, len, 1003, NULL, NULL));
+	/* the same source packet again: libsrtp refuses the index it used */
+	len = rtp(pkt, 503, 0x42, 1);
+	CHECK_EQ(sgw_srtp_protect(c, pkt, &len), SGW_SRTP_ERR_REPLAY);
+	sgw_srtp_free(c);
+}
+
+/* A second source SSRC takes a free lane at once; with none free, the
+ * lane of one idle for SGW_SRTP_IDLE_PKTS packets, going on after the
+ * last index it sent. */
+static void source_ssrcs_and_lanes(void)
+{
+	struct sgw_key k;
+	struct sgw_srtp_lane l[2] = {
+		{ .ssrc = 0x1001, .next = 100, .limit = 100000, .rtcp_next = 1, .rtcp_limit = 9 },
+		{ .ssrc = 0x1002, .next = 7000, .limit = 100000, .rtcp_next = 1, .rtcp_limit = 9 },
+	};
+	struct sgw_srtp *c;
+	uint8_t pkt[BUF];
+	int len;
+
+	key_fill(&k, SGW_SUITE_AEAD_AES_256_GCM, 1);
+	c = sgw_srtp_create_lanes(&k, 0, l, 2);
+	CHECK(c != NULL);
+	len = rtp(pkt, 10, 0xa, 1);
+	CHECK_EQ(sgw_srtp_protect(c, pkt, &len), SGW_SRTP_OK);
+	CHECK_EQ(rd32(pkt + 8), 0x1001);
+	len = rtp(pkt, 30000, 0xb, 1);
+	CHECK_EQ(sgw_srtp_protect(c, pkt, &len), SGW_SRTP_OK);
+	CHECK_EQ(rd32(pkt + 8), 0x1002);
+	CHECK(decrypts_at(&k, pkt, len, 7000, NULL, NULL));
+	/* a third: refused while both are busy */
+	len = rtp(pkt, 1, 0xc, 1);
+	CHECK_EQ(sgw_srtp_protect(c, pkt, &len), SGW_SRTP_ERR_SSRCS);
+	/* 0xa goes quiet; 0xb goes on */
+	for (unsigned n = 1; n <= SGW_SRTP_IDLE_PKTS; n++) {
+		len = rtp(pkt, (uint16_t)(30000 + n), 0xb, 1);
+		CHECK_EQ(sgw_srtp_protect(c, pkt, &len), SGW_SRTP_OK);
+	}
+	len = rtp(pkt, 40000, 0xc, 1);
+	CHECK_EQ(sgw_srtp_protect(c, pkt, &len), SGW_SRTP_OK);
+	CHECK_EQ(rd32(pkt + 8), 0x1001);
+	CHECK(decrypts_at(&k, pkt, len, 101, NULL, NULL)); /* after 0xa's 100 */
+	sgw_srtp_free(c);
+}
+
+/* RTCP: the source's SSRC rewritten where it names the sender (SR, SDES
+ * chunk), the lane's own SRTCP index, within its reservation. */
+static void rtcp_on_lanes(void)
+{
+	for (unsigned i = 0; i < N_SUITES; i++) {
+		struct sgw_key k;
+		struct sgw_srtp *c;
+		srtp_policy_t p;
+		srtp_t rx;
+		uint8_t pkt[BUF], plain[BUF];
+		int len, plen;
+
+		key_fill(&k, suites[i], (uint8_t)(50 + i));
+		c = lanes1(&k, 0xbeef, 10, 100, 5000, 5001);
+		len = rtp(pkt, 1, 0x5555, 1);
+		CHECK_EQ(sgw_srtp_protect(c, pkt, &len), SGW_SRTP_OK);
+		policy(&p, &k, 0xbeef);
+		CHECK(srtp_create(&rx, &p) == srtp_err_status_ok);
+		for (unsigned n = 0; n < 3; n++) {
+			/* SR (28 bytes) + SDES with one CNAME chunk (16 bytes) */
+			static const uint8_t sr[] = { 0x80, 200, 0, 6, 0, 0, 0x55, 0x55 };
+			static const uint8_t sdes[] = { 0x81, 202, 0, 3, 0, 0, 0x55, 0x55,
+							1, 3, 'c', 'a', 'm', 0, 0, 0 };
+			memset(pkt, 0x3c, sizeof(pkt));
+			memcpy(pkt, sr, sizeof(sr));
+			memcpy(pkt + 28, sdes, sizeof(sdes));
+			len = plen = 44;
+			enum sgw_srtp_result r = sgw_srtp_protect_rtcp(c, pkt, &len);
+			if (n == 2) {
+				CHECK_EQ(r, SGW_SRTP_ERR_RESERVE);
+				continue;
+			}
+			CHECK_EQ(r, SGW_SRTP_OK);
+			CHECK(srtp_unprotect_rtcp(rx, pkt, &len) == srtp_err_status_ok);
+			CHECK_EQ(len, plen);
+			memcpy(plain, pkt, (size_t)len);
+			CHECK_EQ(rd32(plain + 4), 0xbeef);
+			CHECK_EQ(rd32(plain + 28 + 4), 0xbeef);
+			CHECK(plain[28 + 10] == 'c');
+		}
+		struct sgw_srtp_lane_state st;
+		sgw_srtp_lane_state(c, 0, &st);
+		CHECK_EQ(st.rtcp_next, 5002);
+		/* a malformed compound is not forwarded */
+		memset(pkt, 0, sizeof(pkt));
+		pkt[0] = 0x80, pkt[1] = 200, pkt[3] = 50, pkt[6] = 0x55, pkt[7] = 0x55;
+		len = 28;
+		sgw_srtp_reserve(c, 0, 100, 6000);
+		CHECK_EQ(sgw_srtp_protect_rtcp(c, pkt, &len), SGW_SRTP_ERR_OTHER);
+		srtp_dealloc(rx);
+		sgw_srtp_free(c);
+	}
+}
+
+static void bad_lanes(void)
+{
+	struct sgw_key k;
+	struct sgw_srtp_lane l[2] = {
+		{ .ssrc = 1, .next = 10, .limit = 20, .rtcp_next = 1, .rtcp_limit = 5 },
+		{ .ssrc = 1, .next = 10, .limit = 20, .rtcp_next = 1, .rtcp_limit = 5 },
+	};
+
+	key_fill(&k, SGW_SUITE_AES_CM_128_HMAC_SHA1_80, 1);
+	CHECK(sgw_srtp_create_lanes(&k, 0, l, 2) == NULL); /* same SSRC twice */
+	CHECK(sgw_srtp_create_lanes(&k, 0, l, 0) == NULL);
+	l[0].next = 0;
+	CHECK(sgw_srtp_create_lanes(&k, 0, l, 1) == NULL);
+	l[0].next = 30; /* limit below next - 1 */
+	CHECK(sgw_srtp_create_lanes(&k, 0, l, 1) == NULL);
+	l[0].next = 10;
+	l[0].rtcp_next = 0;
+	CHECK(sgw_srtp_create_lanes(&k, 0, l, 1) == NULL);
+	l[0].rtcp_next = 1;
+	l[0].rtcp_limit = 0x80000000u;
+	CHECK(sgw_srtp_create_lanes(&k, 0, l, 1) == NULL);
+	l[0].rtcp_limit = 5;
+	struct sgw_srtp *c = sgw_srtp_create_lanes(&k, 0, l, 1);
+	CHECK(c != NULL);
+	sgw_srtp_free(c);
+}
+
+/* Inbound: at most SGW_SRTP_MAX_SSRCS SSRCs; a new one takes the place of
+ * one idle for SGW_SRTP_IDLE_PKTS authenticated packets, which, if it
+ * comes back, goes on above its highest index (its old packets are
+ * replays, its ROC is kept); forged packets of new SSRCs evict nothing. */
+static void inbound_ssrc_cap(void)
+{
+	struct sgw_key k;
+	struct sgw_srtp *txs[16], *rx;
+	uint8_t pkt[BUF], old1[BUF];
+	int len, old1_len = 0;
+
+	key_fill(&k, SGW_SUITE_AES_CM_128_HMAC_SHA1_80, 21);
+	for (unsigned i = 0; i < 16; i++)
+		txs[i] = sgw_srtp_create(&k, SGW_SRTP_OUTBOUND, 0);
+	/* one sender per SSRC: a sender has the cap too */
+#define tx txs[rd32(pkt + 8) & 15]
+	rx = sgw_srtp_create(&k, SGW_SRTP_INBOUND, 0);
+	/* SSRC 1 wraps (ROC 1), then 2..8 send one packet each */
+	for (unsigned n = 0; n < 40; n++) {
+		len = rtp(pkt, (uint16_t)(0xfff0 + n), 1, 1);
+		CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+		if (n == 30) {
+			memcpy(old1, pkt, (size_t)len);
+			old1_len = len;
+		}
+		CHECK_EQ(sgw_srtp_unprotect(rx, pkt, &len), SGW_SRTP_OK);
+	}
+	for (uint32_t s = 2; s <= SGW_SRTP_MAX_SSRCS; s++) {
+		len = rtp(pkt, 100, s, 1);
+		CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+		CHECK_EQ(sgw_srtp_unprotect(rx, pkt, &len), SGW_SRTP_OK);
+	}
+	/* a ninth, while none is idle: refused */
+	len = rtp(pkt, 100, 9, 1);
+	CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+	uint8_t ninth[BUF];
+	int ninth_len = len;
+	memcpy(ninth, pkt, (size_t)len);
+	CHECK_EQ(sgw_srtp_unprotect(rx, pkt, &len), SGW_SRTP_ERR_SSRCS);
+	/* forged packets of new SSRCs: nothing ages */
+	for (unsigned n = 0; n < 2 * SGW_SRTP_IDLE_PKTS; n++) {
+		len = rtp(pkt, (uint16_t)n, 1000 + n, 1);
+		len += 10;
+		CHECK_EQ(sgw_srtp_unprotect(rx, pkt, &len), SGW_SRTP_ERR_AUTH);
+	}
+	memcpy(pkt, ninth, (size_t)ninth_len);
+	len = ninth_len;
+	CHECK_EQ(sgw_srtp_unprotect(rx, pkt, &len), SGW_SRTP_ERR_SSRCS);
+	/* SSRC 8 goes on for SGW_SRTP_IDLE_PKTS packets: 1 is the oldest idle */
+	for (unsigned n = 1; n <= SGW_SRTP_IDLE_PKTS; n++) {
+		len = rtp(pkt, (uint16_t)(100 + n), SGW_SRTP_MAX_SSRCS, 1);
+		CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+		CHECK_EQ(sgw_srtp_unprotect(rx, pkt, &len), SGW_SRTP_OK);
+	}
+	len = rtp(pkt, 101, 9, 1);
+	CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+	CHECK_EQ(sgw_srtp_unprotect(rx, pkt, &len), SGW_SRTP_OK);
+	/* 1 comes back: its old packet is a replay, its next one is at ROC 1 */
+	memcpy(pkt, old1, (size_t)old1_len);
+	len = old1_len;
+	CHECK_EQ(sgw_srtp_unprotect(rx, pkt, &len), SGW_SRTP_ERR_REPLAY);
+	/* (the replay made room for it: 2, idle, was evicted) */
+	len = rtp(pkt, (uint16_t)(0xfff0 + 40), 1, 1);
+	CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+	CHECK_EQ(sgw_srtp_unprotect(rx, pkt, &len), SGW_SRTP_OK);
+#undef tx
+	for (unsigned i = 0; i < 16; i++)
+		sgw_srtp_free(txs[i]);
+	sgw_srtp_free(rx);
+}
+
+/* Outbound without lanes: the same cap; an evicted SSRC that comes back
+ * goes on above the highest index it had (never below: no reuse). */
+static void outbound_ssrc_cap(void)
+{
+	struct sgw_key k;
+	struct sgw_srtp *tx;
+	uint8_t pkt[BUF];
+	int len;
+
+	key_fill(&k, SGW_SUITE_AEAD_AES_128_GCM, 22);
+	tx = sgw_srtp_create(&k, SGW_SRTP_OUTBOUND, 0);
+	for (unsigned n = 0; n < 20; n++) {
+		len = rtp(pkt, (uint16_t)(0xfff8 + n), 1, 1);
+		CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+	}
+	for (uint32_t s = 2; s <= SGW_SRTP_MAX_SSRCS; s++) {
+		len = rtp(pkt, 5, s, 1);
+		CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+	}
+	len = rtp(pkt, 5, 100, 1);
+	CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_ERR_SSRCS);
+	for (unsigned n = 0; n < SGW_SRTP_IDLE_PKTS; n++) {
+		len = rtp(pkt, (uint16_t)(6 + n), 2, 1);
+		CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+	}
+	len = rtp(pkt, 5, 100, 1);
+	CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+	/* 1 was at index 0x1000b; it comes back with an older sequence
+	 * number: it goes out above, at ROC 2 */
+	for (unsigned n = 0; n < SGW_SRTP_IDLE_PKTS; n++) {
+		len = rtp(pkt, (uint16_t)(300 + n), 2, 1);
+		CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+	}
+	len = rtp(pkt, 3, 1, 1);
+	CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+	CHECK(decrypts_at(&k, pkt, len, 2ull << 16 | 3, NULL, NULL));
+	sgw_srtp_free(tx);
+}
+
+int main(void)
+{
+	CHECK(sgw_srtp_global_init() == 0);
+	RUN(lane_rewrites_and_counts);
+	RUN(reservation_enforced);
+	RUN(restart_goes_on_above);
+	RUN(floor_and_reorder);
+	RUN(source_ssrcs_and_lanes);
+	RUN(rtcp_on_lanes);
+	RUN(bad_lanes);
+	RUN(inbound_ssrc_cap);
+	RUN(outbound_ssrc_cap);
+	return CHECK_DONE();
+}
