@@ -27,7 +27,7 @@ struct sgw_op_iter {
 	uint32_t left;  /* ops still announced */
 	uint32_t index; /* of the op returned last */
 	/* a short-form body, zero-extended (srtpgw_agent.h) */
-	_Alignas(8) uint8_t full[256];
+	_Alignas(8) uint8_t full[512];
 };
 /* 0 and the iterator set up, or -EINVAL if the payload is too short. */
 int sgw_op_iter_init(struct sgw_op_iter *it, const void *payload, uint32_t len);

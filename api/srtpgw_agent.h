@@ -42,6 +42,8 @@ enum sgw_msg_type {
 	SGW_MSG_STATS_WORKERS = 6, /* no payload -> SGW_MSG_WORKER_STATS */
 	SGW_MSG_STATS_FLOWS = 7,  /* struct sgw_flow_stats_req -> SGW_MSG_FLOW_STATS */
 	SGW_MSG_STATS_VIEWERS = 8, /* struct sgw_flow_stats_req -> SGW_MSG_VIEWER_STATS */
+	SGW_MSG_RESERVE = 9,      /* struct sgw_reserve_hdr + entries -> SGW_MSG_RESERVED */
+	SGW_MSG_STATS_LANES = 10, /* struct sgw_lanes_req -> SGW_MSG_LANE_STATS */
 	/* replies */
 	SGW_MSG_OK = 64,
 	SGW_MSG_ERROR = 65,       /* struct sgw_error */
@@ -50,6 +52,8 @@ enum sgw_msg_type {
 	SGW_MSG_WORKER_STATS = 68, /* struct sgw_worker_stats_hdr + entries */
 	SGW_MSG_FLOW_STATS = 69,  /* struct sgw_stats_page + sgw_flow_stats[] */
 	SGW_MSG_VIEWER_STATS = 70, /* struct sgw_stats_page + sgw_viewer_stats[] */
+	SGW_MSG_RESERVED = 71,    /* struct sgw_reserved */
+	SGW_MSG_LANE_STATS = 72,  /* struct sgw_stats_page + sgw_lane_stats[] */
 };
 
 struct sgw_msg_hdr {
@@ -110,6 +114,33 @@ struct sgw_pos {
 	uint32_t pad;
 };
 
+/*
+ * Egress lanes (invariant 8: no SRTP or SRTCP index is ever used twice
+ * under one key). A viewer added with lanes receives each source SSRC of
+ * its stream on a lane: the lane's SSRC, sequence numbers of the lane's
+ * own, and packet and SRTCP indices that a context made anew (a restarted
+ * gateway) starts at `next` and never takes past `limit`, the reservation
+ * the control plane durably recorded before it sent it. SGW_MSG_RESERVE
+ * raises limits; SGW_MSG_STATS_LANES says where lanes are.
+ */
+#define SGW_MAX_LANES 8
+
+struct sgw_lane_res {
+	uint32_t ssrc;        /* the SSRC the viewer receives on this lane */
+	uint32_t rtcp_next;   /* first SRTCP index a new context uses, 1..2^31-1 */
+	uint32_t rtcp_limit;  /* the highest it may use (rtcp_next - 1: none yet) */
+	uint32_t pad;
+	uint64_t next;        /* first RTP index (ROC << 16 | SEQ), 1..2^48-1 */
+	uint64_t limit;       /* the highest it may use (next - 1: none yet) */
+};
+
+struct sgw_lanes {
+	uint32_t n;           /* 0: no lanes (SSRCs and sequence numbers passed
+	                         through, indices estimated, nothing reserved) */
+	uint32_t pad;
+	struct sgw_lane_res lane[SGW_MAX_LANES];
+};
+
 /* ---- transactions ------------------------------------------------------- */
 
 #define SGW_TXN_REPLACE_ALL 0x1u /* the ops are the whole desired state:
@@ -165,6 +196,9 @@ struct sgw_op_stream_add {
 	/* optional: the ingress position to go on from (a restarted gateway:
 	 * the source's ROC); ignored when a REPLACE_ALL keeps the stream */
 	struct sgw_pos resume;
+	/* optional: during a rekey overlap, the previous key, accepted too
+	 * (suite PLAIN and len 0: none) */
+	struct sgw_key old_key;
 };
 
 #define SGW_REKEY_KEEP_OLD 0x1u /* stream: accept the old key too until
@@ -174,6 +208,8 @@ struct sgw_op_rekey {
 	uint32_t flags;
 	uint32_t pad;
 	struct sgw_key key;
+	/* optional, viewers only: the new context's lanes (n 0 for streams) */
+	struct sgw_lanes lanes;
 };
 
 struct sgw_op_stream_source {
@@ -195,8 +231,12 @@ struct sgw_op_viewer_add {
 	struct sgw_endpoint dest;  /* address and port the viewer receives on */
 	struct sgw_key key;        /* egress; suite PLAIN = plain RTP out */
 	/* optional: the egress position to go on from (a restarted gateway:
-	 * the ROC the viewer's receiver counts); ignored when kept */
+	 * the ROC the viewer's receiver counts); ignored when kept, and with
+	 * lanes */
 	struct sgw_pos resume;
+	/* optional: the egress lanes; a REPLACE_ALL keeps a viewer only if its
+	 * lanes have these SSRCs (it keeps its own indices and limits) */
+	struct sgw_lanes lanes;
 };
 
 struct sgw_op_viewer_dest {
@@ -263,6 +303,54 @@ struct sgw_flow_stats {
 	uint64_t other_fail;   /* source mismatch, malformed, libsrtp other */
 	uint64_t idle_ms;      /* since the last accepted packet; UINT64_MAX if none */
 	struct sgw_pos pos;    /* of the current ingress key's context */
+};
+
+/* SGW_MSG_RESERVE: raise lanes' limits (never lowers them). An entry for
+ * a viewer or lane the gateway does not have, or whose lane has another
+ * SSRC, is skipped and counted in `unknown`. */
+struct sgw_reserve_hdr {
+	uint32_t n;
+	uint32_t pad;
+	/* followed by n x struct sgw_reserve */
+};
+
+struct sgw_reserve {
+	uint64_t viewer_id;
+	uint32_t lane;
+	uint32_t ssrc;        /* the lane's SSRC, as reserved */
+	uint64_t limit;
+	uint32_t rtcp_limit;
+	uint32_t pad;
+};
+
+struct sgw_reserved {
+	uint32_t applied;
+	uint32_t unknown;
+};
+
+/* SGW_MSG_STATS_LANES: the lanes of viewers with ids above after_id,
+ * ascending, at most max lanes (at most 1024) and never part of a
+ * viewer's; with rtp_low or rtcp_low non-zero, only viewers with a lane
+ * that has at most that many RTP or SRTCP indices left. */
+struct sgw_lanes_req {
+	uint64_t after_id;
+	uint32_t max;
+	uint32_t rtp_low;
+	uint32_t rtcp_low;
+	uint32_t pad;
+};
+
+#define SGW_LANE_MAPPED 0x1u /* a source SSRC is mapped onto the lane */
+struct sgw_lane_stats {
+	uint64_t viewer_id;
+	uint32_t lane;
+	uint32_t ssrc;
+	uint64_t next;        /* the next RTP index it would use */
+	uint64_t limit;
+	uint32_t rtcp_next;
+	uint32_t rtcp_limit;
+	uint32_t in_ssrc;     /* the source SSRC mapped onto it */
+	uint32_t flags;       /* SGW_LANE_* */
 };
 
 struct sgw_viewer_stats {

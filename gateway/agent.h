@@ -27,6 +27,8 @@ struct viewer_rec {
 	uint32_t neigh;             /* next-hop slot */
 	struct sgw_addr src_ip;     /* gateway address the viewer sees */
 	struct sgw_srtp *egress;    /* NULL for plain */
+	uint8_t n_lanes;            /* egress lanes (0: none) and their SSRCs */
+	uint32_t lane_ssrc[SGW_MAX_LANES];
 	struct sgw_viewer_state *st;
 	uint64_t created_gen;       /* transaction that created the record */
 };
@@ -42,6 +44,7 @@ struct stream_rec {
 	struct sgw_endpoint listen, source;
 	unsigned aidx;              /* local address index of listen.addr */
 	struct sgw_srtp *ingress, *ingress_old;
+	uint8_t old_digest[32];     /* of the key of ingress_old, if any */
 	struct sgw_stream_state *st;
 	uint32_t n_viewers, cap_viewers;
 	struct viewer_rec **viewers;
@@ -134,6 +137,14 @@ size_t agent_stats_flows(struct sgw_agent *a, const struct sgw_flow_stats_req *r
 			 uint8_t *buf, size_t cap);
 size_t agent_stats_viewers(struct sgw_agent *a, const struct sgw_flow_stats_req *req,
 			   uint8_t *buf, size_t cap);
+
+/* Lanes (agent_stats.c, agent_reserve.c): SGW_MSG_STATS_LANES into buf;
+ * SGW_MSG_RESERVE from its payload. Errors: negative errno, message in
+ * err. */
+size_t agent_stats_lanes(struct sgw_agent *a, const struct sgw_lanes_req *req, uint8_t *buf,
+			 size_t cap);
+int agent_reserve(struct sgw_agent *a, const void *payload, uint32_t len,
+		  struct sgw_reserved *out, char *err, size_t errlen);
 
 /* The socket server (agent_server.c): runs until *quit. */
 int agent_serve(struct sgw_agent *a, const char *path, volatile bool *quit);

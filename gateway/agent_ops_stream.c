@@ -104,6 +104,35 @@ int txn_ctx_new(struct sgw_agent *a, const struct sgw_key *k, enum sgw_srtp_dir 
 	return 0;
 }
 
+int txn_ctx_new_lanes(struct sgw_agent *a, const struct sgw_key *k, const struct sgw_lanes *lanes,
+		      struct sgw_srtp **out, char *err, size_t errlen)
+{
+	struct sgw_srtp_lane l[SGW_MAX_LANES];
+
+	*out = NULL;
+	if (lanes->n > SGW_MAX_LANES)
+		return txn_fail(err, errlen, EINVAL, "%u lanes: at most %u", lanes->n, SGW_MAX_LANES);
+	if (k->suite == SGW_SUITE_PLAIN)
+		return txn_fail(err, errlen, EINVAL, "a plain viewer has no lanes");
+	for (unsigned i = 0; i < lanes->n; i++) {
+		const struct sgw_lane_res *r = &lanes->lane[i];
+		l[i] = (struct sgw_srtp_lane){ .ssrc = r->ssrc, .rtcp_next = r->rtcp_next,
+					       .rtcp_limit = r->rtcp_limit, .next = r->next,
+					       .limit = r->limit };
+	}
+	*out = sgw_srtp_create_lanes(k, 0, l, lanes->n);
+	if (*out == NULL)
+		return txn_fail(err, errlen, EINVAL,
+				"bad lanes: SSRCs must differ, indices 1..2^48-1 (SRTCP 1..2^31-1), "
+				"limits at least next - 1");
+	if (txn_res_created(&a->txn, *out, txn_srtp_free) != 0) {
+		sgw_srtp_free(*out);
+		*out = NULL;
+		return txn_fail(err, errlen, ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 int txn_stream_get(struct sgw_agent *a, uint64_t id, struct stream_rec **s,
 		      char *err, size_t errlen)
 {
@@ -138,6 +167,7 @@ int txn_stream_del(struct sgw_agent *a, struct stream_rec *s, char *err, size_t 
 	return 0;
 }
 
+/* Everything a REPLACE_ALL states about a stream but its old key. */
 static bool stream_same(struct sgw_agent *a, const struct stream_rec *s,
 			const struct sgw_op_stream_add *op)
 {
@@ -152,6 +182,53 @@ static bool stream_same(struct sgw_agent *a, const struct stream_rec *s,
 	       s->replay_window == (op->replay_window ? op->replay_window : a->cfg->replay_window);
 	OPENSSL_cleanse(d, sizeof(d));
 	return same;
+}
+
+bool txn_key_none(const struct sgw_key *k)
+{
+	return k->suite == SGW_SUITE_PLAIN && k->len == 0;
+}
+
+/* The stream's old key (a rekey overlap) as op states it: none, or a key
+ * of the stream's suite. A REPLACE_ALL that keeps the stream makes its old
+ * key what the control plane says now: an overlap that ended while the
+ * gateway was away ends, one the gateway lost (it restarted) is back. */
+static int set_old_key(struct sgw_agent *a, struct stream_rec *s, const struct sgw_key *old,
+		       char *err, size_t errlen)
+{
+	struct sgw_srtp *ctx = NULL;
+	uint8_t d[32];
+	int rc;
+
+	if (txn_key_none(old)) {
+		if (s->ingress_old == NULL)
+			return 0;
+		if (txn_res_dropped(&a->txn, s->ingress_old, txn_srtp_free) != 0)
+			return txn_fail(err, errlen, ENOMEM, "out of memory");
+		s->ingress_old = NULL;
+		OPENSSL_cleanse(s->old_digest, sizeof(s->old_digest));
+		return 0;
+	}
+	if (s->suite == SGW_SUITE_PLAIN)
+		return txn_fail(err, errlen, EINVAL, "stream %llu is plain RTP: it has no old key",
+				(unsigned long long)s->id);
+	rc = txn_key_check(old, false, "old stream key", err, errlen);
+	if (rc != 0)
+		return rc;
+	txn_key_digest(a, old, d);
+	if (s->ingress_old != NULL && memcmp(d, s->old_digest, sizeof(d)) == 0) {
+		OPENSSL_cleanse(d, sizeof(d));
+		return 0;
+	}
+	rc = txn_ctx_new(a, old, SGW_SRTP_INBOUND, s->replay_window, NULL, &ctx, err, errlen);
+	if (rc == 0 && txn_res_dropped(&a->txn, s->ingress_old, txn_srtp_free) != 0)
+		rc = txn_fail(err, errlen, ENOMEM, "out of memory");
+	if (rc == 0) {
+		s->ingress_old = ctx;
+		memcpy(s->old_digest, d, sizeof(d));
+	}
+	OPENSSL_cleanse(d, sizeof(d));
+	return rc;
 }
 
 int op_stream_add(struct sgw_agent *a, const struct sgw_op_stream_add *op,
@@ -189,12 +266,13 @@ int op_stream_add(struct sgw_agent *a, const struct sgw_op_stream_add *op,
 			return txn_fail(err, errlen, EEXIST, "stream %llu exists",
 				    (unsigned long long)op->stream_id);
 		if (stream_same(a, s, op)) {
-			/* unchanged: keep its crypto state; grants are restated */
+			/* unchanged: keep its crypto state; grants are restated,
+			 * the old key is what op says */
 			if (txn_touch_record(a, true, s->id) != 0 || txn_mark_seen(a, true, s->id) != 0 ||
 			    txn_mark_dirty(a, s->id) != 0)
 				return txn_fail(err, errlen, ENOMEM, "out of memory");
 			s->n_grants = 0;
-			return 0;
+			return set_old_key(a, s, &op->old_key, err, errlen);
 		}
 		rc = txn_stream_del(a, s, err, errlen);
 		if (rc != 0)
@@ -221,8 +299,10 @@ int op_stream_add(struct sgw_agent *a, const struct sgw_op_stream_add *op,
 	s->aidx = (unsigned)aidx;
 	s->created_gen = t->gen;
 	rc = txn_ctx_new(a, &op->key, SGW_SRTP_INBOUND, window, &op->resume, &s->ingress, err, errlen);
+	if (rc == 0)
+		rc = set_old_key(a, s, &op->old_key, err, errlen);
 	if (rc != 0) {
-		stream_rec_free(s);
+		stream_rec_free(s); /* the contexts are undone by abort */
 		return rc;
 	}
 	s->st = txn_state_alloc(sizeof(*s->st));
@@ -267,10 +347,13 @@ int op_stream_rekey(struct sgw_agent *a, const struct sgw_op_rekey *op,
 	rc = txn_ctx_new(a, &op->key, SGW_SRTP_INBOUND, s->replay_window, NULL, &ctx, err, errlen);
 	if (rc != 0)
 		return rc;
+	if (op->lanes.n != 0)
+		return txn_fail(err, errlen, EINVAL, "a stream has no lanes");
 	if (op->flags & SGW_REKEY_KEEP_OLD) {
 		if (txn_res_dropped(t, s->ingress_old, txn_srtp_free) != 0)
 			return txn_fail(err, errlen, ENOMEM, "out of memory");
 		s->ingress_old = s->ingress;
+		memcpy(s->old_digest, s->digest, sizeof(s->digest));
 	} else {
 		if (txn_res_dropped(t, s->ingress, txn_srtp_free) != 0 ||
 		    txn_res_dropped(t, s->ingress_old, txn_srtp_free) != 0)
@@ -302,6 +385,7 @@ int op_stream_simple(struct sgw_agent *a, unsigned type, const void *body,
 		if (txn_res_dropped(&a->txn, s->ingress_old, txn_srtp_free) != 0)
 			return txn_fail(err, errlen, ENOMEM, "out of memory");
 		s->ingress_old = NULL;
+		OPENSSL_cleanse(s->old_digest, sizeof(s->old_digest));
 		return 0;
 	}
 	if (type == SGW_OP_STREAM_SET_SOURCE) {

@@ -152,9 +152,32 @@ static bool viewer_same(struct sgw_agent *a, const struct viewer_rec *v,
 	txn_key_digest(a, &op->key, d);
 	same = v->stream_id == op->stream_id && v->owner == op->owner &&
 	       v->suite == op->key.suite && memcmp(v->digest, d, sizeof(d)) == 0 &&
-	       sgw_addr_equal(&v->dest.addr, &op->dest.addr) && v->dest.port == op->dest.port;
+	       sgw_addr_equal(&v->dest.addr, &op->dest.addr) && v->dest.port == op->dest.port &&
+	       v->n_lanes == op->lanes.n;
+	for (unsigned i = 0; same && i < v->n_lanes; i++)
+		same = v->lane_ssrc[i] == op->lanes.lane[i].ssrc;
 	OPENSSL_cleanse(d, sizeof(d));
 	return same;
+}
+
+/* The egress context of key, with lanes when the op gives them; v
+ * records the lanes' SSRCs. */
+static int egress_new(struct sgw_agent *a, struct viewer_rec *v, const struct sgw_key *key,
+		      const struct sgw_pos *resume, const struct sgw_lanes *lanes,
+		      struct sgw_srtp **out, char *err, size_t errlen)
+{
+	int rc;
+
+	if (lanes->n == 0)
+		rc = txn_ctx_new(a, key, SGW_SRTP_OUTBOUND, 0, resume, out, err, errlen);
+	else
+		rc = txn_ctx_new_lanes(a, key, lanes, out, err, errlen);
+	if (rc != 0)
+		return rc;
+	v->n_lanes = (uint8_t)lanes->n;
+	for (unsigned i = 0; i < lanes->n; i++)
+		v->lane_ssrc[i] = lanes->lane[i].ssrc;
+	return 0;
 }
 
 int op_viewer_add(struct sgw_agent *a, const struct sgw_op_viewer_add *op,
@@ -219,7 +242,7 @@ int op_viewer_add(struct sgw_agent *a, const struct sgw_op_viewer_add *op,
 	v->created_gen = t->gen;
 	rc = viewer_route(a, v, s, &op->dest, err, errlen);
 	if (rc == 0)
-		rc = txn_ctx_new(a, &op->key, SGW_SRTP_OUTBOUND, 0, &op->resume, &v->egress, err, errlen);
+		rc = egress_new(a, v, &op->key, &op->resume, &op->lanes, &v->egress, err, errlen);
 	if (rc == 0) {
 		v->st = txn_state_alloc(sizeof(*v->st));
 		if (v->st == NULL || txn_res_created(t, v->st, free) != 0) {
@@ -262,7 +285,7 @@ int op_viewer_change(struct sgw_agent *a, unsigned type, const void *body,
 		struct sgw_srtp *ctx;
 		rc = txn_key_check(&op->key, true, "viewer key", err, errlen);
 		if (rc == 0)
-			rc = txn_ctx_new(a, &op->key, SGW_SRTP_OUTBOUND, 0, NULL, &ctx, err, errlen);
+			rc = egress_new(a, v, &op->key, NULL, &op->lanes, &ctx, err, errlen);
 		if (rc != 0)
 			return rc;
 		if (txn_res_dropped(t, v->egress, txn_srtp_free) != 0)

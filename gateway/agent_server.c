@@ -196,6 +196,22 @@ static int handle(struct sgw_agent *a, struct client *c)
 		n = agent_stats_viewers(a, &req, reply_buf, sizeof(reply_buf));
 		return reply(c, SGW_MSG_VIEWER_STATS, reply_buf, (uint32_t)n);
 	}
+	case SGW_MSG_STATS_LANES: {
+		struct sgw_lanes_req req;
+		size_t n;
+		if (!len_is(c, sizeof(req)))
+			return 0;
+		memcpy(&req, c->payload, sizeof(req));
+		n = agent_stats_lanes(a, &req, reply_buf, sizeof(reply_buf));
+		return reply(c, SGW_MSG_LANE_STATS, reply_buf, (uint32_t)n);
+	}
+	case SGW_MSG_RESERVE: {
+		struct sgw_reserved r;
+		rc = agent_reserve(a, c->payload, c->hdr.len, &r, err, sizeof(err));
+		if (rc != 0)
+			return reply_error(c, -rc, UINT32_MAX, err);
+		return reply(c, SGW_MSG_RESERVED, &r, sizeof(r));
+	}
 	default:
 		return reply_error(c, EINVAL, UINT32_MAX, "unknown message type");
 	}

@@ -79,9 +79,11 @@ static void sift_down(uint64_t *a, size_t n, size_t i)
 	}
 }
 
-/* Ids > after, ascending, at most max: sorted into ids[]. Returns count;
- * *more set if further ids exist. */
-static size_t page_ids(const struct idmap *m, uint64_t after, size_t max, uint64_t *ids, uint32_t *more)
+/* Ids > after (with keep(arg, val) true, if keep is given), ascending, at
+ * most max: sorted into ids[]. Returns count; *more set if further ids
+ * exist. */
+static size_t page_ids_if(const struct idmap *m, uint64_t after, size_t max, uint64_t *ids,
+			  uint32_t *more, bool (*keep)(const void *arg, const void *val), const void *arg)
 {
 	size_t n = 0, pos = 0;
 	uint64_t id;
@@ -91,7 +93,7 @@ static size_t page_ids(const struct idmap *m, uint64_t after, size_t max, uint64
 	 * O(ids log ids) (a sweep of 100k streams is a hundred pages) */
 	*more = 0;
 	while (idmap_next(m, &pos, &id, &val)) {
-		if (id <= after)
+		if (id <= after || (keep != NULL && !keep(arg, val)))
 			continue;
 		if (n < max) {
 			size_t i = n++;
@@ -112,6 +114,11 @@ static size_t page_ids(const struct idmap *m, uint64_t after, size_t max, uint64
 	}
 	qsort(ids, n, sizeof(*ids), cmp_u64);
 	return n;
+}
+
+static size_t page_ids(const struct idmap *m, uint64_t after, size_t max, uint64_t *ids, uint32_t *more)
+{
+	return page_ids_if(m, after, max, ids, more, NULL, NULL);
 }
 
 static size_t page_max(const struct sgw_flow_stats_req *req, size_t cap, size_t entry)
@@ -183,4 +190,72 @@ size_t agent_stats_viewers(struct sgw_agent *a, const struct sgw_flow_stats_req 
 		memcpy(buf + sizeof(pg) + i * sizeof(s), &s, sizeof(s));
 	}
 	return sizeof(pg) + n * sizeof(struct sgw_viewer_stats);
+}
+
+/* ---- lanes -------------------------------------------------------------- */
+
+/* A viewer with a lane that has at most req's low marks left. */
+static bool lanes_low(const void *arg, const void *val)
+{
+	const struct sgw_lanes_req *req = arg;
+	const struct viewer_rec *v = val;
+	unsigned n = sgw_srtp_n_lanes(v->egress);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct sgw_srtp_lane_state s;
+
+		if (sgw_srtp_lane_state(v->egress, i, &s) != 0)
+			continue;
+		if ((req->rtp_low != 0 && s.limit + 1 - s.next <= req->rtp_low) ||
+		    (req->rtcp_low != 0 && (uint64_t)s.rtcp_limit + 1 - s.rtcp_next <= req->rtcp_low))
+			return true;
+	}
+	return false;
+}
+
+static bool has_lanes(const void *arg, const void *val)
+{
+	(void)arg;
+	return sgw_srtp_n_lanes(((const struct viewer_rec *)val)->egress) != 0;
+}
+
+size_t agent_stats_lanes(struct sgw_agent *a, const struct sgw_lanes_req *req, uint8_t *buf,
+			 size_t cap)
+{
+	uint64_t ids[STATS_PAGE_MAX];
+	struct sgw_stats_page pg;
+	size_t max = req->max ? req->max : STATS_PAGE_MAX, n, out = 0;
+	bool filter = req->rtp_low != 0 || req->rtcp_low != 0;
+
+	if (max > STATS_PAGE_MAX)
+		max = STATS_PAGE_MAX;
+	if (max > (cap - sizeof(pg)) / sizeof(struct sgw_lane_stats))
+		max = (cap - sizeof(pg)) / sizeof(struct sgw_lane_stats);
+	n = page_ids_if(&a->viewers, req->after_id, max, ids, &pg.more,
+			filter ? lanes_low : has_lanes, req);
+	for (size_t i = 0; i < n; i++) {
+		const struct viewer_rec *v = idmap_get(&a->viewers, ids[i]);
+		unsigned nl = sgw_srtp_n_lanes(v->egress);
+
+		if (out + nl > max) { /* never part of a viewer's lanes */
+			pg.more = 1;
+			break;
+		}
+		for (unsigned l = 0; l < nl; l++) {
+			struct sgw_srtp_lane_state s;
+			struct sgw_lane_stats e;
+
+			sgw_srtp_lane_state(v->egress, l, &s);
+			e = (struct sgw_lane_stats){
+				.viewer_id = v->id, .lane = l, .ssrc = s.ssrc, .next = s.next,
+				.limit = s.limit, .rtcp_next = s.rtcp_next, .rtcp_limit = s.rtcp_limit,
+				.in_ssrc = s.in_ssrc, .flags = s.mapped ? SGW_LANE_MAPPED : 0,
+			};
+			memcpy(buf + sizeof(pg) + out * sizeof(e), &e, sizeof(e));
+			out++;
+		}
+	}
+	pg.n = (uint32_t)out;
+	memcpy(buf, &pg, sizeof(pg));
+	return sizeof(pg) + out * sizeof(struct sgw_lane_stats);
 }

@@ -51,6 +51,12 @@ uint64_t txn_listen_key(unsigned aidx, uint16_t port);
 void txn_key_digest(const struct sgw_agent *a, const struct sgw_key *k, uint8_t out[32]);
 int txn_key_check(const struct sgw_key *k, bool allow_plain, const char *what, char *err, size_t errlen);
 int txn_ctx_new(struct sgw_agent *a, const struct sgw_key *k, enum sgw_srtp_dir dir, unsigned window, const struct sgw_pos *resume, struct sgw_srtp **out, char *err, size_t errlen);
+/* An egress context with the op's lanes (lanes->n > 0), registered as
+ * created; the lanes' SSRCs recorded in v. */
+int txn_ctx_new_lanes(struct sgw_agent *a, const struct sgw_key *k, const struct sgw_lanes *lanes,
+		      struct sgw_srtp **out, char *err, size_t errlen);
+/* A key of none (suite PLAIN, len 0)? */
+bool txn_key_none(const struct sgw_key *k);
 int txn_stream_get(struct sgw_agent *a, uint64_t id, struct stream_rec **s, char *err, size_t errlen);
 int txn_stream_del(struct sgw_agent *a, struct stream_rec *s, char *err, size_t errlen);
 int op_stream_add(struct sgw_agent *a, const struct sgw_op_stream_add *op, char *err, size_t errlen);
