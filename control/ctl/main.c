@@ -190,7 +190,8 @@ int main(int argc, char **argv)
 {
 	struct ctl_global g = { .socket_path = CTL_DEFAULT_SOCKET, .timeout_s = CTL_DEFAULT_TIMEOUT };
 	const char *env = getenv(CTL_SOCKET_ENV);
-	struct json_object *ok, *result;
+	struct json_object *ok, *result, *pending;
+	bool is_pending;
 	struct ctl_req r;
 	size_t len;
 	int64_t deadline;
@@ -233,6 +234,10 @@ int main(int argc, char **argv)
 	if (ctl_strip_keys(result, r.cmd->makes_keys) > 0)
 		fprintf(stderr, CTL_PROG ": warning: the reply to %s held key material where none "
 			"belongs; not shown\n", r.cmd->cmd);
+	pending = member(reply, "pending", json_type_boolean);
+	is_pending = pending != NULL && json_object_get_boolean(pending);
+	if (is_pending) /* for scripts: in the result they print */
+		json_object_object_add(result, "pending", json_object_new_boolean(1));
 	if (g.json) {
 		const char *s = json_object_to_json_string_ext(result, JSON_C_TO_STRING_PRETTY |
 							       JSON_C_TO_STRING_SPACED |
@@ -247,5 +252,12 @@ int main(int argc, char **argv)
 	reply = NULL;
 	if (fflush(stdout) != 0 || ferror(stdout))
 		ctl_fail(CTL_EXIT_FAIL, "writing the output: %s", strerror(errno));
+	if (is_pending) {
+		/* done in the database, not yet in force at the gateway */
+		fprintf(stderr, CTL_PROG ": pending: the gateway has not applied this change yet; it "
+			"is committed and takes effect when the gateway is back (srtpgwctl status "
+			"lists what is pending)\n");
+		return CTL_EXIT_PENDING;
+	}
 	return CTL_EXIT_OK;
 }

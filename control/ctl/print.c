@@ -391,6 +391,20 @@ static void print_show(const struct ctl_req *r, struct json_object *rows, const 
 		print_table(cols, ncols, rows, empty);
 }
 
+/* Changes committed that the gateway has not applied (a show lists them
+ * after its table). */
+static void print_pending(struct json_object *result)
+{
+	struct json_object *p = field(result, "pending");
+	char *s;
+
+	if (p == NULL || !json_object_is_type(p, json_type_array) || json_object_array_length(p) == 0)
+		return;
+	s = format_text(p);
+	printf("\npending (committed, not applied by the gateway yet): %s\n", s);
+	free(s);
+}
+
 void ctl_print_result(const struct ctl_req *r, struct json_object *result)
 {
 	switch (r->cmd->out) {
@@ -399,9 +413,11 @@ void ctl_print_result(const struct ctl_req *r, struct json_object *result)
 		break;
 	case CTL_OUT_STREAMS:
 		print_show(r, list(result, "streams"), stream_cols, N(stream_cols), "no streams");
+		print_pending(result);
 		break;
 	case CTL_OUT_VIEWERS:
 		print_show(r, list(result, "viewers"), viewer_cols, N(viewer_cols), "no viewers");
+		print_pending(result);
 		break;
 	case CTL_OUT_STATS:
 		print_stats(result);

@@ -27,11 +27,22 @@ int ctl_change(struct ctl_daemon *d,
 	       int (*fn)(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen),
 	       void *arg, char *err, size_t errlen)
 {
+	return ctl_change_cmd(d, fn, arg, NULL, NULL, err, errlen);
+}
+
+int ctl_change_cmd(struct ctl_daemon *d,
+		   int (*fn)(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err,
+			     size_t errlen),
+		   void *arg, const char *what, bool *pending, char *err, size_t errlen)
+{
 	struct gw_ops ops;
+	bool applied = false;
 	uint64_t seq;
 	uint32_t bad;
 	int rc;
 
+	if (pending != NULL)
+		*pending = false;
 	if (store_begin(d->store) != 0)
 		return cmd_fail(err, errlen, EIO, "database: %s", store_errmsg(d->store));
 	gw_ops_init(&ops);
@@ -47,13 +58,32 @@ int ctl_change(struct ctl_daemon *d,
 		rc = cmd_fail(err, errlen, EIO, "database: %s", store_errmsg(d->store));
 	if (rc == 0 && gw_link_up(&d->gw) && d->gw.in_sync) {
 		char gerr[256];
-		int g = gw_link_apply(&d->gw, seq, 0, &ops, &bad, gerr, sizeof(gerr));
-		if (g > 0) /* refused: the change does not happen */
+		int g;
+
+		gw_link_set_timeout(&d->gw, d->cfg.apply_timeout_ms);
+		g = gw_link_apply(&d->gw, seq, 0, &ops, &bad, gerr, sizeof(gerr));
+		if (g > 0) { /* refused: the change does not happen */
 			rc = cmd_fail(err, errlen, g, "%s", gerr);
-		else if (g < 0)
+		} else if (g < 0) {
 			sgw_log(LOG_WARNING, "gateway lost (%s): the change is kept and pushed when it is back",
 				d->gw.last_error);
+		} else {
+			applied = true;
+			/* the table version this change made, for the next start:
+			 * the same version then means nobody else wrote */
+			if (store_gw_set(d->store, d->gw.boot_id, d->gw.version) != 0)
+				rc = cmd_fail(err, errlen, EIO, "database: %s", store_errmsg(d->store));
+			if (d->gw.other_writer) {
+				sgw_log(LOG_WARNING, "another client changed the gateway (table version %llu "
+					"did not follow ours): pushing the whole state again",
+					(unsigned long long)d->gw.version);
+				d->gw.in_sync = false;
+			}
+		}
 	}
+	if (rc == 0 && !applied && what != NULL &&
+	    store_pending_add(d->store, seq, ctl_now_s(), what) != 0)
+		rc = cmd_fail(err, errlen, EIO, "database: %s", store_errmsg(d->store));
 	gw_ops_free(&ops);
 	if (rc != 0) {
 		store_rollback(d->store);
@@ -65,6 +95,8 @@ int ctl_change(struct ctl_daemon *d,
 		store_rollback(d->store);
 		return cmd_fail(err, errlen, EIO, "database commit failed: %s", store_errmsg(d->store));
 	}
+	if (pending != NULL)
+		*pending = !applied;
 	return 0;
 }
 
@@ -366,8 +398,16 @@ int do_viewer_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err
 	rc = store_viewer_add(d->store, &v);
 	if (rc == -EEXIST)
 		rc = cmd_fail(err, errlen, EEXIST, "a viewer named \"%s\" exists", name);
-	else if ((rc = cmd_db(d, rc, err, errlen, "viewer")) == 0)
-		rc = sync_ops_viewer_add(ops, &v, NULL);
+	else if ((rc = cmd_db(d, rc, err, errlen, "viewer")) == 0) {
+		struct sgw_lanes lanes = { 0 };
+
+		/* its egress lanes and their first reservations, stored
+		 * before the gateway can use them (invariant 8) */
+		if (v.key.len != 0)
+			rc = cmd_db(d, lanes_create(d, v.id, &lanes), err, errlen, "viewer lanes");
+		if (rc == 0)
+			rc = sync_ops_viewer_add(ops, &v, NULL, &lanes);
+	}
 	if (rc == 0) {
 		json_object_object_add(c->result, "name", json_object_new_string(name));
 		json_object_object_add(c->result, "stream", json_object_new_string(stream));
@@ -426,6 +466,11 @@ int do_viewer_rekey(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *e
 	if (rc == 0)
 		rc = cmd_db(d, store_pos_set(d->store, true, v.id, &(struct sgw_pos){ 0 }), err, errlen,
 			"viewer");
+	/* a new key: new lanes, counted from their start */
+	if (rc == 0 && op.key.len != 0)
+		rc = cmd_db(d, lanes_create(d, v.id, &op.lanes), err, errlen, "viewer lanes");
+	else if (rc == 0)
+		rc = cmd_db(d, store_lanes_set(d->store, v.id, NULL, 0), err, errlen, "viewer lanes");
 	if (rc == 0)
 		rc = gw_ops_add(ops, SGW_OP_VIEWER_REKEY, &op, sizeof(op));
 	if (rc == 0) {

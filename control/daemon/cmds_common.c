@@ -106,6 +106,23 @@ int need_name(struct args *a, const char *key, const char **out)
 
 /* ---- keys ---------------------------------------------------------------- */
 
+/* A key is taken once, ever (invariant 8): two contexts under one key
+ * would count the same indices (the store keeps every key's keyed
+ * fingerprint). */
+static int claim(struct ctl_daemon *d, struct args *a, struct sgw_key *key)
+{
+	int rc = store_key_claim(d->store, key);
+
+	if (rc == -EEXIST) {
+		OPENSSL_cleanse(key, sizeof(*key));
+		return cmd_fail(a->err, a->errlen, EEXIST,
+				"key: this key was given before (to a stream or viewer, maybe deleted "
+				"since); SRTP must not use a key twice: give a new one, or none and "
+				"one is generated");
+	}
+	return rc == 0 ? 0 : cmd_fail(a->err, a->errlen, EIO, "database: %s", store_errmsg(d->store));
+}
+
 /* suite/plain/key arguments -> *key; *generated set when we made it. */
 int key_from_args(struct ctl_daemon *d, struct args *a, struct sgw_key *key, bool *generated)
 {
@@ -132,8 +149,9 @@ int key_from_args(struct ctl_daemon *d, struct args *a, struct sgw_key *key, boo
 	key->len = (uint8_t)want;
 	if (b64 == NULL) {
 		*generated = true;
-		return RAND_bytes(key->material, (int)want) == 1 ? 0 :
-			cmd_fail(a->err, a->errlen, EIO, "the CSPRNG failed");
+		if (RAND_bytes(key->material, (int)want) != 1)
+			return cmd_fail(a->err, a->errlen, EIO, "the CSPRNG failed");
+		return claim(d, a, key);
 	}
 	blen = strlen(b64);
 	if (blen == 0 || blen % 4 != 0 || blen > 4 * ((SGW_KEY_MAX + 2) / 3))
@@ -149,7 +167,7 @@ int key_from_args(struct ctl_daemon *d, struct args *a, struct sgw_key *key, boo
 	}
 	memcpy(key->material, buf, want);
 	OPENSSL_cleanse(buf, sizeof(buf));
-	return 0;
+	return claim(d, a, key);
 }
 
 /* The key and its SDP line in the reply: shown this once. */

@@ -56,11 +56,31 @@ static struct json_object *reply_error(int code, const char *msg)
 	return r;
 }
 
+/* "viewer.del name=tv1": a change as the list of pending ones shows it
+ * (names only: never a key). */
+static const char *describe(const char *cmd, struct cmd_ctx *c, char *buf, size_t len)
+{
+	static const char *const keys[] = { "name", "stream", "owner", "to", "listen", "source", NULL };
+	size_t n = (size_t)snprintf(buf, len, "%s", cmd);
+
+	for (unsigned i = 0; keys[i] != NULL && n < len; i++) {
+		const char *v = arg_str(&c->a, keys[i]);
+
+		if (v != NULL && v[0] != '\0')
+			n += (size_t)snprintf(buf + n, len - n, " %s=%s", keys[i], v);
+	}
+	for (size_t i = 0; buf[i] != '\0'; i++) /* one line */
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
+	return buf;
+}
+
 struct json_object *ctl_handle(struct ctl_daemon *d, struct json_object *req)
 {
 	struct json_object *v, *r;
 	struct cmd_ctx c = { 0 };
-	char err[512] = "";
+	char err[512] = "", what[STORE_PENDING_WHAT_MAX];
+	bool pending = false;
 	const char *cmd;
 	int rc = 1;
 
@@ -96,7 +116,8 @@ struct json_object *ctl_handle(struct ctl_daemon *d, struct json_object *req)
 			else
 				rc = 0;
 			if (rc == 0)
-				rc = ctl_change(d, changes[i].change, &c, err, sizeof(err));
+				rc = ctl_change_cmd(d, changes[i].change, &c, describe(cmd, &c, what, sizeof(what)),
+						    &pending, err, sizeof(err));
 			break;
 		}
 	}
@@ -110,6 +131,13 @@ struct json_object *ctl_handle(struct ctl_daemon *d, struct json_object *req)
 	}
 	r = json_object_new_object();
 	json_object_object_add(r, "ok", json_object_new_boolean(1));
+	if (pending) {
+		/* committed, not in force: the gateway has not applied it */
+		json_object_object_add(r, "pending", json_object_new_boolean(1));
+		json_object_object_add(r, "warning", json_object_new_string(
+			"the gateway has not applied this change (it is unreachable or did not answer in "
+			"time); it is committed and takes effect when the gateway is back"));
+	}
 	json_object_object_add(r, "result", c.result);
 	return r;
 }

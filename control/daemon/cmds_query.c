@@ -245,6 +245,37 @@ static struct json_object *worker_stats(struct ctl_daemon *d, struct json_object
 	return arr;
 }
 
+/* The changes committed that the gateway has not applied. */
+static int pending_one(void *arg, uint64_t seq, int64_t at, const char *what)
+{
+	struct json_object *j = json_object_new_object();
+
+	json_object_object_add(j, "seq", json_object_new_int64((int64_t)seq));
+	json_object_object_add(j, "at", json_object_new_int64(at));
+	json_object_object_add(j, "what", json_object_new_string(what));
+	json_object_array_add(arg, j);
+	return 0;
+}
+
+static struct json_object *pending_list(struct ctl_daemon *d)
+{
+	struct json_object *arr = json_object_new_array();
+
+	store_pending_foreach(d->store, pending_one, arr);
+	return arr;
+}
+
+/* show: the pending changes too, when there are any */
+static void add_pending(struct ctl_daemon *d, struct json_object *result)
+{
+	struct json_object *p = pending_list(d);
+
+	if (json_object_array_length(p) > 0)
+		json_object_object_add(result, "pending", p);
+	else
+		json_object_put(p);
+}
+
 int cmd_query(struct ctl_daemon *d, const char *cmd, struct cmd_ctx *c, char *err, size_t errlen)
 {
 	struct list_ctx x = { .d = d, .arr = json_object_new_array() };
@@ -263,6 +294,7 @@ int cmd_query(struct ctl_daemon *d, const char *cmd, struct cmd_ctx *c, char *er
 		if (rc == 0)
 			rc = store_stream_foreach(d->store, 0, list_stream, &x);
 		json_object_object_add(c->result, "streams", x.arr);
+		add_pending(d, c->result);
 	} else if (strcmp(cmd, "viewer.show") == 0) {
 		const char *const keys[] = { "name", "stream", NULL };
 		const char *stream;
@@ -277,6 +309,7 @@ int cmd_query(struct ctl_daemon *d, const char *cmd, struct cmd_ctx *c, char *er
 		if (rc == 0)
 			rc = store_viewer_foreach(d->store, x.stream_id, list_viewer, &x);
 		json_object_object_add(c->result, "viewers", x.arr);
+		add_pending(d, c->result);
 	} else if (strcmp(cmd, "stats") == 0) {
 		const char *const keys[] = { "stream", NULL };
 		struct json_object *totals = json_object_new_object();
@@ -319,6 +352,9 @@ int cmd_query(struct ctl_daemon *d, const char *cmd, struct cmd_ctx *c, char *er
 			json_object_array_add(rej, j);
 		}
 		json_object_object_add(c->result, "rejected", rej);
+		json_object_object_add(c->result, "pending", pending_list(d));
+		json_object_object_add(c->result, "reservations_granted",
+				       json_object_new_int64((int64_t)d->res.granted));
 	} else {
 		json_object_put(x.arr);
 		return cmd_fail(err, errlen, EINVAL, "unknown command \"%.40s\"", cmd);

@@ -12,7 +12,7 @@
 static const char *const known[] = {
 	"socket", "socket_group", "database", "kek_file", "agent_socket", "listen_addresses",
 	"port_range", "quarantine", "rekey_overlap", "idle_timeout", "retry", "default_suite",
-	"position_poll", NULL,
+	"position_poll", "reserve_block", "viewer_lanes", "apply_timeout", NULL,
 };
 
 struct loader {
@@ -90,6 +90,9 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 	cfg->idle_timeout_s = 30;
 	cfg->retry_ms = 1000;
 	cfg->position_poll_s = 10;
+	cfg->reserve_block = 8192;
+	cfg->viewer_lanes = 4;
+	cfg->apply_timeout_ms = 2000;
 	cfg->default_suite = SGW_SUITE_AES_CM_128_HMAC_SHA1_80;
 
 	config_init(&c);
@@ -120,7 +123,12 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 	    get_uint(&l, root, "rekey_overlap", 0, 86400, &cfg->rekey_overlap_s) ||
 	    get_uint(&l, root, "idle_timeout", 0, 86400, &cfg->idle_timeout_s) ||
 	    get_uint(&l, root, "retry", 10, 60000, &cfg->retry_ms) ||
-	    get_uint(&l, root, "position_poll", 0, 3600, &cfg->position_poll_s))
+	    get_uint(&l, root, "position_poll", 0, 3600, &cfg->position_poll_s) ||
+	    /* a restarted gateway's lanes go on at most one block past what a
+	     * viewer received: under 2^15, its receiver estimates the ROC */
+	    get_uint(&l, root, "reserve_block", 256, 16384, &cfg->reserve_block) ||
+	    get_uint(&l, root, "viewer_lanes", 1, SGW_MAX_LANES, &cfg->viewer_lanes) ||
+	    get_uint(&l, root, "apply_timeout", 100, 600000, &cfg->apply_timeout_ms))
 		goto out;
 	s = config_setting_get_member(root, "default_suite");
 	if (s != NULL) {

@@ -24,6 +24,9 @@ struct ctl_config {
 	uint32_t idle_timeout_s;   /* idle_timeout: default per stream, 0 = never idle */
 	uint32_t retry_ms;         /* retry: between attempts to reach the gateway */
 	uint32_t position_poll_s;  /* position_poll: seconds between sweeps, 0 = none */
+	uint32_t reserve_block;    /* reserve_block: RTP indices reserved at a time per lane */
+	uint32_t viewer_lanes;     /* viewer_lanes: egress lanes (SSRCs) per new viewer */
+	uint32_t apply_timeout_ms; /* apply_timeout: how long a change waits for the gateway */
 	uint8_t default_suite;     /* default_suite */
 };
 

@@ -50,6 +50,13 @@ struct ctl_daemon {
 		uint64_t stored;   /* positions written, since start */
 		uint64_t sweeps;   /* sweeps completed, since start */
 	} pos;
+	/* egress lanes' reservations (lanes.c) */
+	struct {
+		bool due;          /* a round now, whatever the time */
+		uint64_t next_ms;  /* when the next round starts */
+		uint64_t granted;  /* lane reservations raised, since start */
+		uint64_t rounds;   /* rounds that raised any, since start */
+	} res;
 };
 
 /* One request object -> one reply object (daemon_cmds.c). */
@@ -65,9 +72,25 @@ void positions_tick(struct ctl_daemon *d, uint64_t now_ms);
 /* Push the whole state as one REPLACE_ALL transaction. 0 or -errno. */
 int sync_full(struct ctl_daemon *d);
 /* Agent ops for a stream or viewer as stored; resume: the position to go
- * on from (NULL or flags 0: none). */
+ * on from (NULL or flags 0: none); lanes: the viewer's (NULL: none). A
+ * stream in a rekey overlap goes with its old key. */
 int sync_ops_stream_add(struct gw_ops *o, const struct store_stream *st, const struct sgw_pos *resume);
-int sync_ops_viewer_add(struct gw_ops *o, const struct store_viewer *v, const struct sgw_pos *resume);
+int sync_ops_viewer_add(struct gw_ops *o, const struct store_viewer *v, const struct sgw_pos *resume,
+			const struct sgw_lanes *lanes);
+
+/* Egress lanes (lanes.c, docs/control.md "Index reservations"). */
+/* New lanes for a viewer (a new viewer, or a rekey): config viewer_lanes
+ * of them, random distinct SSRCs, a random first sequence number at ROC 0,
+ * one block reserved each; written to the store (inside a transaction)
+ * and described for the op. 0 or -errno. */
+int lanes_create(struct ctl_daemon *d, int64_t viewer_id, struct sgw_lanes *op);
+/* The stored lanes of a viewer for an op that makes its context anew: each
+ * starts past its reservation with nothing reserved yet (the next round
+ * grants a block). 0 (op->n 0 if it has none) or -errno. */
+int lanes_resume(struct ctl_daemon *d, int64_t viewer_id, struct sgw_lanes *op);
+/* A round of reservations: every lane with half a block or less left gets
+ * one more block, stored (durably) before the gateway is told. */
+void lanes_tick(struct ctl_daemon *d, uint64_t now_ms);
 int sync_ops_id(struct gw_ops *o, unsigned type, int64_t id);
 int sync_ops_grant(struct gw_ops *o, unsigned type, int64_t stream_id, int64_t owner_id);
 
@@ -77,6 +100,14 @@ int sync_ops_grant(struct gw_ops *o, unsigned type, int64_t stream_id, int64_t o
 int ctl_change(struct ctl_daemon *d,
 	       int (*fn)(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen),
 	       void *arg, char *err, size_t errlen);
+/* The same, for a command: what names the change for the list of pending
+ * ones; *pending (may be NULL) is set when the change is committed but the
+ * gateway has not applied it (unreachable, no answer within
+ * apply_timeout): it takes effect when the gateway is back. */
+int ctl_change_cmd(struct ctl_daemon *d,
+		   int (*fn)(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err,
+			     size_t errlen),
+		   void *arg, const char *what, bool *pending, char *err, size_t errlen);
 
 /* The srtpgwctl socket (daemon_server.c): runs until *quit. */
 int ctl_serve(struct ctl_daemon *d, volatile bool *quit);

@@ -9,7 +9,7 @@
 
 #include "control/daemon/gw_link.h"
 
-#define REPLY_TIMEOUT_S 10
+#define DEFAULT_TIMEOUT_MS 10000
 
 static uint8_t rbuf[SGW_AGENT_MAX_PAYLOAD];
 
@@ -56,6 +56,26 @@ void gw_link_init(struct gw_link *l, const char *path)
 	memset(l, 0, sizeof(*l));
 	snprintf(l->path, sizeof(l->path), "%s", path);
 	l->fd = -1;
+	l->timeout_ms = DEFAULT_TIMEOUT_MS;
+}
+
+static void apply_timeout(const struct gw_link *l)
+{
+	struct timeval tv = { .tv_sec = l->timeout_ms / 1000,
+			      .tv_usec = (suseconds_t)(l->timeout_ms % 1000) * 1000 };
+
+	if (l->fd >= 0) {
+		setsockopt(l->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(l->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
+}
+
+void gw_link_set_timeout(struct gw_link *l, uint32_t ms)
+{
+	if (ms == l->timeout_ms)
+		return;
+	l->timeout_ms = ms;
+	apply_timeout(l);
 }
 
 bool gw_link_up(const struct gw_link *l)
@@ -84,8 +104,15 @@ int gw_link_request(struct gw_link *l, uint16_t type, const void *p, uint32_t le
 		rc = sgw_wire_recv(l->fd, &h, buf, cap);
 	if (rc == 0 && h.seq != l->seq)
 		rc = -EPROTO;
+	if (rc == -EAGAIN || rc == -EWOULDBLOCK)
+		rc = -ETIMEDOUT;
 	if (rc != 0) {
-		snprintf(l->last_error, sizeof(l->last_error), "agent %s: %s", l->path, strerror(-rc));
+		if (rc == -ETIMEDOUT)
+			snprintf(l->last_error, sizeof(l->last_error),
+				 "agent %s: no answer within %u ms", l->path, l->timeout_ms);
+		else
+			snprintf(l->last_error, sizeof(l->last_error), "agent %s: %s", l->path,
+				 strerror(-rc));
 		gw_link_close(l);
 		return rc;
 	}
@@ -97,7 +124,6 @@ int gw_link_request(struct gw_link *l, uint16_t type, const void *p, uint32_t le
 int gw_link_connect(struct gw_link *l)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = REPLY_TIMEOUT_S };
 	struct sgw_status st;
 	uint32_t n;
 	int rc;
@@ -111,8 +137,7 @@ int gw_link_connect(struct gw_link *l)
 		gw_link_close(l);
 		return rc;
 	}
-	setsockopt(l->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(l->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	apply_timeout(l);
 	rc = gw_link_request(l, SGW_MSG_HELLO, NULL, 0, rbuf, sizeof(rbuf), &n);
 	if (rc < 0)
 		return rc;
@@ -172,6 +197,8 @@ int gw_link_apply(struct gw_link *l, uint64_t ctl_seq, uint32_t flags,
 	if ((rc = expect(l, rc, n, SGW_MSG_APPLIED, op_index, err, errlen)) != 0)
 		return rc;
 	memcpy(&ap, rbuf, sizeof(ap));
+	/* one transaction makes one version: a jump means another writer */
+	l->other_writer = ap.version != l->version + 1;
 	l->applied_seq = ap.ctl_seq;
 	l->version = ap.version;
 	return 0;

@@ -24,6 +24,10 @@ struct gw_link {
 	uint64_t applied_seq;   /* ctl_seq the gateway last reported */
 	uint64_t version;       /* table version it last reported */
 	bool in_sync;           /* false: push the whole state before anything else */
+	/* the last transaction's version did not follow the one before it:
+	 * another client of the agent socket changed the gateway meanwhile */
+	bool other_writer;
+	uint32_t timeout_ms;    /* for each send and each reply (gw_link_set_timeout) */
 	char last_error[256];
 };
 
@@ -32,6 +36,10 @@ bool gw_link_up(const struct gw_link *l);
 /* Connect and say HELLO. 0 or -errno (last_error set). */
 int gw_link_connect(struct gw_link *l);
 void gw_link_close(struct gw_link *l);
+/* How long a send or a reply may take from now on; past it the link is
+ * closed (out of sync) and the request fails with -ETIMEDOUT: a gateway
+ * that stopped (SIGSTOP, a hung agent thread) does not hold the daemon. */
+void gw_link_set_timeout(struct gw_link *l, uint32_t ms);
 
 /* The ops of one transaction, in as many TXN_OPS payloads as they need. */
 struct gw_ops {

@@ -130,6 +130,7 @@ void positions_tick(struct ctl_daemon *d, uint64_t now_ms)
 		d->pos.running = false;
 		return;
 	}
+	gw_link_set_timeout(&d->gw, d->cfg.apply_timeout_ms);
 	if (!d->pos.running) {
 		if (now_ms < d->pos.next_ms)
 			return;

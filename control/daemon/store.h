@@ -147,6 +147,45 @@ int store_pos_get(struct store *s, bool viewer, int64_t id, struct sgw_pos *p); 
  * stream or viewer does not exist. */
 int store_pos_set(struct store *s, bool viewer, int64_t id, const struct sgw_pos *p);
 
+/* ---- egress lanes (invariant 8) ---- */
+/* A viewer's lane: the SSRC the viewer receives on it and the highest RTP
+ * and SRTCP index a gateway may have used on it (its reservation): a
+ * gateway's new context for the viewer starts above them. Deleted with
+ * the viewer. */
+struct store_lane {
+	uint32_t ssrc;
+	uint64_t rtp_res;
+	uint32_t rtcp_res;
+};
+/* The viewer's lanes, in lane order, up to max: the count, or <0. */
+int store_lanes_get(struct store *s, int64_t viewer_id, struct store_lane *l, unsigned max);
+/* Replace the viewer's lanes (a new viewer or a rekey). */
+int store_lanes_set(struct store *s, int64_t viewer_id, const struct store_lane *l, unsigned n);
+/* Raise lane's reservations (never lowers) if the lane has that SSRC:
+ * 1 if it has, 0 if there is no such lane (deleted, rekeyed), or <0. */
+int store_lane_reserve(struct store *s, int64_t viewer_id, unsigned lane, uint32_t ssrc,
+		       uint64_t rtp_res, uint32_t rtcp_res);
+
+/* ---- keys ever used ---- */
+/* Remember a key (not PLAIN) by a fingerprint keyed with the KEK: -EEXIST
+ * if any stream or viewer was ever given it before, deleted or not (SRTP
+ * forbids two contexts of one key: their indices would repeat). */
+int store_key_claim(struct store *s, const struct sgw_key *k);
+
+/* ---- the gateway, and changes it has not applied ---- */
+/* boot_id and table version of the gateway after the last change it
+ * applied for us (0 and 0: none known). */
+int store_gw_get(struct store *s, uint64_t *boot_id, uint64_t *version);
+int store_gw_set(struct store *s, uint64_t boot_id, uint64_t version);
+#define STORE_PENDING_WHAT_MAX 160
+/* A change (its ctl_seq) committed while the gateway could not apply it. */
+int store_pending_add(struct store *s, uint64_t seq, int64_t at, const char *what);
+/* Forget those up to seq: the gateway has them. */
+int store_pending_clear(struct store *s, uint64_t upto);
+/* In order of seq; a non-zero return stops and is returned. */
+int store_pending_foreach(struct store *s,
+			  int (*cb)(void *arg, uint64_t seq, int64_t at, const char *what), void *arg);
+
 void store_stream_cleanse(struct store_stream *st);
 void store_viewer_cleanse(struct store_viewer *v);
 

@@ -47,6 +47,20 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS viewer_positions ("
 	" viewer_id INTEGER PRIMARY KEY REFERENCES viewers(id) ON DELETE CASCADE,"
 	" ssrc INTEGER NOT NULL, roc INTEGER NOT NULL, seq INTEGER NOT NULL);"
+	/* egress lanes and their reservations (invariant 8) */
+	"CREATE TABLE IF NOT EXISTS viewer_lanes ("
+	" viewer_id INTEGER NOT NULL REFERENCES viewers(id) ON DELETE CASCADE,"
+	" lane INTEGER NOT NULL, ssrc INTEGER NOT NULL,"
+	" rtp_res INTEGER NOT NULL, rtcp_res INTEGER NOT NULL,"
+	" PRIMARY KEY (viewer_id, lane));"
+	/* every key ever stored, by keyed fingerprint: none is taken twice */
+	"CREATE TABLE IF NOT EXISTS key_uses (fp BLOB PRIMARY KEY);"
+	/* changes committed that the gateway has not applied (yet) */
+	"CREATE TABLE IF NOT EXISTS pending_changes ("
+	" seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, what TEXT NOT NULL);"
+	"INSERT OR IGNORE INTO meta(key, value) VALUES ('gw_boot_id', 0);"
+	"INSERT OR IGNORE INTO meta(key, value) VALUES ('gw_version', 0);"
+	"INSERT OR IGNORE INTO meta(key, value) VALUES ('keys_claimed', 0);"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', 1);"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES ('seq', 0);";
 
@@ -478,7 +492,11 @@ int store_open(const char *path, const uint8_t kek[32], struct store **out,
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	}
 	if (ret == 0)
+		ret = st_fp_key_init(s);
+	if (ret == 0)
 		ret = read_seq(s, &s->seq);
+	if (ret == 0)
+		ret = st_claim_stored_keys(s);
 	if (ret < 0) {
 		st_errf(err, errlen, "%s: %s", path, s->err);
 		goto fail;
@@ -488,6 +506,7 @@ int store_open(const char *path, const uint8_t kek[32], struct store **out,
 fail:
 	sqlite3_close(s->db);
 	OPENSSL_cleanse(s->kek, sizeof(s->kek));
+	OPENSSL_cleanse(s->fp_key, sizeof(s->fp_key));
 	free(s);
 	return ret;
 }
@@ -500,6 +519,7 @@ void store_close(struct store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(s->db);
 	OPENSSL_cleanse(s->kek, sizeof(s->kek));
+	OPENSSL_cleanse(s->fp_key, sizeof(s->fp_key));
 	free(s);
 }
 

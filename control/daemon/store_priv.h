@@ -57,6 +57,7 @@
 struct store {
 	sqlite3 *db;
 	uint8_t kek[KEK_LEN];
+	uint8_t fp_key[32]; /* keys' fingerprints (key_uses), derived from the KEK */
 	uint64_t seq; /* the committed change counter */
 	char err[256];
 };
@@ -75,6 +76,11 @@ struct sealed_key {
 #define QUARANTINE_INSERT(where)                                                      \
 	"INSERT INTO quarantine(listen, until) SELECT listen, ?1 FROM streams WHERE " \
 	where " ON CONFLICT(listen) DO UPDATE SET until = max(until, excluded.until)"
+
+/* store_seal.c: the fingerprint key; every stored key claimed once, for a
+ * store made before key_uses existed */
+int st_fp_key_init(struct store *s);
+int st_claim_stored_keys(struct store *s);
 
 /* errors */
 int st_fail(struct store *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

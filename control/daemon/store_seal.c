@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Keys at rest: the key-encryption key file and the sealing of keys (AES-256-GCM). The contract is store.h,
  * the conventions store_priv.h. */
+#include <openssl/hmac.h>
+
 #include "control/daemon/store_priv.h"
 
 /* ---- keys --------------------------------------------------------------- */
@@ -243,5 +245,93 @@ int store_kek_load(const char *path, uint8_t kek[32], char *err, size_t errlen)
 out:
 	close(fd);
 	OPENSSL_cleanse(buf, sizeof(buf));
+	return ret;
+}
+
+/* ---- keys ever used ------------------------------------------------------- */
+
+/* A key's fingerprint: HMAC-SHA256 under a key derived from the KEK, so
+ * that the table tells nothing about keys to whoever reads the database
+ * without the KEK (an unkeyed hash of a 128-bit key would still not give
+ * it away, but would let one test a guessed key). */
+int st_fp_key_init(struct store *s)
+{
+	static const char label[] = "srtpgw/key-fingerprint/v1";
+	unsigned int n = sizeof(s->fp_key);
+
+	if (HMAC(EVP_sha256(), s->kek, KEK_LEN, (const uint8_t *)label, sizeof(label) - 1,
+		 s->fp_key, &n) == NULL || n != sizeof(s->fp_key))
+		return st_fail(s, -EIO, "cannot derive the fingerprint key (OpenSSL failure)");
+	return 0;
+}
+
+static int key_fp(struct store *s, const struct sgw_key *k, uint8_t fp[32])
+{
+	uint8_t buf[2 + SGW_KEY_MAX];
+	unsigned int n = 32;
+	int ok;
+
+	buf[0] = k->suite;
+	buf[1] = k->len;
+	memcpy(buf + 2, k->material, k->len);
+	ok = HMAC(EVP_sha256(), s->fp_key, sizeof(s->fp_key), buf, 2u + k->len, fp, &n) != NULL;
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return ok && n == 32 ? 0 : st_fail(s, -EIO, "cannot fingerprint a key (OpenSSL failure)");
+}
+
+int store_key_claim(struct store *s, const struct sgw_key *k)
+{
+	uint8_t fp[32];
+	int ret = st_need_txn(s);
+
+	if (ret < 0 || k->len == 0)
+		return ret;
+	ret = key_fp(s, k, fp);
+	if (ret == 0)
+		ret = st_run(s, NULL, "INSERT INTO key_uses(fp) VALUES (?1)", "b", fp, (int)sizeof(fp));
+	if (ret == -EEXIST)
+		st_fail(s, -EEXIST, "this key was used before");
+	OPENSSL_cleanse(fp, sizeof(fp));
+	return ret;
+}
+
+static int claim_stream(void *arg, const struct store_stream *st)
+{
+	struct store *s = arg;
+	int ret = store_key_claim(s, &st->key);
+
+	if (ret == -EEXIST)
+		ret = 0; /* two objects with one key in an old store: keep it */
+	if (ret == 0 && st->old_key.len != 0) {
+		ret = store_key_claim(s, &st->old_key);
+		ret = ret == -EEXIST ? 0 : ret;
+	}
+	return ret;
+}
+
+static int claim_viewer(void *arg, const struct store_viewer *v)
+{
+	int ret = store_key_claim(arg, &v->key);
+
+	return ret == -EEXIST ? 0 : ret;
+}
+
+int st_claim_stored_keys(struct store *s)
+{
+	int64_t done = 0;
+	int ret = st_query_int(s, &done, "SELECT value FROM meta WHERE key = 'keys_claimed'", "");
+
+	if (ret < 0 || done != 0)
+		return ret;
+	ret = store_begin(s);
+	if (ret == 0)
+		ret = store_stream_foreach(s, 0, claim_stream, s);
+	if (ret == 0)
+		ret = store_viewer_foreach(s, 0, claim_viewer, s);
+	if (ret == 0)
+		ret = st_run(s, NULL, "UPDATE meta SET value = 1 WHERE key = 'keys_claimed'", "");
+	if (ret == 0)
+		return store_commit(s);
+	store_rollback(s);
 	return ret;
 }

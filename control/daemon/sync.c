@@ -16,6 +16,10 @@
 #include "api/log.h"
 #include "control/daemon/daemon.h"
 
+/* A full push may take a while on a large state; a HELLO never should. */
+#define SYNC_TIMEOUT_MS 60000
+#define HELLO_TIMEOUT_MS 250
+
 
 uint64_t ctl_now_ms(void)
 {
@@ -41,13 +45,17 @@ int sync_ops_stream_add(struct gw_ops *o, const struct store_stream *st, const s
 	};
 	if (resume != NULL)
 		op.resume = *resume;
+	/* the whole desired state: an overlap's old key, or none */
+	if (st->overlap_until != 0 && st->old_key.len != 0)
+		op.old_key = st->old_key;
 	int rc = gw_ops_add(o, SGW_OP_STREAM_ADD, &op, sizeof(op));
 
 	OPENSSL_cleanse(&op, sizeof(op));
 	return rc;
 }
 
-int sync_ops_viewer_add(struct gw_ops *o, const struct store_viewer *v, const struct sgw_pos *resume)
+int sync_ops_viewer_add(struct gw_ops *o, const struct store_viewer *v, const struct sgw_pos *resume,
+			const struct sgw_lanes *lanes)
 {
 	struct sgw_op_viewer_add op = {
 		.viewer_id = (uint64_t)v->id,
@@ -58,6 +66,8 @@ int sync_ops_viewer_add(struct gw_ops *o, const struct store_viewer *v, const st
 	};
 	if (resume != NULL)
 		op.resume = *resume;
+	if (lanes != NULL)
+		op.lanes = *lanes;
 	int rc = gw_ops_add(o, SGW_OP_VIEWER_ADD, &op, sizeof(op));
 
 	OPENSSL_cleanse(&op, sizeof(op));
@@ -118,16 +128,60 @@ static int note(struct full *f, bool is_stream, int64_t id, uint32_t n_ops)
 static int full_viewer(void *arg, const struct store_viewer *v)
 {
 	struct full *f = arg;
+	struct sgw_lanes lanes;
 	struct sgw_pos pos;
+	int rc;
 
 	if (rejected(f->d, true, v->stream_id) || rejected(f->d, false, v->id))
 		return 0;
-	/* a gateway that restarted goes on from where the viewer's receiver
-	 * is; one that kept the viewer ignores it */
+	/* a gateway that restarted makes the viewer's context anew: past its
+	 * lanes' reservations (one that kept it keeps its own indices); the
+	 * position is for a viewer without lanes (none since lanes exist) */
+	rc = lanes_resume(f->d, v->id, &lanes);
+	if (rc != 0)
+		return rc;
 	store_pos_get(f->d->store, true, v->id, &pos);
-	if (sync_ops_viewer_add(&f->ops, v, &pos) != 0)
+	if (sync_ops_viewer_add(&f->ops, v, &pos, &lanes) != 0)
 		return -ENOMEM;
 	return note(f, false, v->id, gw_ops_count(&f->ops));
+}
+
+/* Viewers stored before lanes existed get theirs before they are pushed. */
+static int give_lanes(void *arg, const struct store_viewer *v)
+{
+	struct ctl_daemon *d = arg;
+	struct store_lane l;
+	struct sgw_lanes op;
+
+	if (v->key.len == 0 || store_lanes_get(d->store, v->id, &l, 1) != 0)
+		return 0;
+	return lanes_create(d, v->id, &op);
+}
+
+static int migrate_lanes(struct ctl_daemon *d)
+{
+	int rc = store_begin(d->store);
+
+	if (rc == 0)
+		rc = store_viewer_foreach(d->store, 0, give_lanes, d);
+	if (rc == 0)
+		return store_commit(d->store);
+	store_rollback(d->store);
+	return rc;
+}
+
+/* The gateway has everything up to the store's change: remember it, and
+ * that nothing is pending. */
+static void synced(struct ctl_daemon *d)
+{
+	if (store_begin(d->store) == 0) {
+		if (store_gw_set(d->store, d->gw.boot_id, d->gw.version) != 0 ||
+		    store_pending_clear(d->store, d->gw.applied_seq) != 0 || store_commit(d->store) != 0)
+			store_rollback(d->store);
+	}
+	d->gw.in_sync = true;
+	d->gw.other_writer = false;
+	d->res.due = true; /* contexts made anew have nothing reserved yet */
 }
 
 static int full_stream(void *arg, const struct store_stream *st)
@@ -160,6 +214,11 @@ int sync_full(struct ctl_daemon *d)
 	int rc;
 
 	d->n_rejected = 0;
+	if (migrate_lanes(d) != 0)
+		sgw_log(LOG_WARNING, "giving lanes to older viewers: %s", store_errmsg(d->store));
+	/* a full push may take a while on a large state */
+	gw_link_set_timeout(&d->gw, d->cfg.apply_timeout_ms > SYNC_TIMEOUT_MS ?
+				    d->cfg.apply_timeout_ms : SYNC_TIMEOUT_MS);
 	for (;;) {
 		uint64_t seq = store_seq(d->store);
 
@@ -182,8 +241,9 @@ int sync_full(struct ctl_daemon *d)
 			r->is_stream ? "stream" : "viewer", (long long)r->id, err);
 	}
 	free(f.who);
+	gw_link_set_timeout(&d->gw, d->cfg.apply_timeout_ms);
 	if (rc == 0) {
-		d->gw.in_sync = true;
+		synced(d);
 		sgw_log(LOG_INFO, "gateway in sync at change %llu (table version %llu)",
 			(unsigned long long)d->gw.applied_seq, (unsigned long long)d->gw.version);
 	} else if (rc > 0) {
@@ -224,14 +284,25 @@ void sync_tick(struct ctl_daemon *d, uint64_t now_ms)
 {
 	if (!gw_link_up(&d->gw) && now_ms >= d->next_retry_ms) {
 		d->next_retry_ms = now_ms + d->cfg.retry_ms;
+		/* a stopped gateway must not hold the daemon for long */
+		gw_link_set_timeout(&d->gw, HELLO_TIMEOUT_MS);
 		if (gw_link_connect(&d->gw) == 0) {
+			uint64_t boot = 0, version = 0;
+
+			gw_link_set_timeout(&d->gw, d->cfg.apply_timeout_ms);
+			store_gw_get(d->store, &boot, &version);
 			sgw_log(LOG_INFO, "connected to the gateway at %s (it has change %llu, we have %llu)",
 				d->gw.path, (unsigned long long)d->gw.applied_seq,
 				(unsigned long long)store_seq(d->store));
-			/* reconciliation by change number: a gateway that
-			 * reports our last change has everything */
-			d->gw.in_sync = d->gw.applied_seq == store_seq(d->store);
+			/* a gateway that reports our last change, in the table
+			 * version it made of it, has everything and nothing
+			 * else: no other writer came in between */
 			d->seq_checked = true;
+			if (d->gw.applied_seq == store_seq(d->store) && d->gw.boot_id == boot &&
+			    d->gw.version == version)
+				synced(d);
+			else
+				d->gw.in_sync = false;
 		}
 	}
 	if (gw_link_up(&d->gw) && !d->gw.in_sync)
@@ -253,4 +324,5 @@ void sync_tick(struct ctl_daemon *d, uint64_t now_ms)
 		store_stream_cleanse(&st);
 	}
 	positions_tick(d, now_ms);
+	lanes_tick(d, now_ms);
 }

@@ -225,7 +225,7 @@ class ControlDurability(ControlCase):
             c.start()
             real_sock = self.sock()
             out = self.ctl('viewer', 'add', 'real', '--stream', 'hall',
-                           '--to', '%s:%d' % (PEER4, real_sock.getsockname()[1]))
+                           '--to', '%s:%d' % (PEER4, real_sock.getsockname()[1]), pending=True)
             self.assertEqual(self.ctl('status')['gateway'], 'disconnected')
         finally:
             os.rename(self.gw.sock + '.away', self.gw.sock)

@@ -5,9 +5,10 @@ that keep their SRTP sessions across everything. The gateway restarts
 srtpgw-control pushes its state again.
 
 With positions (position_poll = 1) the daemon stored where the stream's
-ingress and each viewer's egress were; the new gateway goes on from there:
-the camera's next packets authenticate and both viewers decrypt them with
-the sessions they had. Without (position_poll = 0) the same sequence shows
+ingress was; the new gateway goes on from there: the camera's next packets
+authenticate, and both viewers decrypt them with the sessions they had
+(their lanes go on past their reservations: docs/control.md, "Index
+reservations"; tests/integration/test_index_reuse.py covers them). Without (position_poll = 0) the same sequence shows
 what the positions are for: the new gateway counts from ROC 0 and refuses
 every packet of the camera as unauthenticated.
 """
@@ -18,7 +19,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from sgwtest import marked_payload, recv_all, rtp, srtp_session, wait_for  # noqa: E402
-from ctltest import ControlCase  # noqa: E402
+from ctltest import ControlCase, assert_lane, media_of  # noqa: E402
 
 GW4, PEER4 = '10.96.0.1', '10.96.0.2'
 SEQ0 = 65000  # the camera's first sequence number: it wraps after 536 packets
@@ -70,13 +71,30 @@ class RestartAfterWrap(ControlCase):
         self.phone = Viewer(self, 'phone', 'AES_CM_128_HMAC_SHA1_80')
         self.cam = WrapCamera(self.sock(), self.PORT, st['suite'], base64.b64decode(st['key']))
         # 1000 packets, in bursts the viewers take before the next: through the wrap
+        self.sent = []
+        self.got = {'tv': [], 'phone': []}
+        self.before = None
         for _ in range(20):
-            sent = self.cam.send(50)
-            self.assertEqual(self.tv.receive(50), sent)
-            self.assertEqual(self.phone.receive(50), sent)
+            self.expect(self.cam.send(50))
         st = self.gw.streams()
         sid = max(st)
         self.assertEqual(st[sid]['position'], {'ssrc': SSRC, 'roc': 1, 'seq': (SEQ0 + 999) & 0xffff})
+
+    def expect(self, sent):
+        """Both viewers get sent, on one lane each all along."""
+        self.sent += sent
+        for name, v in (('tv', self.tv), ('phone', self.phone)):
+            got = v.receive(len(sent))
+            self.assertEqual([media_of(p) for p in got], [media_of(p) for p in sent], name)
+            self.got[name] += got
+            assert_lane(self, self.got[name], self.sent, name)
+            if self.before is not None:
+                # after the restart: the same lane SSRC, gone on past what
+                # was reserved, by at most a block (8192 by default)
+                last = self.before[name][-1]
+                self.assertEqual(got[0][8:12], last[8:12], name)
+                jump = (int.from_bytes(got[0][2:4], 'big') - int.from_bytes(last[2:4], 'big')) & 0xffff
+                self.assertTrue(1 <= jump <= 8193, '%s jumped by %d' % (name, jump))
 
     def restart(self):
         """Stop the gateway, start a new one, wait for the daemon's push."""
@@ -90,26 +108,23 @@ class RestartAfterWrap(ControlCase):
         self.assertEqual((after['streams'], after['viewers']), (1, 2))
 
     def stored(self):
-        """The positions the daemon stored: stream, tv, phone."""
-        st = self.ctl('stream', 'show', 'cam')['streams'][0]['position']
-        vs = {v['name']: v['position'] for v in self.ctl('viewer', 'show', '--stream', 'cam')['viewers']}
-        return st, vs['tv'], vs['phone']
+        """The position the daemon stored of the stream."""
+        return self.ctl('stream', 'show', 'cam')['streams'][0]['position']
 
     def test_restart_after_wrap(self):
         # the daemon stores what the gateway reports (ROC 1), within 8192 packets
         def stored_roc1():
-            got = self.stored()
-            return got if all(p is not None and p['roc'] == 1 for p in got) else None
-        for p in wait_for(stored_roc1, timeout=20, what='the daemon to store the positions'):
-            self.assertEqual(p['ssrc'], SSRC)
-            self.assertLessEqual(p['seq'], (SEQ0 + 999) & 0xffff)
+            p = self.stored()
+            return p if p is not None and p['roc'] == 1 else None
+        p = wait_for(stored_roc1, timeout=20, what='the daemon to store the position')
+        self.assertEqual(p['ssrc'], SSRC)
+        self.assertLessEqual(p['seq'], (SEQ0 + 999) & 0xffff)
 
         self.restart()
-        # the new gateway started from the stored positions
+        self.before, self.got, self.sent = self.got, {'tv': [], 'phone': []}, []
+        # the new gateway started from the stored position
         self.assertEqual(self.gw.streams()[max(self.gw.streams())]['position']['roc'], 1)
-        sent = self.cam.send(50)
-        self.assertEqual(self.tv.receive(50), sent)
-        self.assertEqual(self.phone.receive(50), sent)
+        self.expect(self.cam.send(50))
         st = self.gw.streams()[max(self.gw.streams())]
         self.assertEqual((st['packets'], st['auth_fail'], st['replay_fail']), (50, 0, 0))
         self.assertEqual(st['position'], {'ssrc': SSRC, 'roc': 1, 'seq': (SEQ0 + 1049) & 0xffff})
@@ -121,7 +136,7 @@ class RestartAfterWrapWithoutPositions(RestartAfterWrap):
     PORT = 27102
 
     def test_restart_after_wrap(self):
-        self.assertEqual(self.stored(), (None, None, None))
+        self.assertIsNone(self.stored())
         self.restart()
         self.assertIsNone(self.gw.streams()[max(self.gw.streams())]['position'])
         self.cam.send(50)

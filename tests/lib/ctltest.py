@@ -155,6 +155,32 @@ class ControlCase(GatewayCase):
         self.assertEqual(self.snapshot(), before)
 
 
+def camera_seq(plain):
+    """The camera's sequence number of a packet, from its marked payload
+    (sgwtest.marked_payload)."""
+    return struct.unpack('!I', plain[12 + 8:12 + 12])[0]
+
+
+def media_of(plain):
+    """What a viewer must receive of the camera's RTP packet as it was:
+    everything but the SSRC and the sequence number, which are its lane's
+    (docs/control.md, "Index reservations")."""
+    return plain[0:2] + plain[4:8] + plain[12:]
+
+
+def assert_lane(test, got, sent, what='viewer'):
+    """The viewer received the camera's packets on one lane: one SSRC, not
+    the camera's, and sequence numbers at a fixed distance from the
+    camera's (its gaps and order kept)."""
+    if not got:
+        return
+    ssrcs = {struct.unpack('!I', p[8:12])[0] for p in got}
+    test.assertEqual(len(ssrcs), 1, '%s: one lane SSRC, got %s' % (what, ssrcs))
+    deltas = {(struct.unpack('!H', g[2:4])[0] - struct.unpack('!H', s[2:4])[0]) & 0xffff
+              for g, s in zip(got, sent)}
+    test.assertEqual(len(deltas), 1, '%s: the lane keeps the camera\'s sequence, deltas %s' % (what, deltas))
+
+
 class Camera(threading.Thread):
     """Sends SRTP at rate packets/s to (addr, port) from sock until stop().
     Records each packet's plain RTP and send time by sequence number. The
@@ -263,7 +289,9 @@ class Receiver(threading.Thread):
                 with self.lock:
                     self.bad.append((data, str(e)))
                 continue
-            seq = struct.unpack('!H', plain[2:4])[0]
+            # the camera's sequence number, from the marked payload: the
+            # header's is the viewer's lane's own
+            seq = camera_seq(plain)
             with self.lock:
                 if seq in self.got:
                     self.dups += 1
@@ -331,7 +359,9 @@ def assert_all_received(test, receiver, camera):
         test.assertEqual(receiver.dups, 0)
         test.assertEqual(sorted(receiver.got), seqs)
         for seq in seqs:
-            test.assertEqual(receiver.got[seq][0], camera.plain[seq], 'packet %d' % seq)
+            test.assertEqual(media_of(receiver.got[seq][0]), media_of(camera.plain[seq]),
+                             'packet %d' % seq)
+        assert_lane(test, [receiver.got[s][0] for s in seqs], [camera.plain[s] for s in seqs])
 
 
 class Sender:
@@ -368,6 +398,7 @@ class ViewerSock:
         self.rx = srtp_session(suite, key, outbound=False)
 
     def expect(self, test, sent, what='viewer'):
-        got = recv_all(self.sock, len(sent))
-        test.assertEqual([self.rx.unprotect(d) for d, _ in got], sent, what)
+        got = [self.rx.unprotect(d) for d, _ in recv_all(self.sock, len(sent))]
+        test.assertEqual([media_of(p) for p in got], [media_of(p) for p in sent], what)
+        assert_lane(test, got, sent, what)
 
