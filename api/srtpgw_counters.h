@@ -52,7 +52,8 @@
 	_(DROP_SLOWPATH_FULL, "drop_slowpath_full", "ARP/ICMP/ND queue to the agent thread full") \
 	_(DROP_RX_CKSUM, "drop_rx_cksum", "port reported a bad IP or UDP checksum") \
 	_(DROP_SRTP_SSRCS, "drop_srtp_ssrcs", "a new SSRC on a context that has as many as it may, none idle") \
-	_(DROP_SRTP_RESERVE, "drop_srtp_reserve", "egress index past the lane's reservation, or before its start")
+	_(DROP_SRTP_RESERVE, "drop_srtp_reserve", "egress index past the lane's reservation, or before its start") \
+	_(DROP_SRTP_INDEX_USED, "drop_srtp_index_used", "egress index the viewer's context already used (libsrtp's guard)")
 
 enum sgw_counter {
 #define SGW_COUNTER_ENUM(e, name, help) SGW_CTR_##e,

@@ -76,6 +76,7 @@ static void send_one(struct sgw_worker *w, const struct sgw_flow_viewer *v,
 		if (unlikely(r != SGW_SRTP_OK)) {
 			w->ctr[r == SGW_SRTP_ERR_RESERVE ? SGW_CTR_DROP_SRTP_RESERVE :
 			       r == SGW_SRTP_ERR_SSRCS	 ? SGW_CTR_DROP_SRTP_SSRCS :
+			       r == SGW_SRTP_ERR_REPLAY	 ? SGW_CTR_DROP_SRTP_INDEX_USED :
 							   SGW_CTR_DROP_SRTP_OTHER]++;
 			goto drop;
 		}

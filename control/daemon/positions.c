@@ -39,7 +39,9 @@ static bool worth_storing(const struct sgw_pos *old, const struct sgw_pos *now)
 {
 	if (!(now->flags & SGW_POS_VALID))
 		return (old->flags & SGW_POS_VALID) != 0;
-	if (!(old->flags & SGW_POS_VALID) || old->ssrc != now->ssrc)
+	/* a wrap is stored at once: a restarted gateway can estimate the ROC
+	 * only from a position of the same ROC or at most two wraps old */
+	if (!(old->flags & SGW_POS_VALID) || old->ssrc != now->ssrc || old->roc != now->roc)
 		return true;
 	return pos_index(now) < pos_index(old) || pos_index(now) - pos_index(old) >= POS_STEP;
 }

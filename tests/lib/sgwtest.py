@@ -276,12 +276,25 @@ class Gateway:
         # the EAL leaves its runtime directory (config, fbarrays: a few MB)
         # behind; as root it is /var/run/dpdk/PREFIX. Removed after the kill.
         self.res.add(run, 'rm', '-rf', os.path.join('/var/run/dpdk', self.prefix))
-        with open(self.log_path, 'w') as log:
-            self.proc = subprocess.Popen([SRTPGW] + self.eal_args() + ['--', '--config', cfg],
-                                         stdout=log, stderr=subprocess.STDOUT)
-        self.res.add(self._kill)
-        wait_serving(self.proc, self.sock, 'srtpgw', self.read_log, timeout)
-        return self
+        for attempt in range(20):
+            with open(self.log_path, 'w') as log:
+                self.proc = subprocess.Popen([SRTPGW] + self.eal_args() + ['--', '--config', cfg],
+                                             stdout=log, stderr=subprocess.STDOUT)
+            self.res.add(self._kill)
+            try:
+                wait_serving(self.proc, self.sock, 'srtpgw', self.read_log, timeout)
+                return self
+            except AssertionError:
+                # right after a SIGKILL the kernel may still hold the old
+                # process's AF_PACKET fanout group for a moment
+                if attempt == 19 or 'PACKET_FANOUT' not in self.read_log():
+                    raise
+                time.sleep(0.1)
+
+    def kill9(self):
+        """SIGKILL, as a crash would."""
+        self.proc.kill()
+        self.proc.wait()
 
     def read_log(self):
         with open(self.log_path) as f:
