@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,10 +131,15 @@ int gw_link_connect(struct gw_link *l)
 
 	gw_link_close(l);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", l->path);
-	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (l->fd < 0 || connect(l->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+	/* non-blocking for the connect: a stopped gateway's full backlog
+	 * would block a UNIX connect() for good (EAGAIN instead); blocking
+	 * with timeouts (apply_timeout) for the requests after it */
+	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (l->fd < 0 || connect(l->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) & ~O_NONBLOCK) != 0) {
 		rc = -errno;
-		snprintf(l->last_error, sizeof(l->last_error), "agent %s: %s", l->path, strerror(errno));
+		snprintf(l->last_error, sizeof(l->last_error), "agent %s: %s", l->path,
+			 errno == EAGAIN ? "not accepting connections (stopped?)" : strerror(errno));
 		gw_link_close(l);
 		return rc;
 	}

@@ -316,7 +316,10 @@ void sync_tick(struct ctl_daemon *d, uint64_t now_ms)
 		if (store_stream_foreach_overlap_expired(d->store, ctl_now_s(), collect_expired, &st) != 0 ||
 		    st.id == 0)
 			break;
-		if (ctl_change(d, end_overlap, &st, err, sizeof(err)) != 0) {
+		char what[STORE_PENDING_WHAT_MAX];
+
+		snprintf(what, sizeof(what), "stream.end_overlap name=%s", st.name);
+		if (ctl_change_cmd(d, end_overlap, &st, what, NULL, err, sizeof(err)) != 0) {
 			sgw_log(LOG_ERR, "ending the rekey overlap of stream %s: %s", st.name, err);
 			store_stream_cleanse(&st);
 			break;
