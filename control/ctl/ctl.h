@@ -36,7 +36,7 @@
 #define CTL_EXIT_FAIL 1            /* refused by the daemon, or a bad reply */
 #define CTL_EXIT_USAGE 2           /* nothing was sent */
 #define CTL_EXIT_UNREACHABLE 3     /* cannot connect to the socket */
-#define CTL_EXIT_PENDING 4         /* committed, but the gateway has not applied it */
+#define CTL_EXIT_PENDING 5         /* committed, but the gateway has not applied it */
 
 /* What an option's value is, and how it is checked and sent. */
 enum ctl_val {

@@ -4,7 +4,7 @@ docs/control.md "Pending changes").
 With the gateway stopped (SIGSTOP: its agent socket accepts but nobody
 answers), `grant del`, `viewer del`, `stream del` and `owner del` are
 committed but cannot be applied: each answers within apply_timeout with
-exit 4 and "pending" (not "done"), `status` and the show commands list
+exit 5 and "pending" (not "done"), `status` and the show commands list
 them, and nothing is claimed in force. When the gateway continues, the
 daemon brings it in sync and the list empties; from then on no packet
 reaches the revoked parties, while the owner's own viewer keeps receiving.
@@ -70,7 +70,7 @@ class PendingRevocation(ControlCase):
                 t0 = time.monotonic()
                 r = self.ctl(*args, check=False)
                 took = time.monotonic() - t0
-                self.assertEqual(r.returncode, 4, '%s: %s' % (' '.join(args), r.stderr))
+                self.assertEqual(r.returncode, 5, '%s: %s' % (' '.join(args), r.stderr))
                 self.assertIn('pending', r.stderr)
                 self.assertEqual(r.stderr.count('\n'), 1, r.stderr)
                 # at most one wait for the gateway, then none: the link is down

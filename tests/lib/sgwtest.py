@@ -428,18 +428,18 @@ class Control:
 
     def ctl(self, *args, input=None, check=True, pending=False):
         """srtpgwctl --json ARGS: the parsed result, or CtlError. With
-        pending, the change must be committed but not applied (exit 4, the
+        pending, the change must be committed but not applied (exit 5, the
         result marked "pending", which is taken out)."""
         r = subprocess.run([SRTPGWCTL, '--socket', self.sock, '--json'] + list(args), input=input,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
-        if r.returncode != (4 if pending else 0):
+        if r.returncode != (5 if pending else 0):
             if check:
                 raise CtlError(r.returncode, r.stderr.strip())
             return r
         out = json.loads(r.stdout) if r.stdout.strip() else None
         if pending:
             if out is None or out.pop('pending', None) is not True:
-                raise CtlError(r.returncode, 'exit 4 without "pending" in the result')
+                raise CtlError(r.returncode, 'exit 5 without "pending" in the result')
         return out
 
     def wait_applied(self, timeout=20):
