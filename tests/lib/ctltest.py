@@ -398,7 +398,14 @@ class ViewerSock:
         self.rx = srtp_session(suite, key, outbound=False)
 
     def expect(self, test, sent, what='viewer'):
-        got = [self.rx.unprotect(d) for d, _ in recv_all(self.sock, len(sent))]
+        try:
+            got = [self.rx.unprotect(d) for d, _ in recv_all(self.sock, len(sent))]
+        except AssertionError as e:
+            try:
+                drops = {k: v for k, v in test.gw.counters().items() if k.startswith('drop_') and v}
+            except Exception as g:  # the gateway may be the problem
+                drops = g
+            raise AssertionError('%s: %s; gateway drops %s' % (what, e, drops)) from None
         test.assertEqual([media_of(p) for p in got], [media_of(p) for p in sent], what)
         assert_lane(test, got, sent, what)
 

@@ -126,9 +126,57 @@ static void short_forms(void)
 	CHECK_EQ(sgw_op_next(&it, &type, &body), -EINVAL);
 	sgw_ops_buf_free(&b);
 	sgw_ops_buf_init(&b);
-	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_VIEWER_REKEY, &sa, sizeof(struct sgw_op_rekey) - 16), 0);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_VIEWER_REKEY, &va, sizeof(struct sgw_op_rekey) - 16), 0);
 	CHECK_EQ(sgw_op_iter_init(&it, b.data, b.len), 0);
 	CHECK_EQ(sgw_op_next(&it, &type, &body), -EINVAL);
+	sgw_ops_buf_free(&b);
+	sgw_ops_buf_init(&b);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_STREAM_DEL, &va, 0), 0);
+	CHECK_EQ(sgw_op_iter_init(&it, b.data, b.len), 0);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), -EINVAL);
+	sgw_ops_buf_free(&b);
+}
+
+/* The second short forms: STREAM_ADD without its old key (136 bytes),
+ * VIEWER_ADD without its lanes (120), a rekey without lanes (72); the
+ * full forms carry them. */
+static void short_forms_lanes(void)
+{
+	struct sgw_op_stream_add sa;
+	struct sgw_op_viewer_add va;
+	struct sgw_op_rekey rk;
+	struct sgw_ops_buf b;
+	struct sgw_op_iter it;
+	const void *body;
+	unsigned type;
+
+	CHECK_EQ(sizeof(sa), 192);
+	CHECK_EQ(sizeof(va), 384);
+	CHECK_EQ(sizeof(rk), 336);
+	memset(&sa, 0x11, sizeof(sa));
+	memset(&va, 0x22, sizeof(va));
+	memset(&rk, 0x33, sizeof(rk));
+	va.lanes.n = 2;
+	va.lanes.lane[1].ssrc = 0xabcdef01;
+	sgw_ops_buf_init(&b);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_STREAM_ADD, &sa, offsetof(struct sgw_op_stream_add, old_key)), 0);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_VIEWER_ADD, &va, offsetof(struct sgw_op_viewer_add, lanes)), 0);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_VIEWER_REKEY, &rk, offsetof(struct sgw_op_rekey, lanes)), 0);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_VIEWER_ADD, &va, sizeof(va)), 0);
+	CHECK_EQ(sgw_op_iter_init(&it, b.data, b.len), 0);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), 1);
+	CHECK_EQ(((const struct sgw_op_stream_add *)body)->resume.ssrc, 0x11111111u);
+	CHECK_EQ(((const struct sgw_op_stream_add *)body)->old_key.len, 0);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), 1);
+	CHECK_EQ(((const struct sgw_op_viewer_add *)body)->resume.ssrc, 0x22222222u);
+	CHECK_EQ(((const struct sgw_op_viewer_add *)body)->lanes.n, 0);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), 1);
+	CHECK_EQ(type, SGW_OP_VIEWER_REKEY);
+	CHECK_EQ(((const struct sgw_op_rekey *)body)->lanes.n, 0);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), 1);
+	CHECK_EQ(((const struct sgw_op_viewer_add *)body)->lanes.n, 2);
+	CHECK_EQ(((const struct sgw_op_viewer_add *)body)->lanes.lane[1].ssrc, 0xabcdef01u);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), 0);
 	sgw_ops_buf_free(&b);
 }
 
@@ -190,6 +238,7 @@ int main(void)
 	RUN(ops_roundtrip);
 	RUN(malformed_ops);
 	RUN(short_forms);
+	RUN(short_forms_lanes);
 	RUN(payload_limit);
 	RUN(header_checks_and_framing);
 	return CHECK_DONE();
