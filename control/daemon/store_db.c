@@ -47,6 +47,16 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS viewer_positions ("
 	" viewer_id INTEGER PRIMARY KEY REFERENCES viewers(id) ON DELETE CASCADE,"
 	" ssrc INTEGER NOT NULL, roc INTEGER NOT NULL, seq INTEGER NOT NULL);"
+	/* added after schema version 1 was released: created on open. Only a
+	 * hash of each token (store_tokens.c) */
+	"CREATE TABLE IF NOT EXISTS tokens ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" name TEXT UNIQUE NOT NULL,"
+	" owner_id INTEGER NOT NULL REFERENCES owners(id) ON DELETE CASCADE,"
+	" hash BLOB UNIQUE NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX IF NOT EXISTS tokens_owner ON tokens(owner_id);"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', 1);"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES ('seq', 0);";
 
