@@ -50,6 +50,8 @@ struct ctl_daemon {
 		uint64_t stored;   /* positions written, since start */
 		uint64_t sweeps;   /* sweeps completed, since start */
 	} pos;
+	/* the sockets it serves, opened before privileges are dropped (serve.h) */
+	struct ctl_server *srv;
 };
 
 /* One request object -> one reply object (daemon_cmds.c). */
