@@ -104,7 +104,7 @@ struct json_object *ctl_handle_as(struct ctl_daemon *d, const struct ctl_peer *p
 	/* who it acts for, before anything is looked at */
 	rc = ctl_principal_of(d, peer, token, &who, err, sizeof(err));
 	if (rc != 0) {
-		sgw_log(LOG_NOTICE, "refused %.40s: %s", cmd, err);
+		sgw_log(LOG_NOTICE, "refused %.40s from %s: %s", cmd, peer->who, err);
 		return reply_error(-rc, err);
 	}
 	rc = 1;

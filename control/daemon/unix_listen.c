@@ -4,9 +4,9 @@
  * (docs/control.md, "Sockets"). Whoever may write to the socket's
  * directory may replace the socket with their own and collect the
  * requests (and tokens) sent to it, so the directory must be writable by
- * root and the daemon only: it is made 0750 (and given to the daemon's
- * user) when missing, and refused when group or others may write to it or
- * another user owns it. The socket is born 0660 (umask at bind), so there
+ * root and the daemon only: it is made 0750 (given to the daemon's user
+ * and the socket's group) when missing, and refused when group or others
+ * may write to it or another user owns it. The socket is born 0660 (umask at bind), so there
  * is no moment at which others may connect.
  */
 #include <errno.h>
@@ -47,8 +47,10 @@ static int make_dir(const char *dir)
 }
 
 /* The socket's directory: there (or made), ours or root's, and writable
- * by its owner only. uid, gid: who the daemon serves as. */
-static int check_dir(const char *dir, uid_t uid, gid_t gid, bool give, char *err, size_t errlen)
+ * by its owner only. uid: who the daemon serves as. A directory it makes
+ * goes to owner and group (-1: unchanged): its user when it drops root,
+ * the socket's group, whose members must be able to enter it. */
+static int check_dir(const char *dir, uid_t uid, uid_t owner, gid_t group, char *err, size_t errlen)
 {
 	struct stat st;
 	int made = make_dir(dir);
@@ -57,9 +59,9 @@ static int check_dir(const char *dir, uid_t uid, gid_t gid, bool give, char *err
 		snprintf(err, errlen, "socket directory %s: cannot create it: %s", dir, strerror(errno));
 		return -1;
 	}
-	if (made == 1 && give && chown(dir, uid, gid) != 0) {
-		snprintf(err, errlen, "socket directory %s: cannot give it to uid %u: %s", dir, (unsigned)uid,
-			 strerror(errno));
+	if (made == 1 && chown(dir, owner, group) != 0) {
+		snprintf(err, errlen, "socket directory %s: cannot give it to uid %d gid %d: %s", dir, (int)owner,
+			 (int)group, strerror(errno));
 		return -1;
 	}
 	if (stat(dir, &st) != 0) {
@@ -94,9 +96,6 @@ int ctl_unix_listen(const struct ctl_config *cfg, char *err, size_t errlen)
 	mode_t old;
 	int fd, e;
 
-	snprintf(dir, sizeof(dir), "%s", cfg->socket);
-	if (check_dir(dirname(dir), uid, gid, cfg->drop, err, errlen) != 0)
-		return -1;
 	if (cfg->socket_group[0] != '\0') {
 		struct group *g = getgrnam(cfg->socket_group);
 		if (g == NULL) {
@@ -105,6 +104,9 @@ int ctl_unix_listen(const struct ctl_config *cfg, char *err, size_t errlen)
 		}
 		gid = g->gr_gid;
 	}
+	snprintf(dir, sizeof(dir), "%s", cfg->socket);
+	if (check_dir(dirname(dir), uid, cfg->drop ? uid : (uid_t)-1, gid, err, errlen) != 0)
+		return -1;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", cfg->socket);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
