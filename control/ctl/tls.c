@@ -77,10 +77,11 @@ static SSL_CTX *load(const struct ctl_global *g)
 		ctl_fail(CTL_EXIT_FAIL, "TLS: %s", ssl_error());
 	if (SSL_CTX_use_certificate_chain_file(ctx, g->cert) != 1)
 		ctl_fail(CTL_EXIT_USAGE, "--cert %s: cannot use it: %s", g->cert, ssl_error());
-	if (SSL_CTX_use_PrivateKey_file(ctx, g->cert_key, SSL_FILETYPE_PEM) != 1)
+	if (SSL_CTX_use_PrivateKey_file(ctx, g->cert_key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+		if (ERR_GET_REASON(ERR_peek_error()) == X509_R_KEY_VALUES_MISMATCH || ERR_peek_error() == 0)
+			ctl_fail(CTL_EXIT_USAGE, "--cert-key %s is not the key of --cert %s", g->cert_key, g->cert);
 		ctl_fail(CTL_EXIT_USAGE, "--cert-key %s: cannot use it: %s", g->cert_key, ssl_error());
-	if (SSL_CTX_check_private_key(ctx) != 1)
-		ctl_fail(CTL_EXIT_USAGE, "--cert-key %s is not the key of --cert %s", g->cert_key, g->cert);
+	}
 	if (SSL_CTX_load_verify_locations(ctx, g->ca, NULL) != 1)
 		ctl_fail(CTL_EXIT_USAGE, "--ca %s: cannot use it: %s", g->ca, ssl_error());
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
@@ -188,10 +189,23 @@ void ctl_tls_connect(struct ctl_conn *c, const struct ctl_global *g, int64_t dea
 
 ssize_t ctl_tls_send(struct ctl_conn *c, const char *buf, size_t len)
 {
-	int n = SSL_write(c->ssl, buf, (int)len);
+	int n = SSL_write(c->ssl, buf, (int)len), e;
+	char alert[64];
 
 	if (n > 0)
 		return n;
+	e = SSL_get_error(c->ssl, n);
+	if (e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN) {
+		/* a daemon that refused our certificate closed the connection
+		 * after its alert: read the alert, which says why */
+		int saved = errno;
+		ERR_clear_error();
+		n = SSL_read(c->ssl, alert, sizeof(alert));
+		if (n <= 0)
+			stopped(c, n, "sending the request");
+		errno = saved;
+		ctl_fail(CTL_EXIT_FAIL, "%s: sending the request: %s", c->name, strerror(saved));
+	}
 	if (stopped(c, n, "sending the request") == 0)
 		ctl_fail(CTL_EXIT_FAIL, "%s: the daemon closed the connection", c->name);
 	return -1;

@@ -95,12 +95,12 @@ static int load_ctx(struct ctl_tls *t, const struct ctl_config *cfg, char *err, 
 		snprintf(err, errlen, "tls_cert %s: %s", cfg->tls_cert, ssl_error());
 		return -1;
 	}
-	if (SSL_CTX_use_PrivateKey_file(t->ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1) {
-		snprintf(err, errlen, "tls_key %s: %s", cfg->tls_key, ssl_error());
-		return -1;
-	}
-	if (SSL_CTX_check_private_key(t->ctx) != 1) {
-		snprintf(err, errlen, "tls_key %s is not the key of tls_cert %s", cfg->tls_key, cfg->tls_cert);
+	if (SSL_CTX_use_PrivateKey_file(t->ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(t->ctx) != 1) {
+		if (ERR_GET_REASON(ERR_peek_error()) == X509_R_KEY_VALUES_MISMATCH || ERR_peek_error() == 0)
+			snprintf(err, errlen, "tls_key %s is not the key of tls_cert %s", cfg->tls_key, cfg->tls_cert);
+		else
+			snprintf(err, errlen, "tls_key %s: %s", cfg->tls_key, ssl_error());
 		return -1;
 	}
 	if (SSL_CTX_load_verify_locations(t->ctx, cfg->tls_ca, NULL) != 1 ||
@@ -114,7 +114,10 @@ static int load_ctx(struct ctl_tls *t, const struct ctl_config *cfg, char *err, 
 	/* every connection authenticates in full: no resumption */
 	SSL_CTX_set_num_tickets(t->ctx, 0);
 	SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* the chain is tls_cert's: tls_ca is whom clients' certificates come
+	 * from, not where ours does */
+	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+			 SSL_MODE_NO_AUTO_CHAIN);
 	return 0;
 }
 
