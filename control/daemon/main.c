@@ -105,7 +105,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (ctl_config_load(config, &d.cfg, err, sizeof(err)) != 0 || ctl_no_core_dumps(err, sizeof(err)) != 0) {
+	if (ctl_config_load(config, &d.cfg, err, sizeof(err)) != 0 || ctl_no_core_dumps(err, sizeof(err)) != 0 ||
+	    ctl_privileges_check(&d.cfg, err, sizeof(err)) != 0) {
 		sgw_log(LOG_ERR, "%s", err);
 		return 1;
 	}

@@ -28,17 +28,19 @@ int ctl_no_core_dumps(char *err, size_t errlen)
 	return 0;
 }
 
+int ctl_privileges_check(const struct ctl_config *cfg, char *err, size_t errlen)
+{
+	/* started as that user: nothing to become */
+	if (!cfg->drop || geteuid() == 0 || geteuid() == cfg->uid)
+		return 0;
+	snprintf(err, errlen, "user: becoming %s needs root (running as uid %u)", cfg->user, (unsigned)geteuid());
+	return -1;
+}
+
 int ctl_drop_privileges(const struct ctl_config *cfg, char *err, size_t errlen)
 {
-	if (!cfg->drop)
-		return 0;
-	if (geteuid() != 0) {
-		if (geteuid() == cfg->uid)
-			return 0; /* started as that user */
-		snprintf(err, errlen, "user: becoming %s needs root (running as uid %u)", cfg->user,
-			 (unsigned)geteuid());
-		return -1;
-	}
+	if (!cfg->drop || geteuid() != 0)
+		return ctl_privileges_check(cfg, err, errlen);
 	/* the user's own groups too: e.g. the one that may use the gateway's
 	 * agent socket */
 	if (initgroups(cfg->user, (gid_t)cfg->gid) != 0 || setresgid(cfg->gid, cfg->gid, cfg->gid) != 0 ||
