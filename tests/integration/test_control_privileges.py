@@ -11,7 +11,9 @@ that visible), and its core file limit is 0. Without root, user is an
 error. The socket is 0660 in a directory only root and the daemon may
 write to: one it makes is 0750 with the socket's group; one that group or
 others may write to, or that another user owns, is refused (exit 1, one
-line), as is a file in the socket's place.
+line), as is a file in the socket's place. Queries unseal no key: with
+another key-encryption key, under which no stored key decrypts, they all
+answer.
 """
 import os
 import shutil
@@ -92,6 +94,42 @@ class ControlDropsRoot(ControlCase):
         self.control.wait_applied()
         self.assertEqual(self.gw.status()['viewers'], gw0['viewers'])
         self.ctl('owner', 'del', 'alice')
+        self.control.wait_applied()
+
+
+    def test_listings_unseal_no_key(self):
+        """Under another key-encryption key every stored key fails to
+        decrypt; the queries, which never decrypt one, still answer."""
+        self.ctl('owner', 'add', 'kim')
+        self.ctl('stream', 'add', 'kcam', '--owner', 'kim', '--listen', GW4 + ':24010')
+        self.ctl('viewer', 'add', 'ktv', '--stream', 'kcam', '--to', PEER4 + ':7010')
+        self.control.wait_applied()
+        want = {q: self.ctl(*q) for q in (('owner', 'list'), ('viewer', 'show'))}
+        streams = self.ctl('stream', 'show')['streams']
+        self.assertEqual(self.control.stop(), 0)
+        with open(self.control.kek, 'rb') as f:
+            kek = f.read()
+        with open(self.control.kek, 'wb') as f:
+            f.write(bytes(b ^ 0xff for b in kek))
+        try:
+            # the gateway has every change: nothing is pushed (unsealed)
+            self.control.start()
+            self.control.wait_applied()
+            for q, result in want.items():
+                self.assertEqual(self.ctl(*q), result)
+            self.assertEqual([s['name'] for s in self.ctl('stream', 'show')['streams']], [s['name'] for s in streams])
+            self.assertEqual([s['name'] for s in self.ctl('stats')['streams']], ['kcam'])
+            # what needs a stored key says so
+            r = self.ctl('stream', 'rekey', 'kcam', check=False)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn('cannot decrypt the stored key', r.stderr)
+            self.assertEqual(self.control.stop(), 0)
+        finally:
+            with open(self.control.kek, 'wb') as f:
+                f.write(kek)
+        self.control.start()
+        self.control.wait_applied()
+        self.ctl('owner', 'del', 'kim')
         self.control.wait_applied()
 
 
