@@ -28,6 +28,12 @@
 
 #include "control/ctl/ctl.h"
 
+/* What srtpgwctl exits with on an error stays reachable (LeakSanitizer
+ * builds), as in main.c; volatile: the compiler would otherwise drop the
+ * stores on the paths that end in ctl_fail(). */
+static SSL_CTX *volatile tls_ctx;
+static SSL *volatile tls_ssl;
+
 /* OpenSSL's first queued error as text (the queue emptied). */
 static const char *ssl_error(void)
 {
@@ -69,17 +75,34 @@ static void split(const char *hp, char *host, size_t hostlen, char *port, size_t
 	snprintf(port, portlen, "%s", colon + 1);
 }
 
+/* A file the option names can be read, or exit 2 saying why not. */
+static void readable(const char *opt, const char *path)
+{
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		ctl_fail(CTL_EXIT_USAGE, "%s %s: %s", opt, path, strerror(errno));
+	fclose(f);
+}
+
 static SSL_CTX *load(const struct ctl_global *g)
 {
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	SSL_CTX *ctx;
+
+	readable("--cert", g->cert);
+	readable("--cert-key", g->cert_key);
+	readable("--ca", g->ca);
+	ctx = tls_ctx = SSL_CTX_new(TLS_client_method());
 
 	if (ctx == NULL || SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1)
 		ctl_fail(CTL_EXIT_FAIL, "TLS: %s", ssl_error());
 	if (SSL_CTX_use_certificate_chain_file(ctx, g->cert) != 1)
 		ctl_fail(CTL_EXIT_USAGE, "--cert %s: cannot use it: %s", g->cert, ssl_error());
 	if (SSL_CTX_use_PrivateKey_file(ctx, g->cert_key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
-		if (ERR_GET_REASON(ERR_peek_error()) == X509_R_KEY_VALUES_MISMATCH || ERR_peek_error() == 0)
+		if (ERR_GET_REASON(ERR_peek_error()) == X509_R_KEY_VALUES_MISMATCH || ERR_peek_error() == 0) {
+			ERR_clear_error();
 			ctl_fail(CTL_EXIT_USAGE, "--cert-key %s is not the key of --cert %s", g->cert_key, g->cert);
+		}
 		ctl_fail(CTL_EXIT_USAGE, "--cert-key %s: cannot use it: %s", g->cert_key, ssl_error());
 	}
 	if (SSL_CTX_load_verify_locations(ctx, g->ca, NULL) != 1)
@@ -156,7 +179,7 @@ void ctl_tls_connect(struct ctl_conn *c, const struct ctl_global *g, int64_t dea
 	signal(SIGPIPE, SIG_IGN);
 	c->ctx = load(g);
 	c->fd = tcp_connect(c->name, host, port, deadline_ms);
-	ssl = SSL_new(c->ctx);
+	ssl = tls_ssl = SSL_new(c->ctx);
 	if (ssl == NULL || SSL_set_fd(ssl, c->fd) != 1)
 		ctl_fail(CTL_EXIT_FAIL, "TLS: %s", ssl_error());
 	c->ssl = ssl;
@@ -227,6 +250,6 @@ void ctl_tls_close(struct ctl_conn *c)
 {
 	SSL_free(c->ssl);
 	SSL_CTX_free(c->ctx);
-	c->ssl = NULL;
-	c->ctx = NULL;
+	c->ssl = tls_ssl = NULL;
+	c->ctx = tls_ctx = NULL;
 }

@@ -27,7 +27,6 @@
 #include "control/daemon/serve.h"
 
 #define MAX_CLIENTS 32
-#define MAX_GROUPS 256  /* supplementary groups of a peer looked at */
 #define TICK_MS 100
 
 struct client {
@@ -103,9 +102,9 @@ static void unix_peer(const struct ctl_config *cfg, int fd, struct ctl_peer *p)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	gid_t groups[MAX_GROUPS];
-	uint32_t g32[MAX_GROUPS];
-	socklen_t glen = sizeof(groups);
+	gid_t *groups = NULL;
+	uint32_t *g32 = NULL;
+	socklen_t glen = 0;
 	unsigned n = 0;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
@@ -113,12 +112,17 @@ static void unix_peer(const struct ctl_config *cfg, int fd, struct ctl_peer *p)
 		snprintf(p->who, sizeof(p->who), "a peer without credentials (%s)", strerror(errno));
 		return;
 	}
-	/* more groups than that: the first MAX_GROUPS are looked at */
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0 || errno == ERANGE)
-		n = glen / sizeof(gid_t) < MAX_GROUPS ? glen / sizeof(gid_t) : MAX_GROUPS;
+	/* the kernel says how much room its groups need (ERANGE), then fills
+	 * it; without them only uid and gid entries can match */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, NULL, &glen) != 0 && errno == ERANGE && glen > 0 &&
+	    (groups = malloc(glen)) != NULL && (g32 = malloc(glen / sizeof(gid_t) * sizeof(uint32_t))) != NULL &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0)
+		n = glen / sizeof(gid_t);
 	for (unsigned i = 0; i < n; i++)
 		g32[i] = (uint32_t)groups[i];
 	ctl_peer_from_creds(cfg, (uint32_t)cred.uid, (uint32_t)cred.gid, g32, n, p);
+	free(groups);
+	free(g32);
 }
 
 static void accept_client(struct ctl_daemon *d, int lfd, struct client *clients)

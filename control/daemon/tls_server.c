@@ -76,6 +76,14 @@ static int load_ctx(struct ctl_tls *t, const struct ctl_config *cfg, char *err, 
 	STACK_OF(X509_NAME) *names;
 	struct stat st;
 
+	const char *const files[][2] = { { "tls_cert", cfg->tls_cert }, { "tls_ca", cfg->tls_ca } };
+
+	for (unsigned i = 0; i < 2; i++) {
+		if (access(files[i][1], R_OK) != 0) {
+			snprintf(err, errlen, "%s %s: %s", files[i][0], files[i][1], strerror(errno));
+			return -1;
+		}
+	}
 	/* like the key-encryption key: the daemon's TLS key is its alone */
 	if (stat(cfg->tls_key, &st) != 0) {
 		snprintf(err, errlen, "tls_key %s: %s", cfg->tls_key, strerror(errno));
@@ -259,7 +267,10 @@ static void map_peer(struct ctl_tls *t, struct tls_conn *c)
 	int i;
 	bool one_cn = false;
 
-	if (name != NULL && b != NULL && X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) >= 0) {
+	/* a subject longer than any principals entry matches none (not its
+	 * first 255 characters) */
+	if (name != NULL && b != NULL && X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) >= 0 &&
+	    BIO_pending(b) < (int)sizeof(subject)) {
 		int n = BIO_read(b, subject, sizeof(subject) - 1);
 		subject[n > 0 ? n : 0] = '\0';
 	}
