@@ -670,7 +670,7 @@ static void check_visible(struct json_object *res, const char *who, const char *
 {
 	struct json_object *state = state_get(), *streams = list_of(state, 2, "streams"), *a;
 
-	if (json_object_object_get_ex(res, "owners", &a))
+	if (strcmp(cmd, "owner.list") == 0 && json_object_object_get_ex(res, "owners", &a))
 		for (size_t i = 0; i < json_object_array_length(a); i++)
 			FZ_CHECK(is(json_object_array_get_idx(a, i), "name", who), "%s for %s lists another owner", cmd, who);
 	if (strcmp(cmd, "stream.show") == 0 && json_object_object_get_ex(res, "streams", &a)) {
@@ -694,7 +694,10 @@ static void check_visible(struct json_object *res, const char *who, const char *
 				 cmd, who, str_of(o, "name"));
 		}
 	}
-	if (json_object_object_get_ex(res, "tokens", &a))
+	if (strcmp(cmd, "status") == 0)
+		FZ_CHECK(json_object_get_int(json_object_object_get(res, "owners")) == 1, "status for %s counts owners",
+			 who);
+	if (strcmp(cmd, "token.list") == 0 && json_object_object_get_ex(res, "tokens", &a))
 		for (size_t i = 0; i < json_object_array_length(a); i++)
 			FZ_CHECK(is(json_object_array_get_idx(a, i), "owner", who), "%s for %s lists another's token",
 				 cmd, who);
