@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * One request object to one reply object: the table of commands.
+ * One request object to one reply object: the envelope, the principal it
+ * acts for (auth.c), then the table of commands.
  */
 #include <errno.h>
 #include <stdarg.h>
