@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * srtpgwctl's side of the control socket: one request line out, one reply
- * line in, both within a deadline. Failing to connect exits 3; anything
- * that goes wrong after that exits 1 (the request may have been applied).
+ * srtpgwctl's side of the connection: the UNIX socket, or TLS with
+ * --connect (tls.c). One request line out, one reply line in, both within
+ * a deadline. Failing to connect exits 3; anything that goes wrong after
+ * that exits 1 (the request may have been applied).
  */
 #include <errno.h>
 #include <poll.h>
@@ -22,7 +23,7 @@ int64_t ctl_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int ctl_connect(const char *path, unsigned timeout_s)
+static void connect_unix(struct ctl_conn *c, const char *path, unsigned timeout_s)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	/* bounds a connect() to a daemon whose accept queue is full */
@@ -43,11 +44,32 @@ int ctl_connect(const char *path, unsigned timeout_s)
 			continue;
 		ctl_fail(CTL_EXIT_UNREACHABLE, "cannot connect to %s: %s", path, strerror(errno));
 	}
-	return fd;
+	c->fd = fd;
 }
 
-/* Waits for events on fd until the deadline; false when it passed. */
-static bool wait_fd(int fd, short events, int64_t deadline_ms)
+void ctl_connect(struct ctl_conn *c, const struct ctl_global *g, int64_t deadline_ms)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	if (g->connect != NULL) {
+		c->name = g->connect;
+		ctl_tls_connect(c, g, deadline_ms);
+	} else {
+		c->name = g->socket_path;
+		connect_unix(c, g->socket_path, g->timeout_s);
+	}
+}
+
+void ctl_conn_close(struct ctl_conn *c)
+{
+	if (c->ssl != NULL)
+		ctl_tls_close(c);
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+bool ctl_wait_fd(int fd, short events, int64_t deadline_ms)
 {
 	struct pollfd p = { .fd = fd, .events = events };
 
@@ -65,52 +87,65 @@ static bool wait_fd(int fd, short events, int64_t deadline_ms)
 	}
 }
 
-void ctl_send_line(int fd, const char *path, const char *buf, size_t len, int64_t deadline_ms)
+/* Each operation is tried first and waited for only when it would block
+ * (so bytes TLS has already decrypted are never waited for). */
+void ctl_send_line(struct ctl_conn *c, const char *buf, size_t len, int64_t deadline_ms)
 {
 	size_t off = 0;
 
 	while (off < len) {
 		ssize_t n;
+		short wants = POLLOUT;
 
-		if (!wait_fd(fd, POLLOUT, deadline_ms))
-			ctl_fail(CTL_EXIT_FAIL, "%s: timed out sending the request", path);
-		n = send(fd, buf + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
-			continue;
-		if (n < 0)
-			ctl_fail(CTL_EXIT_FAIL, "%s: sending the request: %s", path, strerror(errno));
-		off += (size_t)n;
+		if (c->ssl != NULL) {
+			n = ctl_tls_send(c, buf + off, len - off);
+			wants = ctl_tls_wants(c);
+		} else {
+			n = send(c->fd, buf + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
+				ctl_fail(CTL_EXIT_FAIL, "%s: sending the request: %s", c->name, strerror(errno));
+		}
+		if (n > 0)
+			off += (size_t)n;
+		else if (!ctl_wait_fd(c->fd, wants, deadline_ms))
+			ctl_fail(CTL_EXIT_FAIL, "%s: timed out sending the request", c->name);
 	}
 }
 
-size_t ctl_recv_line(int fd, const char *path, char *buf, size_t cap, int64_t deadline_ms,
-		     unsigned timeout_s)
+size_t ctl_recv_line(struct ctl_conn *c, char *buf, size_t cap, int64_t deadline_ms, unsigned timeout_s)
 {
 	size_t len = 0;
 	char *nl;
 
 	for (;;) {
 		ssize_t n;
+		short wants = POLLIN;
 
-		if (!wait_fd(fd, POLLIN, deadline_ms))
-			ctl_fail(CTL_EXIT_FAIL, "%s: no reply within %u s (the request may still be "
-				 "applied)", path, timeout_s);
-		n = recv(fd, buf + len, cap - len, MSG_DONTWAIT);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+		if (c->ssl != NULL) {
+			n = ctl_tls_recv(c, buf + len, cap - len);
+			wants = ctl_tls_wants(c);
+		} else {
+			n = recv(c->fd, buf + len, cap - len, MSG_DONTWAIT);
+			if (n < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
+				ctl_fail(CTL_EXIT_FAIL, "%s: reading the reply: %s", c->name, strerror(errno));
+		}
+		if (n < 0) {
+			if (!ctl_wait_fd(c->fd, wants, deadline_ms))
+				ctl_fail(CTL_EXIT_FAIL, "%s: no reply within %u s (the request may still be "
+					 "applied)", c->name, timeout_s);
 			continue;
-		if (n < 0)
-			ctl_fail(CTL_EXIT_FAIL, "%s: reading the reply: %s", path, strerror(errno));
+		}
 		if (n == 0 && len == 0)
 			ctl_fail(CTL_EXIT_FAIL, "%s: the daemon closed the connection without a reply",
-				 path);
+				 c->name);
 		if (n == 0)
 			ctl_fail(CTL_EXIT_FAIL, "%s: the daemon closed the connection in the middle of "
-				 "its reply", path);
+				 "its reply", c->name);
 		nl = memchr(buf + len, '\n', (size_t)n);
 		len += (size_t)n;
 		if (nl != NULL)
 			return (size_t)(nl - buf);
 		if (len == cap)
-			ctl_fail(CTL_EXIT_FAIL, "%s: reply longer than %zu bytes", path, cap - 1);
+			ctl_fail(CTL_EXIT_FAIL, "%s: reply longer than %zu bytes", c->name, cap - 1);
 	}
 }

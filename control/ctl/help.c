@@ -12,6 +12,14 @@ static const char global_opts[] =
 	"                         else " CTL_DEFAULT_SOCKET ")\n"
 	"  -j, --json             print the daemon's result as JSON\n"
 	"      --timeout SECONDS  how long to wait for the reply (default 30)\n"
+	"      --token TOKEN      act for this token's owner (default: $" CTL_TOKEN_ENV ",\n"
+	"                         which keeps it out of ps)\n"
+	"      --connect HOST:PORT\n"
+	"                         the daemon's TLS listener instead of the socket\n"
+	"                         (remote administration), with:\n"
+	"      --cert FILE        this client's certificate (PEM)\n"
+	"      --cert-key FILE    its private key (PEM)\n"
+	"      --ca FILE          the CA that issued the daemon's certificate (PEM)\n"
 	"  -h, --help             this text; after command words, their usage\n";
 
 /* text, its lines after the first indented by indent spaces */
@@ -69,10 +77,13 @@ static void print_cmds(FILE *f, const struct ctl_token *level)
 static void help_top(FILE *f)
 {
 	fprintf(f,
-		"usage: " CTL_PROG " [--socket PATH] [--json] [--timeout SECONDS] COMMAND ...\n"
+		"usage: " CTL_PROG " [--socket PATH] [--token TOKEN] [--json] [--timeout SECONDS]\n"
+		"                 COMMAND ...\n"
+		"       " CTL_PROG " --connect HOST:PORT --cert FILE --cert-key FILE --ca FILE\n"
+		"                 [--token TOKEN] [--json] [--timeout SECONDS] COMMAND ...\n"
 		"\n"
 		"The operators' client of srtpgw-control, the control daemon of the srtpgw\n"
-		"SRTP gateway: owners, streams, viewers, grants, counters.\n"
+		"SRTP gateway: owners, streams, viewers, grants, counters, tokens.\n"
 		"\n"
 		"commands:\n");
 	print_cmds(f, ctl_top);
@@ -80,9 +91,10 @@ static void help_top(FILE *f)
 	fprintf(f,
 		"Command words may be cut to any unambiguous prefix (\"str sh\" is \"stream\n"
 		"show\"), and so may options. Names are 1 to %d of A-Z a-z 0-9 _ . -; a name\n"
-		"that starts with - goes after --. Keys are printed only by the command that\n"
-		"generated them, once. Exit status: 0 done, 1 refused by the daemon (or a bad\n"
-		"reply), 2 usage error (nothing was sent), 3 cannot connect to the daemon.\n",
+		"that starts with - goes after --. Keys and tokens are printed only by the\n"
+		"command that made them, once. Exit status: 0 done, 1 refused by the daemon\n"
+		"(or a bad reply), 2 usage error (nothing was sent), 3 cannot connect to the\n"
+		"daemon, 4 permission denied (the principal may not do that, or is unknown).\n",
 		CTL_NAME_MAX);
 }
 

@@ -116,7 +116,7 @@ void ctl_json_cleanse(struct json_object *obj)
 		return;
 	json_object_object_foreach(obj, name, v) {
 		if (json_object_is_type(v, json_type_string) &&
-		    (strcmp(name, "key") == 0 || strcmp(name, "sdp") == 0))
+		    (strcmp(name, "key") == 0 || strcmp(name, "sdp") == 0 || strcmp(name, "token") == 0))
 			/* json-c's own copy of the string */
 			explicit_bzero((char *)json_object_get_string(v),
 				       (size_t)json_object_get_string_len(v));

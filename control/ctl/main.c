@@ -57,8 +57,9 @@ char *ctl_xstrdup(const char *s)
 }
 
 /* The request line, '\n' included. Reads --key - here, before anything is
- * sent, so that a missing key is a usage error. */
-static char *build_request(const struct ctl_req *r, size_t *len)
+ * sent, so that a missing key is a usage error. token: NULL or the token
+ * the request acts with. */
+static char *build_request(const struct ctl_req *r, const char *token, size_t *len)
 {
 	struct json_object *req = json_object_new_object(), *args = json_object_new_object();
 	const char *s;
@@ -68,6 +69,8 @@ static char *build_request(const struct ctl_req *r, size_t *len)
 		ctl_fail(CTL_EXIT_FAIL, "out of memory");
 	json_object_object_add(req, "v", json_object_new_int(1));
 	json_object_object_add(req, "cmd", json_object_new_string(r->cmd->cmd));
+	if (token != NULL)
+		json_object_object_add(req, "token", json_object_new_string(token));
 	if (r->pos != NULL)
 		json_object_object_add(args, r->cmd->pos_arg, json_object_new_string(r->pos));
 	for (int k = 0; r->cmd->opts[k].flag != NULL; k++) {
@@ -160,12 +163,17 @@ static struct json_object *member(struct json_object *obj, const char *name, enu
 }
 
 /* The daemon said no: one line on stderr (and, with --json, the error on
- * stdout for scripts); exit 1. */
+ * stdout for scripts); exit 4 for permission denied, else 1. */
 static void refused(struct json_object *reply, bool json)
 {
 	struct json_object *err = member(reply, "error", json_type_string);
 	struct json_object *code = member(reply, "code", json_type_string);
 	struct json_object *out;
+	int exit_code = CTL_EXIT_FAIL;
+
+	if (code != NULL && (strcmp(json_object_get_string(code), "EACCES") == 0 ||
+			     strcmp(json_object_get_string(code), "EKEYEXPIRED") == 0))
+		exit_code = CTL_EXIT_DENIED;
 
 	if (json) {
 		out = json_object_new_object();
@@ -179,11 +187,26 @@ static void refused(struct json_object *reply, bool json)
 		json_object_put(out);
 	}
 	if (err != NULL)
-		ctl_fail(CTL_EXIT_FAIL, "%s", json_object_get_string(err));
+		ctl_fail(exit_code, "%s", json_object_get_string(err));
 	if (code != NULL)
-		ctl_fail(CTL_EXIT_FAIL, "the daemon refused the request (%s)",
+		ctl_fail(exit_code, "the daemon refused the request (%s)",
 			 json_object_get_string(code));
 	ctl_fail(CTL_EXIT_FAIL, "the daemon refused the request without a reason");
+}
+
+/* Options that go together, before anything is sent. */
+static void check_globals(struct ctl_global *g)
+{
+	const char *env = getenv(CTL_TOKEN_ENV);
+
+	if (g->token == NULL && env != NULL && env[0] != '\0')
+		g->token = env;
+	if (g->connect != NULL && g->socket_given)
+		ctl_fail(CTL_EXIT_USAGE, "--socket and --connect exclude each other");
+	if (g->connect != NULL && (g->cert == NULL || g->cert_key == NULL || g->ca == NULL))
+		ctl_fail(CTL_EXIT_USAGE, "--connect needs --cert, --cert-key and --ca");
+	if (g->connect == NULL && (g->cert != NULL || g->cert_key != NULL || g->ca != NULL))
+		ctl_fail(CTL_EXIT_USAGE, "--cert, --cert-key and --ca go with --connect");
 }
 
 int main(int argc, char **argv)
@@ -191,11 +214,11 @@ int main(int argc, char **argv)
 	struct ctl_global g = { .socket_path = CTL_DEFAULT_SOCKET, .timeout_s = CTL_DEFAULT_TIMEOUT };
 	const char *env = getenv(CTL_SOCKET_ENV);
 	struct json_object *ok, *result, *pending;
+	struct ctl_conn conn;
 	bool is_pending;
 	struct ctl_req r;
 	size_t len;
 	int64_t deadline;
-	int fd;
 
 	if (env != NULL && env[0] != '\0')
 		g.socket_path = env;
@@ -207,31 +230,32 @@ int main(int argc, char **argv)
 		return CTL_EXIT_OK;
 	}
 	ctl_check(&r);
-	request_line = build_request(&r, &len);
+	check_globals(&g);
+	request_line = build_request(&r, g.token, &len);
 
-	fd = ctl_connect(g.socket_path, g.timeout_s);
 	deadline = ctl_now_ms() + (int64_t)g.timeout_s * 1000;
-	ctl_send_line(fd, g.socket_path, request_line, len, deadline);
+	ctl_connect(&conn, &g, deadline);
+	ctl_send_line(&conn, request_line, len, deadline);
 	explicit_bzero(request_line, len);
 	free(request_line);
 	request_line = NULL;
-	len = ctl_recv_line(fd, g.socket_path, reply_buf, CTL_LINE_MAX + 1, deadline, g.timeout_s);
-	close(fd);
+	len = ctl_recv_line(&conn, reply_buf, CTL_LINE_MAX + 1, deadline, g.timeout_s);
+	ctl_conn_close(&conn);
 	reply_buf[len] = '\0';
-	parse_reply(reply_buf, len, g.socket_path);
+	parse_reply(reply_buf, len, conn.name);
 	explicit_bzero(reply_buf, sizeof(reply_buf));
 
 	ok = member(reply, "ok", json_type_boolean);
 	if (ok == NULL)
-		ctl_fail(CTL_EXIT_FAIL, "%s: malformed reply: no \"ok\"", g.socket_path);
+		ctl_fail(CTL_EXIT_FAIL, "%s: malformed reply: no \"ok\"", conn.name);
 	if (!json_object_get_boolean(ok))
 		refused(reply, g.json);
 	result = member(reply, "result", json_type_object);
 	if (result == NULL)
-		ctl_fail(CTL_EXIT_FAIL, "%s: malformed reply: no \"result\" object", g.socket_path);
-	/* keys only where the protocol puts them: the top of a reply to a
-	 * command that creates keys */
-	if (ctl_strip_keys(result, r.cmd->makes_keys) > 0)
+		ctl_fail(CTL_EXIT_FAIL, "%s: malformed reply: no \"result\" object", conn.name);
+	/* keys and tokens only where the protocol puts them: the top of a
+	 * reply to a command that makes them */
+	if (ctl_strip_secrets(result, r.cmd->secrets) > 0)
 		fprintf(stderr, CTL_PROG ": warning: the reply to %s held key material where none "
 			"belongs; not shown\n", r.cmd->cmd);
 	pending = member(reply, "pending", json_type_boolean);

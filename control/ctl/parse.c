@@ -9,9 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "api/addr.h"
 #include "api/suite.h"
 #include "control/ctl/ctl.h"
+#include "control/daemon/expires.h"
 
 #define SUITE_HELP "AES_CM_128_HMAC_SHA1_80 (the default), AES_CM_128_HMAC_SHA1_32, " \
 	"AEAD_AES_128_GCM or AEAD_AES_256_GCM"
@@ -72,13 +75,29 @@ static const struct ctl_opt stats_opts[] = {
 	{ .flag = NULL },
 };
 
+static const struct ctl_opt token_add_opts[] = {
+	{ "owner", "owner", CTL_VAL_NAME, false, "OWNER",
+	  "the owner the token acts for: required for admin; an owner makes its own" },
+	{ "name", "name", CTL_VAL_NAME, false, "NAME",
+	  "its name, to list and delete it by (default: tok and a number)" },
+	{ "expires", "expires", CTL_VAL_EXPIRES, false, "WHEN",
+	  "a duration (90s, 45m, 12h, 30d, 2w) or a UTC date (2025-12-31 is 00:00 UTC that day, "
+	  "2025-12-31T18:00:00Z); default: never" },
+	{ .flag = NULL },
+};
+
+static const struct ctl_opt token_list_opts[] = {
+	{ "owner", "owner", CTL_VAL_NAME, false, "OWNER", "only this owner's tokens" },
+	{ .flag = NULL },
+};
+
 static const struct ctl_cmd cmd_owner_add = {
-	"owner add", "owner.add", CTL_POS_REQUIRED, "name", "NAME", no_opts, CTL_OUT_FIELDS, false,
+	"owner add", "owner.add", CTL_POS_REQUIRED, "name", "NAME", no_opts, CTL_OUT_FIELDS, CTL_SECRET_NONE,
 	"NAME", "create an owner (an account)", NULL,
 };
 
 static const struct ctl_cmd cmd_owner_del = {
-	"owner del", "owner.del", CTL_POS_REQUIRED, "name", "NAME", no_opts, CTL_OUT_FIELDS, false,
+	"owner del", "owner.del", CTL_POS_REQUIRED, "name", "NAME", no_opts, CTL_OUT_FIELDS, CTL_SECRET_NONE,
 	"NAME", "delete an owner and everything that is its",
 	"In one transaction: its streams with all their viewers, its viewers on other\n"
 	"owners' streams, and the grants given to it. Prints how many streams and\n"
@@ -86,13 +105,13 @@ static const struct ctl_cmd cmd_owner_del = {
 };
 
 static const struct ctl_cmd cmd_owner_list = {
-	"owner list", "owner.list", CTL_POS_NONE, NULL, NULL, no_opts, CTL_OUT_OWNERS, false,
+	"owner list", "owner.list", CTL_POS_NONE, NULL, NULL, no_opts, CTL_OUT_OWNERS, CTL_SECRET_NONE,
 	"", "list the owners with their numbers of streams and viewers", NULL,
 };
 
 static const struct ctl_cmd cmd_stream_add = {
 	"stream add", "stream.add", CTL_POS_REQUIRED, "name", "NAME", stream_add_opts,
-	CTL_OUT_FIELDS, true,
+	CTL_OUT_FIELDS, CTL_SECRET_KEYS,
 	"NAME --owner OWNER [--listen ADDR[:PORT]]\n"
 	"        [--source ADDR[:PORT]] [--suite SUITE | --plain] [--key B64|-]\n"
 	"        [--idle-timeout SECONDS]",
@@ -102,13 +121,13 @@ static const struct ctl_cmd cmd_stream_add = {
 };
 
 static const struct ctl_cmd cmd_stream_del = {
-	"stream del", "stream.del", CTL_POS_REQUIRED, "name", "NAME", no_opts, CTL_OUT_FIELDS, false,
+	"stream del", "stream.del", CTL_POS_REQUIRED, "name", "NAME", no_opts, CTL_OUT_FIELDS, CTL_SECRET_NONE,
 	"NAME", "delete a stream with all its viewers", NULL,
 };
 
 static const struct ctl_cmd cmd_stream_rekey = {
 	"stream rekey", "stream.rekey", CTL_POS_REQUIRED, "name", "NAME", rekey_opts,
-	CTL_OUT_FIELDS, true,
+	CTL_OUT_FIELDS, CTL_SECRET_KEYS,
 	"NAME [--key B64|-]", "give a stream a new key",
 	"The old key stays accepted for the overlap the daemon reports. When the daemon\n"
 	"generated the new key, it is printed (key: and sdp:) this once only.",
@@ -116,14 +135,14 @@ static const struct ctl_cmd cmd_stream_rekey = {
 
 static const struct ctl_cmd cmd_stream_show = {
 	"stream show", "stream.show", CTL_POS_OPTIONAL, "name", "NAME", no_opts, CTL_OUT_STREAMS,
-	false,
+	CTL_SECRET_NONE,
 	"[NAME]", "show streams (a table), or one stream (key: value lines)",
 	"Never shows keys.",
 };
 
 static const struct ctl_cmd cmd_viewer_add = {
 	"viewer add", "viewer.add", CTL_POS_REQUIRED, "name", "NAME", viewer_add_opts,
-	CTL_OUT_FIELDS, true,
+	CTL_OUT_FIELDS, CTL_SECRET_KEYS,
 	"NAME --stream STREAM --to ADDR:PORT\n"
 	"        [--owner OWNER] [--suite SUITE | --plain] [--key B64|-]",
 	"create a viewer: a destination of a stream with its own key",
@@ -131,39 +150,39 @@ static const struct ctl_cmd cmd_viewer_add = {
 };
 
 static const struct ctl_cmd cmd_viewer_del = {
-	"viewer del", "viewer.del", CTL_POS_REQUIRED, "name", "NAME", no_opts, CTL_OUT_FIELDS, false,
+	"viewer del", "viewer.del", CTL_POS_REQUIRED, "name", "NAME", no_opts, CTL_OUT_FIELDS, CTL_SECRET_NONE,
 	"NAME", "delete a viewer", NULL,
 };
 
 static const struct ctl_cmd cmd_viewer_rekey = {
 	"viewer rekey", "viewer.rekey", CTL_POS_REQUIRED, "name", "NAME", rekey_opts,
-	CTL_OUT_FIELDS, true,
+	CTL_OUT_FIELDS, CTL_SECRET_KEYS,
 	"NAME [--key B64|-]", "give a viewer a new key",
 	"When the daemon generated the new key, it is printed (key: and sdp:) this once only.",
 };
 
 static const struct ctl_cmd cmd_viewer_show = {
 	"viewer show", "viewer.show", CTL_POS_OPTIONAL, "name", "NAME", viewer_show_opts,
-	CTL_OUT_VIEWERS, false,
+	CTL_OUT_VIEWERS, CTL_SECRET_NONE,
 	"[NAME] [--stream STREAM]", "show viewers (a table), or one viewer (key: value lines)",
 	"Never shows keys.",
 };
 
 static const struct ctl_cmd cmd_grant_add = {
 	"grant add", "grant.add", CTL_POS_REQUIRED, "stream", "STREAM", grant_opts, CTL_OUT_FIELDS,
-	false,
+	CTL_SECRET_NONE,
 	"STREAM --to OWNER", "let another owner add viewers to a stream", NULL,
 };
 
 static const struct ctl_cmd cmd_grant_del = {
 	"grant del", "grant.del", CTL_POS_REQUIRED, "stream", "STREAM", grant_opts, CTL_OUT_FIELDS,
-	false,
+	CTL_SECRET_NONE,
 	"STREAM --to OWNER", "withdraw a grant",
 	"That owner's viewers on the stream are deleted in the same transaction.",
 };
 
 static const struct ctl_cmd cmd_stats = {
-	"stats", "stats", CTL_POS_NONE, NULL, NULL, stats_opts, CTL_OUT_STATS, false,
+	"stats", "stats", CTL_POS_NONE, NULL, NULL, stats_opts, CTL_OUT_STATS, CTL_SECRET_NONE,
 	"[--stream STREAM]", "packet counters per stream and per worker, and drops",
 	"Per stream: packets and bytes received, authentication, replay and other\n"
 	"failures, the time since the last packet, and whether the stream is idle\n"
@@ -172,10 +191,35 @@ static const struct ctl_cmd cmd_stats = {
 };
 
 static const struct ctl_cmd cmd_status = {
-	"status", "status", CTL_POS_NONE, NULL, NULL, no_opts, CTL_OUT_FIELDS, false,
+	"status", "status", CTL_POS_NONE, NULL, NULL, no_opts, CTL_OUT_FIELDS, CTL_SECRET_NONE,
 	"", "the daemon's view: gateway connected, versions, numbers of objects",
 	"ctl_seq counts committed changes; applied_seq is the last one the gateway\n"
 	"applied. They are equal when the gateway has everything.",
+};
+
+static const struct ctl_cmd cmd_token_add = {
+	"token add", "token.add", CTL_POS_NONE, NULL, NULL, token_add_opts, CTL_OUT_FIELDS, CTL_SECRET_TOKEN,
+	"[--owner OWNER] [--name NAME] [--expires WHEN]", "make a bearer token that acts for an owner",
+	"Prints the token (token:) this once only: the daemon keeps only its hash.\n"
+	"Give it to an application with --token or $" CTL_TOKEN_ENV ". A request made\n"
+	"with a token cannot make tokens.",
+};
+
+static const struct ctl_cmd cmd_token_list = {
+	"token list", "token.list", CTL_POS_NONE, NULL, NULL, token_list_opts, CTL_OUT_TOKENS, CTL_SECRET_NONE,
+	"[--owner OWNER]", "list tokens: name, owner, when made, when they expire (never the token)",
+	NULL,
+};
+
+static const struct ctl_cmd cmd_token_del = {
+	"token del", "token.del", CTL_POS_REQUIRED, "name", "NAME", no_opts, CTL_OUT_FIELDS, CTL_SECRET_NONE,
+	"NAME", "delete a token: it stops working at once", NULL,
+};
+
+static const struct ctl_cmd cmd_whoami = {
+	"whoami", "whoami", CTL_POS_NONE, NULL, NULL, no_opts, CTL_OUT_FIELDS, CTL_SECRET_NONE,
+	"", "the principal the daemon sees: admin or an owner, and how it knows",
+	NULL,
 };
 
 static const struct ctl_token owner_words[] = {
@@ -207,6 +251,13 @@ static const struct ctl_token grant_words[] = {
 	{ .word = NULL },
 };
 
+static const struct ctl_token token_words[] = {
+	{ "add", NULL, &cmd_token_add, NULL },
+	{ "list", NULL, &cmd_token_list, NULL },
+	{ "del", NULL, &cmd_token_del, NULL },
+	{ .word = NULL },
+};
+
 /* "help" is the one word with neither more words nor a command. */
 const struct ctl_token ctl_top[] = {
 	{ "owner", owner_words, NULL, "owners: the accounts streams and viewers belong to" },
@@ -215,6 +266,8 @@ const struct ctl_token ctl_top[] = {
 	{ "grant", grant_words, NULL, "grants: another owner may watch a stream" },
 	{ "stats", NULL, &cmd_stats, NULL },
 	{ "status", NULL, &cmd_status, NULL },
+	{ "token", token_words, NULL, "tokens: what applications act for an owner with" },
+	{ "whoami", NULL, &cmd_whoami, NULL },
 	{ "help", NULL, NULL, "usage of srtpgwctl or of a command" },
 	{ .word = NULL },
 };
@@ -223,6 +276,13 @@ const struct ctl_token ctl_top[] = {
 
 #define MATCH_UNKNOWN (-1)
 #define MATCH_AMBIGUOUS (-2)
+
+/* Names that only their exact spelling selects: a mistyped or shortened
+ * option never turns into --token and sends its value as a token. */
+static bool exact_only(const char *name)
+{
+	return strcmp(name, "token") == 0;
+}
 
 /* The entry of names[0..n) that word[0..len) equals, or else the only one
  * it is a prefix of. */
@@ -235,7 +295,7 @@ static int match_prefix(const char *word, size_t len, const char *const *names, 
 	for (int i = 0; i < n; i++) {
 		if (strlen(names[i]) == len && strncmp(names[i], word, len) == 0)
 			return i;
-		if (strncmp(names[i], word, len) == 0)
+		if (strncmp(names[i], word, len) == 0 && !exact_only(names[i]))
 			found = found == MATCH_UNKNOWN ? i : MATCH_AMBIGUOUS;
 	}
 	return found;
@@ -250,7 +310,7 @@ static void candidates(char *buf, size_t size, const char *prefix, const char *w
 
 	buf[0] = '\0';
 	for (int i = 0; i < n && used < size; i++) {
-		if (word != NULL && strncmp(names[i], word, len) != 0)
+		if (word != NULL && (strncmp(names[i], word, len) != 0 || exact_only(names[i])))
 			continue;
 		used += (size_t)snprintf(buf + used, size - used, "%s%s%s", used ? ", " : "",
 					 prefix, names[i]);
@@ -299,13 +359,17 @@ static const struct ctl_token *match_word(const struct ctl_token *level, const c
 /* ---- options ------------------------------------------------------------ */
 
 /* Global options, accepted anywhere; ids below 0. */
-enum { G_SOCKET = -1, G_JSON = -2, G_TIMEOUT = -3, G_HELP = -4 };
-static const char *const global_names[] = { "socket", "json", "timeout", "help" };
-#define N_GLOBAL 4
+enum {
+	G_SOCKET = -1, G_JSON = -2, G_TIMEOUT = -3, G_HELP = -4, G_TOKEN = -5, G_CONNECT = -6, G_CERT = -7,
+	G_CERT_KEY = -8, G_CA = -9,
+};
+static const char *const global_names[] = { "socket", "json", "timeout", "help", "token", "connect", "cert",
+					    "cert-key", "ca" };
+#define N_GLOBAL 9
 
 static bool global_takes_value(int id)
 {
-	return id == G_SOCKET || id == G_TIMEOUT;
+	return id != G_JSON && id != G_HELP;
 }
 
 static unsigned parse_timeout(const char *s)
@@ -328,6 +392,22 @@ static void set_global(struct ctl_global *g, struct ctl_req *r, int id, const ch
 		if (value[0] == '\0')
 			usage_error(NULL, "--socket: empty path");
 		g->socket_path = value;
+		g->socket_given = true;
+		break;
+	case G_TOKEN:
+		/* never repeated in a message */
+		if (value[0] == '\0')
+			usage_error(NULL, "--token: empty token");
+		g->token = value;
+		break;
+	case G_CONNECT:
+	case G_CERT:
+	case G_CERT_KEY:
+	case G_CA:
+		if (value[0] == '\0')
+			usage_error(NULL, "--%s: empty", global_names[G_SOCKET - id]);
+		*(id == G_CONNECT ? &g->connect : id == G_CERT ? &g->cert : id == G_CERT_KEY ? &g->cert_key :
+		  &g->ca) = value;
 		break;
 	case G_JSON:
 		g->json = true;
@@ -524,6 +604,14 @@ static void check_value(const char *ctx, const struct ctl_opt *o, const char *v)
 	case CTL_VAL_SECONDS:
 		check_seconds(ctx, o->flag, v);
 		break;
+	case CTL_VAL_EXPIRES: {
+		char err[160];
+		int64_t at;
+		/* the daemon's clock decides; this one only checks the form */
+		if (ctl_expires_parse(v, (int64_t)time(NULL), &at, err, sizeof(err)) != 0)
+			usage_error(ctx, "--%s", err); /* err begins "expires: " */
+		break;
+	}
 	case CTL_VAL_FLAG:
 		break;
 	}

@@ -23,6 +23,8 @@ enum fmt {
 	F_IDLE_TIMEOUT,  /* 0: "none", else "30 s" */
 	F_AGO,           /* milliseconds: "1.5s ago"; null: "never" */
 	F_STATE,         /* bool idle: "idle" or "active" */
+	F_EXPIRES,       /* unix seconds as UTC; null: "never" */
+	F_EXPIRED,       /* bool expired: "expired" or "valid" */
 };
 
 struct col {
@@ -42,6 +44,8 @@ static const struct {
 	{ "overlap", F_SECONDS },
 	{ "idle_timeout", F_IDLE_TIMEOUT },
 	{ "idle_ms", F_AGO },
+	{ "created", F_TIME },
+	{ "expires", F_EXPIRES },
 };
 
 static const struct col owner_cols[] = {
@@ -81,6 +85,14 @@ static const struct col stats_stream_cols[] = {
 	{ "OTHER_FAIL", "other_fail", F_TEXT, true },
 	{ "LAST_PACKET", "idle_ms", F_AGO, false },
 	{ "STATE", "idle", F_STATE, false },
+};
+
+static const struct col token_cols[] = {
+	{ "NAME", "name", F_TEXT, false },
+	{ "OWNER", "owner", F_TEXT, false },
+	{ "CREATED", "created", F_TIME, false },
+	{ "EXPIRES", "expires", F_EXPIRES, false },
+	{ "STATE", "expired", F_EXPIRED, false },
 };
 
 static const struct col stats_worker_cols[] = {
@@ -228,6 +240,12 @@ static char *format(struct json_object *v, enum fmt f)
 		if (!null && json_object_is_type(v, json_type_boolean))
 			return ctl_xstrdup(json_object_get_boolean(v) ? "idle" : "active");
 		return format_text(v);
+	case F_EXPIRES:
+		return null ? ctl_xstrdup("never") : format(v, F_TIME);
+	case F_EXPIRED:
+		if (!null && json_object_is_type(v, json_type_boolean))
+			return ctl_xstrdup(json_object_get_boolean(v) ? "expired" : "valid");
+		return format_text(v);
 	case F_TEXT:
 		break;
 	}
@@ -260,7 +278,12 @@ static void print_table(const struct col *cols, size_t ncols, struct json_object
 	for (size_t r = 0; r < nrows; r++) {
 		struct json_object *row = json_object_array_get_idx(rows, r);
 		for (size_t c = 0; c < ncols; c++) {
-			char *s = format(field(row, cols[c].field), cols[c].fmt);
+			struct json_object *v;
+			/* a member the daemon did not send (a granted stream's
+			 * listen address) is "-", whatever null would print */
+			bool has = json_object_is_type(row, json_type_object) &&
+				   json_object_object_get_ex(row, cols[c].field, &v);
+			char *s = has ? format(v, cols[c].fmt) : ctl_xstrdup("-");
 			cell[r * ncols + c] = s;
 			if (strlen(s) > width[c])
 				width[c] = strlen(s);
@@ -285,9 +308,12 @@ static void print_table(const struct col *cols, size_t ncols, struct json_object
 	free(cell);
 }
 
-static bool is_key_field(const char *name)
+/* The secret it is, or 0 (CTL_SECRET_*). */
+static unsigned secret_of(const char *name)
 {
-	return strcmp(name, "key") == 0 || strcmp(name, "sdp") == 0;
+	if (strcmp(name, "key") == 0 || strcmp(name, "sdp") == 0)
+		return CTL_SECRET_KEYS;
+	return strcmp(name, "token") == 0 ? CTL_SECRET_TOKEN : 0;
 }
 
 static void print_fields(struct json_object *obj)
@@ -296,7 +322,7 @@ static void print_fields(struct json_object *obj)
 		enum fmt f = F_TEXT;
 		char *n, *s;
 
-		if (is_key_field(name))
+		if (secret_of(name) != 0)
 			continue;
 		for (size_t i = 0; i < N(field_fmts); i++)
 			if (strcmp(field_fmts[i].field, name) == 0)
@@ -309,21 +335,25 @@ static void print_fields(struct json_object *obj)
 	}
 }
 
-void ctl_print_keys(struct json_object *result)
+void ctl_print_secrets(struct json_object *result, unsigned secrets)
 {
-	struct json_object *key = field(result, "key"), *sdp = field(result, "sdp");
+	struct json_object *key = field(result, "key"), *sdp = field(result, "sdp"), *tok = field(result, "token");
 	bool shown = false;
 
-	if (key != NULL && json_object_is_type(key, json_type_string)) {
+	if ((secrets & CTL_SECRET_KEYS) && key != NULL && json_object_is_type(key, json_type_string)) {
 		printf("key: %s\n", json_object_get_string(key));
 		shown = true;
 	}
-	if (sdp != NULL && json_object_is_type(sdp, json_type_string)) {
+	if ((secrets & CTL_SECRET_KEYS) && sdp != NULL && json_object_is_type(sdp, json_type_string)) {
 		printf("sdp: %s\n", json_object_get_string(sdp));
 		shown = true;
 	}
 	if (shown)
 		printf("note: the daemon generated this key and shows it this once only: store it now\n");
+	if ((secrets & CTL_SECRET_TOKEN) && tok != NULL && json_object_is_type(tok, json_type_string)) {
+		printf("token: %s\n", json_object_get_string(tok));
+		printf("note: the daemon made this token and shows it this once only: store it now\n");
+	}
 }
 
 /* result[name] as a list, or exit 1. */
@@ -422,35 +452,35 @@ void ctl_print_result(const struct ctl_req *r, struct json_object *result)
 	case CTL_OUT_STATS:
 		print_stats(result);
 		break;
+	case CTL_OUT_TOKENS:
+		print_table(token_cols, N(token_cols), list(result, "tokens"), "no tokens");
+		break;
 	case CTL_OUT_FIELDS:
 		print_fields(result);
-		if (r->cmd->makes_keys)
-			ctl_print_keys(result);
+		ctl_print_secrets(result, r->cmd->secrets);
 		break;
 	}
 }
 
-/* Removes key and sdp from every object below result, and from result
- * itself unless keep_top; returns how many it removed. */
-int ctl_strip_keys(struct json_object *obj, bool keep_top)
+int ctl_strip_secrets(struct json_object *obj, unsigned top)
 {
-	static const char *const names[] = { "key", "sdp" };
+	static const char *const names[] = { "key", "sdp", "token" };
 	int removed = 0;
 
 	if (json_object_is_type(obj, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(obj); i++)
-			removed += ctl_strip_keys(json_object_array_get_idx(obj, i), false);
+			removed += ctl_strip_secrets(json_object_array_get_idx(obj, i), 0);
 		return removed;
 	}
 	if (!json_object_is_type(obj, json_type_object))
 		return 0;
 	json_object_object_foreach(obj, name, v) {
-		if (!is_key_field(name))
-			removed += ctl_strip_keys(v, false);
+		if (secret_of(name) == 0)
+			removed += ctl_strip_secrets(v, 0);
 	}
-	for (size_t i = 0; i < N(names) && !keep_top; i++) {
+	for (size_t i = 0; i < N(names); i++) {
 		struct json_object *v = field(obj, names[i]);
-		if (v == NULL)
+		if (v == NULL || (secret_of(names[i]) & top))
 			continue;
 		ctl_json_cleanse(obj);
 		json_object_object_del(obj, names[i]);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The control protocol's commands, shared between their files:
- * cmds_common.c (arguments, lookups), cmds_change.c (changes),
- * cmds_query.c (queries), cmds_dispatch.c (ctl_handle).
+ * cmds_common.c (arguments, lookups, rights), cmds_change.c (changes),
+ * cmds_query.c (queries), cmds_tokens.c (tokens, whoami),
+ * cmds_dispatch.c (ctl_handle_as).
  */
 #ifndef SRTPGW_CMDS_H
 #define SRTPGW_CMDS_H
@@ -12,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "control/daemon/auth.h"
 #include "control/daemon/daemon.h"
 
 struct args {
@@ -23,6 +25,7 @@ struct args {
 struct cmd_ctx {
 	struct args a;
 	struct json_object *result;
+	const struct ctl_principal *who; /* the principal the request acts for */
 };
 
 int cmd_fail(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -39,7 +42,19 @@ int cmd_owner_get(struct ctl_daemon *d, const char *name, struct store_owner *o,
 int cmd_stream_get(struct ctl_daemon *d, const char *name, struct store_stream *st, char *err, size_t errlen);
 int cmd_viewer_get(struct ctl_daemon *d, const char *name, struct store_viewer *v, char *err, size_t errlen);
 const char *cmd_owner_name(struct ctl_daemon *d, int64_t id, struct store_owner *o);
+int cmd_stream_info(struct ctl_daemon *d, const char *name, struct store_stream_info *st, char *err,
+		    size_t errlen);
+int cmd_viewer_info(struct ctl_daemon *d, const char *name, struct store_viewer_info *v, char *err,
+		    size_t errlen);
 int cmd_db(struct ctl_daemon *d, int rc, char *err, size_t errlen, const char *what);
+/* Rights (docs/control.md, "Principals"): admin may do anything; an owner
+ * principal acts on its own owner's objects. */
+bool cmd_may(const struct cmd_ctx *c, int64_t owner_id);
+/* -EACCES with "permission denied: owner bob may not <what>". */
+int cmd_deny(const struct cmd_ctx *c, char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* -EACCES unless the principal is admin; what: "add owners". */
+int cmd_need_admin(const struct cmd_ctx *c, char *err, size_t errlen, const char *what);
 const char *errno_name(int e);
 int do_owner_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen);
 int do_owner_del(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen);
@@ -52,5 +67,8 @@ int do_viewer_rekey(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *e
 int do_grant_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen);
 int do_grant_del(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen);
 int cmd_query(struct ctl_daemon *d, const char *cmd, struct cmd_ctx *c, char *err, size_t errlen);
+/* token.add, token.list, token.del, whoami (cmds_tokens.c); 1 if cmd is
+ * none of them. */
+int cmd_tokens(struct ctl_daemon *d, const char *cmd, struct cmd_ctx *c, char *err, size_t errlen);
 
 #endif

@@ -27,13 +27,13 @@ int ctl_change(struct ctl_daemon *d,
 	       int (*fn)(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen),
 	       void *arg, char *err, size_t errlen)
 {
-	return ctl_change_cmd(d, fn, arg, NULL, NULL, err, errlen);
+	return ctl_change_cmd(d, fn, arg, 0, NULL, NULL, err, errlen);
 }
 
 int ctl_change_cmd(struct ctl_daemon *d,
 		   int (*fn)(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err,
 			     size_t errlen),
-		   void *arg, const char *what, bool *pending, char *err, size_t errlen)
+		   void *arg, int64_t actor, const char *what, bool *pending, char *err, size_t errlen)
 {
 	struct gw_ops ops;
 	bool applied = false;
@@ -82,7 +82,7 @@ int ctl_change_cmd(struct ctl_daemon *d,
 		}
 	}
 	if (rc == 0 && !applied && what != NULL &&
-	    store_pending_add(d->store, seq, ctl_now_s(), what) != 0)
+	    store_pending_add(d->store, seq, ctl_now_s(), actor, what) != 0)
 		rc = cmd_fail(err, errlen, EIO, "database: %s", store_errmsg(d->store));
 	gw_ops_free(&ops);
 	if (rc != 0) {
@@ -108,8 +108,12 @@ int do_owner_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err,
 	int rc;
 
 	(void)ops;
-	if ((rc = need_name(&c->a, "name", &name)) != 0)
+	if ((rc = cmd_need_admin(c, err, errlen, "add owners")) != 0 || (rc = need_name(&c->a, "name", &name)) != 0)
 		return rc;
+	/* principals in control.conf name owners; this name is admin's */
+	if (strcmp(name, CTL_ADMIN) == 0)
+		return cmd_fail(err, errlen, EINVAL, "\"%s\" is the administrator principal's name, not an owner's",
+				CTL_ADMIN);
 	rc = store_owner_add(d->store, name, &id);
 	if (rc == -EEXIST)
 		return cmd_fail(err, errlen, EEXIST, "an owner named \"%s\" exists", name);
@@ -126,7 +130,7 @@ struct del_ctx {
 	int rc;
 };
 
-static int del_owner_stream(void *arg, const struct store_stream *st)
+static int del_owner_stream(void *arg, const struct store_stream_info *st)
 {
 	struct del_ctx *x = arg;
 
@@ -145,19 +149,18 @@ struct viewer_owner {
 	int64_t stream_id; /* 0 = any */
 };
 
-static int del_owner_viewer(void *arg, const struct store_viewer *v)
+static int del_owner_viewer(void *arg, const struct store_viewer_info *v)
 {
 	struct viewer_owner *x = arg;
-	struct store_stream st;
+	struct store_stream_info st;
 
 	if (v->owner_id != x->owner_id)
 		return 0;
 	if (x->stream_id != 0)
 		return v->stream_id == x->stream_id ? sync_ops_id(x->ops, SGW_OP_VIEWER_DEL, v->id) : 0;
 	/* its viewers on streams it does not own (its own go with the streams) */
-	if (store_stream_by_id(x->d->store, v->stream_id, &st) != 0)
+	if (store_stream_info_by_id(x->d->store, v->stream_id, &st) != 0)
 		return -EIO;
-	store_stream_cleanse(&st);
 	return st.owner_id == x->owner_id ? 0 : sync_ops_id(x->ops, SGW_OP_VIEWER_DEL, v->id);
 }
 
@@ -169,15 +172,17 @@ int do_owner_del(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err,
 	unsigned ns = 0, nv = 0;
 	int rc;
 
-	if ((rc = need_name(&c->a, "name", &name)) != 0 || (rc = cmd_owner_get(d, name, &o, err, errlen)) != 0)
+	if ((rc = cmd_need_admin(c, err, errlen, "delete owners")) != 0 ||
+	    (rc = need_name(&c->a, "name", &name)) != 0 || (rc = cmd_owner_get(d, name, &o, err, errlen)) != 0)
 		return rc;
 	struct viewer_owner vo = { d, ops, o.id, 0 };
 	struct del_ctx dc = { d, ops, o.id, 0 };
 	/* viewers first: the gateway deletes a stream's viewers with it, not
 	 * this owner's viewers on other streams */
-	rc = store_viewer_foreach(d->store, 0, del_owner_viewer, &vo);
+	rc = store_viewer_list(d->store, 0, 0, del_owner_viewer, &vo);
 	if (rc == 0)
-		rc = store_stream_foreach(d->store, 0, del_owner_stream, &dc);
+		rc = store_stream_list(d->store, 0, false, del_owner_stream, &dc);
+	/* its tokens go with it (the database cascades) */
 	if (rc == 0)
 		rc = store_owner_del(d->store, o.id, ctl_now_s(), d->cfg.quarantine_s, &ns, &nv);
 	if ((rc = cmd_db(d, rc, err, errlen, "owner")) != 0)
@@ -246,6 +251,8 @@ int do_stream_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err
 	if ((rc = check_args(&c->a, strs, others)) != 0 || (rc = need_name(&c->a, "name", &name)) != 0 ||
 	    (rc = need_name(&c->a, "owner", &owner)) != 0 || (rc = cmd_owner_get(d, owner, &o, err, errlen)) != 0)
 		return rc;
+	if (!cmd_may(c, o.id))
+		return cmd_deny(c, err, errlen, "add streams for owner %s", o.name);
 	snprintf(st.name, sizeof(st.name), "%s", name);
 	st.owner_id = o.id;
 	st.idle_timeout_s = d->cfg.idle_timeout_s;
@@ -278,21 +285,34 @@ int do_stream_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err
 	return rc;
 }
 
+/* The stream named by args[key], which the principal must own; what
+ * says what it may not do otherwise ("delete stream"). */
+static int own_stream(struct ctl_daemon *d, struct cmd_ctx *c, const char *key, const char *what,
+		      struct store_stream_info *st, char *err, size_t errlen)
+{
+	const char *name;
+	int rc;
+
+	if ((rc = need_name(&c->a, key, &name)) != 0 || (rc = cmd_stream_info(d, name, st, err, errlen)) != 0)
+		return rc;
+	if (!cmd_may(c, st->owner_id))
+		return cmd_deny(c, err, errlen, "%s %s (not %s's)", what, name, c->who->name);
+	return 0;
+}
+
 int do_stream_del(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen)
 {
 	struct cmd_ctx *c = arg;
-	struct store_stream st;
-	const char *name;
+	struct store_stream_info st;
 	unsigned nv = 0;
 	int rc;
 
-	if ((rc = need_name(&c->a, "name", &name)) != 0 || (rc = cmd_stream_get(d, name, &st, err, errlen)) != 0)
+	if ((rc = own_stream(d, c, "name", "delete stream", &st, err, errlen)) != 0)
 		return rc;
-	store_stream_cleanse(&st);
 	rc = store_stream_del(d->store, st.id, ctl_now_s(), d->cfg.quarantine_s, &nv);
 	if ((rc = cmd_db(d, rc, err, errlen, "stream")) != 0)
 		return rc;
-	json_object_object_add(c->result, "name", json_object_new_string(name));
+	json_object_object_add(c->result, "name", json_object_new_string(st.name));
 	json_object_object_add(c->result, "viewers", json_object_new_int((int)nv));
 	return sync_ops_id(ops, SGW_OP_STREAM_DEL, st.id);
 }
@@ -301,14 +321,19 @@ int do_stream_rekey(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *e
 {
 	static const char *const strs[] = { "name", "key", NULL };
 	struct cmd_ctx *c = arg;
+	struct store_stream_info info;
 	struct store_stream st;
 	struct sgw_op_rekey op = { 0 };
 	const char *name;
 	bool generated;
 	int rc;
 
-	if ((rc = check_args(&c->a, strs, NULL)) != 0 || (rc = need_name(&c->a, "name", &name)) != 0 ||
-	    (rc = cmd_stream_get(d, name, &st, err, errlen)) != 0)
+	/* the right first: a refused request unseals no key */
+	if ((rc = check_args(&c->a, strs, NULL)) != 0 ||
+	    (rc = own_stream(d, c, "name", "rekey stream", &info, err, errlen)) != 0)
+		return rc;
+	name = info.name;
+	if ((rc = cmd_stream_get(d, name, &st, err, errlen)) != 0)
 		return rc;
 	if (st.key.suite == SGW_SUITE_PLAIN) {
 		store_stream_cleanse(&st);
@@ -352,30 +377,52 @@ int do_stream_rekey(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *e
 	return rc;
 }
 
+/* The owner of a new viewer: args.owner; else admin's viewer is the
+ * stream's owner's and an owner principal's its own. That owner must be
+ * the principal's, and an owner principal must own the stream or hold a
+ * grant on it. */
+static int viewer_owner_of(struct ctl_daemon *d, struct cmd_ctx *c, const struct store_stream_info *st,
+			   struct store_owner *o, char *err, size_t errlen)
+{
+	const char *owner = arg_str(&c->a, "owner");
+	int rc;
+
+	if (owner != NULL) {
+		if ((rc = need_name(&c->a, "owner", &owner)) != 0 || (rc = cmd_owner_get(d, owner, o, err, errlen)) != 0)
+			return rc;
+	} else if ((rc = store_owner_by_id(d->store, c->who->admin ? st->owner_id : c->who->owner_id, o)) != 0) {
+		return cmd_fail(err, errlen, EIO, "database: %s", store_errmsg(d->store));
+	}
+	if (!cmd_may(c, o->id))
+		return cmd_deny(c, err, errlen, "add viewers for owner %s", o->name);
+	if (!c->who->admin && st->owner_id != c->who->owner_id) {
+		rc = store_grant_exists(d->store, st->id, c->who->owner_id);
+		if (rc < 0)
+			return cmd_fail(err, errlen, EIO, "database: %s", store_errmsg(d->store));
+		if (rc == 0)
+			return cmd_deny(c, err, errlen, "add viewers to stream %s (not %s's, no grant)", st->name,
+					c->who->name);
+	}
+	return 0;
+}
+
 int do_viewer_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen)
 {
 	static const char *const strs[] = { "name", "stream", "to", "owner", "suite", "key", NULL };
 	static const char *const others[] = { "plain", NULL };
 	struct cmd_ctx *c = arg;
 	struct store_viewer v = { 0 };
-	struct store_stream st;
+	struct store_stream_info st;
 	struct store_owner o, so;
-	const char *name, *stream, *to, *owner;
+	const char *name, *stream, *to;
 	bool generated;
 	int rc;
 
 	if ((rc = check_args(&c->a, strs, others)) != 0 || (rc = need_name(&c->a, "name", &name)) != 0 ||
 	    (rc = need_name(&c->a, "stream", &stream)) != 0 ||
-	    (rc = cmd_stream_get(d, stream, &st, err, errlen)) != 0)
+	    (rc = cmd_stream_info(d, stream, &st, err, errlen)) != 0 ||
+	    (rc = viewer_owner_of(d, c, &st, &o, err, errlen)) != 0)
 		return rc;
-	store_stream_cleanse(&st);
-	owner = arg_str(&c->a, "owner");
-	if (owner != NULL) {
-		if ((rc = need_name(&c->a, "owner", &owner)) != 0 || (rc = cmd_owner_get(d, owner, &o, err, errlen)) != 0)
-			return rc;
-	} else if (store_owner_by_id(d->store, st.owner_id, &o) != 0) {
-		return cmd_fail(err, errlen, EIO, "database: %s", store_errmsg(d->store));
-	}
 	/* ownership: the stream's own owner, or one it granted */
 	if (o.id != st.owner_id) {
 		rc = store_grant_exists(d->store, st.id, o.id);
@@ -424,13 +471,19 @@ int do_viewer_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err
 int do_viewer_del(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen)
 {
 	struct cmd_ctx *c = arg;
-	struct store_viewer v;
+	struct store_viewer_info v;
+	struct store_stream_info st;
 	const char *name;
 	int rc;
 
-	if ((rc = need_name(&c->a, "name", &name)) != 0 || (rc = cmd_viewer_get(d, name, &v, err, errlen)) != 0)
+	if ((rc = need_name(&c->a, "name", &name)) != 0 || (rc = cmd_viewer_info(d, name, &v, err, errlen)) != 0)
 		return rc;
-	store_viewer_cleanse(&v);
+	if ((rc = store_stream_info_by_id(d->store, v.stream_id, &st)) != 0)
+		return cmd_db(d, rc, err, errlen, "the viewer's stream");
+	/* its owner, or the owner of the stream it receives */
+	if (!cmd_may(c, v.owner_id) && !cmd_may(c, st.owner_id))
+		return cmd_deny(c, err, errlen, "delete viewer %s (not %s's, nor on a stream of %s's)", name,
+				c->who->name, c->who->name);
 	if ((rc = cmd_db(d, store_viewer_del(d->store, v.id), err, errlen, "viewer")) != 0)
 		return rc;
 	json_object_object_add(c->result, "name", json_object_new_string(name));
@@ -442,23 +495,28 @@ int do_viewer_rekey(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *e
 	static const char *const strs[] = { "name", "key", "suite", NULL };
 	static const char *const others[] = { "plain", NULL };
 	struct cmd_ctx *c = arg;
-	struct store_viewer v;
+	struct store_viewer_info info;
+	struct store_viewer v = { 0 };
 	struct sgw_op_rekey op = { 0 };
 	const char *name;
 	bool generated, added = false;
 	int rc;
 
 	if ((rc = check_args(&c->a, strs, others)) != 0 || (rc = need_name(&c->a, "name", &name)) != 0 ||
-	    (rc = cmd_viewer_get(d, name, &v, err, errlen)) != 0)
+	    (rc = cmd_viewer_info(d, name, &info, err, errlen)) != 0)
 		return rc;
-	if (arg_str(&c->a, "suite") == NULL && !arg_bool(&c->a, "plain") && v.key.suite != SGW_SUITE_PLAIN) {
-		json_object_object_add(c->a.o, "suite", jstr_suite(v.key.suite));
+	/* its receiver gets the new key: the viewer's owner's business only */
+	if (!cmd_may(c, info.owner_id))
+		return cmd_deny(c, err, errlen, "rekey viewer %s (not %s's)", name, c->who->name);
+	if (arg_str(&c->a, "suite") == NULL && !arg_bool(&c->a, "plain") && info.suite != SGW_SUITE_PLAIN) {
+		json_object_object_add(c->a.o, "suite", jstr_suite(info.suite));
 		added = true;
 	}
 	rc = key_from_args(d, &c->a, &op.key, &generated);
 	if (added)
 		json_object_object_del(c->a.o, "suite");
 	if (rc == 0) {
+		v.id = info.id;
 		v.key = op.key;
 		op.id = (uint64_t)v.id;
 		rc = cmd_db(d, store_viewer_set_key(d->store, &v), err, errlen, "viewer");
@@ -484,7 +542,8 @@ int do_viewer_rekey(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *e
 	return rc;
 }
 
-static int grant_args(struct ctl_daemon *d, struct cmd_ctx *c, struct store_stream *st,
+/* A grant's stream (which the principal must own) and owner. */
+static int grant_args(struct ctl_daemon *d, struct cmd_ctx *c, const char *what, struct store_stream_info *st,
 		      struct store_owner *o, char *err, size_t errlen)
 {
 	static const char *const strs[] = { "stream", "to", NULL };
@@ -492,9 +551,8 @@ static int grant_args(struct ctl_daemon *d, struct cmd_ctx *c, struct store_stre
 	int rc;
 
 	if ((rc = check_args(&c->a, strs, NULL)) != 0 || (rc = need_name(&c->a, "stream", &stream)) != 0 ||
-	    (rc = need_name(&c->a, "to", &to)) != 0 || (rc = cmd_stream_get(d, stream, st, err, errlen)) != 0)
+	    (rc = need_name(&c->a, "to", &to)) != 0 || (rc = own_stream(d, c, "stream", what, st, err, errlen)) != 0)
 		return rc;
-	store_stream_cleanse(st);
 	if ((rc = cmd_owner_get(d, to, o, err, errlen)) != 0)
 		return rc;
 	json_object_object_add(c->result, "stream", json_object_new_string(stream));
@@ -505,12 +563,12 @@ static int grant_args(struct ctl_daemon *d, struct cmd_ctx *c, struct store_stre
 int do_grant_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen)
 {
 	struct cmd_ctx *c = arg;
-	struct store_stream st;
+	struct store_stream_info st;
 	struct store_owner o;
 	int64_t grants[SGW_MAX_GRANTS + 1];
 	int rc;
 
-	if ((rc = grant_args(d, c, &st, &o, err, errlen)) != 0)
+	if ((rc = grant_args(d, c, "grant stream", &st, &o, err, errlen)) != 0)
 		return rc;
 	if (o.id == st.owner_id)
 		return cmd_fail(err, errlen, EINVAL, "\"%s\" owns stream \"%s\"", o.name, st.name);
@@ -529,12 +587,12 @@ int do_grant_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err,
 int do_grant_del(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen)
 {
 	struct cmd_ctx *c = arg;
-	struct store_stream st;
+	struct store_stream_info st;
 	struct store_owner o;
 	unsigned n = 0;
 	int rc;
 
-	if ((rc = grant_args(d, c, &st, &o, err, errlen)) != 0)
+	if ((rc = grant_args(d, c, "withdraw grants on stream", &st, &o, err, errlen)) != 0)
 		return rc;
 	rc = store_grant_exists(d->store, st.id, o.id);
 	if (rc == 0)
@@ -542,7 +600,7 @@ int do_grant_del(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err,
 	/* its viewers on the stream go in the same transaction: after this
 	 * commit no packet of the stream reaches them */
 	struct viewer_owner vo = { d, ops, o.id, st.id };
-	rc = store_viewer_foreach(d->store, st.id, del_owner_viewer, &vo);
+	rc = store_viewer_list(d->store, st.id, 0, del_owner_viewer, &vo);
 	if (rc == 0)
 		rc = store_viewer_del_by_owner(d->store, st.id, o.id, &n);
 	if (rc == 0)

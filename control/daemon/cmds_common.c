@@ -230,6 +230,26 @@ int cmd_viewer_get(struct ctl_daemon *d, const char *name, struct store_viewer *
 	return rc == 0 ? 0 : cmd_fail(err, errlen, EIO, "database: %s", store_errmsg(d->store));
 }
 
+int cmd_stream_info(struct ctl_daemon *d, const char *name, struct store_stream_info *st, char *err,
+		    size_t errlen)
+{
+	int rc = store_stream_info_by_name(d->store, name, st);
+
+	if (rc == -ENOENT)
+		return cmd_fail(err, errlen, ENOENT, "no stream named \"%s\"", name);
+	return rc == 0 ? 0 : cmd_fail(err, errlen, EIO, "database: %s", store_errmsg(d->store));
+}
+
+int cmd_viewer_info(struct ctl_daemon *d, const char *name, struct store_viewer_info *v, char *err,
+		    size_t errlen)
+{
+	int rc = store_viewer_info_by_name(d->store, name, v);
+
+	if (rc == -ENOENT)
+		return cmd_fail(err, errlen, ENOENT, "no viewer named \"%s\"", name);
+	return rc == 0 ? 0 : cmd_fail(err, errlen, EIO, "database: %s", store_errmsg(d->store));
+}
+
 const char *cmd_owner_name(struct ctl_daemon *d, int64_t id, struct store_owner *o)
 {
 	if (store_owner_by_id(d->store, id, o) != 0)
@@ -252,6 +272,30 @@ int cmd_db(struct ctl_daemon *d, int rc, char *err, size_t errlen, const char *w
 	return cmd_fail(err, errlen, EIO, "database: %s", store_errmsg(d->store));
 }
 
+/* ---- rights ------------------------------------------------------------- */
+
+bool cmd_may(const struct cmd_ctx *c, int64_t owner_id)
+{
+	return c->who->admin || c->who->owner_id == owner_id;
+}
+
+int cmd_deny(const struct cmd_ctx *c, char *err, size_t errlen, const char *fmt, ...)
+{
+	char what[384];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return cmd_fail(err, errlen, EACCES, "permission denied: %s%s may not %s", c->who->admin ? "" : "owner ",
+			c->who->name, what);
+}
+
+int cmd_need_admin(const struct cmd_ctx *c, char *err, size_t errlen, const char *what)
+{
+	return c->who->admin ? 0 : cmd_deny(c, err, errlen, "%s (admin only)", what);
+}
+
 const char *errno_name(int e)
 {
 	switch (e) {
@@ -259,6 +303,8 @@ const char *errno_name(int e)
 	case ENOENT: return "ENOENT";
 	case EEXIST: return "EEXIST";
 	case EPERM: return "EPERM";
+	case EACCES: return "EACCES";
+	case EKEYEXPIRED: return "EKEYEXPIRED";
 	case EADDRINUSE: return "EADDRINUSE";
 	case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
 	case ENOSPC: return "ENOSPC";

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * One request object to one reply object: the table of commands.
+ * One request object to one reply object: the envelope, the principal it
+ * acts for (auth.c), then the table of commands.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -75,20 +76,35 @@ static const char *describe(const char *cmd, struct cmd_ctx *c, char *buf, size_
 	return buf;
 }
 
-struct json_object *ctl_handle(struct ctl_daemon *d, struct json_object *req)
+/* The request's token: NULL if it has none; "" if it is not a string. */
+static const char *token_of(struct json_object *req)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(req, "token", &v) || json_object_is_type(v, json_type_null))
+		return NULL;
+	if (!json_object_is_type(v, json_type_string) ||
+	    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+		return "";
+	return json_object_get_string(v);
+}
+
+struct json_object *ctl_handle_as(struct ctl_daemon *d, const struct ctl_peer *peer, struct json_object *req)
 {
 	struct json_object *v, *r;
+	struct ctl_principal who;
 	struct cmd_ctx c = { 0 };
 	char err[512] = "", what[STORE_PENDING_WHAT_MAX];
 	bool pending = false;
-	const char *cmd;
+	const char *cmd, *token;
 	int rc = 1;
 
 	if (!json_object_is_type(req, json_type_object))
 		return reply_error(EPROTO, "a request is a JSON object");
 	json_object_object_foreach(req, key, val) {
 		(void)val;
-		if (strcmp(key, "v") != 0 && strcmp(key, "cmd") != 0 && strcmp(key, "args") != 0)
+		if (strcmp(key, "v") != 0 && strcmp(key, "cmd") != 0 && strcmp(key, "args") != 0 &&
+		    strcmp(key, "token") != 0)
 			return reply_error(EPROTO, "unknown request field");
 	}
 	if (!json_object_object_get_ex(req, "v", &v) || json_object_get_int(v) != 1 ||
@@ -103,6 +119,17 @@ struct json_object *ctl_handle(struct ctl_daemon *d, struct json_object *req)
 			return reply_error(EPROTO, "args must be an object");
 		c.a.o = v;
 	}
+	token = token_of(req);
+	if (token != NULL && token[0] == '\0')
+		return reply_error(EPROTO, "token must be a non-empty string");
+	/* who it acts for, before anything is looked at */
+	rc = ctl_principal_of(d, peer, token, &who, err, sizeof(err));
+	if (rc != 0) {
+		sgw_log(LOG_NOTICE, "refused %.40s from %s: %s", cmd, peer->who, err);
+		return reply_error(-rc, err);
+	}
+	rc = 1;
+	c.who = &who;
 	c.a.err = err;
 	c.a.errlen = sizeof(err);
 	c.result = json_object_new_object();
@@ -116,15 +143,21 @@ struct json_object *ctl_handle(struct ctl_daemon *d, struct json_object *req)
 			else
 				rc = 0;
 			if (rc == 0)
-				rc = ctl_change_cmd(d, changes[i].change, &c, describe(cmd, &c, what, sizeof(what)),
-						    &pending, err, sizeof(err));
+				rc = ctl_change_cmd(d, changes[i].change, &c, c.who->admin ? 0 : c.who->owner_id,
+						    describe(cmd, &c, what, sizeof(what)), &pending, err,
+						    sizeof(err));
 			break;
 		}
 	}
 	if (rc == 1)
+		rc = cmd_tokens(d, cmd, &c, err, sizeof(err));
+	if (rc == 1)
 		rc = cmd_query(d, cmd, &c, err, sizeof(err));
 	if (rc != 0) {
+		ctl_json_cleanse_secrets(c.result);
 		json_object_put(c.result);
+		if (rc == -EACCES)
+			sgw_log(LOG_NOTICE, "refused %.40s for %s: %s", cmd, who.via, err);
 		r = reply_error(-rc, err[0] ? err : "failed");
 		OPENSSL_cleanse(err, sizeof(err));
 		return r;

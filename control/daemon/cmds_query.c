@@ -23,17 +23,28 @@
 
 struct list_ctx {
 	struct ctl_daemon *d;
+	const struct cmd_ctx *c;
 	struct json_object *arr;
 	const char *only;           /* a name, or NULL for all */
 	int64_t stream_id;          /* viewers of one stream, or 0 */
 	struct json_object *flows;  /* stream id (string) -> gateway stats */
 };
 
+/* The owner whose objects an owner principal sees; 0 for admin (all). */
+static int64_t visible_to(const struct cmd_ctx *c)
+{
+	return c->who->admin ? 0 : c->who->owner_id;
+}
+
 static int list_owner(void *arg, const struct store_owner *o, unsigned ns, unsigned nv)
 {
 	struct list_ctx *x = arg;
-	struct json_object *j = json_object_new_object();
+	struct json_object *j;
 
+	/* an owner principal sees itself only */
+	if (!cmd_may(x->c, o->id))
+		return 0;
+	j = json_object_new_object();
 	json_object_object_add(j, "name", json_object_new_string(o->name));
 	json_object_object_add(j, "streams", json_object_new_int((int)ns));
 	json_object_object_add(j, "viewers", json_object_new_int((int)nv));
@@ -41,7 +52,7 @@ static int list_owner(void *arg, const struct store_owner *o, unsigned ns, unsig
 	return 0;
 }
 
-static int list_viewer_name(void *arg, const struct store_viewer *v)
+static int list_viewer_name(void *arg, const struct store_viewer_info *v)
 {
 	json_object_array_add(arg, json_object_new_string(v->name));
 	return 0;
@@ -89,7 +100,7 @@ static struct json_object *gateway_flows(struct ctl_daemon *d)
 }
 
 /* idle: nothing accepted for the stream's idle timeout (null: unknown) */
-static struct json_object *idle_of(const struct store_stream *st, struct json_object *flow)
+static struct json_object *idle_of(const struct store_stream_info *st, struct json_object *flow)
 {
 	struct json_object *v;
 
@@ -126,7 +137,28 @@ static struct json_object *jpos(struct ctl_daemon *d, bool viewer, int64_t id)
 	return j;
 }
 
-static int list_stream(void *arg, const struct store_stream *st)
+/* A stream an owner principal holds a grant on: its name and owner, its
+ * own viewers on it, its own grant, whether it is idle; not where it
+ * listens, where it comes from, its suite or its other receivers. */
+static int list_granted_stream(struct list_ctx *x, const struct store_stream_info *st)
+{
+	struct json_object *j = json_object_new_object(), *viewers = json_object_new_array(),
+			   *grants = json_object_new_array();
+	struct store_owner o;
+
+	json_object_object_add(j, "name", json_object_new_string(st->name));
+	json_object_object_add(j, "owner", json_object_new_string(cmd_owner_name(x->d, st->owner_id, &o)));
+	json_object_object_add(j, "granted", json_object_new_boolean(1));
+	store_viewer_list(x->d->store, st->id, x->c->who->owner_id, list_viewer_name, viewers);
+	json_object_object_add(j, "viewers", viewers);
+	json_object_array_add(grants, json_object_new_string(x->c->who->name));
+	json_object_object_add(j, "grants", grants);
+	json_object_object_add(j, "idle", idle_of(st, flow_of(x, st->id)));
+	json_object_array_add(x->arr, j);
+	return 0;
+}
+
+static int list_stream(void *arg, const struct store_stream_info *st)
 {
 	struct list_ctx *x = arg;
 	struct json_object *j, *viewers, *grants;
@@ -136,6 +168,8 @@ static int list_stream(void *arg, const struct store_stream *st)
 
 	if (x->only && strcmp(x->only, st->name) != 0)
 		return 0;
+	if (!cmd_may(x->c, st->owner_id))
+		return list_granted_stream(x, st);
 	j = json_object_new_object();
 	viewers = json_object_new_array();
 	grants = json_object_new_array();
@@ -143,8 +177,8 @@ static int list_stream(void *arg, const struct store_stream *st)
 	json_object_object_add(j, "owner", json_object_new_string(cmd_owner_name(x->d, st->owner_id, &o)));
 	json_object_object_add(j, "listen", jstr_endpoint(&st->listen));
 	json_object_object_add(j, "source", jstr_endpoint(&st->source));
-	json_object_object_add(j, "suite", jstr_suite(st->key.suite));
-	store_viewer_foreach(x->d->store, st->id, list_viewer_name, viewers);
+	json_object_object_add(j, "suite", jstr_suite(st->suite));
+	store_viewer_list(x->d->store, st->id, 0, list_viewer_name, viewers);
 	json_object_object_add(j, "viewers", viewers);
 	n = store_grant_list(x->d->store, st->id, g, SGW_MAX_GRANTS);
 	for (int i = 0; i < n; i++)
@@ -159,30 +193,29 @@ static int list_stream(void *arg, const struct store_stream *st)
 	return 0;
 }
 
-static int list_viewer(void *arg, const struct store_viewer *v)
+static int list_viewer(void *arg, const struct store_viewer_info *v)
 {
 	struct list_ctx *x = arg;
 	struct json_object *j;
 	struct store_owner o;
-	struct store_stream st;
+	struct store_stream_info st;
 
 	if (x->only && strcmp(x->only, v->name) != 0)
 		return 0;
-	if (store_stream_by_id(x->d->store, v->stream_id, &st) != 0)
+	if (store_stream_info_by_id(x->d->store, v->stream_id, &st) != 0)
 		return -EIO;
-	store_stream_cleanse(&st);
 	j = json_object_new_object();
 	json_object_object_add(j, "name", json_object_new_string(v->name));
 	json_object_object_add(j, "stream", json_object_new_string(st.name));
 	json_object_object_add(j, "owner", json_object_new_string(cmd_owner_name(x->d, v->owner_id, &o)));
 	json_object_object_add(j, "to", jstr_endpoint(&v->dest));
-	json_object_object_add(j, "suite", jstr_suite(v->key.suite));
+	json_object_object_add(j, "suite", jstr_suite(v->suite));
 	json_object_object_add(j, "position", jpos(x->d, true, v->id));
 	json_object_array_add(x->arr, j);
 	return 0;
 }
 
-static int list_stats(void *arg, const struct store_stream *st)
+static int list_stats(void *arg, const struct store_stream_info *st)
 {
 	struct list_ctx *x = arg;
 	struct json_object *f = flow_of(x, st->id), *j;
@@ -200,6 +233,52 @@ static int list_stats(void *arg, const struct store_stream *st)
 	json_object_object_add(j, "idle", idle_of(st, f));
 	json_object_array_add(x->arr, j);
 	return 0;
+}
+
+/* May the principal see stream name (own, or granted with granted)? */
+static int visible_stream(struct ctl_daemon *d, const struct cmd_ctx *c, const char *name, bool granted,
+			  const char *what, struct store_stream_info *st, char *err, size_t errlen)
+{
+	int rc = cmd_stream_info(d, name, st, err, errlen);
+
+	if (rc != 0 || cmd_may(c, st->owner_id))
+		return rc;
+	if (granted) {
+		rc = store_grant_exists(d->store, st->id, c->who->owner_id);
+		if (rc < 0)
+			return cmd_fail(err, errlen, EIO, "database: %s", store_errmsg(d->store));
+		if (rc == 1)
+			return 0;
+		return cmd_deny(c, err, errlen, "%s %s (not %s's, no grant)", what, name, c->who->name);
+	}
+	return cmd_deny(c, err, errlen, "%s %s (not %s's)", what, name, c->who->name);
+}
+
+/* The objects the gateway refused in its last full push that the
+ * principal may see. */
+static struct json_object *rejected_of(struct ctl_daemon *d, const struct cmd_ctx *c)
+{
+	struct json_object *rej = json_object_new_array();
+
+	for (unsigned i = 0; i < d->n_rejected; i++) {
+		struct json_object *j;
+		struct store_stream_info st;
+		struct store_viewer_info v;
+		int64_t owner = 0;
+
+		if (d->rejected[i].is_stream && store_stream_info_by_id(d->store, d->rejected[i].id, &st) == 0)
+			owner = st.owner_id;
+		else if (!d->rejected[i].is_stream && store_viewer_info_by_id(d->store, d->rejected[i].id, &v) == 0)
+			owner = v.owner_id;
+		if (!c->who->admin && owner != c->who->owner_id)
+			continue;
+		j = json_object_new_object();
+		json_object_object_add(j, d->rejected[i].is_stream ? "stream" : "viewer",
+				       json_object_new_int64(d->rejected[i].id));
+		json_object_object_add(j, "error", json_object_new_string(d->rejected[i].why));
+		json_object_array_add(rej, j);
+	}
+	return rej;
 }
 
 static struct json_object *worker_stats(struct ctl_daemon *d, struct json_object *totals)
@@ -245,30 +324,41 @@ static struct json_object *worker_stats(struct ctl_daemon *d, struct json_object
 	return arr;
 }
 
-/* The changes committed that the gateway has not applied. */
-static int pending_one(void *arg, uint64_t seq, int64_t at, const char *what)
+/* The changes committed that the gateway has not applied: admin sees
+ * every one, an owner those its own principal made. */
+struct pending_ctx {
+	struct json_object *arr;
+	const struct ctl_principal *who;
+};
+
+static int pending_one(void *arg, uint64_t seq, int64_t at, int64_t actor, const char *what)
 {
-	struct json_object *j = json_object_new_object();
+	struct pending_ctx *x = arg;
+	struct json_object *j;
+
+	if (!x->who->admin && actor != x->who->owner_id)
+		return 0;
+	j = json_object_new_object();
 
 	json_object_object_add(j, "seq", json_object_new_int64((int64_t)seq));
 	json_object_object_add(j, "at", json_object_new_int64(at));
 	json_object_object_add(j, "what", json_object_new_string(what));
-	json_object_array_add(arg, j);
+	json_object_array_add(x->arr, j);
 	return 0;
 }
 
-static struct json_object *pending_list(struct ctl_daemon *d)
+static struct json_object *pending_list(struct ctl_daemon *d, const struct cmd_ctx *c)
 {
-	struct json_object *arr = json_object_new_array();
+	struct pending_ctx x = { json_object_new_array(), c->who };
 
-	store_pending_foreach(d->store, pending_one, arr);
-	return arr;
+	store_pending_foreach(d->store, pending_one, &x);
+	return x.arr;
 }
 
 /* show: the pending changes too, when there are any */
-static void add_pending(struct ctl_daemon *d, struct json_object *result)
+static void add_pending(struct ctl_daemon *d, const struct cmd_ctx *c, struct json_object *result)
 {
-	struct json_object *p = pending_list(d);
+	struct json_object *p = pending_list(d, c);
 
 	if (json_object_array_length(p) > 0)
 		json_object_object_add(result, "pending", p);
@@ -278,7 +368,7 @@ static void add_pending(struct ctl_daemon *d, struct json_object *result)
 
 int cmd_query(struct ctl_daemon *d, const char *cmd, struct cmd_ctx *c, char *err, size_t errlen)
 {
-	struct list_ctx x = { .d = d, .arr = json_object_new_array() };
+	struct list_ctx x = { .d = d, .c = c, .arr = json_object_new_array() };
 	const char *const name_only[] = { "name", NULL };
 	int rc = 0;
 
@@ -291,25 +381,26 @@ int cmd_query(struct ctl_daemon *d, const char *cmd, struct cmd_ctx *c, char *er
 		rc = check_args(&c->a, name_only, NULL);
 		x.only = arg_str(&c->a, "name");
 		x.flows = gateway_flows(d);
+		/* an owner's streams and those it holds a grant on */
 		if (rc == 0)
-			rc = store_stream_foreach(d->store, 0, list_stream, &x);
+			rc = store_stream_list(d->store, visible_to(c), true, list_stream, &x);
 		json_object_object_add(c->result, "streams", x.arr);
-		add_pending(d, c->result);
+		add_pending(d, c, c->result);
 	} else if (strcmp(cmd, "viewer.show") == 0) {
 		const char *const keys[] = { "name", "stream", NULL };
 		const char *stream;
-		struct store_stream st;
+		struct store_stream_info st;
 		rc = check_args(&c->a, keys, NULL);
 		x.only = arg_str(&c->a, "name");
 		stream = arg_str(&c->a, "stream");
-		if (rc == 0 && stream != NULL && (rc = cmd_stream_get(d, stream, &st, err, errlen)) == 0) {
+		if (rc == 0 && stream != NULL &&
+		    (rc = visible_stream(d, c, stream, true, "see the viewers of stream", &st, err, errlen)) == 0)
 			x.stream_id = st.id;
-			store_stream_cleanse(&st);
-		}
+		/* an owner's viewers, and every viewer on its streams */
 		if (rc == 0)
-			rc = store_viewer_foreach(d->store, x.stream_id, list_viewer, &x);
+			rc = store_viewer_list(d->store, x.stream_id, visible_to(c), list_viewer, &x);
 		json_object_object_add(c->result, "viewers", x.arr);
-		add_pending(d, c->result);
+		add_pending(d, c, c->result);
 	} else if (strcmp(cmd, "stats") == 0) {
 		const char *const keys[] = { "stream", NULL };
 		struct json_object *totals = json_object_new_object();
@@ -319,23 +410,32 @@ int cmd_query(struct ctl_daemon *d, const char *cmd, struct cmd_ctx *c, char *er
 		if (rc == 0 && x.flows == NULL)
 			rc = cmd_fail(err, errlen, EHOSTDOWN, "the gateway is not connected (%s)", d->gw.last_error);
 		if (rc == 0 && x.only != NULL) {
-			struct store_stream st;
-			if ((rc = cmd_stream_get(d, x.only, &st, err, errlen)) == 0)
-				store_stream_cleanse(&st);
+			struct store_stream_info st;
+			rc = visible_stream(d, c, x.only, false, "see the counters of stream", &st, err, errlen);
 		}
+		/* an owner's own streams; the gateway's workers and drops,
+		 * which count every owner's packets, are admin's */
 		if (rc == 0)
-			rc = store_stream_foreach(d->store, 0, list_stats, &x);
+			rc = store_stream_list(d->store, visible_to(c), false, list_stats, &x);
 		json_object_object_add(c->result, "streams", x.arr);
-		json_object_object_add(c->result, "workers", rc == 0 ? worker_stats(d, totals) : json_object_new_array());
-		json_object_object_add(c->result, "drops", totals);
+		if (c->who->admin) {
+			json_object_object_add(c->result, "workers",
+					       rc == 0 ? worker_stats(d, totals) : json_object_new_array());
+			json_object_object_add(c->result, "drops", totals);
+		} else {
+			json_object_put(totals);
+		}
 	} else if (strcmp(cmd, "status") == 0) {
 		unsigned no = 0, ns = 0, nv = 0;
-		struct json_object *rej = json_object_new_array();
 		json_object_put(x.arr);
 		x.arr = NULL;
 		rc = check_args(&c->a, NULL, NULL);
-		if (rc == 0)
+		if (rc == 0 && c->who->admin)
 			rc = store_counts(d->store, &no, &ns, &nv);
+		else if (rc == 0) {
+			no = 1;
+			rc = store_owner_counts(d->store, c->who->owner_id, &ns, &nv);
+		}
 		json_object_object_add(c->result, "gateway", json_object_new_string(
 			gw_link_up(&d->gw) ? (d->gw.in_sync ? "connected" : "connected, syncing") : "disconnected"));
 		json_object_object_add(c->result, "version", json_object_new_int64((int64_t)d->gw.version));
@@ -344,15 +444,8 @@ int cmd_query(struct ctl_daemon *d, const char *cmd, struct cmd_ctx *c, char *er
 		json_object_object_add(c->result, "owners", json_object_new_int((int)no));
 		json_object_object_add(c->result, "streams", json_object_new_int((int)ns));
 		json_object_object_add(c->result, "viewers", json_object_new_int((int)nv));
-		for (unsigned i = 0; i < d->n_rejected; i++) {
-			struct json_object *j = json_object_new_object();
-			json_object_object_add(j, d->rejected[i].is_stream ? "stream" : "viewer",
-					       json_object_new_int64(d->rejected[i].id));
-			json_object_object_add(j, "error", json_object_new_string(d->rejected[i].why));
-			json_object_array_add(rej, j);
-		}
-		json_object_object_add(c->result, "rejected", rej);
-		json_object_object_add(c->result, "pending", pending_list(d));
+		json_object_object_add(c->result, "rejected", rejected_of(d, c));
+		json_object_object_add(c->result, "pending", pending_list(d, c));
 		json_object_object_add(c->result, "reservations_granted",
 				       json_object_new_int64((int64_t)d->res.granted));
 	} else {

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/* srtpgw-control's configuration file: every key is docs/control.md's. */
 #include <errno.h>
+#include <grp.h>
 #include <libconfig.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +15,8 @@
 static const char *const known[] = {
 	"socket", "socket_group", "database", "kek_file", "agent_socket", "listen_addresses",
 	"port_range", "quarantine", "rekey_overlap", "idle_timeout", "retry", "default_suite",
-	"position_poll", "reserve_block", "viewer_lanes", "apply_timeout", NULL,
+	"position_poll", "reserve_block", "viewer_lanes", "apply_timeout", "principals", "user",
+	"group", "tls_listen", "tls_cert", "tls_key", "tls_ca", NULL,
 };
 
 struct loader {
@@ -72,6 +76,180 @@ static int get_uint(struct loader *l, config_setting_t *root, const char *key, l
 	return 0;
 }
 
+/* CTL_ADMIN or an owner's name (the rule of cmds_common.c's name_ok). */
+static bool principal_ok(const char *p)
+{
+	size_t n = strlen(p);
+
+	return strcmp(p, CTL_ADMIN) == 0 ||
+	       (n >= 1 && n <= 63 &&
+		strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n);
+}
+
+/* One entry of principals: exactly one of uid, user, gid, group,
+ * subject, cn, and principal. */
+static int get_map(struct loader *l, config_setting_t *e, int i, struct ctl_principal_map *m)
+{
+	static const char *const keys[] = { "uid", "user", "gid", "group", "subject", "cn", "principal", NULL };
+	char key[64];
+	const char *sel = NULL;
+	config_setting_t *v;
+
+	snprintf(key, sizeof(key), "principals.[%d]", i);
+	if (!config_setting_is_group(e))
+		return fail(l, e, key, "must be a group: { uid = 1000; principal = \"alice\"; }");
+	for (int k = 0; k < config_setting_length(e); k++) {
+		const char *name = config_setting_name(config_setting_get_elem(e, (unsigned)k));
+		bool ok = false;
+
+		for (int j = 0; keys[j] != NULL && !ok; j++)
+			ok = strcmp(name, keys[j]) == 0;
+		snprintf(key, sizeof(key), "principals.[%d].%s", i, name);
+		if (!ok)
+			return fail(l, config_setting_get_elem(e, (unsigned)k), key, "unknown key");
+		if (strcmp(name, "principal") == 0)
+			continue;
+		if (sel != NULL) {
+			snprintf(key, sizeof(key), "principals.[%d]", i);
+			return fail(l, e, key, "has %s and %s: one of uid, user, gid, group, subject, cn", sel, name);
+		}
+		sel = name;
+	}
+	snprintf(key, sizeof(key), "principals.[%d]", i);
+	if (sel == NULL)
+		return fail(l, e, key, "needs one of uid, user, gid, group, subject, cn");
+	v = config_setting_get_member(e, "principal");
+	snprintf(key, sizeof(key), "principals.[%d].principal", i);
+	if (v == NULL)
+		return fail(l, e, key, "missing");
+	if (config_setting_type(v) != CONFIG_TYPE_STRING || !principal_ok(config_setting_get_string(v)))
+		return fail(l, v, key, "must be \"" CTL_ADMIN "\" or an owner's name (1 to 63 of A-Z a-z 0-9 _ . -)");
+	snprintf(m->principal, sizeof(m->principal), "%s", config_setting_get_string(v));
+
+	v = config_setting_get_member(e, sel);
+	snprintf(key, sizeof(key), "principals.[%d].%s", i, sel);
+	if (strcmp(sel, "uid") == 0 || strcmp(sel, "gid") == 0) {
+		long long n;
+		if (config_setting_type(v) != CONFIG_TYPE_INT && config_setting_type(v) != CONFIG_TYPE_INT64)
+			return fail(l, v, key, "must be an integer");
+		n = config_setting_get_int64(v);
+		if (n < 0 || n > 4294967294LL)
+			return fail(l, v, key, "must be between 0 and 4294967294");
+		m->kind = sel[0] == 'u' ? CTL_MAP_UID : CTL_MAP_GID;
+		m->id = (uint32_t)n;
+		return 0;
+	}
+	if (config_setting_type(v) != CONFIG_TYPE_STRING)
+		return fail(l, v, key, "must be a string");
+	const char *t = config_setting_get_string(v);
+	if (strcmp(sel, "user") == 0) {
+		struct passwd *pw = getpwnam(t);
+		if (pw == NULL)
+			return fail(l, v, key, "no user \"%.64s\"", t);
+		m->kind = CTL_MAP_UID;
+		m->id = (uint32_t)pw->pw_uid;
+	} else if (strcmp(sel, "group") == 0) {
+		struct group *gr = getgrnam(t);
+		if (gr == NULL)
+			return fail(l, v, key, "no group \"%.64s\"", t);
+		m->kind = CTL_MAP_GID;
+		m->id = (uint32_t)gr->gr_gid;
+	} else {
+		if (strlen(t) == 0 || strlen(t) >= sizeof(m->text))
+			return fail(l, v, key, "must be 1 to %zu characters", sizeof(m->text) - 1);
+		m->kind = sel[0] == 's' ? CTL_MAP_SUBJECT : CTL_MAP_CN;
+		snprintf(m->text, sizeof(m->text), "%s", t);
+	}
+	return 0;
+}
+
+static bool same_selector(const struct ctl_principal_map *a, const struct ctl_principal_map *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	return a->kind == CTL_MAP_UID || a->kind == CTL_MAP_GID ? a->id == b->id : strcmp(a->text, b->text) == 0;
+}
+
+static int get_principals(struct loader *l, config_setting_t *root, struct ctl_config *cfg)
+{
+	config_setting_t *s = config_setting_get_member(root, "principals");
+
+	if (s == NULL)
+		return 0;
+	if (!config_setting_is_list(s) || config_setting_length(s) > CTL_MAX_PRINCIPAL_MAPS)
+		return fail(l, s, "principals", "must be a list of up to %d groups: "
+			    "( { uid = 1000; principal = \"alice\"; }, ... )", CTL_MAX_PRINCIPAL_MAPS);
+	for (int i = 0; i < config_setting_length(s); i++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		struct ctl_principal_map *m = &cfg->maps[cfg->n_maps];
+		char key[32];
+
+		if (get_map(l, e, i, m) != 0)
+			return -1;
+		for (unsigned j = 0; j < cfg->n_maps; j++) {
+			if (same_selector(&cfg->maps[j], m)) {
+				snprintf(key, sizeof(key), "principals.[%d]", i);
+				return fail(l, e, key, "maps what principals.[%u] maps already", j);
+			}
+		}
+		cfg->n_maps++;
+	}
+	return 0;
+}
+
+/* user and group: who the daemon runs as after start-up. */
+static int get_user(struct loader *l, config_setting_t *root, struct ctl_config *cfg)
+{
+	if (get_str(l, root, "user", cfg->user, sizeof(cfg->user), false) ||
+	    get_str(l, root, "group", cfg->group, sizeof(cfg->group), false))
+		return -1;
+	if (cfg->user[0] != '\0') {
+		struct passwd *pw = getpwnam(cfg->user);
+		if (pw == NULL)
+			return fail(l, config_setting_get_member(root, "user"), "user", "no user \"%s\"", cfg->user);
+		cfg->drop = true;
+		cfg->uid = (uint32_t)pw->pw_uid;
+		cfg->gid = (uint32_t)pw->pw_gid;
+	}
+	if (cfg->group[0] != '\0') {
+		config_setting_t *s = config_setting_get_member(root, "group");
+		struct group *gr = getgrnam(cfg->group);
+		if (!cfg->drop)
+			return fail(l, s, "group", "only with user");
+		if (gr == NULL)
+			return fail(l, s, "group", "no group \"%s\"", cfg->group);
+		cfg->gid = (uint32_t)gr->gr_gid;
+	}
+	return 0;
+}
+
+/* tls_listen, tls_cert, tls_key, tls_ca: all or none. */
+static int get_tls(struct loader *l, config_setting_t *root, struct ctl_config *cfg)
+{
+	static const char *const keys[] = { "tls_listen", "tls_cert", "tls_key", "tls_ca" };
+	char listen[128] = "";
+	unsigned given = 0;
+
+	if (get_str(l, root, "tls_listen", listen, sizeof(listen), false) ||
+	    get_str(l, root, "tls_cert", cfg->tls_cert, sizeof(cfg->tls_cert), false) ||
+	    get_str(l, root, "tls_key", cfg->tls_key, sizeof(cfg->tls_key), false) ||
+	    get_str(l, root, "tls_ca", cfg->tls_ca, sizeof(cfg->tls_ca), false))
+		return -1;
+	for (unsigned i = 0; i < 4; i++)
+		given += config_setting_get_member(root, keys[i]) != NULL;
+	if (given == 0)
+		return 0;
+	for (unsigned i = 0; i < 4; i++)
+		if (config_setting_get_member(root, keys[i]) == NULL)
+			return fail(l, root, keys[i], "missing: remote administration needs tls_listen, "
+				    "tls_cert, tls_key and tls_ca");
+	if (sgw_endpoint_parse(listen, &cfg->tls_listen, false) != 0)
+		return fail(l, config_setting_get_member(root, "tls_listen"), "tls_listen",
+			    "must be ADDR:PORT or [ADDR6]:PORT");
+	cfg->tls = true;
+	return 0;
+}
+
 int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t errlen)
 {
 	struct loader l = { path, err, errlen };
@@ -128,7 +306,8 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 	     * viewer received: under 2^15, its receiver estimates the ROC */
 	    get_uint(&l, root, "reserve_block", 256, 16384, &cfg->reserve_block) ||
 	    get_uint(&l, root, "viewer_lanes", 1, SGW_MAX_LANES, &cfg->viewer_lanes) ||
-	    get_uint(&l, root, "apply_timeout", 100, 600000, &cfg->apply_timeout_ms))
+	    get_uint(&l, root, "apply_timeout", 100, 600000, &cfg->apply_timeout_ms) ||
+	    get_principals(&l, root, cfg) || get_user(&l, root, cfg) || get_tls(&l, root, cfg))
 		goto out;
 	s = config_setting_get_member(root, "default_suite");
 	if (s != NULL) {

@@ -3,12 +3,26 @@
 #ifndef SRTPGW_DAEMON_CONFIG_H
 #define SRTPGW_DAEMON_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "api/srtpgw_agent.h"
 
 #define CTL_MAX_LISTEN_ADDRS 64
+#define CTL_MAX_PRINCIPAL_MAPS 64
+#define CTL_ADMIN "admin"          /* the administrator principal's name */
+
+/* One entry of principals: a UNIX peer's uid or gid, or a TLS client
+ * certificate's subject or common name, and who it acts for. */
+enum ctl_map_kind { CTL_MAP_UID, CTL_MAP_GID, CTL_MAP_SUBJECT, CTL_MAP_CN };
+
+struct ctl_principal_map {
+	enum ctl_map_kind kind;
+	uint32_t id;               /* uid or gid */
+	char text[256];            /* subject (RFC 2253 form) or common name */
+	char principal[64];        /* CTL_ADMIN or an owner's name */
+};
 
 struct ctl_config {
 	char socket[108];          /* socket: srtpgwctl's socket */
@@ -28,6 +42,17 @@ struct ctl_config {
 	uint32_t viewer_lanes;     /* viewer_lanes: egress lanes (SSRCs) per new viewer */
 	uint32_t apply_timeout_ms; /* apply_timeout: how long a change waits for the gateway */
 	uint8_t default_suite;     /* default_suite */
+	/* authority (docs/control.md, "Principals") */
+	unsigned n_maps;
+	struct ctl_principal_map maps[CTL_MAX_PRINCIPAL_MAPS]; /* principals, in file order */
+	/* privileges: drop to user/group after start-up */
+	bool drop;                 /* user is set */
+	char user[64], group[64];
+	uint32_t uid, gid;         /* resolved when the file is read */
+	/* remote administration over TLS: tls set when tls_listen is */
+	bool tls;
+	struct sgw_endpoint tls_listen;
+	char tls_cert[4096], tls_key[4096], tls_ca[4096];
 };
 
 /* 0, or -1 with one line in err naming the file, line and key. */

@@ -57,10 +57,10 @@ struct ctl_daemon {
 		uint64_t granted;  /* lane reservations raised, since start */
 		uint64_t rounds;   /* rounds that raised any, since start */
 	} res;
+	/* the sockets it serves, opened before privileges are dropped (serve.h) */
+	struct ctl_server *srv;
 };
 
-/* One request object -> one reply object (daemon_cmds.c). */
-struct json_object *ctl_handle(struct ctl_daemon *d, struct json_object *req);
 
 /* The gateway link (daemon_sync.c). */
 /* Reconnect if due, bring the gateway in sync, end expired rekey
@@ -101,13 +101,13 @@ int ctl_change(struct ctl_daemon *d,
 	       int (*fn)(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen),
 	       void *arg, char *err, size_t errlen);
 /* The same, for a command: what names the change for the list of pending
- * ones; *pending (may be NULL) is set when the change is committed but the
+ * ones (actor: the owner of the principal that made it, 0 for admin); *pending (may be NULL) is set when the change is committed but the
  * gateway has not applied it (unreachable, no answer within
  * apply_timeout): it takes effect when the gateway is back. */
 int ctl_change_cmd(struct ctl_daemon *d,
 		   int (*fn)(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err,
 			     size_t errlen),
-		   void *arg, const char *what, bool *pending, char *err, size_t errlen);
+		   void *arg, int64_t actor, const char *what, bool *pending, char *err, size_t errlen);
 
 /* The srtpgwctl socket (daemon_server.c): runs until *quit. */
 int ctl_serve(struct ctl_daemon *d, volatile bool *quit);

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * srtpgw-control [--config FILE]: the control plane daemon (docs/control.md).
+ * Start-up, in this order: the config; no core dumps; the key-encryption
+ * key and the database; the sockets; then, configured with user, root is
+ * given up before anything is served.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,11 +14,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "api/log.h"
 #include "control/daemon/daemon.h"
+#include "control/daemon/privs.h"
+#include "control/daemon/serve.h"
 
 #define DEFAULT_CONFIG "/etc/srtpgw/control.conf"
 
@@ -99,13 +105,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (ctl_config_load(config, &d.cfg, err, sizeof(err)) != 0) {
+	if (ctl_config_load(config, &d.cfg, err, sizeof(err)) != 0 || ctl_no_core_dumps(err, sizeof(err)) != 0 ||
+	    ctl_privileges_check(&d.cfg, err, sizeof(err)) != 0) {
 		sgw_log(LOG_ERR, "%s", err);
 		return 1;
 	}
-	if (make_parent(d.cfg.kek_file, 0700) != 0 || make_parent(d.cfg.database, 0700) != 0 ||
-	    make_parent(d.cfg.socket, 0750) != 0) {
-		sgw_log(LOG_ERR, "cannot create directories for the key file, database or socket: %s",
+	if (make_parent(d.cfg.kek_file, 0700) != 0 || make_parent(d.cfg.database, 0700) != 0) {
+		sgw_log(LOG_ERR, "cannot create directories for the key file or the database: %s",
 			strerror(errno));
 		return 1;
 	}
@@ -120,6 +126,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	gw_link_init(&d.gw, d.cfg.agent_socket);
+	if (ctl_server_open(&d, err, sizeof(err)) != 0 || ctl_drop_privileges(&d.cfg, err, sizeof(err)) != 0) {
+		sgw_log(LOG_ERR, "%s", err);
+		store_close(d.store);
+		return 1;
+	}
+	if (d.cfg.drop)
+		sgw_log(LOG_INFO, "running as %s (uid %u gid %u)", d.cfg.user, (unsigned)getuid(),
+			(unsigned)getgid());
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);

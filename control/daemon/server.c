@@ -1,36 +1,39 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * srtpgwctl's socket: one JSON request per line, one JSON reply per line
- * (docs/control-protocol.md). A line is acted on only once it is whole;
- * a line over the limit is answered with an error and the connection
- * closed. The gateway link's tick runs between polls.
+ * srtpgwctl's socket and the TLS listener, in one poll() loop: one JSON
+ * request per line, one JSON reply per line (docs/control-protocol.md).
+ * A line is acted on only once it is whole; a line over the limit is
+ * answered with an error and the connection closed. Each connection's
+ * peer is mapped to a principal when it is accepted: on the UNIX socket by
+ * its credentials (SO_PEERCRED, SO_PEERGROUPS), on TLS by its certificate
+ * (tls_server.c). The gateway link's tick runs between polls.
  */
 #include <errno.h>
-#include <grp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
+#include <sys/time.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
+#include "api/addr.h"
 #include "api/log.h"
+#include "control/daemon/auth.h"
 #include "control/daemon/daemon.h"
+#include "control/daemon/serve.h"
 
 #define MAX_CLIENTS 32
-#define MAX_LINE 65536
 #define TICK_MS 100
-
 
 struct client {
 	int fd;
 	size_t len;
-	char *buf; /* MAX_LINE + 1 */
+	char *buf; /* CTL_LINE_MAX + 1 */
+	struct ctl_peer peer;
 };
 
 static void client_close(struct client *c)
@@ -38,68 +41,40 @@ static void client_close(struct client *c)
 	close(c->fd);
 	c->fd = -1;
 	if (c->buf != NULL) {
-		OPENSSL_cleanse(c->buf, MAX_LINE + 1); /* requests may carry keys */
+		OPENSSL_cleanse(c->buf, CTL_LINE_MAX + 1); /* requests may carry keys and tokens */
 		free(c->buf);
 	}
 	c->buf = NULL;
 	c->len = 0;
 }
 
-static int send_reply(struct client *c, struct json_object *r)
+static int send_all(int fd, const char *buf, size_t len)
 {
-	size_t n;
-	const char *s = json_object_to_json_string_length(r, JSON_C_TO_STRING_PLAIN, &n);
-	char *line = malloc(n + 1);
-	int rc = 0;
-
-	if (line == NULL)
-		return -1;
-	memcpy(line, s, n);
-	line[n] = '\n';
-	for (size_t off = 0; off < n + 1;) {
-		ssize_t w = send(c->fd, line + off, n + 1 - off, MSG_NOSIGNAL);
+	for (size_t off = 0; off < len;) {
+		ssize_t w = send(fd, buf + off, len - off, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0) {
-			rc = -1;
-			break;
-		}
+		if (w <= 0)
+			return -1;
 		off += (size_t)w;
 	}
-	OPENSSL_cleanse(line, n + 1); /* replies may carry a generated key */
-	free(line);
-	return rc;
+	return 0;
 }
 
 static int handle_line(struct ctl_daemon *d, struct client *c, const char *line, size_t len)
 {
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *req, *reply;
-	int rc;
+	size_t n = 0;
+	char *reply = ctl_reply_line(d, &c->peer, line, len, &n);
+	int rc = reply != NULL ? send_all(c->fd, reply, n) : -1;
 
-	req = json_tokener_parse_ex(tok, line, (int)len);
-	if (req == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    tok->char_offset != (int)len) {
-		struct json_object *e = json_object_new_object();
-		json_object_object_add(e, "ok", json_object_new_boolean(0));
-		json_object_object_add(e, "error", json_object_new_string("a request is one JSON object on one line"));
-		json_object_object_add(e, "code", json_object_new_string("EPROTO"));
-		json_object_put(req);
-		reply = e;
-	} else {
-		reply = ctl_handle(d, req);
-		json_object_put(req);
-	}
-	json_tokener_free(tok);
-	rc = send_reply(c, reply);
-	json_object_put(reply);
+	ctl_reply_free(reply, n);
 	return rc;
 }
 
 /* Read what is there; act on whole lines. <0 to close. */
 static int client_read(struct ctl_daemon *d, struct client *c)
 {
-	ssize_t r = recv(c->fd, c->buf + c->len, MAX_LINE + 1 - c->len, MSG_DONTWAIT);
+	ssize_t r = recv(c->fd, c->buf + c->len, CTL_LINE_MAX + 1 - c->len, MSG_DONTWAIT);
 	char *nl;
 
 	if (r == 0)
@@ -111,117 +86,152 @@ static int client_read(struct ctl_daemon *d, struct client *c)
 		size_t n = (size_t)(nl - c->buf);
 		if (handle_line(d, c, c->buf, n) != 0)
 			return -1;
+		OPENSSL_cleanse(c->buf, n + 1);
 		memmove(c->buf, nl + 1, c->len - n - 1);
 		c->len -= n + 1;
 	}
-	if (c->len > MAX_LINE) {
-		struct json_object *e = json_object_new_object();
-		json_object_object_add(e, "ok", json_object_new_boolean(0));
-		json_object_object_add(e, "error", json_object_new_string("request longer than 65536 bytes"));
-		json_object_object_add(e, "code", json_object_new_string("EPROTO"));
-		send_reply(c, e);
-		json_object_put(e);
+	if (c->len > CTL_LINE_MAX) {
+		send_all(c->fd, CTL_LINE_TOO_LONG, strlen(CTL_LINE_TOO_LONG));
 		return -1;
 	}
 	return 0;
 }
 
-static int listen_on(const struct ctl_config *cfg)
+/* Who connected: its uid, gid and supplementary groups, mapped. */
+static void unix_peer(const struct ctl_config *cfg, int fd, struct ctl_peer *p)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	gid_t *groups = NULL;
+	uint32_t *g32 = NULL;
+	socklen_t glen = 0;
+	unsigned n = 0;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", cfg->socket);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+		memset(p, 0, sizeof(*p));
+		snprintf(p->who, sizeof(p->who), "a peer without credentials (%s)", strerror(errno));
+		return;
+	}
+	/* the kernel says how much room its groups need (ERANGE), then fills
+	 * it; without them only uid and gid entries can match */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, NULL, &glen) != 0 && errno == ERANGE && glen > 0 &&
+	    (groups = malloc(glen)) != NULL && (g32 = malloc(glen / sizeof(gid_t) * sizeof(uint32_t))) != NULL &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0)
+		n = glen / sizeof(gid_t);
+	for (unsigned i = 0; i < n; i++)
+		g32[i] = (uint32_t)groups[i];
+	ctl_peer_from_creds(cfg, (uint32_t)cred.uid, (uint32_t)cred.gid, g32, n, p);
+	free(groups);
+	free(g32);
+}
+
+static void accept_client(struct ctl_daemon *d, int lfd, struct client *clients)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	struct timeval tv = { .tv_sec = 5 };
+	struct client *c = NULL;
+
 	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		return;
+	for (int i = 0; i < MAX_CLIENTS && c == NULL; i++)
+		if (clients[i].fd < 0)
+			c = &clients[i];
+	if (c == NULL) {
 		close(fd);
-		errno = EADDRINUSE; /* another daemon answers there */
+		return;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	c->fd = fd;
+	c->len = 0;
+	c->buf = malloc(CTL_LINE_MAX + 1);
+	if (c->buf == NULL) {
+		client_close(c);
+		return;
+	}
+	unix_peer(&d->cfg, fd, &c->peer);
+}
+
+int ctl_server_open(struct ctl_daemon *d, char *err, size_t errlen)
+{
+	struct ctl_server *srv = calloc(1, sizeof(*srv));
+
+	if (srv == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	unlink(cfg->socket);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || chmod(cfg->socket, 0660) != 0)
-		goto fail;
-	if (cfg->socket_group[0] != '\0') {
-		struct group *g = getgrnam(cfg->socket_group);
-		if (g == NULL) {
-			errno = ENOENT;
-			sgw_log(LOG_ERR, "socket_group: no group \"%s\"", cfg->socket_group);
-			goto fail;
-		}
-		if (chown(cfg->socket, (uid_t)-1, g->gr_gid) != 0)
-			goto fail;
+	srv->unix_fd = ctl_unix_listen(&d->cfg, err, errlen);
+	if (srv->unix_fd >= 0 && d->cfg.tls && (srv->tls = ctl_tls_open(&d->cfg, err, errlen)) == NULL) {
+		close(srv->unix_fd);
+		srv->unix_fd = -1;
 	}
-	if (listen(fd, 16) != 0)
-		goto fail;
-	return fd;
-fail:;
-	int e = errno;
-	close(fd);
-	errno = e;
-	return -1;
+	if (srv->unix_fd < 0) {
+		free(srv);
+		return -1;
+	}
+	d->srv = srv;
+	return 0;
 }
 
 int ctl_serve(struct ctl_daemon *d, volatile bool *quit)
 {
 	struct client clients[MAX_CLIENTS];
-	struct pollfd pfd[MAX_CLIENTS + 2];
-	int lfd = listen_on(&d->cfg);
+	struct pollfd pfd[1 + MAX_CLIENTS + 1 + CTL_TLS_POLLFDS];
+	struct ctl_server *srv = d->srv;
+	char tls_at[SGW_ADDR_STRLEN + 8] = "";
 
-	if (lfd < 0) {
-		sgw_log(LOG_ERR, "socket %s: %s", d->cfg.socket, strerror(errno));
+	if (srv == NULL) {
+		sgw_log(LOG_ERR, "no socket to serve (ctl_server_open)");
 		return -1;
 	}
-	sgw_log(LOG_INFO, "listening on %s", d->cfg.socket);
+	if (srv->tls != NULL)
+		sgw_endpoint_format(&d->cfg.tls_listen, tls_at, sizeof(tls_at));
+	sgw_log(LOG_INFO, "listening on %s%s%s", d->cfg.socket, tls_at[0] ? " and with TLS on " : "", tls_at);
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		clients[i].fd = -1;
 	while (!*quit) {
-		int n = 0;
+		const int gw = 1 + MAX_CLIENTS, tls = gw + 1;
+		int n = tls;
 
-		pfd[n].fd = lfd;
-		pfd[n++].events = POLLIN;
+		pfd[0].fd = srv->unix_fd;
+		pfd[0].events = POLLIN;
 		for (int i = 0; i < MAX_CLIENTS; i++) {
-			pfd[n].fd = clients[i].fd;
-			pfd[n++].events = POLLIN;
+			pfd[i + 1].fd = clients[i].fd;
+			pfd[i + 1].events = POLLIN;
 		}
 		/* the gateway link: a hang-up while idle means it went away */
-		pfd[n].fd = d->gw.fd;
-		pfd[n++].events = POLLIN;
-		if (poll(pfd, (nfds_t)n, TICK_MS) > 0) {
-			if (pfd[0].revents & POLLIN) {
-				int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-				int slot = -1;
-				for (int i = 0; i < MAX_CLIENTS && fd >= 0 && slot < 0; i++)
-					if (clients[i].fd < 0)
-						slot = i;
-				if (fd >= 0 && slot < 0) {
-					close(fd);
-				} else if (fd >= 0) {
-					struct timeval tv = { .tv_sec = 5 };
-					setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-					clients[slot].fd = fd;
-					clients[slot].len = 0;
-					clients[slot].buf = malloc(MAX_LINE + 1);
-					if (clients[slot].buf == NULL)
-						client_close(&clients[slot]);
-				}
-			}
-			for (int i = 0; i < MAX_CLIENTS; i++)
-				if (clients[i].fd >= 0 && (pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) &&
-				    client_read(d, &clients[i]) < 0)
-					client_close(&clients[i]);
-			if (d->gw.fd >= 0 && (pfd[n - 1].revents & (POLLIN | POLLHUP | POLLERR))) {
-				sgw_log(LOG_WARNING, "the gateway closed the agent connection");
-				gw_link_close(&d->gw);
-			}
+		pfd[gw].fd = d->gw.fd;
+		pfd[gw].events = POLLIN;
+		if (srv->tls != NULL) {
+			ctl_tls_poll_events(srv->tls, &pfd[tls]);
+			n += CTL_TLS_POLLFDS;
 		}
+		if (poll(pfd, (nfds_t)n, TICK_MS) < 0) {
+			for (int i = 0; i < n; i++)
+				pfd[i].revents = 0;
+		}
+		if (pfd[0].revents & POLLIN)
+			accept_client(d, srv->unix_fd, clients);
+		for (int i = 0; i < MAX_CLIENTS; i++)
+			if (clients[i].fd >= 0 && pfd[i + 1].fd == clients[i].fd &&
+			    (pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) && client_read(d, &clients[i]) < 0)
+				client_close(&clients[i]);
+		if (d->gw.fd >= 0 && pfd[gw].fd == d->gw.fd && (pfd[gw].revents & (POLLIN | POLLHUP | POLLERR))) {
+			sgw_log(LOG_WARNING, "the gateway closed the agent connection");
+			gw_link_close(&d->gw);
+		}
+		/* also with no event: handshake and idle timeouts */
+		if (srv->tls != NULL)
+			ctl_tls_service(srv->tls, d, &pfd[tls], ctl_now_ms());
 		sync_tick(d, ctl_now_ms());
 	}
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (clients[i].fd >= 0)
 			client_close(&clients[i]);
-	close(lfd);
+	ctl_tls_close(srv->tls);
+	close(srv->unix_fd);
+	/* may fail once privileges are dropped: the next start removes it */
 	unlink(d->cfg.socket);
+	free(srv);
+	d->srv = NULL;
 	return 0;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The control plane's durable state: owners, streams, viewers, grants,
- * quarantined listen ports, the positions of SRTP contexts, and a change
- * counter, in SQLite (WAL,
+ * quarantined listen ports, the positions of SRTP contexts, bearer tokens
+ * (hashed) and a change counter, in SQLite (WAL,
  * synchronous=FULL, foreign keys on). Keys are stored encrypted with the
  * key-encryption key (AES-256-GCM, a random nonce per key, the row's kind
  * and name as associated data), and come back decrypted in the structs
@@ -137,7 +137,6 @@ int store_grant_exists(struct store *s, int64_t stream_id, int64_t owner_id);  /
 /* The owners granted on stream_id, up to max; returns the count or <0. */
 int store_grant_list(struct store *s, int64_t stream_id, int64_t *owners, unsigned max);
 
-/* Zero key material held in a struct. */
 /* Positions (struct sgw_pos, api/srtpgw_agent.h) of a stream's ingress
  * (viewer false) or a viewer's egress context, as the gateway reported
  * them: kept to hand back to a gateway that restarted. Not changes: they
@@ -178,15 +177,82 @@ int store_key_claim(struct store *s, const struct sgw_key *k);
 int store_gw_get(struct store *s, uint64_t *boot_id, uint64_t *version);
 int store_gw_set(struct store *s, uint64_t boot_id, uint64_t version);
 #define STORE_PENDING_WHAT_MAX 160
-/* A change (its ctl_seq) committed while the gateway could not apply it. */
-int store_pending_add(struct store *s, uint64_t seq, int64_t at, const char *what);
+/* A change (its ctl_seq) committed while the gateway could not apply it;
+ * actor: the owner whose principal made it (0: admin, or the daemon). */
+int store_pending_add(struct store *s, uint64_t seq, int64_t at, int64_t actor, const char *what);
 /* Forget those up to seq: the gateway has them. */
 int store_pending_clear(struct store *s, uint64_t upto);
 /* In order of seq; a non-zero return stops and is returned. */
 int store_pending_foreach(struct store *s,
-			  int (*cb)(void *arg, uint64_t seq, int64_t at, const char *what), void *arg);
+			  int (*cb)(void *arg, uint64_t seq, int64_t at, int64_t actor, const char *what),
+			  void *arg);
 
+/* Zero key material held in a struct. */
 void store_stream_cleanse(struct store_stream *st);
 void store_viewer_cleanse(struct store_viewer *v);
+
+/* ---- listings: what queries show, without unsealing any key ----
+ * (store_list.c). Queries use these: a listing never decrypts a key, so
+ * showing a thousand streams puts no key in memory. */
+struct store_stream_info {
+	int64_t id;
+	char name[STORE_NAME_MAX];
+	int64_t owner_id;
+	struct sgw_endpoint listen;
+	struct sgw_endpoint source;   /* family SGW_AF_NONE = any sender */
+	uint8_t suite;                /* SGW_SUITE_PLAIN for plain RTP */
+	int64_t overlap_until;        /* unix seconds, 0 = no overlap */
+	uint32_t idle_timeout_s;
+};
+
+struct store_viewer_info {
+	int64_t id;
+	char name[STORE_NAME_MAX];
+	int64_t stream_id;
+	int64_t owner_id;
+	struct sgw_endpoint dest;
+	uint8_t suite;
+};
+
+int store_stream_info_by_name(struct store *s, const char *name, struct store_stream_info *st);
+int store_stream_info_by_id(struct store *s, int64_t id, struct store_stream_info *st);
+int store_viewer_info_by_name(struct store *s, const char *name, struct store_viewer_info *v);
+int store_viewer_info_by_id(struct store *s, int64_t id, struct store_viewer_info *v);
+/* Streams in name order: owner_id 0 = every stream; else that owner's
+ * streams and, with granted, also those it holds a grant on. */
+int store_stream_list(struct store *s, int64_t owner_id, bool granted,
+		      int (*cb)(void *arg, const struct store_stream_info *st), void *arg);
+/* Viewers in name order: stream_id 0 = of every stream; visible_to 0 =
+ * anyone's, else those visible_to owns and those on streams it owns. */
+int store_viewer_list(struct store *s, int64_t stream_id, int64_t visible_to,
+		      int (*cb)(void *arg, const struct store_viewer_info *v), void *arg);
+/* How many streams and viewers owner_id owns. */
+int store_owner_counts(struct store *s, int64_t owner_id, unsigned *streams, unsigned *viewers);
+
+/* ---- bearer tokens (store_tokens.c) ----
+ * A token acts for its owner. Only SHA-256 of the token's text is stored
+ * (store_token_hash): the text itself is shown once, to its maker. */
+#define STORE_TOKEN_HASH_LEN 32
+
+struct store_token {
+	int64_t id;
+	char name[STORE_NAME_MAX];
+	int64_t owner_id;
+	int64_t created;              /* unix seconds */
+	int64_t expires;              /* unix seconds, 0 = never */
+};
+
+void store_token_hash(const char *text, uint8_t hash[STORE_TOKEN_HASH_LEN]);
+/* Stores t (owner_id, created, expires, name) with hash; an empty name
+ * gets one made ("tok" and a number). Sets t->id and t->name. -EEXIST if
+ * the name or the hash is taken, -ENOENT if the owner does not exist. */
+int store_token_add(struct store *s, struct store_token *t, const uint8_t hash[STORE_TOKEN_HASH_LEN]);
+/* -ENOENT: no token has that hash. */
+int store_token_by_hash(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_LEN], struct store_token *t);
+int store_token_by_name(struct store *s, const char *name, struct store_token *t);
+int store_token_del(struct store *s, int64_t id);
+/* owner_id 0 = every token; in name order. */
+int store_token_foreach(struct store *s, int64_t owner_id,
+			int (*cb)(void *arg, const struct store_token *t), void *arg);
 
 #endif

@@ -28,14 +28,15 @@ int store_gw_set(struct store *s, uint64_t boot_id, uint64_t version)
 	return ret;
 }
 
-int store_pending_add(struct store *s, uint64_t seq, int64_t at, const char *what)
+int store_pending_add(struct store *s, uint64_t seq, int64_t at, int64_t actor, const char *what)
 {
 	int ret = st_need_txn(s);
 
 	if (ret < 0)
 		return ret;
-	return st_run(s, NULL, "INSERT OR REPLACE INTO pending_changes(seq, at, what) VALUES (?1, ?2, ?3)",
-		      "iit", (int64_t)seq, at, what);
+	return st_run(s, NULL,
+		      "INSERT OR REPLACE INTO pending_changes(seq, at, actor, what) VALUES (?1, ?2, ?3, ?4)",
+		      "iiit", (int64_t)seq, at, actor, what);
 }
 
 int store_pending_clear(struct store *s, uint64_t upto)
@@ -48,21 +49,22 @@ int store_pending_clear(struct store *s, uint64_t upto)
 }
 
 int store_pending_foreach(struct store *s,
-			  int (*cb)(void *arg, uint64_t seq, int64_t at, const char *what), void *arg)
+			  int (*cb)(void *arg, uint64_t seq, int64_t at, int64_t actor, const char *what),
+			  void *arg)
 {
 	struct row {
 		uint64_t seq;
-		int64_t at;
+		int64_t at, actor;
 		char what[STORE_PENDING_WHAT_MAX];
 	} *rows = NULL;
 	size_t n = 0, cap = 0;
 	sqlite3_stmt *q;
-	int ret = st_prepare(s, &q, "SELECT seq, at, what FROM pending_changes ORDER BY seq", "");
+	int ret = st_prepare(s, &q, "SELECT seq, at, actor, what FROM pending_changes ORDER BY seq", "");
 
 	if (ret < 0)
 		return ret;
 	while ((ret = st_step(s, q)) > 0) {
-		const char *w = (const char *)sqlite3_column_text(q, 2);
+		const char *w = (const char *)sqlite3_column_text(q, 3);
 
 		if (n == cap) {
 			struct row *nr = st_grow(rows, n, &cap, sizeof(*rows));
@@ -74,12 +76,13 @@ int store_pending_foreach(struct store *s,
 		}
 		rows[n].seq = (uint64_t)sqlite3_column_int64(q, 0);
 		rows[n].at = sqlite3_column_int64(q, 1);
+		rows[n].actor = sqlite3_column_int64(q, 2);
 		snprintf(rows[n].what, sizeof(rows[n].what), "%s", w != NULL ? w : "");
 		n++;
 	}
 	sqlite3_finalize(q);
 	for (size_t i = 0; ret == 0 && i < n; i++)
-		ret = cb(arg, rows[i].seq, rows[i].at, rows[i].what);
+		ret = cb(arg, rows[i].seq, rows[i].at, rows[i].actor, rows[i].what);
 	free(rows);
 	return ret;
 }

@@ -57,10 +57,20 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS key_uses (fp BLOB PRIMARY KEY);"
 	/* changes committed that the gateway has not applied (yet) */
 	"CREATE TABLE IF NOT EXISTS pending_changes ("
-	" seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, what TEXT NOT NULL);"
+	" seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor INTEGER NOT NULL, what TEXT NOT NULL);"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES ('gw_boot_id', 0);"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES ('gw_version', 0);"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES ('keys_claimed', 0);"
+	/* added after schema version 1 was released: created on open. Only a
+	 * hash of each token (store_tokens.c) */
+	"CREATE TABLE IF NOT EXISTS tokens ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" name TEXT UNIQUE NOT NULL,"
+	" owner_id INTEGER NOT NULL REFERENCES owners(id) ON DELETE CASCADE,"
+	" hash BLOB UNIQUE NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX IF NOT EXISTS tokens_owner ON tokens(owner_id);"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', 1);"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES ('seq', 0);";
 

@@ -319,7 +319,7 @@ void sync_tick(struct ctl_daemon *d, uint64_t now_ms)
 		char what[STORE_PENDING_WHAT_MAX];
 
 		snprintf(what, sizeof(what), "stream.end_overlap name=%s", st.name);
-		if (ctl_change_cmd(d, end_overlap, &st, what, NULL, err, sizeof(err)) != 0) {
+		if (ctl_change_cmd(d, end_overlap, &st, 0, what, NULL, err, sizeof(err)) != 0) {
 			sgw_log(LOG_ERR, "ending the rekey overlap of stream %s: %s", st.name, err);
 			store_stream_cleanse(&st);
 			break;

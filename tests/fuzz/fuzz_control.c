@@ -7,10 +7,17 @@
  * link down (gw_link_init on a path that does not exist): every change
  * commits without a gateway.
  *
+ * Lines go through ctl_reply_line() (control/daemon/reply.c), as the
+ * server's do, and the reply line is parsed back.
+ *
  * Each input is one daemon life on a fresh database in a temporary
  * directory made once per process ($TMPDIR, else /dev/shm, else /tmp).
  * Byte 0 chooses the configuration (quarantine, rekey overlap, default
- * suite, idle timeout, port range); the rest is a sequence of requests:
+ * suite, idle timeout, port range) and the principals: without bit 0x80
+ * every request acts for admin; with it, every other request acts for the
+ * owner principal "alice" (or "bob" with bit 0x10), the token commands
+ * and whoami join the command list, and some requests carry the last
+ * token made (acting for its owner). The rest is a sequence of requests:
  * mostly commands from the command list with arguments chosen among
  * values that work and values that do not (a few names so that commands
  * meet, configured and foreign listen addresses, every suite, right and
@@ -31,6 +38,14 @@
  * unique listen endpoints in the configured range), every viewer's owner
  * is its stream's owner or holds a grant on it, and no key's bytes are in
  * the database files (keys are sealed at rest).
+ *
+ * For a request that acts for an owner: owner.add and owner.del fail; a
+ * change that succeeds adds, deletes or alters only that owner's streams,
+ * grants and viewers (or viewers on its streams); a query lists only what
+ * it may see (its streams, streams it holds a grant on without their
+ * listen address, source and suite, its viewers and those on its
+ * streams, its tokens). A token appears only in the reply to the
+ * token.add that made it, and in no database file.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -43,24 +58,29 @@
 #include "api/addr.h"
 #include "api/suite.h"
 #include "api/log.h"
+#include "control/daemon/auth.h"
 #include "control/daemon/daemon.h"
 #include "fuzz_common.h"
 
 #define MAX_SECRETS 128
+#define MAX_TOKENS 32
 
 static struct ctl_daemon d;
+static struct ctl_peer admin_peer, owner_peer;
+static bool auth_mode;       /* flags 0x80: principals other than admin */
 static char tmpdir[256], dbpath[300];
 static bool verbose;
 
 static struct {
-	uint64_t inputs, requests, raw, ok, changes_ok, keys_shown;
+	uint64_t inputs, requests, raw, ok, changes_ok, keys_shown, as_owner, denied, tokens_made;
 } st;
 
 static void fz_summary(void)
 {
 	fprintf(stderr, "fuzz_control: %" PRIu64 " inputs, %" PRIu64 " requests (%" PRIu64 " raw lines), %"
-		PRIu64 " ok, %" PRIu64 " changes committed, %" PRIu64 " generated keys shown\n", st.inputs,
-		st.requests, st.raw, st.ok, st.changes_ok, st.keys_shown);
+		PRIu64 " ok, %" PRIu64 " changes committed, %" PRIu64 " generated keys shown; %" PRIu64
+		" requests for an owner, %" PRIu64 " denied, %" PRIu64 " tokens made\n", st.inputs,
+		st.requests, st.raw, st.ok, st.changes_ok, st.keys_shown, st.as_owner, st.denied, st.tokens_made);
 }
 
 /* ---- keys the harness knows ------------------------------------------------- */
@@ -102,6 +122,13 @@ static void secret_add(const char *b64, bool generated)
 	s->generated = generated;
 }
 
+/* Tokens made (their text, and the owner they act for). */
+static struct {
+	char text[64];
+	char owner[STORE_NAME_MAX];
+} tokens[MAX_TOKENS];
+static unsigned n_tokens;
+
 /* ---- requests ---------------------------------------------------------------- */
 
 struct sbuf {
@@ -123,7 +150,8 @@ static void sb_add(struct sbuf *b, const char *s)
 	b->n += k;
 }
 
-enum kind { K_OWNER, K_STREAM, K_VIEWER, K_LISTEN, K_SOURCE, K_TO, K_SUITE, K_KEY, K_PLAIN, K_IDLE, K_MAX };
+enum kind { K_OWNER, K_STREAM, K_VIEWER, K_LISTEN, K_SOURCE, K_TO, K_SUITE, K_KEY, K_PLAIN, K_IDLE,
+	    K_TOKEN, K_EXPIRES, K_MAX };
 
 /* nine owners: enough for a stream's owner and its 7 grants, and one more */
 static const char *const pool_owner[] = { "\"alice\"", "\"bob\"", "\"carol\"", "\"dave\"", "\"erin\"",
@@ -148,6 +176,9 @@ static const char *pool_key[] = { pool_key_buf[0], pool_key_buf[1], pool_key_buf
 static const char *const pool_plain[] = { "true", "false", "\"yes\"", "1", "null" };
 static const char *const pool_idle[] = { "0", "30", "-1", "99999999999", "\"10\"", "31536000", "31536001",
 					 "1.5" };
+static const char *const pool_token[] = { "\"t1\"", "\"t2\"", "\"tok1\"", "\"tok2\"" };
+static const char *const pool_expires[] = { "\"30d\"", "\"1s\"", "\"2020-01-01\"",
+					    "\"2099-12-31T00:00:00Z\"", "\"10y\"", "\"0s\"", "\"99999w\"" };
 /* wrong for every kind (or right by accident) */
 static const char *const pool_bad[] = {
 	"null", "7", "true", "[]", "{}", "\"\"", "\"bad name\"",
@@ -166,7 +197,7 @@ static const struct pool pools[K_MAX] = {
 	[K_OWNER] = POOL(pool_owner), [K_STREAM] = POOL(pool_stream), [K_VIEWER] = POOL(pool_viewer),
 	[K_LISTEN] = POOL(pool_listen), [K_SOURCE] = POOL(pool_source), [K_TO] = POOL(pool_to),
 	[K_SUITE] = POOL(pool_suite), [K_KEY] = POOL(pool_key), [K_PLAIN] = POOL(pool_plain),
-	[K_IDLE] = POOL(pool_idle),
+	[K_IDLE] = POOL(pool_idle), [K_TOKEN] = POOL(pool_token), [K_EXPIRES] = POOL(pool_expires),
 };
 
 struct arg {
@@ -177,7 +208,7 @@ struct arg {
 
 struct cmd {
 	const char *name;
-	bool change;
+	bool change;     /* of the gateway's state: moves ctl_seq */
 	bool shows_key;
 	struct arg args[8];
 };
@@ -206,25 +237,41 @@ static const struct cmd cmds[] = {
 	{ "stats", false, false, { { "stream", K_STREAM, false } } },
 	{ "status", false, false, { { 0 } } },
 	{ "owner.rename", false, false, { { "name", K_OWNER, true } } }, /* no such command */
+	/* only with flags 0x80 (the earlier inputs keep their meaning) */
+	{ "token.add", false, false, { { "owner", K_OWNER, false }, { "name", K_TOKEN, false },
+				       { "expires", K_EXPIRES, false } } },
+	{ "token.list", false, false, { { "owner", K_OWNER, false } } },
+	{ "token.del", false, false, { { "name", K_TOKEN, true } } },
+	{ "whoami", false, false, { { 0 } } },
 };
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
+#define N_CMDS_ADMIN 16
 
 /* What the request said, for the reply checks. */
 struct req_info {
 	const struct cmd *cmd;  /* NULL for a raw line */
 	bool key_given, plain;
+	int token;              /* index into tokens[] of the token it carries, or -1 */
 };
 
 static char *gen_request(struct fz *f, struct req_info *ri)
 {
 	struct sbuf b = { 0 };
-	const struct cmd *c = &cmds[fz_pick(f, N_CMDS)];
+	const struct cmd *c = &cmds[fz_pick(f, auth_mode ? N_CMDS : N_CMDS_ADMIN)];
 	unsigned env = fz_pick(f, 24);
 	bool first = true;
 
 	memset(ri, 0, sizeof(*ri));
 	ri->cmd = c;
+	ri->token = -1;
 	sb_add(&b, "{");
+	if (auth_mode && env == 8) {
+		/* the last token made, or one that never was */
+		sb_add(&b, "\"token\":\"");
+		sb_add(&b, n_tokens > 0 ? tokens[n_tokens - 1].text : "sgwt_never-made");
+		sb_add(&b, "\",");
+		ri->token = n_tokens > 0 ? (int)n_tokens - 1 : -2;
+	}
 	if (env != 0)
 		sb_add(&b, env == 1 ? "\"v\":2," : env == 2 ? "\"v\":\"1\"," : env == 3 ? "\"v\":1.0," : "\"v\":1,");
 	if (env == 4)
@@ -275,28 +322,21 @@ static char *gen_request(struct fz *f, struct req_info *ri)
 	return b.p;
 }
 
-/* control/daemon/server.c's handle_line(): the reply to one line. */
-static struct json_object *handle_line(const char *line, size_t len)
+/* The reply to one line, as the servers make it (ctl_reply_line),
+ * parsed back. */
+static struct json_object *handle_line(const struct ctl_peer *peer, const char *line, size_t len)
 {
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *req, *reply;
+	struct json_object *reply;
+	size_t n = 0;
+	char *text = ctl_reply_line(&d, peer, line, len, &n);
 
-	if (tok == NULL)
-		abort();
-	req = json_tokener_parse_ex(tok, line, (int)len);
-	if (req == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    tok->char_offset != (int)len) {
-		reply = json_object_new_object();
-		json_object_object_add(reply, "ok", json_object_new_boolean(0));
-		json_object_object_add(reply, "error",
-				       json_object_new_string("a request is one JSON object on one line"));
-		json_object_object_add(reply, "code", json_object_new_string("EPROTO"));
-		json_object_put(req);
-	} else {
-		reply = ctl_handle(&d, req);
-		json_object_put(req);
-	}
-	json_tokener_free(tok);
+	FZ_CHECK(text != NULL && n > 0 && text[n - 1] == '\n' && memchr(text, '\n', n - 1) == NULL,
+		 "the reply is not one line");
+	text[n - 1] = '\0';
+	reply = json_tokener_parse(text);
+	FZ_CHECK(reply != NULL, "the reply does not parse: %s", text);
+	/* the check of keys in replies needs the text: re-serialised below */
+	ctl_reply_free(text, n);
 	return reply;
 }
 
@@ -307,7 +347,7 @@ static struct json_object *query(const char *cmd)
 	struct json_object *r, *res;
 
 	snprintf(line, sizeof(line), "{\"v\":1,\"cmd\":\"%s\"}", cmd);
-	r = handle_line(line, strlen(line));
+	r = handle_line(&admin_peer, line, strlen(line));
 	FZ_CHECK(json_object_object_get_ex(r, "ok", NULL) && json_object_get_boolean(json_object_object_get(r, "ok")),
 		 "%s failed: %s", cmd, json_object_to_json_string(r));
 	res = json_object_get(json_object_object_get(r, "result"));
@@ -315,28 +355,29 @@ static struct json_object *query(const char *cmd)
 	return res;
 }
 
-/* Owners, streams, viewers, grants, ctl_seq as text. */
-static char *state_text(void)
+/* Owners, streams, viewers, grants, ctl_seq as admin sees them: an array
+ * of the results of status, owner.list, stream.show, viewer.show. */
+static struct json_object *state_get(void)
 {
 	static const char *const q[] = { "status", "owner.list", "stream.show", "viewer.show" };
+	struct json_object *a = json_object_new_array();
+
+	for (unsigned i = 0; i < 4; i++)
+		json_object_array_add(a, query(q[i]));
+	return a;
+}
+
+static char *state_text_of(struct json_object *state)
+{
 	struct sbuf b = { 0 };
 
 	for (unsigned i = 0; i < 4; i++) {
-		struct json_object *r = query(q[i]);
-		sb_add(&b, json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
+		sb_add(&b, json_object_to_json_string_ext(json_object_array_get_idx(state, i), JSON_C_TO_STRING_PLAIN));
 		sb_add(&b, "\n");
-		json_object_put(r);
 	}
 	return b.p;
 }
 
-static int64_t ctl_seq_of(const char *state)
-{
-	const char *p = strstr(state, "\"ctl_seq\":");
-
-	FZ_CHECK(p != NULL, "no ctl_seq in status");
-	return strtoll(p + 10, NULL, 10);
-}
 
 /* ---- reply checks ------------------------------------------------------------ */
 
@@ -344,7 +385,7 @@ static bool code_known(const char *c)
 {
 	static const char *const codes[] = { "EINVAL", "ENOENT", "EEXIST", "EPERM", "EADDRINUSE",
 					     "EADDRNOTAVAIL", "ENOSPC", "EPROTO", "EHOSTUNREACH",
-					     "EHOSTDOWN", "ENOMEM", "EIO" };
+					     "EHOSTDOWN", "ENOMEM", "EIO", "EACCES", "EKEYEXPIRED" };
 
 	for (unsigned i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
 		if (strcmp(c, codes[i]) == 0)
@@ -352,18 +393,47 @@ static bool code_known(const char *c)
 	return false;
 }
 
-/* No member named key or sdp anywhere below o. */
+/* No member named key, sdp or token anywhere below o. */
 static void no_key_members(struct json_object *o, const char *where)
 {
 	if (json_object_is_type(o, json_type_object)) {
 		json_object_object_foreach(o, k, v) {
-			FZ_CHECK(strcmp(k, "key") != 0 && strcmp(k, "sdp") != 0, "a \"%s\" member in %s", k, where);
+			FZ_CHECK(strcmp(k, "key") != 0 && strcmp(k, "sdp") != 0 && strcmp(k, "token") != 0,
+				 "a \"%s\" member in %s", k, where);
 			no_key_members(v, where);
 		}
 	} else if (json_object_is_type(o, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(o); i++)
 			no_key_members(json_object_array_get_idx(o, i), where);
 	}
+}
+
+/* A "token" member: only at the top of token.add's result, "sgwt_" and
+ * 43 characters of base64url; then known (and removed from res). */
+static void check_token_member(struct json_object *res, const struct req_info *ri, bool raw)
+{
+	struct json_object *tok, *owner;
+	const char *t;
+
+	if (!json_object_object_get_ex(res, "token", &tok))
+		return;
+	FZ_CHECK(raw || (ri->cmd != NULL && strcmp(ri->cmd->name, "token.add") == 0), "%s: a token in its reply",
+		 ri->cmd != NULL ? ri->cmd->name : "(raw)");
+	FZ_CHECK(json_object_is_type(tok, json_type_string) && json_object_get_string_len(tok) == 48,
+		 "token of the wrong form");
+	t = json_object_get_string(tok);
+	FZ_CHECK(strncmp(t, "sgwt_", 5) == 0 &&
+		 strspn(t + 5, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == 43,
+		 "token of the wrong form: %s", t);
+	FZ_CHECK(json_object_object_get_ex(res, "owner", &owner) && json_object_is_type(owner, json_type_string),
+		 "token.add without its owner");
+	if (n_tokens < MAX_TOKENS) {
+		snprintf(tokens[n_tokens].text, sizeof(tokens[n_tokens].text), "%s", t);
+		snprintf(tokens[n_tokens].owner, sizeof(tokens[n_tokens].owner), "%s", json_object_get_string(owner));
+		n_tokens++;
+	}
+	st.tokens_made++;
+	json_object_object_del(res, "token");
 }
 
 static void check_reply(struct json_object *r, const struct req_info *ri, bool raw)
@@ -428,6 +498,7 @@ static void check_reply(struct json_object *r, const struct req_info *ri, bool r
 			   strcmp(json_object_get_string(suite), "plain") != 0) {
 			FZ_CHECK(0, "%s: generated a key but did not show it", cmd);
 		}
+		check_token_member(res, ri, raw);
 	}
 	no_key_members(r, cmd);
 	text = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -435,6 +506,8 @@ static void check_reply(struct json_object *r, const struct req_info *ri, bool r
 	for (unsigned i = 0; i < n_secrets; i++)
 		if (secrets[i].generated || !raw)
 			FZ_CHECK(strstr(text, secrets[i].b64) == NULL, "%s: a key in a reply: %s", cmd, text);
+	for (unsigned i = 0; i < n_tokens; i++)
+		FZ_CHECK(strstr(text, tokens[i].text) == NULL, "%s: a token in a reply: %s", cmd, text);
 }
 
 /* ---- state checks ------------------------------------------------------------ */
@@ -531,6 +604,116 @@ static void check_state(uint64_t changes)
 	json_object_put(vs);
 }
 
+/* ---- what an owner principal may do and see ----------------------------------- */
+
+static struct json_object *list_of(struct json_object *state, unsigned i, const char *name)
+{
+	return json_object_object_get(json_object_array_get_idx(state, i), name);
+}
+
+static bool is(struct json_object *o, const char *k, const char *v)
+{
+	struct json_object *m;
+
+	return json_object_object_get_ex(o, k, &m) && json_object_is_type(m, json_type_string) &&
+	       strcmp(json_object_get_string(m), v) == 0;
+}
+
+/* o without the members that move without a change (or that a change of
+ * another object moves): compared to tell whether o itself changed. */
+static struct json_object *core_of(struct json_object *o)
+{
+	struct json_object *c = json_object_new_object();
+
+	json_object_object_foreach(o, k, v) {
+		if (strcmp(k, "viewers") != 0 && strcmp(k, "idle") != 0 && strcmp(k, "position") != 0)
+			json_object_object_add(c, k, json_object_get(v));
+	}
+	return c;
+}
+
+/* Streams (with their grants) and viewers added, deleted or altered
+ * between two states: each must be who's, or a viewer on who's stream. */
+static void check_changed_by(struct json_object *before, struct json_object *after, const char *who, const char *cmd)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		struct json_object *from = pass ? after : before, *to = pass ? before : after;
+		struct json_object *sf = list_of(from, 2, "streams"), *st_to = list_of(to, 2, "streams");
+		struct json_object *vf = list_of(from, 3, "viewers"), *vt = list_of(to, 3, "viewers");
+
+		for (size_t i = 0; i < json_object_array_length(sf); i++) {
+			struct json_object *a = json_object_array_get_idx(sf, i);
+			struct json_object *b = find_named(st_to, str_of(a, "name"));
+			struct json_object *ca = core_of(a), *cb = b != NULL ? core_of(b) : NULL;
+			bool same = cb != NULL && json_object_equal(ca, cb);
+			json_object_put(ca);
+			json_object_put(cb);
+			FZ_CHECK(same || is(a, "owner", who), "%s for owner %s changed stream %s of %s", cmd, who,
+				 str_of(a, "name"), str_of(a, "owner"));
+		}
+		for (size_t i = 0; i < json_object_array_length(vf); i++) {
+			struct json_object *a = json_object_array_get_idx(vf, i);
+			struct json_object *b = find_named(vt, str_of(a, "name"));
+			struct json_object *s = find_named(sf, str_of(a, "stream"));
+			if (b != NULL && json_object_equal(a, b))
+				continue;
+			FZ_CHECK(is(a, "owner", who) || (s != NULL && is(s, "owner", who)),
+				 "%s for owner %s changed viewer %s of %s", cmd, who, str_of(a, "name"), str_of(a, "owner"));
+		}
+	}
+	FZ_CHECK(json_object_array_length(list_of(before, 1, "owners")) ==
+		 json_object_array_length(list_of(after, 1, "owners")), "%s for owner %s changed the owners", cmd, who);
+}
+
+static bool granted(struct json_object *stream, const char *who)
+{
+	struct json_object *g = json_object_object_get(stream, "grants");
+
+	for (size_t j = 0; j < json_object_array_length(g); j++)
+		if (strcmp(json_object_get_string(json_object_array_get_idx(g, j)), who) == 0)
+			return true;
+	return false;
+}
+
+/* A query's result for owner who lists only what who may see. */
+static void check_visible(struct json_object *res, const char *who, const char *cmd)
+{
+	struct json_object *state = state_get(), *streams = list_of(state, 2, "streams"), *a;
+
+	if (strcmp(cmd, "owner.list") == 0 && json_object_object_get_ex(res, "owners", &a))
+		for (size_t i = 0; i < json_object_array_length(a); i++)
+			FZ_CHECK(is(json_object_array_get_idx(a, i), "name", who), "%s for %s lists another owner", cmd, who);
+	if (strcmp(cmd, "stream.show") == 0 && json_object_object_get_ex(res, "streams", &a)) {
+		for (size_t i = 0; i < json_object_array_length(a); i++) {
+			struct json_object *o = json_object_array_get_idx(a, i);
+			struct json_object *s = find_named(streams, str_of(o, "name"));
+			FZ_CHECK(s != NULL && (is(s, "owner", who) || granted(s, who)), "%s for %s shows stream %s",
+				 cmd, who, str_of(o, "name"));
+			if (!is(s, "owner", who))
+				FZ_CHECK(!json_object_object_get_ex(o, "listen", NULL) &&
+					 !json_object_object_get_ex(o, "source", NULL) &&
+					 !json_object_object_get_ex(o, "suite", NULL),
+					 "%s for %s shows where granted stream %s comes from", cmd, who, str_of(o, "name"));
+		}
+	}
+	if (strcmp(cmd, "viewer.show") == 0 && json_object_object_get_ex(res, "viewers", &a)) {
+		for (size_t i = 0; i < json_object_array_length(a); i++) {
+			struct json_object *o = json_object_array_get_idx(a, i);
+			struct json_object *s = find_named(streams, str_of(o, "stream"));
+			FZ_CHECK(is(o, "owner", who) || (s != NULL && is(s, "owner", who)), "%s for %s shows viewer %s",
+				 cmd, who, str_of(o, "name"));
+		}
+	}
+	if (strcmp(cmd, "status") == 0)
+		FZ_CHECK(json_object_get_int(json_object_object_get(res, "owners")) == 1, "status for %s counts owners",
+			 who);
+	if (strcmp(cmd, "token.list") == 0 && json_object_object_get_ex(res, "tokens", &a))
+		for (size_t i = 0; i < json_object_array_length(a); i++)
+			FZ_CHECK(is(json_object_array_get_idx(a, i), "owner", who), "%s for %s lists another's token",
+				 cmd, who);
+	json_object_put(state);
+}
+
 /* Keys are sealed at rest: no key's bytes in the database files. */
 static void check_files(void)
 {
@@ -556,6 +739,9 @@ static void check_files(void)
 		for (unsigned k = 0; k < n_secrets; k++)
 			FZ_CHECK(memmem(buf, (size_t)n, secrets[k].raw, secrets[k].len) == NULL,
 				 "key %u in plain text in %s", k, path);
+		for (unsigned k = 0; k < n_tokens; k++)
+			FZ_CHECK(memmem(buf, (size_t)n, tokens[k].text, strlen(tokens[k].text)) == NULL,
+				 "token %u in plain text in %s", k, path);
 		free(buf);
 	}
 }
@@ -628,6 +814,12 @@ static void setup(uint8_t flags)
 	d.cfg.idle_timeout_s = flags & 0x20 ? 30 : 0;
 	d.cfg.default_suite = (uint8_t)(1 + ((flags >> 2) & 3));
 	d.cfg.retry_ms = 1000;
+	auth_mode = flags & 0x80;
+	ctl_peer_admin(&admin_peer, "the fuzz harness");
+	memset(&owner_peer, 0, sizeof(owner_peer));
+	owner_peer.mapped = true;
+	snprintf(owner_peer.principal, sizeof(owner_peer.principal), flags & 0x10 ? "bob" : "alice");
+	snprintf(owner_peer.who, sizeof(owner_peer.who), "the fuzz harness as %s", owner_peer.principal);
 	/* nobody listens there: every change commits without a gateway */
 	snprintf(d.cfg.agent_socket, sizeof(d.cfg.agent_socket), "/nonexistent/srtpgw-fuzz/agent.sock");
 	gw_link_init(&d.gw, d.cfg.agent_socket);
@@ -656,6 +848,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	init_once();
 	st.inputs++;
 	n_secrets = 0;
+	n_tokens = 0;
 	setup(fz_u8(&f));
 	/* the harness's valid keys are secrets once given */
 	for (unsigned i = 0; i < 4; i++) {
@@ -666,8 +859,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	while (!fz_empty(&f) && n_req++ < 64) {
 		struct req_info ri;
-		struct json_object *reply;
-		char *line, *before = NULL;
+		struct json_object *reply, *before = NULL, *res;
+		const struct ctl_peer *peer = &admin_peer;
+		const char *who = NULL; /* the owner it acts for, NULL for admin */
+		char *line;
 		size_t len;
 		bool raw = fz_pick(&f, 12) == 0, ok;
 
@@ -686,36 +881,64 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			line[k] = '\0';
 			len = k;
 			memset(&ri, 0, sizeof(ri));
+			ri.token = -1;
 			st.raw++;
 		} else {
 			line = gen_request(&f, &ri);
 			len = strlen(line);
+			if (auth_mode && n_req % 2 == 0) {
+				peer = &owner_peer;
+				who = owner_peer.principal;
+			}
+			if (ri.token >= 0)
+				who = tokens[ri.token].owner;
 		}
 		if (ri.cmd != NULL && ri.cmd->change)
-			before = state_text();
+			before = state_get();
 		if (verbose)
-			fprintf(stderr, "> %.*s\n", (int)len, line);
+			fprintf(stderr, "%s%s> %.*s\n", who ? "for " : "", who ? who : "", (int)len, line);
 		st.requests++;
-		reply = handle_line(line, len);
+		st.as_owner += who != NULL;
+		reply = handle_line(peer, line, len);
 		if (verbose)
 			fprintf(stderr, "< %s\n", json_object_to_json_string(reply));
 		ok = json_object_get_boolean(json_object_object_get(reply, "ok"));
+		st.denied += !ok && is(reply, "code", "EACCES");
 		check_reply(reply, &ri, raw);
+		res = json_object_object_get(reply, "result");
 		if (ok && ri.cmd != NULL && ri.cmd->change) {
 			changes++;
 			st.changes_ok++;
 		}
+		/* a token never made, or one that a token made: refused */
+		FZ_CHECK(ri.token != -2 || is(reply, "code", "EACCES"), "a token never made was accepted");
+		if (ri.token >= 0 && ri.cmd != NULL && strcmp(ri.cmd->name, "token.add") == 0)
+			FZ_CHECK(!ok, "a token made a token");
+		if (who != NULL && ri.cmd != NULL) {
+			FZ_CHECK(!ok || strncmp(ri.cmd->name, "owner.", 6) != 0 || strcmp(ri.cmd->name, "owner.list") == 0,
+				 "%s succeeded for owner %s", ri.cmd->name, who);
+			if (ok && !ri.cmd->change)
+				check_visible(res, who, ri.cmd->name);
+			if (ok && strcmp(ri.cmd->name, "whoami") == 0)
+				FZ_CHECK(is(res, "principal", who), "whoami for %s", who);
+		}
 		if (before != NULL) {
-			char *after = state_text();
-			if (!ok && strcmp(before, after) != 0) {
-				fprintf(stderr, "before:\n%s\nafter:\n%s\n", before, after);
+			struct json_object *after = state_get();
+			if (!ok && !json_object_equal(before, after)) {
+				char *b = state_text_of(before), *a = state_text_of(after);
+				fprintf(stderr, "before:\n%s\nafter:\n%s\n", b, a);
 				FZ_CHECK(0, "%s failed but changed the state", ri.cmd->name);
 			}
 			if (ok)
-				FZ_CHECK(ctl_seq_of(after) > ctl_seq_of(before), "%s committed without a new ctl_seq",
-					 ri.cmd->name);
-			free(after);
-			free(before);
+				FZ_CHECK(json_object_get_int64(json_object_object_get(json_object_array_get_idx(after, 0),
+										 "ctl_seq")) >
+					 json_object_get_int64(json_object_object_get(json_object_array_get_idx(before, 0),
+										 "ctl_seq")),
+					 "%s committed without a new ctl_seq", ri.cmd->name);
+			if (ok && who != NULL)
+				check_changed_by(before, after, who, ri.cmd->name);
+			json_object_put(after);
+			json_object_put(before);
 		}
 		/* given keys that were accepted are secrets from now on */
 		json_object_put(reply);

@@ -198,7 +198,9 @@ def agent_seeds():
 
 CMDS = ["owner.add", "owner.del", "owner.list", "stream.add", "stream.del", "stream.rekey",
         "stream.show", "viewer.add", "viewer.del", "viewer.rekey", "viewer.show", "grant.add",
-        "grant.del", "stats", "status", "owner.rename"]
+        "grant.del", "stats", "status", "owner.rename",
+        # with flags 0x80 only
+        "token.add", "token.list", "token.del", "whoami"]
 ARGS = {
     "owner.add": [("name", True)], "owner.del": [("name", True)], "owner.list": [],
     "stream.add": [("name", True), ("owner", True), ("listen", False), ("source", False),
@@ -212,12 +214,15 @@ ARGS = {
     "viewer.show": [("name", False), ("stream", False)],
     "grant.add": [("stream", True), ("to", True)], "grant.del": [("stream", True), ("to", True)],
     "stats": [("stream", False)], "status": [], "owner.rename": [("name", True)],
+    "token.add": [("owner", False), ("name", False), ("expires", False)],
+    "token.list": [("owner", False)], "token.del": [("name", True)], "whoami": [],
 }
 
 
-def req(cmd, **args):
-    """A structured request: pool index per argument given (fuzz_control.c pools)."""
-    out = bytes([1, CMDS.index(cmd), 10])  # not raw; command; normal envelope
+def req(cmd, env=10, **args):
+    """A structured request: pool index per argument given (fuzz_control.c pools).
+    env 8 with flags 0x80: the request carries the last token made."""
+    out = bytes([1, CMDS.index(cmd), env])  # not raw; command; envelope (10: normal)
     for name, required in ARGS[cmd]:
         if name in args:
             out += bytes([2 if required else 3, args[name]])
@@ -255,6 +260,16 @@ def control_seeds():
     s["errors"] = b"\x40" + req("stream.add", name=0, owner=0) + req("viewer.del", name=3) + \
         req("grant.add", stream=0, to=0) + req("owner.rename", name=0) + req("stats") + \
         raw('{"v":1,"cmd":"status"}') + raw('{"v":1,') + raw("[1,2]")
+    # flags 0x80: every other request (odd ones here) acts for owner alice;
+    # env 8: for the owner of the last token made
+    s["authority"] = b"\x80" + req("owner.add", name=0) + req("stream.add", name=0, owner=0) + \
+        req("owner.add", name=1) + req("viewer.add", name=0, stream=0, to=0) + \
+        req("stream.add", name=1, owner=1) + req("viewer.add", name=1, stream=1, to=1) + \
+        req("grant.add", stream=1, to=0) + req("viewer.add", name=1, stream=1, to=1) + \
+        req("token.add", owner=0, name=0, expires=0) + req("stream.show") + req("whoami", env=8) + \
+        req("owner.del", name=1) + req("token.add", env=8) + req("viewer.show") + req("token.list") + \
+        req("stream.del", name=1) + req("stream.rekey", env=8, name=0) + req("token.del", name=0) + \
+        req("status", env=8) + req("grant.del", stream=1, to=0)
     return s
 
 

@@ -1263,6 +1263,301 @@ static void failed_write_changes_nothing(void)
 	sqlite3_close(db);
 }
 
+/* ---- listings and tokens ----------------------------------------------------- */
+
+struct info_names {
+	char names[8][STORE_NAME_MAX];
+	uint8_t suites[8];
+	unsigned n;
+};
+
+static int stream_info_cb(void *arg, const struct store_stream_info *st)
+{
+	struct info_names *x = arg;
+
+	if (x->n < 8) {
+		snprintf(x->names[x->n], STORE_NAME_MAX, "%s", st->name);
+		x->suites[x->n] = st->suite;
+	}
+	x->n++;
+	return 0;
+}
+
+static int viewer_info_cb(void *arg, const struct store_viewer_info *v)
+{
+	struct info_names *x = arg;
+
+	if (x->n < 8) {
+		snprintf(x->names[x->n], STORE_NAME_MAX, "%s", v->name);
+		x->suites[x->n] = v->suite;
+	}
+	x->n++;
+	return 0;
+}
+
+/* Listings never unseal a key: opened with another key-encryption key,
+ * where every key fails to decrypt, they still list everything (and the
+ * functions that do unseal fail). Filters by owner, grant and visibility. */
+static void listings_without_keys(void)
+{
+	char path[128], err[256];
+	struct store *s = fresh(path, sizeof(path));
+	struct store_stream_info si;
+	struct store_viewer_info vi;
+	struct store_stream st;
+	struct info_names x;
+	struct sgw_endpoint l = ep("10.0.0.1:5000"), src = ep("192.0.2.9"), d = ep("10.9.9.9:7002");
+	uint8_t other[32];
+	int64_t alice, bob, carol, s1, s2, s3, v1, v2;
+	unsigned ns = 9, nv = 9;
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK_EQ(store_begin(s), 0);
+	alice = add_owner(s, "alice");
+	bob = add_owner(s, "bob");
+	carol = add_owner(s, "carol");
+	memset(&st, 0, sizeof(st));
+	snprintf(st.name, sizeof(st.name), "a-cam");
+	st.owner_id = alice;
+	st.listen = l;
+	st.source = src;
+	st.key = random_key(SGW_SUITE_AEAD_AES_256_GCM);
+	st.idle_timeout_s = 17;
+	CHECK_EQ(store_stream_add(s, &st), 0);
+	s1 = st.id;
+	store_stream_cleanse(&st);
+	s2 = add_stream(s, "b-cam", bob, "10.0.0.1:5002", SGW_SUITE_AES_CM_128_HMAC_SHA1_80, NULL);
+	s3 = add_stream(s, "c-cam", carol, "10.0.0.1:5004", SGW_SUITE_PLAIN, NULL);
+	v1 = add_viewer(s, "a-tv", s1, alice, "10.9.9.9:7000", NULL);
+	v2 = add_viewer(s, "b-tv-on-a", s1, bob, "10.9.9.9:7002", NULL);
+	add_viewer(s, "b-tv", s2, bob, "10.9.9.9:7004", NULL);
+	add_viewer(s, "c-tv", s3, carol, "10.9.9.9:7006", NULL);
+	CHECK_EQ(store_grant_add(s, s1, bob), 0);
+	CHECK_EQ(store_commit(s), 0);
+	store_close(s);
+
+	memcpy(other, kek, sizeof(other));
+	other[0] ^= 1;
+	CHECK_EQ(store_open(path, other, &s, err, sizeof(err)), 0);
+	if (s == NULL)
+		return;
+	/* what unseals fails... */
+	CHECK_EQ(store_stream_by_name(s, "a-cam", &st), -EIO);
+	/* ...what lists does not */
+	CHECK_EQ(store_stream_info_by_name(s, "a-cam", &si), 0);
+	CHECK_EQ(si.id, s1);
+	CHECK_EQ(si.owner_id, alice);
+	CHECK_MEM(&si.listen, &l, sizeof(l));
+	CHECK_MEM(&si.source, &src, sizeof(src));
+	CHECK_EQ(si.suite, SGW_SUITE_AEAD_AES_256_GCM);
+	CHECK_EQ(si.idle_timeout_s, 17);
+	CHECK_EQ(si.overlap_until, 0);
+	CHECK_EQ(store_stream_info_by_id(s, s3, &si), 0);
+	CHECK(strcmp(si.name, "c-cam") == 0);
+	CHECK_EQ(si.suite, SGW_SUITE_PLAIN);
+	CHECK_EQ(si.source.addr.family, SGW_AF_NONE);
+	CHECK_EQ(store_stream_info_by_name(s, "nope", &si), -ENOENT);
+	CHECK_EQ(store_stream_info_by_name(s, "", &si), -ENOENT);
+	CHECK_EQ(store_stream_info_by_id(s, 999, &si), -ENOENT);
+	CHECK_EQ(store_viewer_info_by_name(s, "b-tv-on-a", &vi), 0);
+	CHECK_EQ(vi.id, v2);
+	CHECK_EQ(vi.stream_id, s1);
+	CHECK_EQ(vi.owner_id, bob);
+	CHECK_MEM(&vi.dest, &d, sizeof(d));
+	CHECK_EQ(vi.suite, SGW_SUITE_AEAD_AES_128_GCM);
+	CHECK_EQ(store_viewer_info_by_id(s, v1, &vi), 0);
+	CHECK(strcmp(vi.name, "a-tv") == 0);
+	CHECK_EQ(store_viewer_info_by_name(s, "nope", &vi), -ENOENT);
+
+	memset(&x, 0, sizeof(x));
+	CHECK_EQ(store_stream_list(s, 0, false, stream_info_cb, &x), 0);
+	CHECK_EQ(x.n, 3);
+	CHECK(strcmp(x.names[0], "a-cam") == 0 && strcmp(x.names[2], "c-cam") == 0);
+	CHECK_EQ(x.suites[1], SGW_SUITE_AES_CM_128_HMAC_SHA1_80);
+	/* bob's own; bob's own and the one he holds a grant on */
+	memset(&x, 0, sizeof(x));
+	CHECK_EQ(store_stream_list(s, bob, false, stream_info_cb, &x), 0);
+	CHECK_EQ(x.n, 1);
+	CHECK(strcmp(x.names[0], "b-cam") == 0);
+	memset(&x, 0, sizeof(x));
+	CHECK_EQ(store_stream_list(s, bob, true, stream_info_cb, &x), 0);
+	CHECK_EQ(x.n, 2);
+	CHECK(strcmp(x.names[0], "a-cam") == 0 && strcmp(x.names[1], "b-cam") == 0);
+	memset(&x, 0, sizeof(x));
+	CHECK_EQ(store_stream_list(s, carol, true, stream_info_cb, &x), 0);
+	CHECK_EQ(x.n, 1);
+
+	memset(&x, 0, sizeof(x));
+	CHECK_EQ(store_viewer_list(s, 0, 0, viewer_info_cb, &x), 0);
+	CHECK_EQ(x.n, 4);
+	memset(&x, 0, sizeof(x));
+	CHECK_EQ(store_viewer_list(s, s1, 0, viewer_info_cb, &x), 0);
+	CHECK_EQ(x.n, 2);
+	/* alice sees every viewer on her stream; bob only his own there */
+	memset(&x, 0, sizeof(x));
+	CHECK_EQ(store_viewer_list(s, 0, alice, viewer_info_cb, &x), 0);
+	CHECK_EQ(x.n, 2);
+	CHECK(strcmp(x.names[0], "a-tv") == 0 && strcmp(x.names[1], "b-tv-on-a") == 0);
+	memset(&x, 0, sizeof(x));
+	CHECK_EQ(store_viewer_list(s, s1, bob, viewer_info_cb, &x), 0);
+	CHECK_EQ(x.n, 1);
+	CHECK(strcmp(x.names[0], "b-tv-on-a") == 0);
+	memset(&x, 0, sizeof(x));
+	CHECK_EQ(store_viewer_list(s, 0, bob, viewer_info_cb, &x), 0);
+	CHECK_EQ(x.n, 2);
+	memset(&x, 0, sizeof(x));
+	CHECK_EQ(store_viewer_list(s, s2, carol, viewer_info_cb, &x), 0);
+	CHECK_EQ(x.n, 0);
+
+	CHECK_EQ(store_owner_counts(s, bob, &ns, &nv), 0);
+	CHECK_EQ(ns, 1);
+	CHECK_EQ(nv, 2);
+	CHECK_EQ(store_owner_counts(s, 999, &ns, &nv), 0);
+	CHECK_EQ(ns + nv, 0);
+	store_close(s);
+}
+
+struct token_names {
+	char names[8][STORE_NAME_MAX];
+	unsigned n;
+};
+
+static int token_cb(void *arg, const struct store_token *t)
+{
+	struct token_names *x = arg;
+
+	if (x->n < 8)
+		snprintf(x->names[x->n], STORE_NAME_MAX, "%s", t->name);
+	x->n++;
+	return 0;
+}
+
+/* Tokens: by hash and by name, made names, duplicates, listing by owner,
+ * deletion, gone with their owner, only the hash at rest, and a store
+ * made before the tokens table gets it when it is opened. */
+static void tokens(void)
+{
+	static const char text1[] = "sgwt_first-token-text-for-the-test-0123456789abcdef";
+	static const char text2[] = "sgwt_second-token-text-for-the-test-0123456789abcde";
+	char path[128], err[256];
+	struct store *s = fresh(path, sizeof(path));
+	struct store_token t, got;
+	struct token_names x;
+	uint8_t h1[STORE_TOKEN_HASH_LEN], h2[STORE_TOKEN_HASH_LEN], h3[STORE_TOKEN_HASH_LEN];
+	unsigned ns, nv;
+	int64_t alice, bob;
+	sqlite3 *db;
+	size_t n;
+	unsigned char *raw;
+
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	store_token_hash(text1, h1);
+	store_token_hash(text2, h2);
+	store_token_hash("sgwt_third", h3);
+	CHECK(memcmp(h1, h2, sizeof(h1)) != 0);
+	/* SHA-256 of the text: a known vector */
+	store_token_hash("abc", h3);
+	CHECK_MEM(h3, "\xba\x78\x16\xbf\x8f\x01\xcf\xea\x41\x41\x40\xde\x5d\xae\x22\x23"
+		      "\xb0\x03\x61\xa3\x96\x17\x7a\x9c\xb4\x10\xff\x61\xf2\x00\x15\xad", 32);
+
+	memset(&t, 0, sizeof(t));
+	t.created = NOW;
+	CHECK_EQ(store_token_add(s, &t, h1), -EINVAL); /* outside a transaction */
+	CHECK_EQ(store_begin(s), 0);
+	alice = add_owner(s, "alice");
+	bob = add_owner(s, "bob");
+	t.owner_id = alice;
+	snprintf(t.name, sizeof(t.name), "app1");
+	t.expires = NOW + 3600;
+	CHECK_EQ(store_token_add(s, &t, h1), 0);
+	CHECK(t.id > 0);
+	/* the name is taken; the hash is taken */
+	memset(&got, 0, sizeof(got));
+	got.owner_id = bob;
+	got.created = NOW;
+	snprintf(got.name, sizeof(got.name), "app1");
+	CHECK_EQ(store_token_add(s, &got, h2), -EEXIST);
+	snprintf(got.name, sizeof(got.name), "other");
+	CHECK_EQ(store_token_add(s, &got, h1), -EEXIST);
+	got.owner_id = 999;
+	CHECK_EQ(store_token_add(s, &got, h2), -ENOENT);
+	/* no name: one is made */
+	got.owner_id = bob;
+	got.name[0] = '\0';
+	CHECK_EQ(store_token_add(s, &got, h2), 0);
+	CHECK(strcmp(got.name, "tok2") == 0);
+	CHECK_EQ(store_commit(s), 0);
+
+	CHECK_EQ(store_token_by_hash(s, h1, &got), 0);
+	CHECK_EQ(got.id, t.id);
+	CHECK(strcmp(got.name, "app1") == 0);
+	CHECK_EQ(got.owner_id, alice);
+	CHECK_EQ(got.created, NOW);
+	CHECK_EQ(got.expires, NOW + 3600);
+	store_token_hash("sgwt_nobody", h3);
+	CHECK_EQ(store_token_by_hash(s, h3, &got), -ENOENT);
+	CHECK_EQ(store_token_by_name(s, "tok2", &got), 0);
+	CHECK_EQ(got.owner_id, bob);
+	CHECK_EQ(got.expires, 0);
+	CHECK_EQ(store_token_by_name(s, "nope", &got), -ENOENT);
+	CHECK_EQ(store_token_by_name(s, "", &got), -ENOENT);
+
+	memset(&x, 0, sizeof(x));
+	CHECK_EQ(store_token_foreach(s, 0, token_cb, &x), 0);
+	CHECK_EQ(x.n, 2);
+	CHECK(strcmp(x.names[0], "app1") == 0 && strcmp(x.names[1], "tok2") == 0);
+	memset(&x, 0, sizeof(x));
+	CHECK_EQ(store_token_foreach(s, bob, token_cb, &x), 0);
+	CHECK_EQ(x.n, 1);
+	CHECK(strcmp(x.names[0], "tok2") == 0);
+	/* tokens are not counted as changes */
+	CHECK_EQ(store_seq(s), 0);
+
+	/* only the hash at rest */
+	store_close(s);
+	raw = slurp(path, &n);
+	CHECK(raw != NULL && memmem(raw, n, text1, strlen(text1)) == NULL);
+	CHECK(raw != NULL && memmem(raw, n, h1, sizeof(h1)) != NULL);
+	free(raw);
+	CHECK_EQ(store_open(path, kek, &s, err, sizeof(err)), 0);
+	if (s == NULL)
+		return;
+
+	CHECK_EQ(store_begin(s), 0);
+	CHECK_EQ(store_token_del(s, t.id), 0);
+	CHECK_EQ(store_token_del(s, t.id), -ENOENT);
+	CHECK_EQ(store_owner_del(s, bob, NOW, QUARANTINE, &ns, &nv), 0);
+	CHECK_EQ(store_commit(s), 0);
+	CHECK_EQ(store_token_by_hash(s, h1, &got), -ENOENT);
+	CHECK_EQ(store_token_by_hash(s, h2, &got), -ENOENT); /* gone with bob */
+	memset(&x, 0, sizeof(x));
+	CHECK_EQ(store_token_foreach(s, 0, token_cb, &x), 0);
+	CHECK_EQ(x.n, 0);
+	store_close(s);
+
+	/* a store from before the tokens table */
+	CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_EQ(sqlite3_exec(db, "DROP TABLE tokens", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_EQ(store_open(path, kek, &s, err, sizeof(err)), 0);
+	if (s == NULL)
+		return;
+	CHECK_EQ(store_owner_by_name(s, "alice", &(struct store_owner){ 0 }), 0);
+	CHECK_EQ(store_begin(s), 0);
+	memset(&t, 0, sizeof(t));
+	t.owner_id = alice;
+	t.created = NOW;
+	CHECK_EQ(store_token_add(s, &t, h1), 0);
+	CHECK(strcmp(t.name, "tok1") == 0);
+	CHECK_EQ(store_commit(s), 0);
+	CHECK_EQ(store_token_by_hash(s, h1, &got), 0);
+	store_close(s);
+}
+
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)sb;
@@ -1297,6 +1592,8 @@ int main(void)
 	RUN(schema_checks);
 	RUN(tampered_rows);
 	RUN(failed_write_changes_nothing);
+	RUN(listings_without_keys);
+	RUN(tokens);
 	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return CHECK_DONE();
 }
