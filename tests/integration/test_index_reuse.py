@@ -20,8 +20,10 @@ gateway restart, and SRTP indices reused once the stored positions were
 stale.
 """
 import base64
+import json
 import os
 import signal
+import sqlite3
 import struct
 import sys
 import threading
@@ -190,6 +192,23 @@ class IndexReuse(ControlCase):
         self.ctl('owner', 'add', 'someone')
         wait_for(lambda: 424242 not in self.gw.streams(), 20, 'the full push to undo the other writer')
         self.progress('a full push')
+
+        # what the gateway may still use is reserved in the database, and
+        # at most a block ahead of what it used (the jump after a crash)
+        r = self.gw.agentctl('stats', 'lanes')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lanes = json.loads(r.stdout)
+        self.assertEqual(len(lanes), 8)
+        db = sqlite3.connect(self.control.db)
+        stored = {(v, lane): (rtp, rtcp) for v, lane, rtp, rtcp in db.execute(
+            'SELECT viewer_id, lane, rtp_res, rtcp_res FROM viewer_lanes')}
+        db.close()
+        for ln in lanes:
+            rtp, rtcp = stored[(ln['viewer'], ln['lane'])]
+            self.assertLessEqual(ln['limit'], rtp, ln)
+            self.assertLessEqual(ln['rtcp_limit'], rtcp, ln)
+            self.assertLessEqual(ln['limit'] + 1 - ln['next'], 256, ln)
+        self.assertEqual(sum(1 for ln in lanes if ln['source'] == SSRC), 2)
 
         cam.stop()
         for rx in self.rxs:

@@ -49,6 +49,7 @@ static void usage(FILE *f)
 		"  stats workers          per-worker counters (the last entry is the agent thread)\n"
 		"  stats streams          per-stream counters\n"
 		"  stats viewers          per-viewer counters\n"
+		"  stats lanes            per-lane SSRC, next index and reservation (viewers with lanes)\n"
 		"\n"
 		"options:\n"
 		"  -s, --socket PATH      agent socket (default " DEFAULT_SOCKET ")\n"
@@ -327,12 +328,58 @@ static int stats_pages(int fd, bool streams)
 	return 0;
 }
 
+/* The lanes of every viewer that has them (docs/agent-protocol.md, "Lanes"). */
+static int stats_lanes(int fd)
+{
+	struct sgw_lanes_req req = { .after_id = 0, .max = 0 };
+	struct sgw_msg_hdr h;
+	struct sgw_stats_page pg;
+	bool first = true;
+
+	if (json)
+		printf("[");
+	else
+		printf("%-10s %-4s %-8s %14s %14s %10s %10s  %s\n", "viewer", "lane", "ssrc", "next", "limit",
+		       "rtcp_next", "rtcp_limit", "source");
+	do {
+		request(fd, SGW_MSG_STATS_LANES, &req, sizeof(req), &h);
+		memcpy(&pg, rbuf, sizeof(pg));
+		if (h.len < sizeof(pg) + pg.n * sizeof(struct sgw_lane_stats))
+			die("short stats reply");
+		for (uint32_t i = 0; i < pg.n; i++) {
+			struct sgw_lane_stats l;
+			char src[16] = "-";
+
+			memcpy(&l, rbuf + sizeof(pg) + i * sizeof(l), sizeof(l));
+			req.after_id = l.viewer_id;
+			if (l.flags & SGW_LANE_MAPPED)
+				snprintf(src, sizeof(src), "%08x", l.in_ssrc);
+			if (json) {
+				char jsrc[16] = "null";
+				if (l.flags & SGW_LANE_MAPPED)
+					snprintf(jsrc, sizeof(jsrc), "%u", l.in_ssrc);
+				printf("%s{\"viewer\": %" PRIu64 ", \"lane\": %u, \"ssrc\": %u, \"next\": %" PRIu64
+				       ", \"limit\": %" PRIu64 ", \"rtcp_next\": %u, \"rtcp_limit\": %u, "
+				       "\"source\": %s}",
+				       first ? "" : ", ", l.viewer_id, l.lane, l.ssrc, l.next, l.limit, l.rtcp_next,
+				       l.rtcp_limit, jsrc);
+			} else {
+				printf("%-10" PRIu64 " %-4u %08x %14" PRIu64 " %14" PRIu64 " %10u %10u  %s\n",
+				       l.viewer_id, l.lane, l.ssrc, l.next, l.limit, l.rtcp_next, l.rtcp_limit, src);
+			}
+			first = false;
+		}
+	} while (pg.more);
+	printf(json ? "]\n" : "");
+	return 0;
+}
+
 static int cmd_stats(int argc, char **argv)
 {
 	int fd, rc;
 
 	if (argc != 2)
-		die("stats needs one of: workers, streams, viewers");
+		die("stats needs one of: workers, streams, viewers, lanes");
 	fd = connect_agent();
 	if (strcmp(argv[1], "workers") == 0)
 		rc = stats_workers(fd);
@@ -340,8 +387,10 @@ static int cmd_stats(int argc, char **argv)
 		rc = stats_pages(fd, true);
 	else if (strcmp(argv[1], "viewers") == 0)
 		rc = stats_pages(fd, false);
+	else if (strcmp(argv[1], "lanes") == 0)
+		rc = stats_lanes(fd);
 	else
-		die("stats: unknown table \"%s\" (workers, streams, viewers)", argv[1]);
+		die("stats: unknown table \"%s\" (workers, streams, viewers, lanes)", argv[1]);
 	close(fd);
 	return rc;
 }
