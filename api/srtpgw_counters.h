@@ -50,7 +50,14 @@
 	_(DROP_ICMP_OTHER, "drop_icmp_other", "ICMP/ICMPv6 other than echo request and ND, or malformed") \
 	_(DROP_NO_VIEWERS, "drop_no_viewers", "authenticated packet of a stream with no viewers") \
 	_(DROP_SLOWPATH_FULL, "drop_slowpath_full", "ARP/ICMP/ND queue to the agent thread full") \
-	_(DROP_RX_CKSUM, "drop_rx_cksum", "port reported a bad IP or UDP checksum")
+	_(DROP_RX_CKSUM, "drop_rx_cksum", "port reported a bad IP or UDP checksum") \
+	_(DROP_NEIGH_UNSOLICITED, "drop_neigh_unsolicited", "ARP reply or neighbour advertisement ignored: no probe of ours awaited it, or not on the port's VLAN") \
+	/* the agent socket's limits (agent thread only) */                    \
+	_(AGENT_PEER_REFUSED, "agent_peer_refused", "agent socket connections refused: peer uid/gid not allowed") \
+	_(AGENT_CLIENTS_REFUSED, "agent_clients_refused", "agent socket connections refused: agent_max_clients reached") \
+	_(AGENT_TXN_TIMEOUT, "agent_txn_timeout", "transactions aborted after agent_txn_timeout_ms without a message (client closed)") \
+	_(AGENT_IDLE_CLOSED, "agent_idle_closed", "agent clients closed after agent_idle_timeout_ms without traffic") \
+	_(AGENT_SEND_TIMEOUT, "agent_send_timeout", "agent clients closed: replies unread for agent_send_timeout_ms")
 
 enum sgw_counter {
 #define SGW_COUNTER_ENUM(e, name, help) SGW_CTR_##e,
