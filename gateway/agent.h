@@ -120,12 +120,28 @@ int agent_neigh_ref(struct sgw_agent *a, uint16_t port_idx, const struct sgw_add
 void agent_neigh_unref(struct sgw_agent *a, uint32_t slot);
 /* After publish: queue slots without references for release after grace. */
 void agent_neigh_retire_unused(struct sgw_agent *a);
-/* Learned from ARP/ND: set the MAC of (port, ip) if a slot wants it. */
-bool agent_neigh_learn(struct sgw_agent *a, uint16_t port_idx, const struct sgw_addr *ip,
-		       const uint8_t mac[6]);
+/* A MAC for (port, ip) seen in ARP/ND, and how far to believe it. Static
+ * slots never change; a multicast or zero MAC is never taken. */
+#define SGW_NEIGH_ANSWER_MS 1000
+enum agent_neigh_how {
+	AGENT_NEIGH_ANSWER,    /* taken by a slot whose probe is out, sent at most
+	                          SGW_NEIGH_ANSWER_MS ago; the first answer wins */
+	AGENT_NEIGH_TRUSTED,   /* taken (a port trusted for learning) */
+	AGENT_NEIGH_CLAIM,     /* never taken: only whether it names a slot */
+};
+enum agent_neigh_learned {
+	AGENT_NEIGH_NOT_OURS,  /* no dynamic slot for (port, ip) */
+	AGENT_NEIGH_IGNORED,   /* a slot, but not taken */
+	AGENT_NEIGH_LEARNED,
+};
+enum agent_neigh_learned agent_neigh_learn(struct sgw_agent *a, uint16_t port_idx,
+					   const struct sgw_addr *ip, const uint8_t mac[6],
+					   enum agent_neigh_how how, uint64_t now_ms);
 
-/* Slow path (agent_slowpath.c): drain the workers' ARP/ICMP/ND queue and
- * send probes for unresolved next hops. Returns packets handled. */
+/* Slow path (agent_slowpath.c): handle up to SGW_SLOW_BATCH frames of the
+ * workers' ARP/ICMP/ND queue and send probes for unresolved next hops.
+ * Returns frames handled (SGW_SLOW_BATCH: more may be waiting). */
+#define SGW_SLOW_BATCH 64
 unsigned agent_slowpath_poll(struct sgw_agent *a, uint64_t now_ms);
 
 /* Stats replies (agent_stats.c): payload into buf, returns its length. */
