@@ -151,7 +151,11 @@ size_t agent_stats_flows(struct sgw_agent *a, const struct sgw_flow_stats_req *r
 size_t agent_stats_viewers(struct sgw_agent *a, const struct sgw_flow_stats_req *req,
 			   uint8_t *buf, size_t cap);
 
-/* The socket server (agent_server.c): runs until *quit. */
-int agent_serve(struct sgw_agent *a, const char *path, volatile bool *quit);
+/* The agent socket (agent_listen.c), made at start-up before srtpgw drops
+ * root: the listening fd, or -1 with a one-line error in err. */
+int agent_listen(const char *path, const struct sgw_config *cfg, char *err, size_t errlen);
+/* The socket server (agent_server.c): serves lfd until *quit, then closes
+ * it and removes path. */
+int agent_serve(struct sgw_agent *a, int lfd, const char *path, volatile bool *quit);
 
 #endif
