@@ -19,18 +19,26 @@
 
 #include "gateway/agent.h"
 
-/* mkdir -p of dir; the directories it makes are 0750. */
+/* mkdir of dir with exactly this mode (whatever the umask), unless it exists. */
+static int make_dir(const char *dir, mode_t mode)
+{
+	if (mkdir(dir, mode) != 0)
+		return errno == EEXIST ? 0 : -1;
+	return chmod(dir, mode);
+}
+
+/* mkdir -p of dir: the directories above it 0755 (as /run is), dir 0750. */
 static int make_dirs(char *dir)
 {
 	for (char *p = dir + 1; *p; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+		if (make_dir(dir, 0755) != 0)
 			return -1;
 		*p = '/';
 	}
-	return mkdir(dir, 0750) != 0 && errno != EEXIST ? -1 : 0;
+	return make_dir(dir, 0750);
 }
 
 /* May the gateway trust dir with its socket? 0, or -1 with err set. */
