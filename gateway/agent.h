@@ -154,6 +154,11 @@ size_t agent_stats_viewers(struct sgw_agent *a, const struct sgw_flow_stats_req 
 /* The agent socket (agent_listen.c), made at start-up before srtpgw drops
  * root: the listening fd, or -1 with a one-line error in err. */
 int agent_listen(const char *path, const struct sgw_config *cfg, char *err, size_t errlen);
+/* May the peer of fd, whose SO_PEERCRED is cr, use the agent socket
+ * (agent_peer.c)? own_uid/own_gid: what the gateway runs as. */
+struct ucred;
+bool agent_peer_allowed(const struct sgw_config *cfg, uint32_t own_uid, uint32_t own_gid, int fd,
+			const struct ucred *cr);
 /* The socket server (agent_server.c): serves lfd until *quit, then closes
  * it and removes path. */
 int agent_serve(struct sgw_agent *a, int lfd, const char *path, volatile bool *quit);

@@ -447,47 +447,6 @@ static void client_timers(struct server *s, struct client *c)
 
 /* ---- accepting ------------------------------------------------------------- */
 
-static bool id_in(uint32_t id, const uint32_t *list, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (list[i] == id)
-			return true;
-	return false;
-}
-
-/* Does the peer (or one of its supplementary groups) pass the config's
- * agent_allow_uids/agent_allow_gids, or, without them, share the
- * gateway's own uid or gid? Root always does. */
-static bool peer_allowed(const struct server *s, int fd, const struct ucred *cr)
-{
-	const struct sgw_config *cfg = s->cfg;
-	gid_t groups[256];
-	socklen_t len = sizeof(groups);
-	uint32_t own_gid = s->self_gid;
-
-	if (cr->uid == 0)
-		return true;
-	if (!cfg->has_agent_allow) {
-		if (cr->uid == s->self_uid || cr->gid == own_gid)
-			return true;
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) != 0)
-			return false; /* more groups than we look at, or an old kernel */
-		for (size_t i = 0; i < len / sizeof(gid_t); i++)
-			if (groups[i] == own_gid)
-				return true;
-		return false;
-	}
-	if (id_in(cr->uid, cfg->allow_uids, cfg->n_allow_uids) ||
-	    id_in(cr->gid, cfg->allow_gids, cfg->n_allow_gids))
-		return true;
-	if (cfg->n_allow_gids == 0 || getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) != 0)
-		return false;
-	for (size_t i = 0; i < len / sizeof(gid_t); i++)
-		if (id_in(groups[i], cfg->allow_gids, cfg->n_allow_gids))
-			return true;
-	return false;
-}
-
 /* One ERROR (seq 0: no request was read) and the connection closed. */
 static void refuse(struct server *s, int fd, const struct ucred *cr, int code, const char *msg,
 		   enum sgw_counter why)
@@ -529,7 +488,7 @@ static void accept_clients(struct server *s)
 		if (fd < 0)
 			return;
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) != 0 ||
-		    !peer_allowed(s, fd, &cr)) {
+		    !agent_peer_allowed(s->cfg, s->self_uid, s->self_gid, fd, &cr)) {
 			snprintf(msg, sizeof(msg), "peer uid %u gid %u is not allowed on the agent socket "
 				 "(agent_allow_uids, agent_allow_gids)", (unsigned)cr.uid, (unsigned)cr.gid);
 			refuse(s, fd, &cr, EACCES, msg, SGW_CTR_AGENT_PEER_REFUSED);
