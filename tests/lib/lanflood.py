@@ -64,19 +64,32 @@ def main():
         struct.pack_into('II', ring, off, TP_STATUS_AVAILABLE, len(f))
         ring[off + DATA_OFF:off + DATA_OFF + len(f)] = f
     offs = [(i // 2) * 4096 + (i % 2) * FRAME_SIZE for i in range(FRAMES)]
+    marked = [False] * FRAMES
     sent = 0
+
+    def reap():
+        """Count the frames the kernel has sent since they were marked."""
+        nonlocal sent
+        for i, off in enumerate(offs):
+            if marked[i] and struct.unpack_from('I', ring, off)[0] == TP_STATUS_AVAILABLE:
+                marked[i] = False
+                sent += 1
     print('ready', flush=True)
     while not stop:
-        n = 0
-        for off in offs:
-            if struct.unpack_from('I', ring, off)[0] == TP_STATUS_AVAILABLE:
+        reap()
+        for i, off in enumerate(offs):
+            if not marked[i] and struct.unpack_from('I', ring, off)[0] == TP_STATUS_AVAILABLE:
                 struct.pack_into('I', ring, off, TP_STATUS_SEND_REQUEST)
-                n += 1
+                marked[i] = True
         try:
             s.send(b'')  # sends every frame marked, returns when they are out
-            sent += n
-        except OSError:  # ENOBUFS: the kernel had no room for some
+        except OSError:  # ENOBUFS: the kernel had no room for some; they stay marked
             pass
+    try:
+        s.send(b'')  # what is still marked, if it can
+    except OSError:
+        pass
+    reap()
     print(sent, flush=True)
 
 
