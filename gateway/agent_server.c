@@ -378,7 +378,12 @@ static int client_read(struct server *s, struct client *c)
 		if (c->got == sizeof(c->hdr)) {
 			int rc = sgw_wire_check_hdr(&c->hdr);
 			if (rc != 0) {
-				/* cannot find the next message: answer and hang up */
+				/* cannot find the next message: answer and hang up
+				 * (an open transaction goes with the connection) */
+				if (c->owns_txn) {
+					agent_txn_abort(s->a);
+					c->owns_txn = false;
+				}
 				c->got = 0;
 				c->closing = true;
 				return reply_error(c, -rc, UINT32_MAX, rc == -EMSGSIZE ?
