@@ -25,6 +25,7 @@ import json
 import os
 import select
 import struct
+import subprocess
 import sys
 import termios
 import threading
@@ -32,7 +33,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 import agentproto as ap  # noqa: E402
-from sgwtest import (GatewayCase, assert_nothing_queued, b64, counter_deltas,  # noqa: E402
+from sgwtest import (AGENTCTL, GatewayCase, assert_nothing_queued, b64, counter_deltas,  # noqa: E402
                      marked_payload, new_key, pcap_port, recv_all, rtp, srtp_session, wait_for)
 
 GW4, PEER4 = '10.89.0.1', '10.89.0.2'
@@ -285,8 +286,15 @@ class AgentLimits(LimitsCase):
         out = as_user(65534, 65534, [], self.gw.sock, try_a_transaction)
         self.assert_refused(out, errno.EACCES, 'uid 65534 gid 65534 is not allowed')
         self.assertIn(out['txn'], (errno.EACCES, 'EOFError', 'ConnectionResetError', 'BrokenPipeError'), out)
+        # srtpgw-agentctl says why, in one line
+        r = subprocess.run(['setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups',
+                            AGENTCTL, '-s', self.gw.sock, 'status'],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+        self.assertEqual((r.returncode, r.stdout), (1, ''))
+        self.assertEqual(r.stderr.count('\n'), 1, r.stderr)
+        self.assertIn('peer uid 65534 gid 65534 is not allowed on the agent socket', r.stderr)
         self.assertEqual(self.gw.status(), st0)
-        self.assertEqual(self.agent_deltas(c0), {'agent_peer_refused': 2})
+        self.assertEqual(self.agent_deltas(c0), {'agent_peer_refused': 3})
         self.client().hello()  # root still gets in
 
 
