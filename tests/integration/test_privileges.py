@@ -81,6 +81,9 @@ class RunsAsUser(RunsAsUserMixin, GatewayCase):
     def test_forwards(self):
         """To a static neighbour and to one the gateway resolves by ARP
         after it dropped root."""
+        # the namespace knows the gateway's MAC first: packets Linux queues
+        # while it resolves a new neighbour may leave out of order
+        self.ns.run('ping', '-c', '1', '-W', '5', '-I', PEER4, GW4)
         c0 = self.gw.counters()
         for sid, dest in ((1, PEER4), (2, DYN4)):
             k_in, k_out = new_key(SUITE), new_key(SUITE)
