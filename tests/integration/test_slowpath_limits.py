@@ -91,6 +91,9 @@ class NeighbourCase(GatewayCase):
     @classmethod
     def ready(cls):
         cls.gw_mac = link_mac(cls.iface)
+        # the namespace knows the gateway's MAC before a camera sends a
+        # burst: Linux may send what it queued while resolving out of order
+        cls.ns.run('ping', '-c', '1', '-W', '5', '-I', cls.PEER4, cls.GW4)
 
     def raw(self):
         """A packet socket on the namespace's end of the veth: sends any
