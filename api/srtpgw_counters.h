@@ -53,7 +53,14 @@
 	_(DROP_RX_CKSUM, "drop_rx_cksum", "port reported a bad IP or UDP checksum") \
 	_(DROP_SRTP_SSRCS, "drop_srtp_ssrcs", "a new SSRC on a context that has as many as it may, none idle") \
 	_(DROP_SRTP_RESERVE, "drop_srtp_reserve", "egress index past the lane's reservation, or before its start") \
-	_(DROP_SRTP_INDEX_USED, "drop_srtp_index_used", "egress index the viewer's context already used (libsrtp's guard)")
+	_(DROP_SRTP_INDEX_USED, "drop_srtp_index_used", "egress index the viewer's context already used (libsrtp's guard)") \
+	_(DROP_NEIGH_UNSOLICITED, "drop_neigh_unsolicited", "ARP reply or neighbour advertisement ignored: no probe of ours awaited it, or not on the port's VLAN") \
+	/* the agent socket's limits (agent thread only) */                    \
+	_(AGENT_PEER_REFUSED, "agent_peer_refused", "agent socket connections refused: peer uid/gid not allowed") \
+	_(AGENT_CLIENTS_REFUSED, "agent_clients_refused", "agent socket connections refused: agent_max_clients reached") \
+	_(AGENT_TXN_TIMEOUT, "agent_txn_timeout", "transactions aborted after agent_txn_timeout_ms without a message (client closed)") \
+	_(AGENT_IDLE_CLOSED, "agent_idle_closed", "agent clients closed after agent_idle_timeout_ms without traffic") \
+	_(AGENT_SEND_TIMEOUT, "agent_send_timeout", "agent clients closed: replies unread for agent_send_timeout_ms")
 
 enum sgw_counter {
 #define SGW_COUNTER_ENUM(e, name, help) SGW_CTR_##e,

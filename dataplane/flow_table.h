@@ -37,8 +37,10 @@ struct sgw_srtp;
  * dataplane: rw by the home worker only; ctlplane: reads counters.
  */
 struct sgw_stream_state {
-	uint16_t home;          /* worker that owns the crypto state; latched by
-	                           the first worker to see a packet (CAS, once) */
+	uint16_t home;          /* worker that owns the crypto state, SGW_NO_WORKER
+	                           until a packet authenticated (dataplane/worker.c) */
+	uint16_t claim;         /* before that: 1 + the worker authenticating a
+	                           packet of the stream, 0 = none (CAS) */
 	uint64_t packets, bytes;
 	uint64_t auth_fail, replay_fail, other_fail;
 	uint64_t last_rx_tsc;   /* 0 = never */

@@ -28,7 +28,9 @@ struct sgw_neigh {
 	uint8_t in_use, is_static, dying;
 	uint32_t refs;
 	uint64_t next_probe_ms;
+	uint64_t probe_ms;       /* when the last probe went out */
 	uint32_t probes;
+	uint8_t awaiting;        /* a probe is out and unanswered: its answer may set mac */
 };
 
 static inline int sgw_neigh_mac(const struct sgw_neigh *n, struct rte_ether_addr *mac)

@@ -119,51 +119,31 @@ static struct sgw_flow_entry *const *classify(struct sgw_worker *w, const struct
 	return &pg->e[pi->dport & 0xff];
 }
 
-/* Stage 3 of a packet whose entry e was found: home worker, source,
- * unprotect, fan out. Consumes m: sent, dropped (counted), or handed to the
- * home worker. */
-static void deliver(struct sgw_worker *w, struct sgw_flow_entry *e, struct rte_mbuf *m,
-		    const struct pkt_info *pi, uint64_t now)
+static void hand_off(struct sgw_worker *w, struct rte_mbuf *m, uint16_t to)
 {
-	struct sgw_dp *dp = sgw_dp;
-	struct sgw_stream_state *st;
-	bool rtcp = pi->cls == PKT_RTCP;
-	uint16_t home;
-	int len;
-	uint8_t *p;
+	if (rte_ring_sp_enqueue(sgw_dp->handoff[w->idx][to], m) != 0)
+		drop(w, m, SGW_CTR_DROP_HANDOFF_FULL);
+	else
+		w->ctr[SGW_CTR_HANDOFF_OUT]++;
+}
 
-	/* The stream's crypto state belongs to one worker: the first one that
-	 * saw a packet of it. With RSS on the 5-tuple that is where its
-	 * packets keep arriving; anything else is handed to it. */
-	st = e->st;
-	home = __atomic_load_n(&st->home, __ATOMIC_RELAXED);
-	if (unlikely(home != w->idx)) {
-		if (home == SGW_NO_WORKER) {
-			uint16_t expected = SGW_NO_WORKER;
-			if (__atomic_compare_exchange_n(&st->home, &expected, (uint16_t)w->idx,
-							false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-				home = (uint16_t)w->idx;
-			else
-				home = expected;
-		}
-		if (home != w->idx) {
-			if (rte_ring_sp_enqueue(dp->handoff[w->idx][home], m) != 0)
-				drop(w, m, SGW_CTR_DROP_HANDOFF_FULL);
-			else
-				w->ctr[SGW_CTR_HANDOFF_OUT]++;
-			return;
-		}
-	}
+/* Source check and unprotect (invariant 4). True: m is authentic and *len
+ * its plain RTP/RTCP length; false: m was dropped and counted. */
+static bool authenticate(struct sgw_worker *w, const struct sgw_flow_entry *e,
+			 struct rte_mbuf *m, const struct pkt_info *pi, int *len)
+{
+	struct sgw_stream_state *st = e->st;
+	uint8_t *p;
 
 	if (unlikely(!source_ok(e, pi))) {
 		sgw_ctr_add(&st->other_fail, 1);
 		drop(w, m, SGW_CTR_DROP_SOURCE_MISMATCH);
-		return;
+		return false;
 	}
 	p = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->payload_off);
-	len = pi->payload_len;
+	*len = pi->payload_len;
 	if (!e->plain_in) {
-		enum sgw_srtp_result r = unprotect(e, rtcp, p, &len);
+		enum sgw_srtp_result r = unprotect(e, pi->cls == PKT_RTCP, p, len);
 		if (unlikely(r != SGW_SRTP_OK)) {
 			if (r == SGW_SRTP_ERR_AUTH) {
 				sgw_ctr_add(&st->auth_fail, 1);
@@ -178,9 +158,18 @@ static void deliver(struct sgw_worker *w, struct sgw_flow_entry *e, struct rte_m
 				sgw_ctr_add(&st->other_fail, 1);
 				drop(w, m, SGW_CTR_DROP_SRTP_OTHER);
 			}
-			return;
+			return false;
 		}
 	}
+	return true;
+}
+
+/* An authentic packet: count it and fan it out to the viewers. */
+static void forward(struct sgw_worker *w, const struct sgw_flow_entry *e, struct rte_mbuf *m,
+		    const struct pkt_info *pi, int len, uint64_t now)
+{
+	struct sgw_stream_state *st = e->st;
+
 	sgw_ctr_add(&st->packets, 1);
 	sgw_ctr_add(&st->bytes, (uint64_t)len);
 	__atomic_store_n(&st->last_rx_tsc, now, __ATOMIC_RELAXED);
@@ -189,7 +178,64 @@ static void deliver(struct sgw_worker *w, struct sgw_flow_entry *e, struct rte_m
 		drop(w, m, SGW_CTR_DROP_NO_VIEWERS);
 		return;
 	}
-	sgw_fanout(w, e, m, pi->payload_off, (uint32_t)len, rtcp);
+	sgw_fanout(w, e, m, pi->payload_off, (uint32_t)len, pi->cls == PKT_RTCP);
+}
+
+/*
+ * A packet of a stream that has no home yet. Its crypto state may be
+ * touched by one worker at a time: this one claims it (one CAS), or hands
+ * the packet to the worker that holds the claim. The claimer
+ * authenticates; a packet that fails lets the claim go (forged packets do
+ * not choose the home); the first one that passes is forwarded and makes
+ * the worker it arrived at (origin: this one, or the one that handed it
+ * over) the home, for good. Release/acquire on claim and home pass the
+ * crypto state from one worker to the next.
+ */
+static void deliver_homeless(struct sgw_worker *w, struct sgw_flow_entry *e, struct rte_mbuf *m,
+			     const struct pkt_info *pi, uint64_t now, uint16_t origin)
+{
+	struct sgw_stream_state *st = e->st;
+	uint16_t claim = 0;
+	int len;
+
+	if (!__atomic_compare_exchange_n(&st->claim, &claim, (uint16_t)(w->idx + 1), false,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		hand_off(w, m, (uint16_t)(claim - 1));
+		return;
+	}
+	/* a claim is let go only while the stream has no home: it still has none */
+	if (!authenticate(w, e, m, pi, &len)) {
+		__atomic_store_n(&st->claim, 0, __ATOMIC_RELEASE);
+		return;
+	}
+	forward(w, e, m, pi, len, now);
+	/* the claim stays taken: nobody else claims a stream with a home */
+	__atomic_store_n(&st->home, origin, __ATOMIC_RELEASE);
+}
+
+/* Stage 3 of a packet whose entry e was found: home worker, source,
+ * unprotect, fan out. Consumes m: sent, dropped (counted), or handed to the
+ * home worker. origin: the worker m came in at (w, or the one that handed
+ * it over). */
+static void deliver(struct sgw_worker *w, struct sgw_flow_entry *e, struct rte_mbuf *m,
+		    const struct pkt_info *pi, uint64_t now, uint16_t origin)
+{
+	/* The stream's crypto state belongs to its home worker. With RSS on
+	 * the 5-tuple that is where its packets keep arriving; anything else
+	 * is handed to it. Acquire: the home may have been latched by the
+	 * worker that authenticated the stream's first packet. */
+	uint16_t home = __atomic_load_n(&e->st->home, __ATOMIC_ACQUIRE);
+	int len;
+
+	if (unlikely(home != w->idx)) {
+		if (home == SGW_NO_WORKER)
+			deliver_homeless(w, e, m, pi, now, origin);
+		else
+			hand_off(w, m, home);
+		return;
+	}
+	if (authenticate(w, e, m, pi, &len))
+		forward(w, e, m, pi, len, now);
 }
 
 /*
@@ -201,7 +247,7 @@ static void deliver(struct sgw_worker *w, struct sgw_flow_entry *e, struct rte_m
  * deliver each. Packets keep their order.
  */
 static void process_burst(struct sgw_worker *w, const struct ft_root *root,
-			  struct rte_mbuf **pkts, unsigned n, uint64_t now)
+			  struct rte_mbuf **pkts, unsigned n, uint64_t now, uint16_t origin)
 {
 	struct pkt_info pi[SGW_BURST];
 	struct sgw_flow_entry *const *slot[SGW_BURST];
@@ -230,7 +276,7 @@ static void process_burst(struct sgw_worker *w, const struct ft_root *root,
 		}
 	for (unsigned i = 0; i < n; i++)
 		if (e[i] != NULL)
-			deliver(w, e[i], pkts[i], &pi[i], now);
+			deliver(w, e[i], pkts[i], &pi[i], now, origin);
 }
 
 static unsigned flush_tx(struct sgw_worker *w)
@@ -272,7 +318,7 @@ int sgw_worker_main(void *arg)
 						      pkts, SGW_BURST);
 			w->ctr[SGW_CTR_RX] += n;
 			got += n;
-			process_burst(w, root, pkts, n, now);
+			process_burst(w, root, pkts, n, now, (uint16_t)w->idx);
 		}
 		for (unsigned from = 0; from < dp->n_workers; from++) {
 			struct rte_ring *r = dp->handoff[from][w->idx];
@@ -282,7 +328,7 @@ int sgw_worker_main(void *arg)
 			n = rte_ring_sc_dequeue_burst(r, (void **)pkts, SGW_BURST, NULL);
 			w->ctr[SGW_CTR_HANDOFF_IN] += n;
 			got += n;
-			process_burst(w, root, pkts, n, now);
+			process_burst(w, root, pkts, n, now, (uint16_t)from);
 		}
 		w->ctr[SGW_CTR_TX] += flush_tx(w);
 

@@ -123,12 +123,28 @@ int agent_neigh_ref(struct sgw_agent *a, uint16_t port_idx, const struct sgw_add
 void agent_neigh_unref(struct sgw_agent *a, uint32_t slot);
 /* After publish: queue slots without references for release after grace. */
 void agent_neigh_retire_unused(struct sgw_agent *a);
-/* Learned from ARP/ND: set the MAC of (port, ip) if a slot wants it. */
-bool agent_neigh_learn(struct sgw_agent *a, uint16_t port_idx, const struct sgw_addr *ip,
-		       const uint8_t mac[6]);
+/* A MAC for (port, ip) seen in ARP/ND, and how far to believe it. Static
+ * slots never change; a multicast or zero MAC is never taken. */
+#define SGW_NEIGH_ANSWER_MS 1000
+enum agent_neigh_how {
+	AGENT_NEIGH_ANSWER,    /* taken by a slot whose probe is out, sent at most
+	                          SGW_NEIGH_ANSWER_MS ago; the first answer wins */
+	AGENT_NEIGH_TRUSTED,   /* taken (a port trusted for learning) */
+	AGENT_NEIGH_CLAIM,     /* never taken: only whether it names a slot */
+};
+enum agent_neigh_learned {
+	AGENT_NEIGH_NOT_OURS,  /* no dynamic slot for (port, ip) */
+	AGENT_NEIGH_IGNORED,   /* a slot, but not taken */
+	AGENT_NEIGH_LEARNED,
+};
+enum agent_neigh_learned agent_neigh_learn(struct sgw_agent *a, uint16_t port_idx,
+					   const struct sgw_addr *ip, const uint8_t mac[6],
+					   enum agent_neigh_how how, uint64_t now_ms);
 
-/* Slow path (agent_slowpath.c): drain the workers' ARP/ICMP/ND queue and
- * send probes for unresolved next hops. Returns packets handled. */
+/* Slow path (agent_slowpath.c): handle up to SGW_SLOW_BATCH frames of the
+ * workers' ARP/ICMP/ND queue and send probes for unresolved next hops.
+ * Returns frames handled (SGW_SLOW_BATCH: more may be waiting). */
+#define SGW_SLOW_BATCH 64
 unsigned agent_slowpath_poll(struct sgw_agent *a, uint64_t now_ms);
 
 /* Stats replies (agent_stats.c): payload into buf, returns its length. */
@@ -145,8 +161,16 @@ size_t agent_stats_lanes(struct sgw_agent *a, const struct sgw_lanes_req *req, u
 			 size_t cap);
 int agent_reserve(struct sgw_agent *a, const void *payload, uint32_t len,
 		  struct sgw_reserved *out, char *err, size_t errlen);
-
-/* The socket server (agent_server.c): runs until *quit. */
-int agent_serve(struct sgw_agent *a, const char *path, volatile bool *quit);
+/* The agent socket (agent_listen.c), made at start-up before srtpgw drops
+ * root: the listening fd, or -1 with a one-line error in err. */
+int agent_listen(const char *path, const struct sgw_config *cfg, char *err, size_t errlen);
+/* May the peer of fd, whose SO_PEERCRED is cr, use the agent socket
+ * (agent_peer.c)? own_uid/own_gid: what the gateway runs as. */
+struct ucred;
+bool agent_peer_allowed(const struct sgw_config *cfg, uint32_t own_uid, uint32_t own_gid, int fd,
+			const struct ucred *cr);
+/* The socket server (agent_server.c): serves lfd until *quit, then closes
+ * it and removes path. */
+int agent_serve(struct sgw_agent *a, int lfd, const char *path, volatile bool *quit);
 
 #endif

@@ -19,6 +19,7 @@ static void slot_release(void *p)
 	n->in_use = 0;
 	n->dying = 0;
 	n->probes = 0;
+	n->awaiting = 0;
 }
 
 int agent_neigh_init(struct sgw_agent *a)
@@ -65,6 +66,7 @@ int agent_neigh_ref(struct sgw_agent *a, uint16_t port_idx, const struct sgw_add
 	n->refs = 1;
 	n->next_probe_ms = 0; /* probe at once */
 	n->probes = 0;
+	n->awaiting = 0;
 	return free_slot;
 }
 
@@ -90,22 +92,33 @@ void agent_neigh_retire_unused(struct sgw_agent *a)
 	}
 }
 
-bool agent_neigh_learn(struct sgw_agent *a, uint16_t port_idx, const struct sgw_addr *ip,
-		       const uint8_t mac[6])
+enum agent_neigh_learned agent_neigh_learn(struct sgw_agent *a, uint16_t port_idx,
+					   const struct sgw_addr *ip, const uint8_t mac[6],
+					   enum agent_neigh_how how, uint64_t now_ms)
 {
 	struct sgw_dp *dp = a->dp;
-	bool learned = false;
+	enum agent_neigh_learned r = AGENT_NEIGH_NOT_OURS;
 
-	if ((mac[0] & 1) || (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) == 0)
-		return false; /* multicast or zero: never a next hop */
 	for (unsigned i = 0; i < dp->n_neigh; i++) {
 		struct sgw_neigh *n = &dp->neigh[i];
 		if (!n->in_use || n->dying || n->is_static || n->port_idx != port_idx ||
 		    !sgw_addr_equal(&n->ip, ip))
 			continue;
+		/* Anyone on the LAN can send ARP/ND: a MAC is believed only as
+		 * the answer to a question we asked, and only once per question
+		 * (docs/architecture.md, "Next hops"). */
+		if (how == AGENT_NEIGH_CLAIM ||
+		    (mac[0] & 1) || (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) == 0 ||
+		    (how == AGENT_NEIGH_ANSWER &&
+		     !(n->awaiting && now_ms - n->probe_ms <= SGW_NEIGH_ANSWER_MS))) {
+			if (r == AGENT_NEIGH_NOT_OURS)
+				r = AGENT_NEIGH_IGNORED;
+			continue;
+		}
 		__atomic_store_n(&n->mac, sgw_neigh_pack(mac), __ATOMIC_RELAXED);
 		n->probes = 0;
-		learned = true;
+		n->awaiting = 0;
+		r = AGENT_NEIGH_LEARNED;
 	}
-	return learned;
+	return r;
 }

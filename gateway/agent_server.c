@@ -5,34 +5,72 @@
  * slow path between polls. A message is acted on only once it has arrived
  * whole; a client that goes away mid-message or mid-transaction changes
  * nothing.
+ *
+ * No client can hold the agent thread or lock the others out
+ * (docs/agent-protocol.md, "Limits"): client sockets are non-blocking and
+ * replies the socket does not take at once wait in a queue of their own;
+ * a client gets at most MSGS_PER_TURN messages handled per turn of the loop,
+ * and none while OUT_PAUSE bytes of replies wait for it; an open
+ * transaction without a message for agent_txn_timeout_ms is aborted and its
+ * client closed; clients that stay silent or leave their replies unread
+ * are closed. Only the uids and gids the config allows may connect
+ * (SO_PEERCRED), at most agent_max_clients at once.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "api/agent_wire.h"
-#include "gateway/agent.h"
 #include "api/log.h"
+#include "gateway/agent.h"
+#include "gateway/agent_slowpath.h"
 
-#define MAX_CLIENTS 16
 #define POLL_MS 1
+#define MSGS_PER_TURN 8               /* messages handled per client per turn */
+#define BYTES_PER_TURN (1u << 20)     /* payload bytes read per client per turn */
+#define OUT_PAUSE (64u << 10)         /* no request is read while this much waits to go out */
+#define OUT_KEEP (64u << 10)          /* an emptied queue keeps a buffer up to this size */
+#define ACCEPTS_PER_TURN 16
 
 struct client {
 	int fd;
 	bool owns_txn;
-	uint32_t got;           /* bytes of the current message received */
+	bool closing;            /* answered a fatal error: send what is queued, then close */
+	uint32_t got;            /* bytes of the current message received */
+	uint32_t last_seq;       /* of the last whole request */
 	struct sgw_msg_hdr hdr;
-	uint8_t *payload;       /* SGW_AGENT_MAX_PAYLOAD bytes */
+	uint8_t *payload;        /* SGW_AGENT_MAX_PAYLOAD bytes, out of core dumps; may hold
+	                            keys: zeroed after each message */
+	uint8_t *out;            /* replies not yet taken by the socket: out[out_off..out_len) */
+	size_t out_off, out_len, out_cap;
+	uint64_t last_rx_ms;     /* when bytes last came (or the connection) */
+	uint64_t stuck_since_ms; /* replies waiting and none taken since */
+	uint64_t txn_deadline_ms;
+	struct ucred peer;
+};
+
+struct server {
+	struct sgw_agent *a;
+	const struct sgw_config *cfg;
+	int lfd;
+	unsigned max;
+	struct client *clients;  /* max */
+	struct pollfd *pfd;      /* max + 1: the listening socket first */
+	uid_t self_uid;
+	gid_t self_gid;
+	uint64_t refused_log_ms; /* refusals are logged at most once a second */
+	unsigned refused_unlogged;
 };
 
 static uint8_t reply_buf[SGW_AGENT_MAX_PAYLOAD];
+static uint64_t turn_ms; /* the time at the start of this turn of the loop */
 
 static uint64_t now_ms(void)
 {
@@ -42,35 +80,115 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int reply(struct client *c, uint16_t type, const void *p, uint32_t len)
+static void count(enum sgw_counter c)
 {
-	return sgw_wire_send(c->fd, type, c->hdr.seq, p, len);
+	sgw_ctr_add(&agent_slow_ctr[c], 1);
 }
 
-static int reply_error(struct client *c, int code, uint32_t op_index, const char *msg)
+/* ---- replies: sent at once, or queued ------------------------------------ */
+
+static size_t out_pending(const struct client *c)
+{
+	return c->out_len - c->out_off;
+}
+
+static int out_put(struct client *c, const void *p, size_t n)
+{
+	if (c->out_off > 0 && c->out_len + n > c->out_cap) {
+		memmove(c->out, c->out + c->out_off, out_pending(c));
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
+	if (c->out_len + n > c->out_cap) {
+		size_t cap = c->out_cap ? c->out_cap : 4096;
+		uint8_t *nb;
+		while (cap < c->out_len + n)
+			cap *= 2;
+		nb = realloc(c->out, cap);
+		if (nb == NULL)
+			return -1;
+		c->out = nb;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, p, n);
+	c->out_len += n;
+	return 0;
+}
+
+/* Send what is queued, as far as the socket takes it. -1: the peer is gone. */
+static int out_flush(struct client *c)
+{
+	while (out_pending(c) > 0) {
+		ssize_t n = send(c->fd, c->out + c->out_off, out_pending(c), MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		c->out_off += (size_t)n;
+		c->stuck_since_ms = turn_ms;
+	}
+	c->out_off = c->out_len = 0;
+	if (c->out_cap > OUT_KEEP) {
+		free(c->out);
+		c->out = NULL;
+		c->out_cap = 0;
+	}
+	return 0;
+}
+
+/* One message to the client: what the socket takes now goes now, the rest
+ * is queued behind what waits already. -1: the peer is gone (or no memory). */
+static int send_msg(struct client *c, uint16_t type, uint32_t seq, const void *p, uint32_t len)
+{
+	struct sgw_msg_hdr h = {
+		.magic = SGW_AGENT_MAGIC, .version = SGW_AGENT_VERSION,
+		.type = type, .len = len, .seq = seq,
+	};
+	size_t sent = 0;
+
+	if (out_pending(c) == 0) {
+		struct iovec iov[2] = {
+			{ .iov_base = &h, .iov_len = sizeof(h) },
+			{ .iov_base = (void *)(uintptr_t)p, .iov_len = len },
+		};
+		struct msghdr m = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+		ssize_t n = sendmsg(c->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		sent = n < 0 ? 0 : (size_t)n;
+		if (sent == sizeof(h) + len)
+			return 0;
+		c->stuck_since_ms = turn_ms;
+	}
+	if (sent < sizeof(h) && out_put(c, (const uint8_t *)&h + sent, sizeof(h) - sent) != 0)
+		return -1;
+	sent = sent > sizeof(h) ? sent - sizeof(h) : 0;
+	if (len > sent && out_put(c, (const uint8_t *)p + sent, len - sent) != 0)
+		return -1;
+	return 0;
+}
+
+static int reply(struct client *c, uint16_t type, const void *p, uint32_t len)
+{
+	return send_msg(c, type, c->hdr.seq, p, len);
+}
+
+static struct sgw_error error_body(int code, uint32_t op_index, const char *msg)
 {
 	struct sgw_error e = { .code = code, .op_index = op_index };
 	size_t n = strnlen(msg, sizeof(e.msg) - 1);
 
 	memcpy(e.msg, msg, n); /* cut to the wire's limit */
 	e.msg[n] = '\0';
+	return e;
+}
+
+static int reply_error(struct client *c, int code, uint32_t op_index, const char *msg)
+{
+	struct sgw_error e = error_body(code, op_index, msg);
+
 	return reply(c, SGW_MSG_ERROR, &e, sizeof(e));
 }
 
-static void client_close(struct sgw_agent *a, struct client *c)
-{
-	if (c->owns_txn) {
-		agent_txn_abort(a);
-		c->owns_txn = false;
-	}
-	close(c->fd);
-	if (c->payload != NULL) {
-		explicit_bzero(c->payload, SGW_AGENT_MAX_PAYLOAD); /* may hold keys */
-		free(c->payload);
-	}
-	c->payload = NULL;
-	c->fd = -1;
-}
+/* ---- requests -------------------------------------------------------------- */
 
 static int handle_ops(struct sgw_agent *a, struct client *c)
 {
@@ -217,10 +335,40 @@ static int handle(struct sgw_agent *a, struct client *c)
 	}
 }
 
-/* Read what is there; act on each whole message. Returns <0 to close. */
-static int client_read(struct sgw_agent *a, struct client *c)
+/* ---- clients --------------------------------------------------------------- */
+
+static bool can_read(const struct client *c)
 {
-	for (;;) {
+	return !c->closing && out_pending(c) < OUT_PAUSE;
+}
+
+static void client_close(struct sgw_agent *a, struct client *c)
+{
+	if (c->owns_txn) {
+		agent_txn_abort(a);
+		c->owns_txn = false;
+	}
+	close(c->fd);
+	c->fd = -1;
+	if (c->payload != NULL) {
+		/* the message in progress, if any (whole ones are zeroed already) */
+		explicit_bzero(c->payload, c->got > sizeof(c->hdr) ? c->got - sizeof(c->hdr) : 0);
+		munmap(c->payload, SGW_AGENT_MAX_PAYLOAD);
+	}
+	c->payload = NULL;
+	free(c->out);
+	c->out = NULL;
+	c->out_cap = c->out_off = c->out_len = 0;
+}
+
+/* Read what is there and act on up to MSGS_PER_TURN whole messages; the
+ * rest stays in the socket for the next turn. Returns <0 to close now. */
+static int client_read(struct server *s, struct client *c)
+{
+	unsigned handled = 0;
+	uint32_t bytes = 0;
+
+	while (can_read(c) && handled < MSGS_PER_TURN && bytes < BYTES_PER_TURN) {
 		size_t want, have;
 		uint8_t *dst;
 		ssize_t r;
@@ -240,138 +388,232 @@ static int client_read(struct sgw_agent *a, struct client *c)
 			if (r < 0)
 				return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
 			c->got += (uint32_t)r;
+			bytes += (uint32_t)r;
+			c->last_rx_ms = turn_ms;
 		}
 		if (c->got == sizeof(c->hdr)) {
 			int rc = sgw_wire_check_hdr(&c->hdr);
 			if (rc != 0) {
-				/* cannot find the next message: answer and hang up */
-				reply_error(c, -rc, UINT32_MAX, rc == -EMSGSIZE ?
-					    "message larger than the limit" :
-					    "bad magic or protocol version");
-				return -1;
+				/* cannot find the next message: answer and hang up
+				 * (an open transaction goes with the connection) */
+				if (c->owns_txn) {
+					agent_txn_abort(s->a);
+					c->owns_txn = false;
+				}
+				c->got = 0;
+				c->closing = true;
+				return reply_error(c, -rc, UINT32_MAX, rc == -EMSGSIZE ?
+						   "message larger than the limit" :
+						   "bad magic or protocol version");
 			}
 		}
 		if (c->got >= sizeof(c->hdr) && c->got == sizeof(c->hdr) + c->hdr.len) {
+			int rc;
 			c->got = 0;
-			if (handle(a, c) < 0)
+			c->last_seq = c->hdr.seq;
+			rc = handle(s->a, c);
+			explicit_bzero(c->payload, c->hdr.len); /* TXN_OPS carry keys */
+			handled++;
+			if (c->owns_txn)
+				c->txn_deadline_ms = now_ms() + s->cfg->agent_txn_timeout_ms;
+			if (rc < 0)
 				return -1;
 		}
 	}
-}
-
-/* mkdir -p of the socket's directory (e.g. /run/srtpgw), mode 0750. */
-static int make_parent(const char *path)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash == NULL || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0750) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
-		return -1;
 	return 0;
 }
 
-static int listen_on(const char *path)
+/* The deadline of an open transaction, the idle and the send timeouts. */
+static void client_timers(struct server *s, struct client *c)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	const struct sgw_config *cfg = s->cfg;
+	char msg[160];
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
+	if (c->owns_txn && turn_ms >= c->txn_deadline_ms) {
+		agent_txn_abort(s->a);
+		c->owns_txn = false;
+		count(SGW_CTR_AGENT_TXN_TIMEOUT);
+		sgw_log(LOG_WARNING, "agent: uid %u pid %d: transaction without a message for %u ms: "
+			"aborted, client closed", (unsigned)c->peer.uid, (int)c->peer.pid,
+			cfg->agent_txn_timeout_ms);
+		snprintf(msg, sizeof(msg), "transaction aborted: no message of it for %u ms "
+			 "(agent_txn_timeout_ms); connection closed", cfg->agent_txn_timeout_ms);
+		struct sgw_error e = error_body(ETIMEDOUT, UINT32_MAX, msg);
+		if (send_msg(c, SGW_MSG_ERROR, c->last_seq, &e, sizeof(e)) != 0)
+			client_close(s->a, c);
+		else
+			c->closing = true; /* after its queued replies, if it reads them */
+		return;
 	}
-	if (make_parent(path) != 0)
-		return -1;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	/* a stale socket from a previous run: only if nobody answers on it */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		close(fd);
-		errno = EADDRINUSE;
-		return -1;
+	if (out_pending(c) > 0 && turn_ms - c->stuck_since_ms >= cfg->agent_send_timeout_ms) {
+		count(SGW_CTR_AGENT_SEND_TIMEOUT);
+		sgw_log(LOG_WARNING, "agent: uid %u pid %d: %zu bytes of replies unread for %u ms: "
+			"client closed", (unsigned)c->peer.uid, (int)c->peer.pid, out_pending(c),
+			cfg->agent_send_timeout_ms);
+		client_close(s->a, c);
+		return;
 	}
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || chmod(path, 0660) != 0 ||
-	    listen(fd, 16) != 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
+	if (cfg->agent_idle_timeout_ms > 0 && !c->closing && out_pending(c) == 0 &&
+	    turn_ms - c->last_rx_ms >= cfg->agent_idle_timeout_ms) {
+		count(SGW_CTR_AGENT_IDLE_CLOSED);
+		snprintf(msg, sizeof(msg), "nothing received for %u ms (agent_idle_timeout_ms): "
+			 "connection closed", cfg->agent_idle_timeout_ms);
+		struct sgw_error e = error_body(ETIMEDOUT, UINT32_MAX, msg);
+		if (send_msg(c, SGW_MSG_ERROR, c->last_seq, &e, sizeof(e)) != 0)
+			client_close(s->a, c);
+		else
+			c->closing = true;
 	}
-	return fd;
 }
 
-int agent_serve(struct sgw_agent *a, const char *path, volatile bool *quit)
-{
-	struct client clients[MAX_CLIENTS];
-	struct pollfd pfd[MAX_CLIENTS + 1];
-	int lfd = listen_on(path);
+/* ---- accepting ------------------------------------------------------------- */
 
-	if (lfd < 0) {
-		sgw_log(LOG_ERR, "agent socket %s: %s", path, strerror(errno));
+/* One ERROR (seq 0: no request was read) and the connection closed. */
+static void refuse(struct server *s, int fd, const struct ucred *cr, int code, const char *msg,
+		   enum sgw_counter why)
+{
+	struct sgw_error e = error_body(code, UINT32_MAX, msg);
+	struct sgw_msg_hdr h = {
+		.magic = SGW_AGENT_MAGIC, .version = SGW_AGENT_VERSION,
+		.type = SGW_MSG_ERROR, .len = sizeof(e), .seq = 0,
+	};
+	struct iovec iov[2] = {
+		{ .iov_base = &h, .iov_len = sizeof(h) }, { .iov_base = &e, .iov_len = sizeof(e) },
+	};
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+
+	(void)!sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+	count(why);
+	if (turn_ms - s->refused_log_ms < 1000 && s->refused_log_ms != 0) {
+		s->refused_unlogged++;
+		return;
+	}
+	sgw_log(LOG_WARNING, "agent: refused a connection from uid %u gid %u pid %d: %s%s",
+		(unsigned)cr->uid, (unsigned)cr->gid, (int)cr->pid, msg,
+		s->refused_unlogged ? " (and others since the last message)" : "");
+	s->refused_log_ms = turn_ms;
+	s->refused_unlogged = 0;
+}
+
+static void accept_clients(struct server *s)
+{
+	char msg[160];
+
+	for (unsigned k = 0; k < ACCEPTS_PER_TURN; k++) {
+		struct ucred cr = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+		socklen_t crlen = sizeof(cr);
+		struct client *c = NULL;
+		int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0)
+			return;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) != 0 ||
+		    !agent_peer_allowed(s->cfg, s->self_uid, s->self_gid, fd, &cr)) {
+			snprintf(msg, sizeof(msg), "peer uid %u gid %u is not allowed on the agent socket "
+				 "(agent_allow_uids, agent_allow_gids)", (unsigned)cr.uid, (unsigned)cr.gid);
+			refuse(s, fd, &cr, EACCES, msg, SGW_CTR_AGENT_PEER_REFUSED);
+			continue;
+		}
+		for (unsigned i = 0; i < s->max && c == NULL; i++)
+			if (s->clients[i].fd < 0)
+				c = &s->clients[i];
+		if (c == NULL) {
+			snprintf(msg, sizeof(msg), "too many clients (agent_max_clients = %u): try again later",
+				 s->max);
+			refuse(s, fd, &cr, EUSERS, msg, SGW_CTR_AGENT_CLIENTS_REFUSED);
+			continue;
+		}
+		memset(c, 0, sizeof(*c));
+		c->fd = fd;
+		c->peer = cr;
+		c->last_rx_ms = turn_ms;
+		c->payload = mmap(NULL, SGW_AGENT_MAX_PAYLOAD, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (c->payload == MAP_FAILED) {
+			c->payload = NULL;
+			client_close(s->a, c);
+			continue;
+		}
+		/* it holds keys while a TXN_OPS is in it: never in a core dump */
+		madvise(c->payload, SGW_AGENT_MAX_PAYLOAD, MADV_DONTDUMP);
+	}
+}
+
+/* ---- the loop -------------------------------------------------------------- */
+
+static void serve_turn(struct server *s, int timeout_ms)
+{
+	unsigned n = 0;
+
+	s->pfd[n].fd = s->lfd;
+	s->pfd[n++].events = POLLIN;
+	for (unsigned i = 0; i < s->max; i++) {
+		const struct client *c = &s->clients[i];
+		s->pfd[n].fd = c->fd; /* -1 is ignored by poll */
+		s->pfd[n++].events = (short)((c->fd >= 0 && can_read(c) ? POLLIN : 0) |
+					     (c->fd >= 0 && out_pending(c) > 0 ? POLLOUT : 0));
+	}
+	if (poll(s->pfd, n, timeout_ms) < 0)
+		for (unsigned i = 0; i < n; i++)
+			s->pfd[i].revents = 0;
+	turn_ms = now_ms();
+	for (unsigned i = 0; i < s->max; i++) {
+		struct client *c = &s->clients[i];
+		short ev = s->pfd[i + 1].revents;
+
+		if (c->fd < 0 || ev == 0)
+			continue;
+		if ((ev & (POLLOUT | POLLHUP | POLLERR)) && out_pending(c) > 0 && out_flush(c) < 0) {
+			client_close(s->a, c);
+			continue;
+		}
+		if ((ev & (POLLIN | POLLHUP | POLLERR)) && can_read(c) && client_read(s, c) < 0)
+			client_close(s->a, c);
+	}
+	if (s->pfd[0].revents & POLLIN)
+		accept_clients(s);
+	for (unsigned i = 0; i < s->max; i++) {
+		struct client *c = &s->clients[i];
+		if (c->fd < 0)
+			continue;
+		client_timers(s, c);
+		if (c->fd >= 0 && c->closing && out_pending(c) == 0)
+			client_close(s->a, c);
+	}
+}
+
+int agent_serve(struct sgw_agent *a, int lfd, const char *path, volatile bool *quit)
+{
+	struct server s = {
+		.a = a, .cfg = a->cfg, .lfd = lfd, .max = a->cfg->agent_max_clients,
+		.self_uid = geteuid(), .self_gid = getegid(),
+	};
+	bool slow_more = false;
+
+	s.clients = calloc(s.max, sizeof(*s.clients));
+	s.pfd = calloc(s.max + 1, sizeof(*s.pfd));
+	if (s.clients == NULL || s.pfd == NULL) {
+		sgw_log(LOG_ERR, "agent: out of memory for %u clients", s.max);
+		free(s.clients);
+		free(s.pfd);
 		return -1;
 	}
+	for (unsigned i = 0; i < s.max; i++)
+		s.clients[i].fd = -1;
 	sgw_log(LOG_INFO, "agent listening on %s", path);
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		clients[i].fd = -1;
-
 	while (!*quit) {
-		int n = 0;
-
-		pfd[n].fd = lfd;
-		pfd[n++].events = POLLIN;
-		for (int i = 0; i < MAX_CLIENTS; i++) {
-			pfd[n].fd = clients[i].fd; /* -1 is ignored by poll */
-			pfd[n++].events = POLLIN;
-		}
-		if (poll(pfd, (nfds_t)n, POLL_MS) > 0) {
-			if (pfd[0].revents & POLLIN) {
-				int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-				int slot = -1;
-				for (int i = 0; i < MAX_CLIENTS && fd >= 0 && slot < 0; i++)
-					if (clients[i].fd < 0)
-						slot = i;
-				if (fd >= 0 && slot < 0) {
-					close(fd); /* full: the client sees EOF */
-				} else if (fd >= 0) {
-					struct timeval tv = { .tv_sec = 2 };
-					struct client *c = &clients[slot];
-					/* a client that does not read its replies is dropped */
-					setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-					memset(c, 0, sizeof(*c));
-					c->fd = fd;
-					c->payload = malloc(SGW_AGENT_MAX_PAYLOAD);
-					if (c->payload == NULL)
-						client_close(a, c);
-				}
-			}
-			for (int i = 0; i < MAX_CLIENTS; i++) {
-				struct client *c = &clients[i];
-				if (c->fd >= 0 && (pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) &&
-				    client_read(a, c) < 0)
-					client_close(a, c);
-			}
-		}
-		agent_slowpath_poll(a, now_ms());
+		/* a slow path with frames left does not wait: it takes its
+		 * next batch right after the clients have been served */
+		serve_turn(&s, slow_more ? 0 : POLL_MS);
+		slow_more = agent_slowpath_poll(a, turn_ms) == SGW_SLOW_BATCH;
 	}
-	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (clients[i].fd >= 0)
-			client_close(a, &clients[i]);
+	for (unsigned i = 0; i < s.max; i++)
+		if (s.clients[i].fd >= 0)
+			client_close(a, &s.clients[i]);
+	free(s.clients);
+	free(s.pfd);
 	close(lfd);
-	unlink(path);
+	unlink(path); /* fails once srtpgw runs as a user that may not: the next start replaces it */
 	return 0;
 }

@@ -4,6 +4,13 @@
  * neighbour discovery for the gateway's own addresses, learning next-hop
  * MACs, and probing unresolved next hops. The workers queue these frames
  * to dp->slow_ring; answers go out on each port's slow_txq.
+ *
+ * Anyone on a port's LAN can send these frames, as fast as the link goes:
+ * a turn of the agent loop takes at most SGW_SLOW_BATCH of them, so the
+ * agent socket is served between batches whatever the flood, and what the
+ * ring cannot hold the workers drop (drop_slowpath_full). Next-hop MACs
+ * are learned only from answers to our own probes, on the port's VLAN,
+ * unless the port is trusted for learning (learn_unsolicited).
  */
 #include <string.h>
 
@@ -52,20 +59,51 @@ static bool ours(const struct sgw_agent *a, uint16_t port_idx, uint8_t family, c
 	return i >= 0 && a->dp->laddrs[i].port_idx == port_idx;
 }
 
-static bool learn(struct sgw_agent *a, uint16_t port_idx, uint8_t family, const uint8_t *ip,
-		  const uint8_t mac[6], enum sgw_counter c)
+/* The frame's VLAN id, 0 untagged: from its tag, or from the mbuf when
+ * the port stripped it. */
+static uint16_t frame_vlan(const struct rte_mbuf *m, const struct pkt_info *pi)
+{
+	if (pi->has_vlan)
+		return pi->vlan_tci & 0xfff;
+	if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED)
+		return m->vlan_tci & 0xfff;
+	return 0;
+}
+
+/*
+ * A MAC for a next hop, from ARP or ND. An answer (ARP reply, neighbour
+ * advertisement) is taken if it answers our probe; anything else only on a
+ * port trusted for learning; nothing from another VLAN than the port's.
+ * Counts a learned MAC under c; *bad becomes drop_neigh_unsolicited when
+ * the frame made a claim we ignored (an answer, or about a next hop of
+ * ours).
+ */
+static bool learn(struct sgw_agent *a, const struct rte_mbuf *m, const struct pkt_info *pi,
+		  uint16_t port_idx, uint8_t family, const uint8_t *ip, const uint8_t mac[6],
+		  bool answer, enum sgw_counter c, enum sgw_counter *bad, uint64_t now_ms)
 {
 	struct sgw_addr addr = { .family = family };
+	bool trusted = a->cfg->ports[port_idx].learn_unsolicited;
+	enum agent_neigh_learned r;
 
 	memcpy(addr.a, ip, family == SGW_AF_INET ? 4 : 16);
-	if (!agent_neigh_learn(a, port_idx, &addr, mac))
+	if (frame_vlan(m, pi) != a->dp->ports[port_idx].vlan) {
+		*bad = SGW_CTR_DROP_NEIGH_UNSOLICITED;
 		return false;
-	count(c);
-	return true;
+	}
+	r = agent_neigh_learn(a, port_idx, &addr, mac, trusted ? AGENT_NEIGH_TRUSTED :
+			      answer ? AGENT_NEIGH_ANSWER : AGENT_NEIGH_CLAIM, now_ms);
+	if (r == AGENT_NEIGH_LEARNED) {
+		count(c);
+		return true;
+	}
+	if (answer || r == AGENT_NEIGH_IGNORED)
+		*bad = SGW_CTR_DROP_NEIGH_UNSOLICITED;
+	return false;
 }
 
 /* Answer m in place, or drop it. Consumes m. */
-static void handle(struct sgw_agent *a, struct rte_mbuf *m)
+static void handle(struct sgw_agent *a, struct rte_mbuf *m, uint64_t now_ms)
 {
 	uint16_t port_idx = a->dp->port_idx_by_id[m->port];
 	const uint8_t *mac = a->dp->ports[port_idx].mac.addr_bytes;
@@ -79,8 +117,9 @@ static void handle(struct sgw_agent *a, struct rte_mbuf *m)
 	switch (pkt_parse(frame, m->data_len, &pi)) {
 	case PKT_ARP:
 		bad = SGW_CTR_DROP_ARP_OTHER;
-		/* RFC 826: learn the sender if we route through it */
-		learned = learn(a, port_idx, SGW_AF_INET, pi.src, pi.arp_sha, SGW_CTR_ARP_LEARNED);
+		/* RFC 826 learns every sender; we learn a next hop's answer */
+		learned = learn(a, m, &pi, port_idx, SGW_AF_INET, pi.src, pi.arp_sha, pi.arp_op == 2,
+				SGW_CTR_ARP_LEARNED, &bad, now_ms);
 		if (pi.arp_op == 1 && ours(a, port_idx, SGW_AF_INET, pi.dst)) {
 			len = pkt_reply_arp(frame, m->data_len, &pi, mac);
 			ok = SGW_CTR_ARP_REPLIED;
@@ -95,8 +134,8 @@ static void handle(struct sgw_agent *a, struct rte_mbuf *m)
 	case PKT_ICMP6:
 		if (pi.icmp_type == 135) { /* neighbour solicitation */
 			if (pi.has_nd_lladdr)
-				learned = learn(a, port_idx, SGW_AF_INET6, pi.src, pi.nd_lladdr,
-						SGW_CTR_ND_LEARNED);
+				learned = learn(a, m, &pi, port_idx, SGW_AF_INET6, pi.src, pi.nd_lladdr,
+						false, SGW_CTR_ND_LEARNED, &bad, now_ms);
 			if (ours(a, port_idx, SGW_AF_INET6, pi.nd_target)) {
 				uint32_t room = (uint32_t)(m->buf_len - m->data_off);
 				len = pkt_reply_nd_ns(frame, m->data_len, room, &pi, mac);
@@ -104,8 +143,8 @@ static void handle(struct sgw_agent *a, struct rte_mbuf *m)
 			}
 		} else if (pi.icmp_type == 136) { /* neighbour advertisement */
 			if (pi.has_nd_lladdr)
-				learned = learn(a, port_idx, SGW_AF_INET6, pi.nd_target, pi.nd_lladdr,
-						SGW_CTR_ND_LEARNED);
+				learned = learn(a, m, &pi, port_idx, SGW_AF_INET6, pi.nd_target,
+						pi.nd_lladdr, true, SGW_CTR_ND_LEARNED, &bad, now_ms);
 		} else if (pi.icmp_type == 128 && ours(a, port_idx, SGW_AF_INET6, pi.dst)) {
 			len = pkt_reply_icmp6_echo(frame, m->data_len, &pi, mac);
 			ok = SGW_CTR_ICMP6_ECHO_REPLIED;
@@ -131,7 +170,7 @@ static void handle(struct sgw_agent *a, struct rte_mbuf *m)
 	send_frame(a, port_idx, m);
 }
 
-static void probe(struct sgw_agent *a, struct sgw_neigh *n)
+static void probe(struct sgw_agent *a, struct sgw_neigh *n, uint64_t now_ms)
 {
 	const struct sgw_port_rt *p = &a->dp->ports[n->port_idx];
 	const struct sgw_addr *src = NULL;
@@ -166,29 +205,31 @@ static void probe(struct sgw_agent *a, struct sgw_neigh *n)
 	m->data_len = (uint16_t)len;
 	m->pkt_len = len;
 	count(n->ip.family == SGW_AF_INET ? SGW_CTR_ARP_SENT : SGW_CTR_ND_SENT);
+	/* its answer may set the MAC (agent_neigh_learn) */
+	n->awaiting = 1;
+	n->probe_ms = now_ms;
 	send_frame(a, n->port_idx, m);
 }
 
 unsigned agent_slowpath_poll(struct sgw_agent *a, uint64_t now_ms)
 {
 	struct sgw_dp *dp = a->dp;
-	struct rte_mbuf *pkts[SGW_BURST];
-	unsigned n, total = 0;
+	struct rte_mbuf *pkts[SGW_SLOW_BATCH];
+	unsigned n;
 
-	while ((n = rte_ring_sc_dequeue_burst(dp->slow_ring, (void **)pkts, SGW_BURST, NULL)) > 0) {
-		for (unsigned i = 0; i < n; i++)
-			handle(a, pkts[i]);
-		total += n;
-	}
+	/* one batch per turn: the caller serves the agent socket in between */
+	n = rte_ring_sc_dequeue_burst(dp->slow_ring, (void **)pkts, SGW_SLOW_BATCH, NULL);
+	for (unsigned i = 0; i < n; i++)
+		handle(a, pkts[i], now_ms);
 	for (unsigned i = 0; i < dp->n_neigh; i++) {
 		struct sgw_neigh *nb = &dp->neigh[i];
 		bool resolved;
 		if (!nb->in_use || nb->dying || nb->is_static || now_ms < nb->next_probe_ms)
 			continue;
 		resolved = __atomic_load_n(&nb->mac, __ATOMIC_RELAXED) & SGW_NEIGH_VALID;
-		probe(a, nb);
+		probe(a, nb, now_ms);
 		nb->probes++;
 		nb->next_probe_ms = now_ms + (resolved ? PROBE_RESOLVED_MS : PROBE_UNRESOLVED_MS);
 	}
-	return total;
+	return n;
 }

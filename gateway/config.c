@@ -10,6 +10,8 @@
  * Nothing is printed here.
  */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -224,6 +226,20 @@ static int get_string(struct cfg_loader *l, const config_setting_t *group, const
 	return 1;
 }
 
+/* Boolean member: like get_uint. */
+static int get_bool(struct cfg_loader *l, const config_setting_t *group, const char *name,
+		    bool *out)
+{
+	const config_setting_t *s = config_setting_get_member(group, name);
+
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return fail(l, s, NULL, "must be true or false");
+	*out = config_setting_get_bool(s) != 0;
+	return 1;
+}
+
 /* List member whose elements are groups: ( { ... }, { ... } ). */
 static int get_group_list(struct cfg_loader *l, const config_setting_t *group, const char *name,
 			  bool required, unsigned max, const config_setting_t **out)
@@ -360,11 +376,129 @@ static bool is_own_addr(const struct sgw_port_config *p, const struct sgw_addr *
 	return false;
 }
 
+/* ---- users and groups ------------------------------------------------------ */
+
+#define CFG_MAX_ID 4294967294LL /* (uid_t)-1 means "no change" to the kernel */
+
+/*
+ * A user or a group, given by name (looked up in the passwd or group
+ * database now) or by number. A user's primary group goes to *gid (or
+ * UINT32_MAX when the number has no passwd entry) and its name to name.
+ */
+static int get_id(struct cfg_loader *l, const config_setting_t *s, bool is_user, uint32_t *id,
+		  uint32_t *gid, char *name, size_t namelen)
+{
+	const char *what = is_user ? "user" : "group";
+	char buf[16384];
+	struct passwd pw, *pwr = NULL;
+	struct group gr, *grr = NULL;
+	const char *str;
+	long long v;
+
+	if (gid != NULL)
+		*gid = UINT32_MAX;
+	if (name != NULL && namelen > 0)
+		name[0] = '\0';
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		v = config_setting_get_int64(s);
+		if (v < 0 || v > CFG_MAX_ID)
+			return fail(l, s, NULL, "must be between 0 and %lld", CFG_MAX_ID);
+		*id = (uint32_t)v;
+		if (is_user && getpwuid_r((uid_t)v, &pw, buf, sizeof(buf), &pwr) == 0 && pwr != NULL) {
+			if (gid != NULL)
+				*gid = (uint32_t)pwr->pw_gid;
+			if (name != NULL && strlen(pwr->pw_name) < namelen)
+				strcpy(name, pwr->pw_name);
+		}
+		return 0;
+	case CONFIG_TYPE_STRING:
+		str = config_setting_get_string(s);
+		if (str[0] == '\0')
+			return fail(l, s, NULL, "empty %s name", what);
+		if (is_user) {
+			if (getpwnam_r(str, &pw, buf, sizeof(buf), &pwr) != 0 || pwr == NULL)
+				return fail(l, s, NULL, "no such user \"%s\"", str);
+			*id = (uint32_t)pwr->pw_uid;
+			if (gid != NULL)
+				*gid = (uint32_t)pwr->pw_gid;
+			if (name != NULL) {
+				if (strlen(str) >= namelen)
+					return fail(l, s, NULL, "user name longer than %zu characters",
+						    namelen - 1);
+				strcpy(name, str);
+			}
+		} else {
+			if (getgrnam_r(str, &gr, buf, sizeof(buf), &grr) != 0 || grr == NULL)
+				return fail(l, s, NULL, "no such group \"%s\"", str);
+			*id = (uint32_t)grr->gr_gid;
+		}
+		return 0;
+	default:
+		return fail(l, s, NULL, "must be a %s name or a %s", what, is_user ? "uid" : "gid");
+	}
+}
+
+/* agent_allow_uids / agent_allow_gids: [ "name", 1001, ... ]. */
+static int get_id_list(struct cfg_loader *l, const config_setting_t *root, const char *key,
+		       bool is_user, uint32_t *ids, unsigned *n_out)
+{
+	const config_setting_t *s = config_setting_get_member(root, key);
+	unsigned i, n;
+
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
+		return fail(l, s, NULL, "must be a list of %s, e.g. ( \"%s\", %s )",
+			    is_user ? "user names or uids" : "group names or gids",
+			    is_user ? "srtpgw-control" : "srtpgw", is_user ? "1001" : "1002");
+	n = (unsigned)config_setting_length(s);
+	if (n > SGW_MAX_ALLOW_IDS)
+		return fail(l, s, NULL, "at most %u entries", SGW_MAX_ALLOW_IDS);
+	for (i = 0; i < n; i++)
+		if (get_id(l, config_setting_get_elem(s, i), is_user, &ids[i], NULL, NULL, 0) != 0)
+			return -1;
+	*n_out = n;
+	return 1;
+}
+
+/* user, group, agent_allow_uids, agent_allow_gids. */
+static int load_identities(struct cfg_loader *l, const config_setting_t *root)
+{
+	struct sgw_config *cfg = l->cfg;
+	const config_setting_t *us = config_setting_get_member(root, "user");
+	const config_setting_t *gs = config_setting_get_member(root, "group");
+	int ru, rg;
+
+	if (gs != NULL && us == NULL)
+		return fail(l, gs, NULL, "is given without user (srtpgw changes both or neither)");
+	if (us != NULL) {
+		if (get_id(l, us, true, &cfg->uid, &cfg->gid, cfg->user_name,
+			   sizeof(cfg->user_name)) != 0)
+			return -1;
+		if (gs != NULL && get_id(l, gs, false, &cfg->gid, NULL, NULL, 0) != 0)
+			return -1;
+		if (cfg->gid == UINT32_MAX)
+			return fail(l, root, "group", "is required: uid %u has no passwd entry to take "
+				    "its group from", cfg->uid);
+		cfg->has_user = true;
+	}
+	ru = get_id_list(l, root, "agent_allow_uids", true, cfg->allow_uids, &cfg->n_allow_uids);
+	if (ru < 0)
+		return -1;
+	rg = get_id_list(l, root, "agent_allow_gids", false, cfg->allow_gids, &cfg->n_allow_gids);
+	if (rg < 0)
+		return -1;
+	cfg->has_agent_allow = ru > 0 || rg > 0;
+	return 0;
+}
+
 /* ---- ports ---------------------------------------------------------------- */
 
 static const char *const port_keys[] = {
 	"name", "device", "mtu", "rx_queues", "tx_queues", "vlan",
-	"addresses", "gateway4", "gateway6", "neighbours", NULL,
+	"addresses", "gateway4", "gateway6", "neighbours", "learn_unsolicited", NULL,
 };
 static const char *const neigh_keys[] = { "ip", "mac", NULL };
 
@@ -549,6 +683,9 @@ static int load_port(struct cfg_loader *l, const config_setting_t *ps, unsigned 
 	if (rc > 0)
 		p->vlan = (uint16_t)v;
 
+	if (get_bool(l, ps, "learn_unsolicited", &p->learn_unsolicited) < 0)
+		return -1;
+
 	if (load_addresses(l, ps, pi) != 0)
 		return -1;
 	if (load_gateway(l, ps, pi, "gateway4", SGW_AF_INET) != 0)
@@ -620,7 +757,9 @@ static int load_worker(struct cfg_loader *l, const config_setting_t *ws, unsigne
 
 static const char *const top_keys[] = {
 	"agent_socket", "mbufs", "replay_window", "idle_sleep_us", "handoff_ring",
-	"max_neighbours", "ports", "workers", NULL,
+	"max_neighbours", "ports", "workers",
+	"agent_max_clients", "agent_txn_timeout_ms", "agent_idle_timeout_ms", "agent_send_timeout_ms",
+	"agent_allow_uids", "agent_allow_gids", "user", "group", NULL,
 };
 
 static int load_root(struct cfg_loader *l, const config_setting_t *root)
@@ -653,6 +792,21 @@ static int load_root(struct cfg_loader *l, const config_setting_t *root)
 		return -1;
 	if ((cfg->handoff_ring & (cfg->handoff_ring - 1)) != 0)
 		return fail(l, s, NULL, "must be a power of two");
+
+	cfg->agent_max_clients = 16;
+	cfg->agent_txn_timeout_ms = 10000;
+	cfg->agent_idle_timeout_ms = 7200000;
+	cfg->agent_send_timeout_ms = 10000;
+	if (get_uint(l, root, "agent_max_clients", 1, 1024, false, &cfg->agent_max_clients, NULL) < 0 ||
+	    get_uint(l, root, "agent_txn_timeout_ms", 100, 3600000, false,
+		     &cfg->agent_txn_timeout_ms, NULL) < 0 ||
+	    get_uint(l, root, "agent_idle_timeout_ms", 0, 86400000, false,
+		     &cfg->agent_idle_timeout_ms, NULL) < 0 ||
+	    get_uint(l, root, "agent_send_timeout_ms", 100, 3600000, false,
+		     &cfg->agent_send_timeout_ms, NULL) < 0)
+		return -1;
+	if (load_identities(l, root) != 0)
+		return -1;
 
 	if (get_group_list(l, root, "ports", true, SGW_MAX_PORTS, &list) < 0)
 		return -1;

@@ -17,6 +17,7 @@
 #define SGW_MAX_WORKERS 32
 #define SGW_MAX_WORKER_QUEUES 32 /* RX queues one worker polls */
 #define SGW_MAX_QUEUES 64        /* RX (or TX) queues of one port */
+#define SGW_MAX_ALLOW_IDS 64     /* entries of agent_allow_uids / agent_allow_gids */
 
 struct sgw_ifaddr {
 	struct sgw_addr ip;
@@ -35,6 +36,8 @@ struct sgw_port_config {
 	uint16_t rx_queues;  /* ports.[i].rx_queues, default 1 */
 	uint16_t tx_queues;  /* ports.[i].tx_queues, default = workers + 1; must be >= workers + 1 (one per worker, one for the agent thread) */
 	uint16_t vlan;       /* ports.[i].vlan: 802.1Q id for frames we send, 0 = untagged */
+	bool learn_unsolicited; /* ports.[i].learn_unsolicited: also learn next hops from ARP/ND
+	                           nobody asked for (a trusted segment); default false */
 	unsigned n_addrs;
 	struct sgw_ifaddr addrs[SGW_MAX_PORT_ADDRS]; /* ports.[i].addresses: "10.0.0.1/24", "fd00::1/64" */
 	bool has_gw4, has_gw6;
@@ -61,6 +64,21 @@ struct sgw_config {
 	unsigned idle_sleep_us;   /* idle_sleep_us: max sleep of an idle worker, 0 = busy poll; default 200 */
 	unsigned handoff_ring;    /* handoff_ring: slots per worker's hand-off ring, power of 2, default 1024 */
 	unsigned max_neighbours;  /* max_neighbours: next-hop slots, default 4096 */
+	/* the agent socket's limits (docs/agent-protocol.md, "Limits") */
+	unsigned agent_max_clients;     /* agent_max_clients: default 16 */
+	unsigned agent_txn_timeout_ms;  /* agent_txn_timeout_ms: open transaction without a message, default 10000 */
+	unsigned agent_idle_timeout_ms; /* agent_idle_timeout_ms: client without traffic, 0 = never, default 7200000 */
+	unsigned agent_send_timeout_ms; /* agent_send_timeout_ms: replies not read, default 10000 */
+	/* who may connect to the agent socket (SO_PEERCRED); with neither key,
+	 * the gateway's own uid and gid (after user/group); uid 0 always */
+	bool has_agent_allow;
+	unsigned n_allow_uids, n_allow_gids;
+	uint32_t allow_uids[SGW_MAX_ALLOW_IDS]; /* agent_allow_uids: user names or uids */
+	uint32_t allow_gids[SGW_MAX_ALLOW_IDS]; /* agent_allow_gids: group names or gids */
+	/* user/group: what srtpgw runs as once started (ports, agent socket) */
+	bool has_user;
+	uint32_t uid, gid;        /* user (name or uid), group (name or gid; default: the user's) */
+	char user_name[64];       /* for the user's supplementary groups; "" if given as a number */
 	unsigned n_ports;
 	struct sgw_port_config ports[SGW_MAX_PORTS];
 	unsigned n_workers;

@@ -3,9 +3,10 @@
  * srtpgw: the gateway process. srtpgw [EAL args] -- --config FILE
  *
  * Start-up: EAL, config (fully validated before a port is touched), mbuf
- * pool, ports, RCU, flow table, rings, workers. Then the main lcore runs
- * the agent thread until SIGINT/SIGTERM; then the workers stop and
- * everything is torn down.
+ * pool, ports, RCU, flow table, rings, agent socket; then root is dropped
+ * (gateway/privs.c) and the workers start. The main lcore runs the agent
+ * thread until SIGINT/SIGTERM; then the workers stop and everything is
+ * torn down. The process is never dumpable.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -28,6 +30,7 @@
 #include "api/log.h"
 #include "gateway/port_guard.h"
 #include "gateway/ports.h"
+#include "gateway/privs.h"
 
 static volatile bool quit;
 static struct sgw_config cfg;
@@ -144,7 +147,9 @@ int main(int argc, char **argv)
 	const char *config_path = NULL;
 	char err[512];
 	size_t qs_size;
-	int rc, opt;
+	int rc, opt, lfd;
+
+	privs_no_core_dumps(); /* keys will live in this process: never in a core file */
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
@@ -230,12 +235,21 @@ int main(int argc, char **argv)
 	port_guard_enable(dp.qs); /* a memif peer may leave at any time */
 	if (ports_start(&dp, err, sizeof(err)) != 0)
 		return die(err);
+	lfd = agent_listen(cfg.agent_socket, &cfg, err, sizeof(err));
+	if (lfd < 0)
+		return die(err);
+	/* everything that needs root is open now */
+	if (privs_drop(&cfg, err, sizeof(err)) != 0) {
+		close(lfd);
+		unlink(cfg.agent_socket);
+		return die(err);
+	}
 	for (unsigned i = 0; i < dp.n_workers; i++)
 		rte_eal_remote_launch(sgw_worker_main, dp.workers[i], dp.workers[i]->lcore);
 	sgw_log(LOG_INFO, "%u ports, %u workers, %u addresses; boot id %016llx", dp.n_ports,
 		dp.n_workers, dp.n_laddrs, (unsigned long long)agent.boot_id);
 
-	rc = agent_serve(&agent, cfg.agent_socket, &quit);
+	rc = agent_serve(&agent, lfd, cfg.agent_socket, &quit);
 
 	__atomic_store_n(&dp.quit, true, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();

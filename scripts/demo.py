@@ -5,14 +5,24 @@ srtpgwctl only. Every viewer has its own key. Run by scripts/demo.
 
 Shows: the frames each viewer decoded (PNG files in the output directory),
 that each viewer saw only its owner's camera, that a viewer of the other
-owner is refused without a grant, and the gateway's counters.
+owner is refused without a grant, and the gateway's counters. Fails (exit
+1) if a viewer decoded nothing, saw another camera, or has no PNG saved.
+
+The frames are decoded into a private temporary directory; the output
+directory is locked for the whole run (a second demo with the same --out
+stops at once) and gets only the copies. Two demos sharing one directory
+used to delete and overwrite each other's frames: one reported 80 frames
+for a viewer and left no PNG for it.
 """
 import argparse
-import os
 import base64
+import fcntl
+import glob
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests', 'lib'))
 from sgwtest import (SRTPGWCTL, Control, CtlError, Gateway, NetNS, Resources,  # noqa: E402
@@ -36,6 +46,49 @@ def say(*a):
     print(*a, flush=True)
 
 
+class OutputInUse(Exception):
+    pass
+
+
+def lock_output(out):
+    """Make out (if needed) and lock it for this run: an open file that
+    holds the lock until the process ends. Raises OutputInUse if another
+    demo holds it. Frames of an earlier run are removed."""
+    os.makedirs(out, exist_ok=True)
+    f = open(os.path.join(out, '.lock'), 'a+')
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0)
+        holder = f.read().strip() or '?'
+        f.close()
+        raise OutputInUse('%s is in use by another demo (pid %s): give this one --out DIR' % (out, holder))
+    f.truncate(0)
+    f.write('%d\n' % os.getpid())
+    f.flush()
+    for name in os.listdir(out):
+        if name in HOSTS or name == '.work':  # .work: frames of the demo's older versions
+            shutil.rmtree(os.path.join(out, name), ignore_errors=True)
+    return f
+
+
+def save_frames(frames_dir, dest, keep=3):
+    """Copy the first, middle and last PNG that a viewer decoded (the
+    files that are there, not numbers worked out from a count) to
+    dest/frame-N.png; returns how many were saved."""
+    files = sorted(glob.glob(os.path.join(frames_dir, '[0-9]*.png')))
+    os.makedirs(dest, exist_ok=True)
+    picks = sorted({0, len(files) // 2, len(files) - 1})[:keep] if files else []
+    for k, i in enumerate(picks):
+        shutil.copy(files[i], os.path.join(dest, 'frame-%d.png' % (k + 1)))
+    return len(picks)
+
+
+def viewers_without_png(out, hosts):
+    """The viewers whose directory in out holds no PNG."""
+    return [h for h in hosts if not glob.glob(os.path.join(out, h, '*.png'))]
+
+
 def main():
     ap = argparse.ArgumentParser(description='srtpgw demo (see scripts/demo --help)')
     ap.add_argument('--seconds', type=int, default=8, help='how long the cameras send (default 8)')
@@ -43,12 +96,16 @@ def main():
     args = ap.parse_args()
     frames = RATE * args.seconds
 
+    try:
+        lock = lock_output(args.out)
+    except OutputInUse as e:
+        print('demo: %s' % e, file=sys.stderr)
+        return 1
     res = Resources()
     procs = []
     try:
-        work = os.path.join(args.out, '.work')
-        shutil.rmtree(args.out, ignore_errors=True)
-        os.makedirs(work)
+        work = tempfile.mkdtemp(prefix='srtpgw-demo-')
+        res.add(shutil.rmtree, work, ignore_errors=True)
 
         say('== network: a bridge, %d hosts in namespaces, the gateway on net_af_packet' % len(HOSTS))
         sw = switch(res)
@@ -115,8 +172,13 @@ def main():
         for owner, (name, src, port) in OWNERS.items():
             s = media.source(src, SIZE, RATE, args.seconds)
             os.makedirs(os.path.join(work, 'ref-' + name))
-            r = subprocess.Popen(media.reference_cmd(s, QV, os.path.join(work, 'ref-' + name, '%04d.png')),
-                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            # encoder | decoder as two processes, each stopped by its PID
+            enc, dec = media.reference_cmds(s, QV, os.path.join(work, 'ref-' + name, '%04d.png'))
+            e = subprocess.Popen(enc, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL)
+            r = subprocess.Popen(dec, stdin=e.stdout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            e.stdout.close()
+            res.add(media.stop, e, 0)
             res.add(media.stop, r, 0)
             refs[owner] = r
             c = ns['cam-' + name].popen(*media.camera_cmd(s, QV, keys['cam-' + name], GW, port),
@@ -144,24 +206,22 @@ def main():
             say('  %-12s %3d frames: %3d of %s\'s camera, %d of another camera  %s' % (
                 host, len(got), own, OWNERS[owner][0], other, 'ok' if good else 'WRONG'))
             # keep a few frames to look at
-            dest = os.path.join(args.out, host)
-            os.makedirs(dest)
-            n = len(got)
-            for k, idx in enumerate(sorted({1, max(1, n // 2), n})):
-                src = os.path.join(work, host, '%04d.png' % idx)
-                if n and os.path.exists(src):
-                    shutil.copy(src, os.path.join(dest, 'frame-%d.png' % (k + 1)))
+            save_frames(os.path.join(work, host), os.path.join(args.out, host))
+        missing = viewers_without_png(args.out, [h for h, (_, _, st) in HOSTS.items() if st])
+        for host in missing:
+            say('!! no PNG frame saved for %s in %s/%s' % (host, args.out, host))
+        ok &= not missing
 
         say('== srtpgwctl stats')
         say(subprocess.run([SRTPGWCTL, '--socket', ctl.sock, 'stats'], stdout=subprocess.PIPE,
                            text=True).stdout.rstrip())
         rc = ctl.stop() | gw.stop()
-        shutil.rmtree(work, ignore_errors=True)
         say('== PNG frames per viewer in %s/' % args.out)
         say('== %s' % ('every viewer saw only its owner\'s camera' if ok and rc == 0 else 'FAILED'))
         return 0 if ok and rc == 0 else 1
     finally:
         res.cleanup()
+        lock.close()
 
 
 if __name__ == '__main__':

@@ -103,6 +103,18 @@ int gw_link_request(struct gw_link *l, uint16_t type, const void *p, uint32_t le
 	rc = sgw_wire_send(l->fd, type, ++l->seq, p, len);
 	if (rc == 0)
 		rc = sgw_wire_recv(l->fd, &h, buf, cap);
+	if (rc == 0 && h.seq == 0 && h.type == SGW_MSG_ERROR && h.len == sizeof(struct sgw_error)) {
+		/* the gateway's word on the connection itself (a peer it does
+		 * not allow, an idle client it closes): say why */
+		struct sgw_error e;
+
+		memcpy(&e, buf, sizeof(e));
+		e.msg[sizeof(e.msg) - 1] = '\0';
+		snprintf(l->last_error, sizeof(l->last_error), "the gateway closed the connection: %.180s",
+			 e.msg);
+		gw_link_close(l);
+		return -ECONNREFUSED;
+	}
 	if (rc == 0 && h.seq != l->seq)
 		rc = -EPROTO;
 	if (rc == -EAGAIN || rc == -EWOULDBLOCK)

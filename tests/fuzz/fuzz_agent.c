@@ -12,7 +12,8 @@
  * TXN_COMMIT, TXN_ABORT, HELLO, the three stats requests, raw messages
  * (header and payload from the input), a connection that closes, QUIESCE
  * (the reader, if any, reports a quiescent state and the agent reclaims),
- * and next hops learned by the slow path (agent_neigh_learn). Messages are dispatched as agent_server.c's handle()
+ * and next hops learned by the slow path (agent_neigh_learn: answers to
+ * probes, trusted ports, ignored claims). Messages are dispatched as agent_server.c's handle()
  * does (same length checks, same abort on a failed op, TXN_OPS payloads
  * encoded with sgw_ops_buf_add and walked with sgw_op_iter), but calling
  * the engine directly so that the harness can look at the versions
@@ -1509,31 +1510,48 @@ static void corrupt(struct fz *f, struct sgw_ops_buf *b)
 }
 
 /* The slow path learned a next hop's MAC (ARP/ND): only slots that want
- * that address on that port take it, never a static one. */
+ * that address on that port take it, never a static one; an answer only
+ * if the slot's probe is out and recent, a claim never. */
 static void learn(struct fz *f)
 {
+	const uint64_t now = 100000;
 	struct sgw_endpoint e;
 	uint8_t mac[6];
 	uint64_t before[64];
+	bool awaited[64];
 	unsigned n = dp.n_neigh < 64 ? dp.n_neigh : 64;
-	bool learned, any = false, valid;
+	enum agent_neigh_how how = (enum agent_neigh_how)fz_pick(f, 3);
+	enum agent_neigh_learned learned;
+	bool any = false, named = false, valid;
 
 	pick_dest(f, &e);
 	fz_bytes(f, mac, sizeof(mac));
 	if (fz_u8(f) & 1)
 		mac[0] &= 0xfe; /* mostly unicast */
-	for (unsigned i = 0; i < n; i++)
-		before[i] = dp.neigh[i].mac;
-	learned = agent_neigh_learn(&agent, 0, &e.addr, mac);
+	for (unsigned i = 0; i < n; i++) {
+		struct sgw_neigh *nb = &dp.neigh[i];
+		before[i] = nb->mac;
+		if (fz_u8(f) & 1) { /* a probe out, sent up to twice the answer window ago */
+			nb->awaiting = 1;
+			nb->probe_ms = now - fz_pick(f, 2 * SGW_NEIGH_ANSWER_MS);
+		}
+		awaited[i] = nb->awaiting && now - nb->probe_ms <= SGW_NEIGH_ANSWER_MS;
+	}
+	learned = agent_neigh_learn(&agent, 0, &e.addr, mac, how, now);
 	valid = !(mac[0] & 1) && (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) != 0;
 	for (unsigned i = 0; i < n; i++) {
 		const struct sgw_neigh *nb = &dp.neigh[i];
-		bool wants = valid && nb->in_use && !nb->dying && !nb->is_static && nb->port_idx == 0 &&
-			     sgw_addr_equal(&nb->ip, &e.addr);
+		bool slot = nb->in_use && !nb->dying && !nb->is_static && nb->port_idx == 0 &&
+			    sgw_addr_equal(&nb->ip, &e.addr);
+		bool wants = slot && valid && (how == AGENT_NEIGH_TRUSTED ||
+					       (how == AGENT_NEIGH_ANSWER && awaited[i]));
 		FZ_CHECK(nb->mac == (wants ? sgw_neigh_pack(mac) : before[i]), "slot %u MAC after learning", i);
+		FZ_CHECK(!wants || !nb->awaiting, "slot %u still awaits an answer after one", i);
 		any |= wants;
+		named |= slot;
 	}
-	FZ_CHECK(learned == any, "agent_neigh_learn returned %d", learned);
+	FZ_CHECK(learned == (any ? AGENT_NEIGH_LEARNED : named ? AGENT_NEIGH_IGNORED : AGENT_NEIGH_NOT_OURS),
+		 "agent_neigh_learn returned %d", learned);
 }
 
 static void msg_from_input(struct run *r, struct fz *f)

@@ -447,14 +447,19 @@ class AgentProtocol(GatewayCase):
         self.assertEqual(self.state(), before)
 
     def test_client_limit(self):
-        """16 clients at once; the 17th is closed at once; a slot that
-        frees up is taken again."""
+        """16 clients at once (agent_max_clients' default); the 17th gets
+        one ERROR (EUSERS, seq 0) and is closed at once; a slot that frees
+        up is taken again."""
         held = []
         for _ in range(16):
             c = self.client()
             self.assertEqual(c.request(HELLO)[0], STATUS)
             held.append(c)
-        self.assertTrue(self.client().at_eof())
+        extra = self.client()
+        kind, seq, p = extra.recv()
+        self.assertEqual((kind, seq), (ERROR, 0))
+        self.assertIn('too many clients', self.assert_error((kind, p), errno.EUSERS))
+        self.assertTrue(extra.at_eof())
         held[0].close()
 
         def works():

@@ -58,6 +58,8 @@ class ControlDropsRoot(ControlCase):
     GW4, PEER4 = GW4, PEER4
     PEER_ADDRS = [PEER4 + '/24']
     CONTROL_CONFIG = 'user = "nobody";\ngroup = "nogroup";'
+    # the gateway lets the daemon's group in (SO_PEERCRED, docs/config.md)
+    EXTRA_CONFIG = 'agent_allow_gids = ( "nogroup" );'
 
     @classmethod
     def ready(cls):

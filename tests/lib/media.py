@@ -38,6 +38,14 @@ def reference_cmd(src, qv, out_pattern):
         FFMPEG + ['-f', 'mjpeg', '-i', '-', '-fps_mode', 'passthrough', out_pattern])]
 
 
+def reference_cmds(src, qv, out_pattern):
+    """reference_cmd as two commands (encoder, decoder) to connect with a
+    pipe, so that each can be stopped by its PID (stopping sh -c would
+    leave them running)."""
+    return (FFMPEG + src + mjpeg(qv) + ['-f', 'mjpeg', '-'],
+            FFMPEG + ['-f', 'mjpeg', '-i', '-', '-fps_mode', 'passthrough', out_pattern])
+
+
 def sdp(origin, port, key):
     """What a viewer's ffmpeg is told: MJPEG (payload type 26) on port, SRTP
     with key."""

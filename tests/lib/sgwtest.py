@@ -223,7 +223,8 @@ def wait_serving(proc, path, name, read_log, timeout):
 class Gateway:
     """One srtpgw process. ports: list of dicts with name, vdev (EAL --vdev
     argument without the leading device name is fine), addresses, and
-    optional rx_queues, gateway4, gateway6, neighbours (config text).
+    optional rx_queues, gateway4, gateway6, neighbours (config text), and
+    extra (more of the port's keys, as config text).
     workers: list of lists of (port name, queue)."""
 
     def __init__(self, res, ports, workers, extra_config='', memory=256):
@@ -252,6 +253,8 @@ class Gateway:
             if 'neighbours' in p:
                 keys.append('neighbours = ( %s )' % ', '.join(
                     '{ ip = "%s"; mac = "%s"; }' % n for n in p['neighbours']))
+            if 'extra' in p:
+                keys.append(p['extra'])
             ports.append('{ %s; }' % '; '.join(keys))
         out.append('ports = ( %s );' % ',\n  '.join(ports))
         ws = []
@@ -536,10 +539,12 @@ import unittest  # noqa: E402
 
 class GatewayCase(unittest.TestCase):
     """One namespace at the end of a veth, one srtpgw on the other end.
-    Subclasses set PEER_ADDRS and WORKERS and may override port(),
-    prepare() (before the gateway starts) and ready() (after)."""
+    Subclasses set PEER_ADDRS and WORKERS (and EXTRA_CONFIG, top-level
+    config text) and may override port(), prepare() (before the gateway
+    starts) and ready() (after)."""
     PEER_ADDRS = []
     WORKERS = [[('lan', 0)]]
+    EXTRA_CONFIG = ''
 
     @classmethod
     def port(cls):
@@ -561,7 +566,8 @@ class GatewayCase(unittest.TestCase):
             cls.iface, cls.nsif = veth(cls.res, cls.ns, cls.PEER_ADDRS)
             cls.ns_mac = cls.ns.mac(cls.nsif)
             cls.prepare()
-            cls.gw = Gateway(cls.res, ports=[cls.port()], workers=cls.WORKERS).start()
+            cls.gw = Gateway(cls.res, ports=[cls.port()], workers=cls.WORKERS,
+                             extra_config=cls.EXTRA_CONFIG).start()
             cls.ready()
         except BaseException:
             cls.res.cleanup()

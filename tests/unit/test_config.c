@@ -197,6 +197,107 @@ static void minimal_config_defaults(void)
 	CHECK_EQ(cfg.workers[0].n_rxq, 1);
 	CHECK_EQ(cfg.workers[0].rxq[0].port, 0);
 	CHECK_EQ(cfg.workers[0].rxq[0].queue, 0);
+	CHECK(!p->learn_unsolicited);
+	CHECK_EQ(cfg.agent_max_clients, 16);
+	CHECK_EQ(cfg.agent_txn_timeout_ms, 10000);
+	CHECK_EQ(cfg.agent_idle_timeout_ms, 7200000);
+	CHECK_EQ(cfg.agent_send_timeout_ms, 10000);
+	CHECK(!cfg.has_agent_allow);
+	CHECK_EQ(cfg.n_allow_uids, 0);
+	CHECK_EQ(cfg.n_allow_gids, 0);
+	CHECK(!cfg.has_user);
+}
+
+/* The agent socket's limits, who may connect, whom srtpgw runs as. */
+static void agent_and_identity_keys(void)
+{
+	CHECK_EQ(load_text("agent_max_clients = 4;\n"
+			   "agent_txn_timeout_ms = 100;\n"
+			   "agent_idle_timeout_ms = 0;\n"
+			   "agent_send_timeout_ms = 3600000;\n"
+			   "agent_allow_uids = ( \"root\", 1001, 4294967294L );\n"
+			   "agent_allow_gids = [ 1002, 0 ];\n"
+			   "user = \"root\";\n"
+			   "ports = ( { name = \"p0\"; device = \"net_null0\"; learn_unsolicited = true;\n"
+			   "  addresses = [ \"10.0.0.1/24\" ]; } );\n" GOOD_WORKER), 0);
+	CHECK_STREQ(err, "");
+	CHECK_EQ(cfg.agent_max_clients, 4);
+	CHECK_EQ(cfg.agent_txn_timeout_ms, 100);
+	CHECK_EQ(cfg.agent_idle_timeout_ms, 0);
+	CHECK_EQ(cfg.agent_send_timeout_ms, 3600000);
+	CHECK(cfg.has_agent_allow);
+	CHECK_EQ(cfg.n_allow_uids, 3);
+	CHECK_EQ(cfg.allow_uids[0], 0);
+	CHECK_EQ(cfg.allow_uids[1], 1001);
+	CHECK_EQ(cfg.allow_uids[2], 4294967294u);
+	CHECK_EQ(cfg.n_allow_gids, 2);
+	CHECK_EQ(cfg.allow_gids[0], 1002);
+	CHECK_EQ(cfg.allow_gids[1], 0);
+	CHECK(cfg.has_user);
+	CHECK_EQ(cfg.uid, 0);
+	CHECK_EQ(cfg.gid, 0); /* the user's own group */
+	CHECK_STREQ(cfg.user_name, "root");
+	CHECK(cfg.ports[0].learn_unsolicited);
+
+	/* numbers need no passwd entry when the group is given */
+	CHECK_EQ(load_text("user = 4000000; group = 4000001;\n"
+			   "agent_allow_gids = [ ];\n" GOOD_PORT GOOD_WORKER), 0);
+	CHECK_STREQ(err, "");
+	CHECK_EQ(cfg.uid, 4000000);
+	CHECK_EQ(cfg.gid, 4000001);
+	CHECK_STREQ(cfg.user_name, "");
+	CHECK(cfg.has_agent_allow); /* an empty list: uid 0 only */
+	CHECK_EQ(cfg.n_allow_gids, 0);
+	CHECK_EQ(cfg.n_allow_uids, 0);
+	/* a uid with a passwd entry: its name and group */
+	CHECK_EQ(load_text("user = 0; group = \"root\";\n" GOOD_PORT GOOD_WORKER), 0);
+	CHECK_STREQ(cfg.user_name, "root");
+	CHECK_EQ(cfg.gid, 0);
+}
+
+static void error_agent_and_identity_keys(void)
+{
+	EXPECT_ERROR("agent_max_clients = 0;\n" GOOD_PORT GOOD_WORKER,
+		     ":1: agent_max_clients: must be between 1 and 1024");
+	EXPECT_ERROR("agent_txn_timeout_ms = 99;\n" GOOD_PORT GOOD_WORKER,
+		     ":1: agent_txn_timeout_ms: must be between 100 and 3600000");
+	EXPECT_ERROR("agent_idle_timeout_ms = 86400001;\n" GOOD_PORT GOOD_WORKER,
+		     ":1: agent_idle_timeout_ms: must be between 0 and 86400000");
+	EXPECT_ERROR("agent_send_timeout_ms = 50;\n" GOOD_PORT GOOD_WORKER,
+		     ":1: agent_send_timeout_ms: must be between 100 and 3600000");
+	EXPECT_ERROR("agent_allow_uids = \"root\";\n" GOOD_PORT GOOD_WORKER,
+		     ":1: agent_allow_uids: must be a list of user names or uids, e.g. "
+		     "( \"srtpgw-control\", 1001 )");
+	EXPECT_ERROR("agent_allow_gids = 5;\n" GOOD_PORT GOOD_WORKER,
+		     ":1: agent_allow_gids: must be a list of group names or gids, e.g. "
+		     "( \"srtpgw\", 1002 )");
+	EXPECT_ERROR("agent_allow_uids = ( 1, \"no-such-user-sgw\" );\n" GOOD_PORT GOOD_WORKER,
+		     ":1: agent_allow_uids.[1]: no such user \"no-such-user-sgw\"");
+	EXPECT_ERROR("agent_allow_gids = [ \"no-such-group-sgw\" ];\n" GOOD_PORT GOOD_WORKER,
+		     ":1: agent_allow_gids.[0]: no such group \"no-such-group-sgw\"");
+	EXPECT_ERROR("agent_allow_uids = ( 1, 2.5 );\n" GOOD_PORT GOOD_WORKER,
+		     ":1: agent_allow_uids.[1]: must be a user name or a uid");
+	EXPECT_ERROR("agent_allow_gids = [ -1 ];\n" GOOD_PORT GOOD_WORKER,
+		     ":1: agent_allow_gids.[0]: must be between 0 and 4294967294");
+	EXPECT_ERROR("agent_allow_uids = [ 4294967295L ];\n" GOOD_PORT GOOD_WORKER,
+		     ":1: agent_allow_uids.[0]: must be between 0 and 4294967294");
+	EXPECT_ERROR("agent_allow_uids = [ \"\" ];\n" GOOD_PORT GOOD_WORKER,
+		     ":1: agent_allow_uids.[0]: empty user name");
+	EXPECT_ERROR("user = \"no-such-user-sgw\";\n" GOOD_PORT GOOD_WORKER,
+		     ":1: user: no such user \"no-such-user-sgw\"");
+	EXPECT_ERROR("user = true;\n" GOOD_PORT GOOD_WORKER,
+		     ":1: user: must be a user name or a uid");
+	EXPECT_ERROR("user = \"root\";\ngroup = \"no-such-group-sgw\";\n" GOOD_PORT GOOD_WORKER,
+		     ":2: group: no such group \"no-such-group-sgw\"");
+	EXPECT_ERROR("user = \"root\";\ngroup = 1.0;\n" GOOD_PORT GOOD_WORKER,
+		     ":2: group: must be a group name or a gid");
+	EXPECT_ERROR("\ngroup = \"root\";\n" GOOD_PORT GOOD_WORKER,
+		     ":2: group: is given without user (srtpgw changes both or neither)");
+	EXPECT_ERROR("user = 4000000;\n" GOOD_PORT GOOD_WORKER,
+		     ": group: is required: uid 4000000 has no passwd entry to take its group from");
+	EXPECT_ERROR("ports = ( { name = \"p0\"; device = \"net_null0\"; learn_unsolicited = 1;\n"
+		     "  addresses = [ \"10.0.0.1/24\" ]; } );\n" GOOD_WORKER,
+		     ":1: ports.[0].learn_unsolicited: must be true or false");
 }
 
 static void example_file_loads(void)
@@ -520,6 +621,8 @@ int main(void)
 	}
 	RUN(full_valid_config);
 	RUN(minimal_config_defaults);
+	RUN(agent_and_identity_keys);
+	RUN(error_agent_and_identity_keys);
 	RUN(example_file_loads);
 	RUN(error_syntax);
 	RUN(error_unknown_top_level_key);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -90,10 +91,19 @@ static int connect_agent(void)
 static uint16_t request(int fd, uint16_t type, const void *p, uint32_t len,
 			struct sgw_msg_hdr *hdr)
 {
-	int rc = sgw_wire_send(fd, type, ++seq, p, len);
+	int rc = sgw_wire_send(fd, type, ++seq, p, len), rrc = rc;
 
-	if (rc == 0)
-		rc = sgw_wire_recv(fd, hdr, rbuf, sizeof(rbuf));
+	/* a connection the gateway refused (peer not allowed, too many
+	 * clients) holds one ERROR with seq 0, and may be closed before our
+	 * request went out: read it all the same */
+	if (rc == 0 || rc == -EPIPE || rc == -ECONNRESET)
+		rrc = sgw_wire_recv(fd, hdr, rbuf, sizeof(rbuf));
+	if (rrc == 0 && hdr->type == SGW_MSG_ERROR && hdr->seq == 0) {
+		hdr->seq = seq;
+		rc = 0;
+	} else if (rc == 0) {
+		rc = rrc;
+	}
 	if (rc != 0)
 		die("agent %s: %s", socket_path, strerror(-rc));
 	if (hdr->seq != seq)
@@ -405,6 +415,7 @@ int main(int argc, char **argv)
 	};
 	int opt;
 
+	signal(SIGPIPE, SIG_IGN); /* a closed connection is an error to report, not a signal */
 	while ((opt = getopt_long(argc, argv, "+s:jh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':

@@ -147,6 +147,8 @@ uint64_t lg_hist_quantile(const struct lg_hist *h, double q);
 struct lg_addr_entry {          /* an address the load generator answers ARP/ND for */
 	uint8_t family;
 	uint8_t a[16];
+	bool viewer;                /* a viewer's: the gateway's next hop */
+	bool asked;                 /* the gateway asked for it (and was answered) */
 };
 
 struct lg_run {

@@ -4,10 +4,14 @@
  * (stream sources) and the viewers: it answers ARP requests and neighbour
  * solicitations for those addresses, so the gateway resolves its next hops
  * to it. Before sending it asks the gateway, from each of those addresses,
- * for the MAC of the listen addresses: the gateway learns our addresses
- * from the requests and its answers give the destination MAC; once every
- * request is answered, the gateway has processed every announcement (one
- * ring, in order), so no packet is lost to an unresolved next hop.
+ * for the MAC of the listen addresses: the answers give the destination
+ * MAC. The gateway learns a next hop only from the answer to its own probe
+ * (docs/architecture.md, "Next hops"; a port with learn_unsolicited also
+ * from our requests), so the load generator also waits, up to
+ * PROBE_WAIT_MS, until the gateway has asked for every viewer address and
+ * had its answer: then no packet is lost to an unresolved next hop. A
+ * viewer the gateway reaches through a static neighbour or a router is
+ * never asked for; the wait ends at PROBE_WAIT_MS then.
  * Frames come from the gateway's own builders (dataplane/pkt_reply.c).
  */
 #include <stdio.h>
@@ -26,23 +30,36 @@
 
 #define RESOLVE_RETRY_MS 250
 #define RESOLVE_TIMEOUT_S 5.0
+#define PROBE_WAIT_MS 2500 /* the gateway probes an unresolved next hop every second */
 
-static bool ours(const struct lg_run *r, uint8_t family, const uint8_t *a)
+static struct lg_addr_entry *find(const struct lg_run *r, uint8_t family, const uint8_t *a)
 {
 	unsigned n = family == SGW_AF_INET ? 4 : 16;
 
 	for (unsigned i = 0; i < r->n_addrs; i++)
 		if (r->addrs[i].family == family && memcmp(r->addrs[i].a, a, n) == 0)
-			return true;
-	return false;
+			return &r->addrs[i];
+	return NULL;
 }
 
-static int add_addr(struct lg_run *r, const struct sgw_addr *a)
+/* One of ours: the gateway asked for it (noted while resolving). */
+static bool ours(const struct lg_run *r, uint8_t family, const uint8_t *a)
 {
-	struct lg_addr_entry *n;
+	struct lg_addr_entry *e = find(r, family, a);
 
-	if (ours(r, a->family, a->a))
+	if (e != NULL && r->resolving)
+		e->asked = true;
+	return e != NULL;
+}
+
+static int add_addr(struct lg_run *r, const struct sgw_addr *a, bool viewer)
+{
+	struct lg_addr_entry *n, *e = find(r, a->family, a->a);
+
+	if (e != NULL) {
+		e->viewer |= viewer;
 		return 0;
+	}
 	n = realloc(r->addrs, (r->n_addrs + 1) * sizeof(*n));
 	if (n == NULL)
 		return -1;
@@ -50,6 +67,7 @@ static int add_addr(struct lg_run *r, const struct sgw_addr *a)
 	memset(&n[r->n_addrs], 0, sizeof(*n));
 	n[r->n_addrs].family = a->family;
 	memcpy(n[r->n_addrs].a, a->a, sizeof(a->a));
+	n[r->n_addrs].viewer = viewer;
 	r->n_addrs++;
 	return 0;
 }
@@ -57,10 +75,10 @@ static int add_addr(struct lg_run *r, const struct sgw_addr *a)
 int lg_slow_init(struct lg_run *r)
 {
 	for (unsigned i = 0; i < r->m->n_streams; i++)
-		if (add_addr(r, &r->m->streams[i].source.addr) != 0)
+		if (add_addr(r, &r->m->streams[i].source.addr, false) != 0)
 			return -1;
 	for (unsigned i = 0; i < r->m->n_viewers; i++)
-		if (add_addr(r, &r->m->viewers[i].to.addr) != 0)
+		if (add_addr(r, &r->m->viewers[i].to.addr, true) != 0)
 			return -1;
 	return 0;
 }
@@ -215,8 +233,8 @@ static void ask(struct lg_run *r, const struct ask *a)
 int lg_slow_resolve(struct lg_run *r, char *err, size_t errlen)
 {
 	const struct lg_opts *o = r->o;
-	uint64_t deadline, next = 0, retry = r->hz * RESOLVE_RETRY_MS / 1000;
-	unsigned left;
+	uint64_t deadline, probe_deadline, next = 0, retry = r->hz * RESOLVE_RETRY_MS / 1000;
+	unsigned left, unasked;
 	char a[SGW_ADDR_STRLEN];
 	int rc = 0;
 
@@ -235,6 +253,7 @@ int lg_slow_resolve(struct lg_run *r, char *err, size_t errlen)
 	}
 	r->resolving = true;
 	deadline = rte_rdtsc() + (uint64_t)(RESOLVE_TIMEOUT_S * (double)r->hz);
+	probe_deadline = rte_rdtsc() + r->hz * PROBE_WAIT_MS / 1000;
 	do {
 		uint64_t now = rte_rdtsc();
 		if (now >= next) {
@@ -247,10 +266,13 @@ int lg_slow_resolve(struct lg_run *r, char *err, size_t errlen)
 			struct timespec ts = { 0, 200000 };
 			nanosleep(&ts, NULL);
 		}
-		left = 0;
+		left = unasked = 0;
 		for (unsigned i = 0; i < n_asks; i++)
 			left += !asks[i].answered;
-	} while (left > 0 && rte_rdtsc() < deadline && !r->stop_tx);
+		for (unsigned i = 0; i < r->n_addrs; i++)
+			unasked += r->addrs[i].viewer && !r->addrs[i].asked;
+	} while ((left > 0 || (unasked > 0 && rte_rdtsc() < probe_deadline)) &&
+		 rte_rdtsc() < deadline && !r->stop_tx);
 	r->resolving = false;
 	for (unsigned i = 0; i < n_asks && left > 0; i++) {
 		if (asks[i].answered)

@@ -1,0 +1,82 @@
+"""scripts/demo.py: every viewer ends with PNG frames in the output
+directory, or the demo fails.
+
+The demo once reported 80 frames for a viewer and left no PNG for it: two
+demos shared the default output directory, and each one's start (rm -rf of
+the directory) and end (rm -rf of its .work) deleted the other's frames. Now
+frames are decoded into a private directory, the output directory is locked
+for the run, the frames kept are the files that are there, and a viewer
+without a PNG fails the demo.
+"""
+import fcntl
+import glob
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEMO = os.path.join(TOP, 'scripts', 'demo.py')
+sys.path.insert(0, os.path.join(TOP, 'tests', 'lib'))
+sys.path.insert(0, os.path.join(TOP, 'scripts'))
+import demo  # noqa: E402
+
+VIEWERS = ['alice-tv', 'alice-phone', 'bob-tv']
+
+
+class Demo(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix='srtpgw-demo-test-')
+        self.addCleanup(self.tmp.cleanup)
+        self.out = os.path.join(self.tmp.name, 'out')
+
+    def test_frames_saved_are_the_files_there(self):
+        """First, middle and last of what the viewer wrote, whatever their
+        numbers; none, and the viewer is named as having no PNG."""
+        frames = os.path.join(self.tmp.name, 'alice-tv')
+        os.makedirs(frames)
+        for n in range(3, 12):  # numbered from 3: nothing at 0001
+            with open(os.path.join(frames, '%04d.png' % n), 'wb') as f:
+                f.write(b'frame %d' % n)
+        os.makedirs(os.path.join(self.tmp.name, 'bob-tv'))
+        self.assertEqual(demo.save_frames(frames, os.path.join(self.out, 'alice-tv')), 3)
+        got = []
+        for k in (1, 2, 3):
+            with open(os.path.join(self.out, 'alice-tv', 'frame-%d.png' % k), 'rb') as f:
+                got.append(f.read())
+        self.assertEqual(got, [b'frame 3', b'frame 7', b'frame 11'])
+        self.assertEqual(demo.save_frames(os.path.join(self.tmp.name, 'bob-tv'),
+                                          os.path.join(self.out, 'bob-tv')), 0)
+        self.assertEqual(demo.viewers_without_png(self.out, ['alice-tv', 'bob-tv']), ['bob-tv'])
+
+    def test_output_directory_in_use(self):
+        """A second demo with the same --out stops at once, says who holds
+        it, and leaves the first one's frames alone."""
+        os.makedirs(os.path.join(self.out, 'alice-tv'))
+        kept = os.path.join(self.out, 'alice-tv', 'frame-1.png')
+        with open(kept, 'wb') as f:
+            f.write(b'the first demo')
+        with open(os.path.join(self.out, '.lock'), 'a+') as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            lock.write('%d\n' % os.getpid())
+            lock.flush()
+            r = subprocess.run(['/usr/bin/python3', DEMO, '--seconds', '1', '--out', self.out],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn('in use by another demo (pid %d)' % os.getpid(), r.stderr)
+        self.assertTrue(os.path.exists(kept))
+
+    def test_demo_leaves_frames_for_every_viewer(self):
+        r = subprocess.run(['/usr/bin/python3', DEMO, '--seconds', '3', '--out', self.out],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn("every viewer saw only its owner's camera", r.stdout)
+        for v in VIEWERS:
+            self.assertEqual(sorted(os.path.basename(p) for p in glob.glob(os.path.join(self.out, v, '*.png'))),
+                             ['frame-1.png', 'frame-2.png', 'frame-3.png'], r.stdout)
+        self.assertEqual(sorted(os.listdir(self.out)), sorted(VIEWERS + ['.lock']))
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
