@@ -19,27 +19,31 @@ _Static_assert(sizeof(struct sgw_op_stream_add) <= sizeof(((struct sgw_op_iter *
 static const struct {
 	const char *name;
 	uint16_t len;
-	uint16_t short_len[2]; /* 0: none */
+	uint16_t short_len[3]; /* 0: none */
 } ops[SGW_OP_MAX] = {
 	[SGW_OP_STREAM_ADD] = { "stream_add", sizeof(struct sgw_op_stream_add),
 				{ offsetof(struct sgw_op_stream_add, resume),
-				  offsetof(struct sgw_op_stream_add, old_key) } },
-	[SGW_OP_STREAM_DEL] = { "stream_del", sizeof(struct sgw_op_id), { 0, 0 } },
+				  offsetof(struct sgw_op_stream_add, old_key),
+				  offsetof(struct sgw_op_stream_add, flags) } },
+	[SGW_OP_STREAM_DEL] = { "stream_del", sizeof(struct sgw_op_id), { 0, 0, 0 } },
 	[SGW_OP_STREAM_REKEY] = { "stream_rekey", sizeof(struct sgw_op_rekey),
-				  { offsetof(struct sgw_op_rekey, lanes), 0 } },
-	[SGW_OP_STREAM_END_OVERLAP] = { "stream_end_overlap", sizeof(struct sgw_op_id), { 0, 0 } },
+				  { offsetof(struct sgw_op_rekey, lanes), 0, 0 } },
+	[SGW_OP_STREAM_END_OVERLAP] = { "stream_end_overlap", sizeof(struct sgw_op_id), { 0, 0, 0 } },
 	[SGW_OP_STREAM_SET_SOURCE] = { "stream_set_source", sizeof(struct sgw_op_stream_source),
-				       { 0, 0 } },
-	[SGW_OP_GRANT_ADD] = { "grant_add", sizeof(struct sgw_op_grant), { 0, 0 } },
-	[SGW_OP_GRANT_DEL] = { "grant_del", sizeof(struct sgw_op_grant), { 0, 0 } },
+				       { 0, 0, 0 } },
+	[SGW_OP_GRANT_ADD] = { "grant_add", sizeof(struct sgw_op_grant), { 0, 0, 0 } },
+	[SGW_OP_GRANT_DEL] = { "grant_del", sizeof(struct sgw_op_grant), { 0, 0, 0 } },
 	[SGW_OP_VIEWER_ADD] = { "viewer_add", sizeof(struct sgw_op_viewer_add),
 				{ offsetof(struct sgw_op_viewer_add, resume),
-				  offsetof(struct sgw_op_viewer_add, lanes) } },
-	[SGW_OP_VIEWER_DEL] = { "viewer_del", sizeof(struct sgw_op_id), { 0, 0 } },
+				  offsetof(struct sgw_op_viewer_add, lanes),
+				  offsetof(struct sgw_op_viewer_add, port) } },
+	[SGW_OP_VIEWER_DEL] = { "viewer_del", sizeof(struct sgw_op_id), { 0, 0, 0 } },
 	[SGW_OP_VIEWER_REKEY] = { "viewer_rekey", sizeof(struct sgw_op_rekey),
-				  { offsetof(struct sgw_op_rekey, lanes), 0 } },
+				  { offsetof(struct sgw_op_rekey, lanes), 0, 0 } },
 	[SGW_OP_VIEWER_SET_DEST] = { "viewer_set_dest", sizeof(struct sgw_op_viewer_dest),
-				     { 0, 0 } },
+				     { 0, 0, 0 } },
+	[SGW_OP_PORT_ADD] = { "port_add", sizeof(struct sgw_op_port), { 0, 0, 0 } },
+	[SGW_OP_PORT_DEL] = { "port_del", sizeof(struct sgw_op_port), { 0, 0, 0 } },
 };
 
 int sgw_wire_check_hdr(const struct sgw_msg_hdr *h)
@@ -164,7 +168,8 @@ int sgw_op_next(struct sgw_op_iter *it, unsigned *type, const void **body)
 	if (sgw_op_body_len(h.type) != (int)h.len) {
 		/* the short form, zero-extended into the iterator */
 		if (sgw_op_body_len(h.type) < 0 || h.len == 0 ||
-		    (ops[h.type].short_len[0] != h.len && ops[h.type].short_len[1] != h.len))
+		    (ops[h.type].short_len[0] != h.len && ops[h.type].short_len[1] != h.len &&
+		     ops[h.type].short_len[2] != h.len))
 			return -EINVAL;
 		memset(it->full, 0, ops[h.type].len);
 		memcpy(it->full, *body, h.len);

@@ -121,14 +121,39 @@ static int endpoint(const struct line *l, const char *key, struct sgw_endpoint *
 	return 0;
 }
 
+static int digits(const char *s, const char *end, int base, uint64_t max, uint64_t *out);
+
+/* B64 of a key||salt of suite s, the value of name= */
+static int key_b64(const struct line *l, const char *name, const char *b64, enum sgw_suite s,
+		   struct sgw_key *k)
+{
+	uint8_t buf[SGW_KEY_MAX + 3];
+	size_t blen = strlen(b64);
+	int n;
+
+	if (blen == 0 || blen % 4 != 0 || blen > 4 * ((SGW_KEY_MAX + 2) / 3))
+		return fail(l, "%s: not base64 of a key||salt", name);
+	n = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)blen);
+	if (n < 0)
+		return fail(l, "%s: not base64", name);
+	n -= (b64[blen - 1] == '=') + (b64[blen - 2] == '=');
+	if ((unsigned)n != sgw_suite_master_len(s)) {
+		OPENSSL_cleanse(buf, sizeof(buf));
+		return fail(l, "%s: %s needs %u bytes of key and salt", name, sgw_suite_info(s)->name,
+			    sgw_suite_master_len(s));
+	}
+	k->suite = (uint8_t)s;
+	k->len = (uint8_t)n;
+	memcpy(k->material, buf, (size_t)n);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return 0;
+}
+
 /* suite=NAME key=B64, or plain */
 static int key_of(const struct line *l, struct sgw_key *k, bool allow_plain)
 {
 	const char *suite = opt_val(l, "suite"), *b64 = opt_val(l, "key");
 	enum sgw_suite s;
-	uint8_t buf[SGW_KEY_MAX + 3];
-	size_t blen;
-	int n;
 
 	memset(k, 0, sizeof(*k));
 	if (has_flag(l, "plain")) {
@@ -142,24 +167,68 @@ static int key_of(const struct line *l, struct sgw_key *k, bool allow_plain)
 		return fail(l, "suite= and key= (or plain) needed");
 	if (sgw_suite_by_name(suite, &s) != 0 || s == SGW_SUITE_PLAIN)
 		return fail(l, "unknown suite %.40s", suite);
-	blen = strlen(b64);
-	if (blen == 0 || blen % 4 != 0 || blen > 4 * ((SGW_KEY_MAX + 2) / 3))
-		return fail(l, "key: not base64 of a key||salt");
-	n = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)blen);
-	if (n < 0)
-		return fail(l, "key: not base64");
-	n -= (b64[blen - 1] == '=') + (b64[blen - 2] == '=');
-	if ((unsigned)n != sgw_suite_master_len(s)) {
-		OPENSSL_cleanse(buf, sizeof(buf));
-		return fail(l, "key: %s needs %u bytes of key and salt", suite, sgw_suite_master_len(s));
-	}
-	k->suite = (uint8_t)s;
-	k->len = (uint8_t)n;
-	memcpy(k->material, buf, (size_t)n);
-	OPENSSL_cleanse(buf, sizeof(buf));
-	return 0;
+	return key_b64(l, "key", b64, s, k);
 }
 
+/* pt=IN:OUT[,IN:OUT...], payload types below 128 */
+static int pt_map_of(const struct line *l, struct sgw_viewer_port *vp)
+{
+	const char *v = opt_val(l, "pt");
+	uint64_t in, out;
+
+	if (v == NULL)
+		return 0;
+	for (;;) {
+		const char *colon = strchr(v, ':'), *end = v + strcspn(v, ",");
+		if (vp->n_pt == SGW_MAX_PT_MAP || colon == NULL || colon > end ||
+		    digits(v, colon, 10, 127, &in) || digits(colon + 1, end, 10, 127, &out))
+			return fail(l, "pt= must be IN:OUT[,IN:OUT...] (payload types 0-127, at most %d)",
+				    SGW_MAX_PT_MAP);
+		vp->pt_in[vp->n_pt] = (uint8_t)in;
+		vp->pt_out[vp->n_pt++] = (uint8_t)out;
+		if (*end == '\0')
+			return 0;
+		v = end + 1;
+	}
+}
+
+/* A viewer's port of its own: port=N, punt, pt=..., rtcp-key=B64 (its
+ * SRTCP in, of the viewer's suite) */
+static int viewer_port_of(const struct line *l, const struct sgw_key *key, struct sgw_viewer_port *vp)
+{
+	const char *port = opt_val(l, "port"), *rk = opt_val(l, "rtcp-key");
+	uint64_t n;
+
+	memset(vp, 0, sizeof(*vp));
+	if (port != NULL) {
+		if (digits(port, port + strlen(port), 10, 65535, &n) || n == 0)
+			return fail(l, "port= must be 1-65535");
+		vp->local_port = (uint16_t)n;
+	}
+	if (has_flag(l, "punt"))
+		vp->flags |= SGW_VIEWER_PUNT;
+	if ((vp->flags || rk != NULL) && vp->local_port == 0)
+		return fail(l, "punt and rtcp-key= need port=");
+	if (rk != NULL) {
+		if (key->suite == SGW_SUITE_PLAIN)
+			return fail(l, "rtcp-key= needs suite= and key=");
+		if (key_b64(l, "rtcp-key", rk, (enum sgw_suite)key->suite, &vp->rtcp_key))
+			return -1;
+	}
+	return pt_map_of(l, vp);
+}
+
+/* to=ADDR:PORT, or to=none (a paused viewer) */
+static int dest_of(const struct line *l, struct sgw_endpoint *e)
+{
+	const char *v = opt_val(l, "to");
+
+	if (v != NULL && strcmp(v, "none") == 0) {
+		memset(e, 0, sizeof(*e));
+		return 0;
+	}
+	return endpoint(l, "to", e, false);
+}
 /* Unsigned digits of base (10 or 16), at most max; 0 allowed. */
 static int digits(const char *s, const char *end, int base, uint64_t max, uint64_t *out)
 {
@@ -206,7 +275,7 @@ static int parse(const struct line *l, struct sgw_text_op *op)
 
 	if (strcmp(obj, "stream") == 0 && strcmp(verb, "add") == 0) {
 		static const char *const known[] = { "owner", "listen", "source", "suite", "key", "plain",
-						     "replay-window", "resume", NULL };
+						     "replay-window", "resume", "punt", NULL };
 		struct sgw_op_stream_add *b = &op->body.stream_add;
 		const char *src = opt_val(l, "source");
 		op->type = SGW_OP_STREAM_ADD;
@@ -222,6 +291,7 @@ static int parse(const struct line *l, struct sgw_text_op *op)
 			return -1;
 		if (position_of(l, &b->resume))
 			return -1;
+		b->flags = has_flag(l, "punt") ? SGW_STREAM_PUNT : 0;
 		return key_of(l, &b->key, true);
 	}
 	if (strcmp(obj, "stream") == 0 && strcmp(verb, "rekey") == 0) {
@@ -265,16 +335,16 @@ static int parse(const struct line *l, struct sgw_text_op *op)
 	}
 	if (strcmp(obj, "viewer") == 0 && strcmp(verb, "add") == 0) {
 		static const char *const known[] = { "stream", "owner", "to", "suite", "key", "plain",
-						     "resume", NULL };
+						     "resume", "port", "punt", "pt", "rtcp-key", NULL };
 		struct sgw_op_viewer_add *b = &op->body.viewer_add;
 		op->type = SGW_OP_VIEWER_ADD;
 		op->len = sizeof(*b);
 		if (check_keys(l, 3, known) || id_at(l, 2, "viewer id", &b->viewer_id) ||
 		    num(l, opt_val(l, "stream"), "stream=", &b->stream_id) ||
 		    num32(l, opt_val(l, "owner"), "owner=", &b->owner) ||
-		    endpoint(l, "to", &b->dest, false) || position_of(l, &b->resume))
+		    dest_of(l, &b->dest) || position_of(l, &b->resume) || key_of(l, &b->key, true))
 			return -1;
-		return key_of(l, &b->key, true);
+		return viewer_port_of(l, &b->key, &b->port);
 	}
 	if (strcmp(obj, "viewer") == 0 && strcmp(verb, "rekey") == 0) {
 		static const char *const known[] = { "suite", "key", "plain", NULL };
@@ -292,7 +362,19 @@ static int parse(const struct line *l, struct sgw_text_op *op)
 		op->len = sizeof(*b);
 		if (check_keys(l, 3, known) || id_at(l, 2, "viewer id", &b->viewer_id))
 			return -1;
-		return endpoint(l, "to", &b->dest, false);
+		return dest_of(l, &b->dest);
+	}
+	if (strcmp(obj, "port") == 0 && (strcmp(verb, "add") == 0 || strcmp(verb, "del") == 0)) {
+		static const char *const known[] = { "punt", NULL };
+		struct sgw_op_port *b = &op->body.port;
+		op->type = verb[0] == 'a' ? SGW_OP_PORT_ADD : SGW_OP_PORT_DEL;
+		op->len = sizeof(*b);
+		if (check_keys(l, 3, known))
+			return -1;
+		if (l->n < 3 || sgw_endpoint_parse(l->tok[2], &b->local, false) != 0)
+			return fail(l, "port %s needs ADDRESS:PORT", verb);
+		b->flags = has_flag(l, "punt") ? SGW_PORT_PUNT : 0;
+		return 0;
 	}
 	if (strcmp(obj, "viewer") == 0 && strcmp(verb, "del") == 0) {
 		static const char *const known[] = { NULL };

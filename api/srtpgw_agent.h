@@ -171,6 +171,8 @@ enum sgw_op_type {
 	SGW_OP_VIEWER_DEL = 9,      /* struct sgw_op_id */
 	SGW_OP_VIEWER_REKEY = 10,   /* struct sgw_op_rekey */
 	SGW_OP_VIEWER_SET_DEST = 11, /* struct sgw_op_viewer_dest */
+	SGW_OP_PORT_ADD = 12,       /* struct sgw_op_port */
+	SGW_OP_PORT_DEL = 13,       /* struct sgw_op_port */
 	SGW_OP_MAX
 };
 
@@ -199,7 +201,14 @@ struct sgw_op_stream_add {
 	/* optional: during a rekey overlap, the previous key, accepted too
 	 * (suite PLAIN and len 0: none) */
 	struct sgw_key old_key;
+	/* optional: SGW_STREAM_* */
+	uint32_t flags;
+	uint32_t pad2;
 };
+
+/* STUN and DTLS arriving on the stream's listen port go to the punt channel
+ * (api/srtpgw_punt.h): a WebRTC camera (WHIP) */
+#define SGW_STREAM_PUNT 0x1u
 
 #define SGW_REKEY_KEEP_OLD 0x1u /* stream: accept the old key too until
                                    STREAM_END_OVERLAP or the next rekey */
@@ -223,6 +232,26 @@ struct sgw_op_grant {
 	uint32_t pad;
 };
 
+/*
+ * A viewer's port of its own and payload types (a WebRTC viewer, WHEP):
+ * its media goes out from local_port on the stream's listen address (the
+ * ICE candidate the viewer checked), its RTCP comes in to that port and is
+ * read with rtcp_key (receiver reports into its statistics), and STUN and
+ * DTLS to that port go to the punt channel when SGW_VIEWER_PUNT is set.
+ * pt_in[i] of the stream is sent as pt_out[i] (the viewer's numbering).
+ */
+#define SGW_VIEWER_PUNT 0x1u
+#define SGW_MAX_PT_MAP 4
+struct sgw_viewer_port {
+	uint16_t local_port;   /* 0: none, it sends from the stream's listen port */
+	uint16_t flags;        /* SGW_VIEWER_* */
+	uint8_t n_pt;          /* payload type rewrites, 0..SGW_MAX_PT_MAP */
+	uint8_t pad[3];
+	uint8_t pt_in[SGW_MAX_PT_MAP];
+	uint8_t pt_out[SGW_MAX_PT_MAP];
+	struct sgw_key rtcp_key; /* the viewer's SRTCP in; suite PLAIN, len 0: none */
+};
+
 struct sgw_op_viewer_add {
 	uint64_t viewer_id;        /* 1..2^63-1, unique */
 	uint64_t stream_id;
@@ -237,11 +266,28 @@ struct sgw_op_viewer_add {
 	/* optional: the egress lanes; a REPLACE_ALL keeps a viewer only if its
 	 * lanes have these SSRCs (it keeps its own indices and limits) */
 	struct sgw_lanes lanes;
+	/* optional: a port of its own, payload types (a WebRTC viewer) */
+	struct sgw_viewer_port port;
+};
+
+/*
+ * A port of the gateway's that carries no media yet: STUN and DTLS to it go
+ * to the punt channel (SGW_PORT_PUNT), everything else is dropped. A WebRTC
+ * session's port while ICE and DTLS run in srtpgw-control; once they are
+ * done, one transaction deletes it and adds the viewer (with local_port) or
+ * the stream (listen) on it.
+ */
+#define SGW_PORT_PUNT 0x1u
+struct sgw_op_port {
+	struct sgw_endpoint local; /* a gateway address and a port */
+	uint32_t flags;            /* SGW_PORT_* */
+	uint32_t pad;
 };
 
 struct sgw_op_viewer_dest {
 	uint64_t viewer_id;
-	struct sgw_endpoint dest;
+	struct sgw_endpoint dest; /* family NONE: paused (nothing is sent to it,
+	                             drop_viewer_paused), its state kept */
 };
 
 /* ---- replies ------------------------------------------------------------ */
@@ -362,6 +408,16 @@ struct sgw_viewer_stats {
 	uint64_t bytes;        /* sent UDP payload bytes */
 	uint64_t drops;        /* owner check, neighbour, mbuf, tx full, protect */
 	struct sgw_pos pos;    /* of the egress context */
+	/* what the viewer's RTCP says (a viewer with a port of its own) */
+	uint64_t rtcp_in;      /* its RTCP packets that authenticated */
+	uint64_t rtcp_bad;     /* its RTCP packets that did not */
+	uint64_t rr;           /* report blocks about what we sent it */
+	uint64_t pli, fir, nack; /* feedback messages it sent */
+	uint32_t fraction_lost; /* of the last report block, /256 */
+	int32_t cumulative_lost;
+	uint32_t jitter;       /* in the stream's RTP timestamp units */
+	uint32_t rtt_us;       /* from the last block's LSR/DLSR, 0 if unknown */
+	uint64_t last_rr_ms;   /* since its last report block, UINT64_MAX if none */
 };
 
 #endif /* SRTPGW_AGENT_H */

@@ -60,7 +60,15 @@
 	_(AGENT_CLIENTS_REFUSED, "agent_clients_refused", "agent socket connections refused: agent_max_clients reached") \
 	_(AGENT_TXN_TIMEOUT, "agent_txn_timeout", "transactions aborted after agent_txn_timeout_ms without a message (client closed)") \
 	_(AGENT_IDLE_CLOSED, "agent_idle_closed", "agent clients closed after agent_idle_timeout_ms without traffic") \
-	_(AGENT_SEND_TIMEOUT, "agent_send_timeout", "agent clients closed: replies unread for agent_send_timeout_ms")
+	_(AGENT_SEND_TIMEOUT, "agent_send_timeout", "agent clients closed: replies unread for agent_send_timeout_ms") \
+	_(PUNTED, "punted", "STUN and DTLS datagrams of WebRTC ports queued for srtpgw-control") \
+	_(DROP_VIEWER_MEDIA, "drop_viewer_media", "RTP sent to a viewer's own port (it takes RTCP only)") \
+	_(PUNT_RX, "punt_rx", "datagrams given to srtpgw-control on the punt channel") \
+	_(PUNT_TX, "punt_tx", "datagrams srtpgw-control gave to send, sent") \
+	_(DROP_PUNT, "drop_punt", "punted datagrams lost: no srtpgw-control on the punt channel, or it is not reading") \
+	_(DROP_PUNT_TX, "drop_punt_tx", "datagrams from srtpgw-control not sent: malformed, not from a gateway address, no route, next hop unresolved") \
+	_(DROP_VIEWER_PAUSED, "drop_viewer_paused", "packets for a viewer with no address: paused (its consent lapsed) or not confirmed yet") \
+	_(DROP_PORT_NOT_READY, "drop_port_not_ready", "media on a port whose WebRTC session is still being set up (ICE, DTLS)")
 
 enum sgw_counter {
 #define SGW_COUNTER_ENUM(e, name, help) SGW_CTR_##e,

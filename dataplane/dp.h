@@ -73,6 +73,7 @@ struct sgw_dp {
 	struct rte_ring *handoff[SGW_DP_MAX_WORKERS][SGW_DP_MAX_WORKERS];
 	struct rte_ring *slow_ring; /* workers -> agent thread: ARP, ICMP, ND */
 	unsigned idle_sleep_us;
+	uint64_t tsc_hz;           /* rte_get_tsc_hz(), for RTCP's round trips */
 	bool quit;                 /* set by the main thread to stop the workers */
 };
 

@@ -50,6 +50,20 @@ static void finish_headers(const struct sgw_flow_viewer *v, const struct sgw_por
 	}
 }
 
+/* The viewer numbers some payload types otherwise (a WebRTC viewer's
+ * offer): the marker bit stays. */
+static void rewrite_pt(const struct sgw_flow_viewer *v, uint8_t *rtp)
+{
+	uint8_t pt = rtp[1] & 0x7f;
+
+	for (unsigned i = 0; i < v->n_pt; i++) {
+		if (v->pt_in[i] == pt) {
+			rtp[1] = (uint8_t)((rtp[1] & 0x80) | v->pt_out[i]);
+			return;
+		}
+	}
+}
+
 /* Build and queue one viewer's packet from out, which holds exactly the
  * plain RTP/RTCP packet (len bytes). Consumes out. */
 static void send_one(struct sgw_worker *w, const struct sgw_flow_viewer *v,
@@ -60,10 +74,16 @@ static void send_one(struct sgw_worker *w, const struct sgw_flow_viewer *v,
 	uint8_t *frame;
 	int plen = (int)len;
 
+	if (unlikely(v->neigh == SGW_NEIGH_NONE)) {
+		w->ctr[SGW_CTR_DROP_VIEWER_PAUSED]++;
+		goto drop;
+	}
 	if (unlikely(sgw_neigh_mac(&sgw_dp->neigh[v->neigh], &mac) != 0)) {
 		w->ctr[SGW_CTR_DROP_NEIGH_UNRESOLVED]++;
 		goto drop;
 	}
+	if (unlikely(v->n_pt != 0) && !rtcp)
+		rewrite_pt(v, rte_pktmbuf_mtod(out, uint8_t *));
 	if (v->egress != NULL) {
 		enum sgw_srtp_result r;
 

@@ -32,6 +32,20 @@
 
 struct sgw_srtp;
 
+/* Times at which the stream's home worker forwarded its last sender
+ * reports, by the middle 32 bits of their NTP timestamp: a viewer's
+ * receiver report names one (LSR) and says how long it held it (DLSR), which
+ * gives the round trip. dataplane: written by the stream's home worker,
+ * read by the worker of a viewer's port (seq: odd while an entry is
+ * written). */
+#define SGW_SR_HISTORY 4
+struct sgw_sr_times {
+	uint32_t seq;
+	uint32_t next;
+	uint32_t ntp_mid[SGW_SR_HISTORY];
+	uint64_t tsc[SGW_SR_HISTORY];
+};
+
 /*
  * Mutable per-stream state shared by all versions of the stream's entry.
  * dataplane: rw by the home worker only; ctlplane: reads counters.
@@ -44,11 +58,20 @@ struct sgw_stream_state {
 	uint64_t packets, bytes;
 	uint64_t auth_fail, replay_fail, other_fail;
 	uint64_t last_rx_tsc;   /* 0 = never */
+	struct sgw_sr_times sr; /* the sender reports it forwarded */
 } __rte_cache_aligned;
 
 /* dataplane: rw by the stream's home worker only; ctlplane: reads. */
 struct sgw_viewer_state {
 	uint64_t packets, bytes, drops;
+	/* what the viewer's RTCP says (a viewer with a port of its own):
+	 * written by the home worker of that port's entry */
+	uint64_t rtcp_in __rte_cache_aligned;
+	uint64_t rr, pli, fir, nack;
+	uint32_t fraction_lost;
+	int32_t cumulative_lost;
+	uint32_t jitter, rtt_us;
+	uint64_t last_rr_tsc;     /* 0 = none yet */
 } __rte_cache_aligned;
 
 /* One viewer inside an entry. Immutable once published. */
@@ -63,17 +86,33 @@ struct sgw_flow_viewer {
 	uint8_t hdr_len;          /* bytes of hdr[] */
 	uint8_t l3_off;           /* offset of the IP header in hdr[] */
 	uint8_t family;           /* 4 or 6 */
+	uint8_t n_pt;             /* payload types the viewer numbers otherwise */
+	uint8_t pt_in[SGW_MAX_PT_MAP], pt_out[SGW_MAX_PT_MAP];
 	uint8_t hdr[14 + 4 + 40 + 8] __rte_aligned(8); /* Ethernet (dst filled per packet), VLAN,
 	                                 IP, UDP with lengths and checksums left 0 */
 };
 
-/* Immutable once published. */
+enum sgw_entry_kind {
+	SGW_ENTRY_STREAM = 0,     /* a stream's listen port: media in, fanned out */
+	SGW_ENTRY_VIEWER_PORT = 1, /* a viewer's port of its own: its RTCP in */
+	SGW_ENTRY_PORT = 2,       /* a port with no media yet: STUN and DTLS only */
+};
+
+/* Immutable once published. A stream's entry, or a viewer port's (kind):
+ * then stream_id is its stream's, ingress the viewer's RTCP context, st the
+ * port's own state (home, claim, counters), vst the viewer's, source its
+ * address, and it has no viewers. */
 struct sgw_flow_entry {
 	uint64_t stream_id;
 	uint32_t owner;
 	uint8_t n_allowed;        /* owners allowed to receive: owner + grants */
 	uint8_t plain_in;         /* 1: plain RTP in, no ingress crypto */
 	uint16_t n_viewers;
+	uint8_t kind;             /* enum sgw_entry_kind */
+	uint8_t punt;             /* STUN and DTLS go to srtpgw-control */
+	uint64_t viewer_id;       /* a viewer port's viewer */
+	struct sgw_viewer_state *vst; /* a viewer port's viewer's state */
+	struct sgw_stream_state *sst; /* a viewer port's stream's state (its SR times) */
 	uint32_t allowed[1 + SGW_MAX_GRANTS];
 	struct sgw_endpoint source; /* family NONE = any */
 	struct sgw_srtp *ingress;     /* current key */

@@ -18,6 +18,8 @@
 #include "api/srtpgw_agent.h"
 
 #define SGW_NEIGH_VALID (1ull << 48)
+/* A viewer with no next hop: paused (no address), nothing is sent to it */
+#define SGW_NEIGH_NONE UINT32_MAX
 
 struct sgw_neigh {
 	uint64_t mac;            /* dataplane: ro (relaxed); ctlplane: rw.

@@ -30,6 +30,8 @@
 #define ICMP_HLEN 4 /* type, code, checksum */
 #define RTP_MIN_LEN 12
 #define RTCP_MIN_LEN 8
+#define STUN_HDR_LEN 20 /* RFC 8489 6 */
+#define DTLS_HDR_LEN 13 /* RFC 6347 4.1: a record header */
 /* IPv6 extension headers walked before giving up (bounds the work) */
 #define IP6_MAX_EXT 8
 
@@ -75,10 +77,21 @@ parse_udp(const uint8_t *frame, uint32_t l4, uint32_t ip_plen,
 	plen = ulen - UDP_HLEN;
 	info->payload_len = (uint16_t)plen;
 
-	/* RFC 7983: 128..191 is RTP/RTCP; STUN, DTLS, TURN etc. are not ours */
+	/* RFC 7983: 128..191 is RTP/RTCP, 0..3 STUN, 20..63 DTLS (which go to
+	 * srtpgw-control on a WebRTC port); TURN channels and the rest are not
+	 * ours */
 	p = frame + l4 + UDP_HLEN;
-	if (unlikely(plen == 0 || p[0] < 128 || p[0] > 191))
+	if (unlikely(plen == 0 || p[0] < 128 || p[0] > 191)) {
+		if (plen >= STUN_HDR_LEN && p[0] <= 3) {
+			info->cls = PKT_STUN;
+			return PKT_STUN;
+		}
+		if (plen >= DTLS_HDR_LEN && p[0] >= 20 && p[0] <= 63) {
+			info->cls = PKT_DTLS;
+			return PKT_DTLS;
+		}
 		return pkt_drop(info, SGW_CTR_DROP_NOT_RTP);
+	}
 	if (plen >= 2 && p[1] >= 192 && p[1] <= 223) {
 		/* RFC 5761: RTCP packet types 192..223 */
 		if (unlikely(plen < RTCP_MIN_LEN))

@@ -15,6 +15,8 @@
 enum pkt_class {
 	PKT_RTP,    /* UDP, first byte 128..191, payload type not RTCP */
 	PKT_RTCP,   /* UDP, first byte 128..191, second byte 192..223 (RFC 5761) */
+	PKT_STUN,   /* UDP, first byte 0..3, at least a STUN header (RFC 7983) */
+	PKT_DTLS,   /* UDP, first byte 20..63, at least a DTLS record header */
 	PKT_ARP,
 	PKT_ICMP4,  /* IPv4 ICMP; icmp_type/icmp_code set */
 	PKT_ICMP6,  /* ICMPv6 (echo, ND); icmp_type/icmp_code set */

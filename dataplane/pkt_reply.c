@@ -275,3 +275,49 @@ pkt_build_nd_ns(uint8_t *buf, uint32_t room, uint16_t vlan_tci,
 	ip6_icmp6_finish(ip, ND_MIN_LEN + ND_OPT_LEN, 255, src_ip, snm);
 	return n;
 }
+
+uint32_t
+pkt_build_udp(uint8_t *buf, uint32_t room, uint16_t vlan_tci, const uint8_t dst_mac[6],
+	      const uint8_t src_mac[6], const struct pkt_udp_addrs *u, const uint8_t *payload,
+	      uint32_t len)
+{
+	uint32_t l2 = vlan_tci ? RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN : RTE_ETHER_HDR_LEN;
+	uint32_t l3 = u->family == 4 ? IP4_HLEN : IP6_HLEN, alen = u->family == 4 ? 4 : 16;
+	uint32_t n = l2 + l3 + 8 + len;
+	uint8_t *ip = buf + l2, *udp = ip + l3;
+	uint16_t sum;
+
+	if ((u->family != 4 && u->family != 6) || len > 65535 - 8 - IP4_HLEN || room < n ||
+	    room < ETH_MIN_LEN)
+		return 0;
+	put_l2(buf, dst_mac, src_mac, vlan_tci, u->family == 4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
+	memset(ip, 0, l3);
+	if (u->family == 4) {
+		ip[0] = 0x45;
+		wr16(ip + 2, (uint16_t)(l3 + 8 + len));
+		wr16(ip + 6, 0x4000); /* don't fragment */
+		ip[8] = REPLY_TTL;
+		ip[9] = IPPROTO_UDP;
+		memcpy(ip + 12, u->src, 4);
+		memcpy(ip + 16, u->dst, 4);
+		put_cksum(ip + 10, rte_raw_cksum(ip, IP4_HLEN));
+	} else {
+		ip[0] = 0x60;
+		wr16(ip + 4, (uint16_t)(8 + len));
+		ip[6] = IPPROTO_UDP;
+		ip[7] = REPLY_TTL;
+		memcpy(ip + 8, u->src, 16);
+		memcpy(ip + 24, u->dst, 16);
+	}
+	wr16(udp, u->sport);
+	wr16(udp + 2, u->dport);
+	wr16(udp + 4, (uint16_t)(8 + len));
+	udp[6] = udp[7] = 0;
+	memcpy(udp + 8, payload, len);
+	sum = udp_sum(u->src, u->dst, alen, udp, 8 + len);
+	sum = (uint16_t)~sum;
+	if (sum == 0)
+		sum = 0xffff; /* 0 means "no checksum" (RFC 768) */
+	memcpy(udp + 6, &sum, 2);
+	return pad_min(buf, n);
+}

@@ -42,4 +42,16 @@ uint32_t pkt_build_nd_ns(uint8_t *buf, uint32_t room, uint16_t vlan_tci,
 			 const uint8_t src_mac[6], const uint8_t src_ip[16],
 			 const uint8_t target[16]);
 
+/* A UDP datagram from u->src:sport to u->dst:dport (family 4 or 6),
+ * checksums filled; the length written, or 0 if room is too small or the
+ * payload too long. */
+struct pkt_udp_addrs {
+	uint8_t family;
+	uint8_t src[16], dst[16]; /* the first 4 bytes for IPv4 */
+	uint16_t sport, dport;
+};
+uint32_t pkt_build_udp(uint8_t *buf, uint32_t room, uint16_t vlan_tci, const uint8_t dst_mac[6],
+		       const uint8_t src_mac[6], const struct pkt_udp_addrs *u,
+		       const uint8_t *payload, uint32_t len);
+
 #endif

@@ -17,6 +17,7 @@
 #include "dataplane/fanout.h"
 #include "dataplane/pkt_parse.h"
 #include "dataplane/srtp_ctx.h"
+#include "dataplane/viewer_rtcp.h"
 
 struct sgw_dp *sgw_dp;
 
@@ -88,7 +89,7 @@ static struct sgw_flow_entry *const *classify(struct sgw_worker *w, const struct
 		return NULL;
 	}
 	cls = pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, pi);
-	if (unlikely(cls != PKT_RTP && cls != PKT_RTCP)) {
+	if (unlikely(cls != PKT_RTP && cls != PKT_RTCP && cls != PKT_STUN && cls != PKT_DTLS)) {
 		if (cls == PKT_DROP) {
 			drop(w, m, pi->drop);
 			return NULL;
@@ -173,6 +174,16 @@ static void forward(struct sgw_worker *w, const struct sgw_flow_entry *e, struct
 	sgw_ctr_add(&st->packets, 1);
 	sgw_ctr_add(&st->bytes, (uint64_t)len);
 	__atomic_store_n(&st->last_rx_tsc, now, __ATOMIC_RELAXED);
+	if (unlikely(e->kind == SGW_ENTRY_VIEWER_PORT)) {
+		/* a viewer's RTCP: read, not forwarded */
+		sgw_viewer_rtcp(e->vst, rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->payload_off),
+				(uint32_t)len, sgw_sr_times_of(e), now, sgw_dp->tsc_hz);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (pi->cls == PKT_RTCP)
+		sgw_sr_note(&st->sr, rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->payload_off),
+			    (uint32_t)len, now);
 	w->ctr[SGW_CTR_FORWARDED]++;
 	if (unlikely(e->n_viewers == 0)) {
 		drop(w, m, SGW_CTR_DROP_NO_VIEWERS);
@@ -213,6 +224,35 @@ static void deliver_homeless(struct sgw_worker *w, struct sgw_flow_entry *e, str
 	__atomic_store_n(&st->home, origin, __ATOMIC_RELEASE);
 }
 
+/* STUN and DTLS, and what comes in on a viewer's port: false when m was
+ * consumed. STUN and DTLS go to srtpgw-control through the agent thread
+ * (api/srtpgw_punt.h) on ports marked for it, and are not ours elsewhere; a
+ * viewer's port takes its RTCP, never media. */
+static bool __attribute__((noinline))
+not_media(struct sgw_worker *w, const struct sgw_flow_entry *e, struct rte_mbuf *m,
+	  const struct pkt_info *pi)
+{
+	if (pi->cls == PKT_STUN || pi->cls == PKT_DTLS) {
+		if (!e->punt) {
+			drop(w, m, SGW_CTR_DROP_NOT_RTP);
+		} else if (rte_ring_mp_enqueue(sgw_dp->slow_ring, m) != 0) {
+			drop(w, m, SGW_CTR_DROP_SLOWPATH_FULL);
+		} else {
+			w->ctr[SGW_CTR_PUNTED]++;
+		}
+		return false;
+	}
+	if (e->kind == SGW_ENTRY_PORT) { /* no keys yet */
+		drop(w, m, SGW_CTR_DROP_PORT_NOT_READY);
+		return false;
+	}
+	if (pi->cls == PKT_RTP) {
+		drop(w, m, SGW_CTR_DROP_VIEWER_MEDIA);
+		return false;
+	}
+	return true;
+}
+
 /* Stage 3 of a packet whose entry e was found: home worker, source,
  * unprotect, fan out. Consumes m: sent, dropped (counted), or handed to the
  * home worker. origin: the worker m came in at (w, or the one that handed
@@ -220,6 +260,10 @@ static void deliver_homeless(struct sgw_worker *w, struct sgw_flow_entry *e, str
 static void deliver(struct sgw_worker *w, struct sgw_flow_entry *e, struct rte_mbuf *m,
 		    const struct pkt_info *pi, uint64_t now, uint16_t origin)
 {
+	if (unlikely(pi->cls == PKT_STUN || pi->cls == PKT_DTLS || e->kind != SGW_ENTRY_STREAM)) {
+		if (!not_media(w, e, m, pi))
+			return;
+	}
 	/* The stream's crypto state belongs to its home worker. With RSS on
 	 * the 5-tuple that is where its packets keep arriving; anything else
 	 * is handed to it. Acquire: the home may have been latched by the

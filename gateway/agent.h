@@ -29,6 +29,12 @@ struct viewer_rec {
 	struct sgw_srtp *egress;    /* NULL for plain */
 	uint8_t n_lanes;            /* egress lanes (0: none) and their SSRCs */
 	uint32_t lane_ssrc[SGW_MAX_LANES];
+	struct sgw_viewer_port port; /* its own port, payload types (rtcp_key
+	                               zeroed: its digest is rtcp_digest) */
+	uint8_t rtcp_digest[32];
+	unsigned aidx;              /* of the stream's listen address (its port's) */
+	struct sgw_srtp *rtcp_in;   /* its RTCP in (a port of its own), or NULL */
+	struct sgw_stream_state *port_st; /* its port's entry's state, or NULL */
 	struct sgw_viewer_state *st;
 	uint64_t created_gen;       /* transaction that created the record */
 };
@@ -43,6 +49,7 @@ struct stream_rec {
 	uint32_t grants[SGW_MAX_GRANTS];
 	struct sgw_endpoint listen, source;
 	unsigned aidx;              /* local address index of listen.addr */
+	uint32_t flags;             /* SGW_STREAM_* */
 	struct sgw_srtp *ingress, *ingress_old;
 	uint8_t old_digest[32];     /* of the key of ingress_old, if any */
 	struct sgw_stream_state *st;
@@ -51,11 +58,26 @@ struct stream_rec {
 	uint64_t created_gen;
 };
 
+/* A port with no media yet (SGW_OP_PORT_ADD). */
+struct port_rec {
+	struct sgw_endpoint local;
+	unsigned aidx;
+	uint32_t flags;
+	struct sgw_stream_state *st; /* its entry's state (counters) */
+	uint64_t created_gen;
+};
+
 struct txn_touch {
 	uint8_t is_stream;
 	uint64_t id;
 	void *before;               /* the record at first touch, or NULL */
 	void *copy;                 /* its contents at first touch */
+};
+
+struct txn_port {
+	bool added;                 /* added by the transaction, else removed */
+	uint64_t key;               /* its listen key */
+	struct port_rec *rec;
 };
 
 struct txn_res {
@@ -89,6 +111,8 @@ struct sgw_txn {
 	VEC(struct txn_res) dropped; /* retired after the grace period on commit */
 	VEC(struct txn_slot) cleared; /* flow-table slots emptied */
 	VEC(struct txn_neigh) neigh; /* next-hop reference changes */
+	VEC(struct txn_port) port_log; /* ports added and removed */
+	struct idmap seen_ports;    /* REPLACE_ALL: listen keys of ports named */
 };
 
 struct sgw_agent {
@@ -97,11 +121,14 @@ struct sgw_agent {
 	struct idmap streams;       /* id -> struct stream_rec */
 	struct idmap viewers;       /* id -> struct viewer_rec */
 	struct idmap listen;        /* (aidx + 1) << 16 | port -> struct stream_rec */
+	struct idmap vports;        /* listen key -> struct viewer_rec with a port of its own */
+	struct idmap ports;         /* listen key -> struct port_rec (SGW_OP_PORT_ADD) */
 	struct sgw_txn txn;
 	uint64_t ctl_seq;           /* of the last applied transaction */
 	uint64_t boot_id;
 	uint8_t digest_key[32];     /* random per start: key digests are not comparable across runs */
 	uint64_t tsc_hz;
+	struct agent_punt *punt;    /* the punt channel (agent_punt.c), NULL when off */
 };
 
 /* Transactions (agent_txn.c). Errors: negative errno and a message in
@@ -115,6 +142,13 @@ void agent_txn_reclaim(struct sgw_agent *a);
 void agent_txn_abort(struct sgw_agent *a);
 int agent_init(struct sgw_agent *a, struct sgw_dp *dp, const struct sgw_config *cfg);
 void agent_fini(struct sgw_agent *a);
+
+/* Egress port, next hop and source address for dst; the source is listen
+ * when it is an address of that port (agent_route.c). 0, or -EHOSTUNREACH
+ * with a message in err. */
+int agent_route(struct sgw_agent *a, const struct sgw_addr *dst, const struct sgw_addr *listen,
+		uint16_t *port_idx, struct sgw_addr *nexthop, struct sgw_addr *src, char *err,
+		size_t errlen);
 
 /* Next hops (agent_neigh.c). */
 int agent_neigh_init(struct sgw_agent *a);
@@ -161,9 +195,11 @@ size_t agent_stats_lanes(struct sgw_agent *a, const struct sgw_lanes_req *req, u
 			 size_t cap);
 int agent_reserve(struct sgw_agent *a, const void *payload, uint32_t len,
 		  struct sgw_reserved *out, char *err, size_t errlen);
-/* The agent socket (agent_listen.c), made at start-up before srtpgw drops
- * root: the listening fd, or -1 with a one-line error in err. */
-int agent_listen(const char *path, const struct sgw_config *cfg, char *err, size_t errlen);
+/* The agent socket and the punt socket (agent_listen.c), made at start-up
+ * before srtpgw drops root: the listening fd of that type (SOCK_STREAM,
+ * SOCK_SEQPACKET), or -1 with a one-line error in err naming it as what. */
+int agent_listen(const char *what, const char *path, int type, const struct sgw_config *cfg,
+		 char *err, size_t errlen);
 /* May the peer of fd, whose SO_PEERCRED is cr, use the agent socket
  * (agent_peer.c)? own_uid/own_gid: what the gateway runs as. */
 struct ucred;

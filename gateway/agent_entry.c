@@ -66,7 +66,8 @@ static void fill_header(struct sgw_agent *a, const struct stream_rec *s,
 		off += sizeof(*ip);
 	}
 	udp = (struct rte_udp_hdr *)(h + off);
-	udp->src_port = rte_cpu_to_be_16(s->listen.port);
+	/* from its own port (the ICE candidate it checked), or the stream's */
+	udp->src_port = rte_cpu_to_be_16(v->port.local_port != 0 ? v->port.local_port : s->listen.port);
 	udp->dst_port = rte_cpu_to_be_16(v->dest.port);
 	off += sizeof(*udp);
 	fv->hdr_len = (uint8_t)off;
@@ -103,10 +104,39 @@ struct sgw_flow_entry *txn_entry_build(struct sgw_agent *a, const struct stream_
 		fv->egress = v->egress;
 		fv->st = v->st;
 		fv->mtu = a->dp->ports[v->port_idx].mtu;
+		fv->n_pt = v->port.n_pt;
+		memcpy(fv->pt_in, v->port.pt_in, sizeof(fv->pt_in));
+		memcpy(fv->pt_out, v->port.pt_out, sizeof(fv->pt_out));
 		fill_header(a, s, v, fv);
 	}
+	e->punt = (s->flags & SGW_STREAM_PUNT) != 0;
 	return e;
 }
 
-/* REPLACE_ALL: delete what the transaction did not name. The victims are
- * listed first: deleting changes the maps being walked. */
+/* The entry of v's port of its own: its RTCP in, from its address only,
+ * read with its RTCP key into its state; STUN and DTLS punted if marked. */
+struct sgw_flow_entry *txn_vport_entry_build(struct sgw_agent *a, const struct stream_rec *s,
+					     const struct viewer_rec *v)
+{
+	struct sgw_flow_entry *e = aligned_alloc(RTE_CACHE_LINE_SIZE,
+						 RTE_ALIGN_CEIL(sizeof(*e), RTE_CACHE_LINE_SIZE));
+
+	(void)a;
+	if (e == NULL)
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	e->kind = SGW_ENTRY_VIEWER_PORT;
+	e->stream_id = s->id;
+	e->owner = v->owner;
+	e->viewer_id = v->id;
+	e->punt = (v->port.flags & SGW_VIEWER_PUNT) != 0;
+	/* a paused viewer (no address) is taken from nowhere */
+	e->source = v->dest;
+	if (e->source.addr.family == SGW_AF_NONE)
+		e->source.addr.family = 0xff;
+	e->ingress = v->rtcp_in;
+	e->st = v->port_st;
+	e->vst = v->st;
+	e->sst = s->st;
+	return e;
+}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The agent socket's file. Whoever can connect to it changes the gateway's
+ * The agent socket's file (and the punt socket's: the same rules). Whoever can connect to it changes the gateway's
  * tables, and whoever can replace it receives the control plane's keys:
  * so it is born with its final mode (0660: the umask is set around bind,
  * there is no moment with a wider mode to chmod from), in a directory that
@@ -42,36 +42,37 @@ static int make_dirs(char *dir)
 }
 
 /* May the gateway trust dir with its socket? 0, or -1 with err set. */
-static int check_dir(const char *dir, const struct sgw_config *cfg, char *err, size_t errlen)
+static int check_dir(const char *what, const char *dir, const struct sgw_config *cfg, char *err,
+		     size_t errlen)
 {
 	gid_t own_gid = cfg->has_user ? cfg->gid : getegid();
 	struct stat st;
 
 	if (stat(dir, &st) != 0) {
-		snprintf(err, errlen, "agent socket directory %s: %s", dir, strerror(errno));
+		snprintf(err, errlen, "%s directory %s: %s", what, dir, strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "agent socket directory %s: not a directory", dir);
+		snprintf(err, errlen, "%s directory %s: not a directory", what, dir);
 		return -1;
 	}
 	if (st.st_mode & S_IWOTH) {
 		snprintf(err, errlen,
-			 "agent socket directory %s is world-writable (mode %04o): anyone could replace "
+			 "%s directory %s is world-writable (mode %04o): anyone could replace "
 			 "the socket; give it a directory of its own (e.g. /run/srtpgw/agent.sock)",
-			 dir, (unsigned)(st.st_mode & 07777));
+			 what, dir, (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
 	if (st.st_uid != 0 && st.st_uid != geteuid() && !(cfg->has_user && st.st_uid == cfg->uid)) {
 		snprintf(err, errlen,
-			 "agent socket directory %s belongs to uid %u: it must belong to root or to the "
-			 "gateway's user", dir, (unsigned)st.st_uid);
+			 "%s directory %s belongs to uid %u: it must belong to root or to the "
+			 "gateway's user", what, dir, (unsigned)st.st_uid);
 		return -1;
 	}
 	if ((st.st_mode & S_IWGRP) && st.st_gid != 0 && st.st_gid != own_gid) {
 		snprintf(err, errlen,
-			 "agent socket directory %s is writable by group %u (mode %04o): only root's or "
-			 "the gateway's group may write to it", dir, (unsigned)st.st_gid,
+			 "%s directory %s is writable by group %u (mode %04o): only root's or "
+			 "the gateway's group may write to it", what, dir, (unsigned)st.st_gid,
 			 (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
@@ -79,7 +80,8 @@ static int check_dir(const char *dir, const struct sgw_config *cfg, char *err, s
 }
 
 /* The directory of path, created if missing. */
-static int prepare_dir(const char *path, const struct sgw_config *cfg, char *err, size_t errlen)
+static int prepare_dir(const char *what, const char *path, const struct sgw_config *cfg, char *err,
+		       size_t errlen)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char *slash;
@@ -95,21 +97,22 @@ static int prepare_dir(const char *path, const struct sgw_config *cfg, char *err
 		*slash = '\0';
 	if (stat(dir, &st) != 0 && errno == ENOENT) {
 		if (make_dirs(dir) != 0) {
-			snprintf(err, errlen, "agent socket directory %s: cannot create it: %s", dir,
+			snprintf(err, errlen, "%s directory %s: cannot create it: %s", what, dir,
 				 strerror(errno));
 			return -1;
 		}
 		/* ours: the gateway's user keeps it, its group may enter */
 		if (cfg->has_user && chown(dir, cfg->uid, cfg->gid) != 0) {
-			snprintf(err, errlen, "agent socket directory %s: cannot give it to uid %u gid %u: %s",
+			snprintf(err, errlen, "%s directory %s: cannot give it to uid %u gid %u: %s", what,
 				 dir, cfg->uid, cfg->gid, strerror(errno));
 			return -1;
 		}
 	}
-	return check_dir(dir, cfg, err, errlen);
+	return check_dir(what, dir, cfg, err, errlen);
 }
 
-int agent_listen(const char *path, const struct sgw_config *cfg, char *err, size_t errlen)
+int agent_listen(const char *what, const char *path, int type, const struct sgw_config *cfg,
+		 char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -117,29 +120,29 @@ int agent_listen(const char *path, const struct sgw_config *cfg, char *err, size
 	int fd, rc;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "agent socket %s: path too long", path);
+		snprintf(err, errlen, "%s %s: path too long", what, path);
 		return -1;
 	}
-	if (prepare_dir(path, cfg, err, errlen) != 0)
+	if (prepare_dir(what, path, cfg, err, errlen) != 0)
 		return -1;
 	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto fail;
 	if (lstat(path, &st) == 0) {
 		/* a stale socket from a previous run: only if nobody answers on it */
 		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, errlen, "agent socket %s: exists and is not a socket", path);
+			snprintf(err, errlen, "%s %s: exists and is not a socket", what, path);
 			close(fd);
 			return -1;
 		}
 		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN) {
-			snprintf(err, errlen, "agent socket %s: another process serves it", path);
+			snprintf(err, errlen, "%s %s: another process serves it", what, path);
 			close(fd);
 			return -1;
 		}
 		close(fd);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			goto fail;
 		unlink(path);
@@ -155,7 +158,7 @@ int agent_listen(const char *path, const struct sgw_config *cfg, char *err, size
 		goto fail;
 	return fd;
 fail:
-	snprintf(err, errlen, "agent socket %s: %s", path, strerror(errno));
+	snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return -1;

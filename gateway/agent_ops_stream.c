@@ -179,7 +179,8 @@ static bool stream_same(struct sgw_agent *a, const struct stream_rec *s,
 	       memcmp(s->digest, d, sizeof(d)) == 0 &&
 	       sgw_addr_equal(&s->listen.addr, &op->listen.addr) && s->listen.port == op->listen.port &&
 	       sgw_addr_equal(&s->source.addr, &op->source.addr) && s->source.port == op->source.port &&
-	       s->replay_window == (op->replay_window ? op->replay_window : a->cfg->replay_window);
+	       s->replay_window == (op->replay_window ? op->replay_window : a->cfg->replay_window) &&
+	       s->flags == op->flags;
 	OPENSSL_cleanse(d, sizeof(d));
 	return same;
 }
@@ -252,6 +253,8 @@ int op_stream_add(struct sgw_agent *a, const struct sgw_op_stream_add *op,
 		return txn_fail(err, errlen, EINVAL, "bad source address family %u", op->source.addr.family);
 	if (op->replay_window != 0 && (op->replay_window < 64 || op->replay_window > 32767))
 		return txn_fail(err, errlen, EINVAL, "replay window %u outside 64..32767", op->replay_window);
+	if (op->flags & ~SGW_STREAM_PUNT)
+		return txn_fail(err, errlen, EINVAL, "unknown stream flags 0x%x", op->flags);
 	rc = txn_key_check(&op->key, true, "stream key", err, errlen);
 	if (rc != 0)
 		return rc;
@@ -283,6 +286,8 @@ int op_stream_add(struct sgw_agent *a, const struct sgw_op_stream_add *op,
 		return txn_fail(err, errlen, EADDRINUSE, "%s is in use by stream %llu",
 			    sgw_endpoint_format(&op->listen, buf, sizeof(buf)),
 			    (unsigned long long)other->id);
+	if (txn_port_in_use(a, (unsigned)aidx, op->listen.port, err, errlen))
+		return -EADDRINUSE;
 
 	if (txn_touch_record(a, true, op->stream_id) != 0)
 		return txn_fail(err, errlen, ENOMEM, "out of memory");
@@ -297,6 +302,7 @@ int op_stream_add(struct sgw_agent *a, const struct sgw_op_stream_add *op,
 	s->listen = op->listen;
 	s->source = op->source;
 	s->aidx = (unsigned)aidx;
+	s->flags = op->flags;
 	s->created_gen = t->gen;
 	rc = txn_ctx_new(a, &op->key, SGW_SRTP_INBOUND, window, &op->resume, &s->ingress, err, errlen);
 	if (rc == 0)

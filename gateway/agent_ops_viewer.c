@@ -19,69 +19,25 @@
 #include "dataplane/srtp_ctx.h"
 #include "gateway/agent_txn.h"
 
-/* ---- routing ------------------------------------------------------------ */
-
-/* Egress port, next hop and source address for a viewer's destination. */
-int agent_route(struct sgw_agent *a, const struct sgw_addr *dst, const struct sgw_addr *listen,
-		 uint16_t *port_idx, struct sgw_addr *nexthop, struct sgw_addr *src,
-		 char *err, size_t errlen)
-{
-	const struct sgw_dp *dp = a->dp;
-	char buf[SGW_ADDR_STRLEN];
-	int found = -1;
-
-	for (unsigned i = 0; i < dp->n_laddrs; i++) {
-		const struct sgw_local_addr *l = &dp->laddrs[i];
-		if (sgw_addr_in_prefix(dst, &l->ip, l->prefix_len)) {
-			*port_idx = l->port_idx;
-			*nexthop = *dst;
-			*src = l->ip;
-			found = (int)i;
-			break;
-		}
-	}
-	if (found < 0) {
-		for (unsigned p = 0; p < a->cfg->n_ports && found < 0; p++) {
-			const struct sgw_port_config *pc = &a->cfg->ports[p];
-			if (dst->family == SGW_AF_INET && pc->has_gw4) {
-				*nexthop = pc->gw4;
-				found = (int)p;
-			} else if (dst->family == SGW_AF_INET6 && pc->has_gw6) {
-				*nexthop = pc->gw6;
-				found = (int)p;
-			}
-			if (found >= 0) {
-				*port_idx = (uint16_t)p;
-				/* source: an address of the port in the gateway's prefix */
-				for (unsigned i = 0; i < dp->n_laddrs; i++)
-					if (dp->laddrs[i].port_idx == p &&
-					    sgw_addr_in_prefix(nexthop, &dp->laddrs[i].ip, dp->laddrs[i].prefix_len))
-						*src = dp->laddrs[i].ip;
-			}
-		}
-		if (found < 0)
-			return txn_fail(err, errlen, EHOSTUNREACH, "no route to %s",
-				    sgw_addr_format(dst, buf, sizeof(buf)));
-	}
-	/* The stream's own listen address, when it can be used on that port. */
-	for (unsigned i = 0; i < dp->n_laddrs; i++)
-		if (dp->laddrs[i].port_idx == *port_idx && listen->family == dst->family &&
-		    sgw_addr_equal(&dp->laddrs[i].ip, listen))
-			*src = *listen;
-	return 0;
-}
-
 int txn_viewer_del(struct sgw_agent *a, struct viewer_rec *v, char *err, size_t errlen)
 {
 	struct sgw_txn *t = &a->txn;
 	struct stream_rec *s = idmap_get(&a->streams, v->stream_id);
 	struct txn_neigh nd = { v->neigh, -1 };
+	struct txn_slot slot = { v->aidx, v->port.local_port };
 
 	if (txn_touch_record(a, false, v->id) != 0 || txn_touch_record(a, true, v->stream_id) != 0 ||
 	    txn_res_dropped(t, v->egress, txn_srtp_free) != 0 || txn_res_dropped(t, v->st, free) != 0 ||
-	    VEC_PUSH(t->neigh, nd) != 0 || txn_mark_dirty(a, v->stream_id) != 0)
+	    txn_res_dropped(t, v->rtcp_in, txn_srtp_free) != 0 ||
+	    txn_res_dropped(t, v->port_st, free) != 0 ||
+	    (v->neigh != SGW_NEIGH_NONE && VEC_PUSH(t->neigh, nd) != 0) ||
+	    (v->port.local_port != 0 && VEC_PUSH(t->cleared, slot) != 0) ||
+	    txn_mark_dirty(a, v->stream_id) != 0)
 		return txn_fail(err, errlen, ENOMEM, "out of memory");
-	agent_neigh_unref(a, v->neigh);
+	if (v->neigh != SGW_NEIGH_NONE)
+		agent_neigh_unref(a, v->neigh);
+	if (v->port.local_port != 0)
+		idmap_del(&a->vports, txn_listen_key(v->aidx, v->port.local_port));
 	for (uint32_t i = 0; i < s->n_viewers; i++) {
 		if (s->viewers[i] == v) {
 			memmove(&s->viewers[i], &s->viewers[i + 1],
@@ -119,6 +75,12 @@ static int viewer_route(struct sgw_agent *a, struct viewer_rec *v, const struct 
 	struct txn_neigh nd;
 	int rc, slot;
 
+	if (dest->addr.family == SGW_AF_NONE) {
+		/* paused: no next hop, nothing is sent (its state is kept) */
+		memset(&v->dest, 0, sizeof(v->dest));
+		v->neigh = SGW_NEIGH_NONE;
+		return 0;
+	}
 	if ((dest->addr.family != SGW_AF_INET && dest->addr.family != SGW_AF_INET6) || dest->port == 0)
 		return txn_fail(err, errlen, EINVAL, "viewer destination needs an address and a port");
 	memset(&v->src_ip, 0, sizeof(v->src_ip));
@@ -156,8 +118,64 @@ static bool viewer_same(struct sgw_agent *a, const struct viewer_rec *v,
 	       v->n_lanes == op->lanes.n;
 	for (unsigned i = 0; same && i < v->n_lanes; i++)
 		same = v->lane_ssrc[i] == op->lanes.lane[i].ssrc;
+	txn_key_digest(a, &op->port.rtcp_key, d);
+	same = same && v->port.local_port == op->port.local_port && v->port.flags == op->port.flags &&
+	       v->port.n_pt == op->port.n_pt &&
+	       memcmp(v->port.pt_in, op->port.pt_in, sizeof(v->port.pt_in)) == 0 &&
+	       memcmp(v->port.pt_out, op->port.pt_out, sizeof(v->port.pt_out)) == 0 &&
+	       memcmp(v->rtcp_digest, d, sizeof(d)) == 0;
 	OPENSSL_cleanse(d, sizeof(d));
 	return same;
+}
+
+/* A viewer's port of its own and payload types (a WebRTC viewer): the
+ * port on the stream's listen address, free; its RTCP context; the state
+ * of its port's entry. */
+static int viewer_port(struct sgw_agent *a, struct viewer_rec *v, const struct stream_rec *s,
+		       const struct sgw_viewer_port *p, char *err, size_t errlen)
+{
+	struct sgw_txn *t = &a->txn;
+	bool rtcp_key = !txn_key_none(&p->rtcp_key);
+	int rc;
+
+	if (p->n_pt > SGW_MAX_PT_MAP)
+		return txn_fail(err, errlen, EINVAL, "%u payload type rewrites: at most %u", p->n_pt,
+				SGW_MAX_PT_MAP);
+	for (unsigned i = 0; i < p->n_pt; i++)
+		if (p->pt_in[i] > 127 || p->pt_out[i] > 127)
+			return txn_fail(err, errlen, EINVAL, "payload types are 0..127");
+	if (p->flags & ~SGW_VIEWER_PUNT)
+		return txn_fail(err, errlen, EINVAL, "unknown viewer port flags 0x%x", p->flags);
+	v->aidx = s->aidx;
+	v->port = *p;
+	memset(&v->port.rtcp_key, 0, sizeof(v->port.rtcp_key));
+	txn_key_digest(a, &p->rtcp_key, v->rtcp_digest);
+	if (p->local_port == 0) {
+		if (p->flags != 0 || rtcp_key)
+			return txn_fail(err, errlen, EINVAL,
+					"punting and an RTCP key need a port of the viewer's own");
+		return 0;
+	}
+	if (txn_port_in_use(a, s->aidx, p->local_port, err, errlen))
+		return -EADDRINUSE;
+	if (rtcp_key) {
+		rc = txn_key_check(&p->rtcp_key, false, "viewer RTCP key", err, errlen);
+		if (rc == 0)
+			rc = txn_ctx_new(a, &p->rtcp_key, SGW_SRTP_INBOUND, 0, NULL, &v->rtcp_in, err,
+					 errlen);
+		if (rc != 0)
+			return rc;
+	}
+	v->port_st = txn_state_alloc(sizeof(*v->port_st));
+	if (v->port_st == NULL || txn_res_created(t, v->port_st, free) != 0) {
+		free(v->port_st);
+		v->port_st = NULL;
+		return txn_fail(err, errlen, ENOMEM, "out of memory");
+	}
+	v->port_st->home = SGW_NO_WORKER;
+	if (idmap_put(&a->vports, txn_listen_key(s->aidx, p->local_port), v) != 0)
+		return txn_fail(err, errlen, ENOMEM, "out of memory");
+	return 0;
 }
 
 /* The egress context of key, with lanes when the op gives them; v
@@ -243,6 +261,8 @@ int op_viewer_add(struct sgw_agent *a, const struct sgw_op_viewer_add *op,
 	rc = viewer_route(a, v, s, &op->dest, err, errlen);
 	if (rc == 0)
 		rc = egress_new(a, v, &op->key, &op->resume, &op->lanes, &v->egress, err, errlen);
+	if (rc == 0)
+		rc = viewer_port(a, v, s, &op->port, err, errlen);
 	if (rc == 0) {
 		v->st = txn_state_alloc(sizeof(*v->st));
 		if (v->st == NULL || txn_res_created(t, v->st, free) != 0) {
@@ -257,6 +277,9 @@ int op_viewer_add(struct sgw_agent *a, const struct sgw_op_viewer_add *op,
 		rc = txn_fail(err, errlen, ENOMEM, "out of memory");
 	}
 	if (rc != 0) {
+		if (v->port.local_port != 0 &&
+		    idmap_get(&a->vports, txn_listen_key(v->aidx, v->port.local_port)) == v)
+			idmap_del(&a->vports, txn_listen_key(v->aidx, v->port.local_port));
 		viewer_rec_free(v); /* its slot reference and contexts are undone by abort */
 		return rc;
 	}
@@ -295,13 +318,15 @@ int op_viewer_change(struct sgw_agent *a, unsigned type, const void *body,
 		txn_key_digest(a, &op->key, v->digest);
 		return 0;
 	}
-	/* SGW_OP_VIEWER_SET_DEST */
+	/* SGW_OP_VIEWER_SET_DEST (family NONE: paused) */
 	const struct sgw_op_viewer_dest *op = body;
 	struct txn_neigh nd = { v->neigh, -1 };
 	uint32_t old = v->neigh;
 	rc = viewer_route(a, v, idmap_get(&a->streams, v->stream_id), &op->dest, err, errlen);
 	if (rc != 0)
 		return rc;
+	if (old == SGW_NEIGH_NONE)
+		return 0;
 	if (VEC_PUSH(t->neigh, nd) != 0)
 		return txn_fail(err, errlen, ENOMEM, "out of memory");
 	agent_neigh_unref(a, old);

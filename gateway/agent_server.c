@@ -30,6 +30,7 @@
 #include "api/agent_wire.h"
 #include "api/log.h"
 #include "gateway/agent.h"
+#include "gateway/agent_punt.h"
 #include "gateway/agent_slowpath.h"
 
 #define POLL_MS 1
@@ -554,6 +555,8 @@ static void serve_turn(struct server *s, int timeout_ms)
 		s->pfd[n++].events = (short)((c->fd >= 0 && can_read(c) ? POLLIN : 0) |
 					     (c->fd >= 0 && out_pending(c) > 0 ? POLLOUT : 0));
 	}
+	agent_punt_pollfds(s->a, &s->pfd[n]);
+	n += AGENT_PUNT_NFDS;
 	if (poll(s->pfd, n, timeout_ms) < 0)
 		for (unsigned i = 0; i < n; i++)
 			s->pfd[i].revents = 0;
@@ -573,6 +576,7 @@ static void serve_turn(struct server *s, int timeout_ms)
 	}
 	if (s->pfd[0].revents & POLLIN)
 		accept_clients(s);
+	agent_punt_events(s->a, &s->pfd[s->max + 1], turn_ms);
 	for (unsigned i = 0; i < s->max; i++) {
 		struct client *c = &s->clients[i];
 		if (c->fd < 0)
@@ -592,7 +596,7 @@ int agent_serve(struct sgw_agent *a, int lfd, const char *path, volatile bool *q
 	bool slow_more = false;
 
 	s.clients = calloc(s.max, sizeof(*s.clients));
-	s.pfd = calloc(s.max + 1, sizeof(*s.pfd));
+	s.pfd = calloc(s.max + 1 + AGENT_PUNT_NFDS, sizeof(*s.pfd));
 	if (s.clients == NULL || s.pfd == NULL) {
 		sgw_log(LOG_ERR, "agent: out of memory for %u clients", s.max);
 		free(s.clients);

@@ -2,7 +2,8 @@
 /*
  * The slow path, on the agent thread: ARP, ICMP echo, ICMPv6 echo and
  * neighbour discovery for the gateway's own addresses, learning next-hop
- * MACs, and probing unresolved next hops. The workers queue these frames
+ * MACs, probing unresolved next hops, and the STUN and DTLS datagrams the
+ * workers punt for srtpgw-control (agent_punt.c). The workers queue these frames
  * to dp->slow_ring; answers go out on each port's slow_txq.
  *
  * Anyone on a port's LAN can send these frames, as fast as the link goes:
@@ -22,6 +23,7 @@
 #include "dataplane/pkt_parse.h"
 #include "dataplane/pkt_reply.h"
 #include "gateway/agent.h"
+#include "gateway/agent_punt.h"
 #include "gateway/agent_slowpath.h"
 
 #define PROBE_UNRESOLVED_MS 1000
@@ -34,7 +36,7 @@ static void count(enum sgw_counter c)
 	sgw_ctr_add(&agent_slow_ctr[c], 1);
 }
 
-static void send_frame(struct sgw_agent *a, uint16_t port_idx, struct rte_mbuf *m)
+void agent_slow_send(struct sgw_agent *a, uint16_t port_idx, struct rte_mbuf *m)
 {
 	const struct sgw_port_rt *p = &a->dp->ports[port_idx];
 	uint16_t sent;
@@ -150,6 +152,12 @@ static void handle(struct sgw_agent *a, struct rte_mbuf *m, uint64_t now_ms)
 			ok = SGW_CTR_ICMP6_ECHO_REPLIED;
 		}
 		break;
+	case PKT_STUN:
+	case PKT_DTLS:
+		/* the workers punted it: a port marked for srtpgw-control */
+		agent_punt_rx(a, frame, &pi);
+		rte_pktmbuf_free(m);
+		return;
 	case PKT_DROP:
 		bad = pi.drop;
 		break;
@@ -167,7 +175,7 @@ static void handle(struct sgw_agent *a, struct rte_mbuf *m, uint64_t now_ms)
 	m->data_len = (uint16_t)len;
 	m->pkt_len = len;
 	m->ol_flags = 0;
-	send_frame(a, port_idx, m);
+	agent_slow_send(a, port_idx, m);
 }
 
 static void probe(struct sgw_agent *a, struct sgw_neigh *n, uint64_t now_ms)
@@ -208,7 +216,7 @@ static void probe(struct sgw_agent *a, struct sgw_neigh *n, uint64_t now_ms)
 	/* its answer may set the MAC (agent_neigh_learn) */
 	n->awaiting = 1;
 	n->probe_ms = now_ms;
-	send_frame(a, n->port_idx, m);
+	agent_slow_send(a, n->port_idx, m);
 }
 
 unsigned agent_slowpath_poll(struct sgw_agent *a, uint64_t now_ms)

@@ -178,6 +178,7 @@ size_t agent_stats_viewers(struct sgw_agent *a, const struct sgw_flow_stats_req 
 	memcpy(buf, &pg, sizeof(pg));
 	for (size_t i = 0; i < n; i++) {
 		const struct viewer_rec *v = idmap_get(&a->viewers, ids[i]);
+		uint64_t last_rr = rd(&v->st->last_rr_tsc), now = rte_rdtsc();
 		struct sgw_viewer_stats s = {
 			.viewer_id = v->id,
 			.stream_id = v->stream_id,
@@ -186,6 +187,19 @@ size_t agent_stats_viewers(struct sgw_agent *a, const struct sgw_flow_stats_req 
 			.bytes = rd(&v->st->bytes),
 			.drops = rd(&v->st->drops),
 			.pos = position(v->egress),
+			.rtcp_in = rd(&v->st->rtcp_in),
+			.rtcp_bad = v->port_st == NULL ? 0 :
+				rd(&v->port_st->auth_fail) + rd(&v->port_st->replay_fail) +
+				rd(&v->port_st->other_fail),
+			.rr = rd(&v->st->rr),
+			.pli = rd(&v->st->pli),
+			.fir = rd(&v->st->fir),
+			.nack = rd(&v->st->nack),
+			.fraction_lost = __atomic_load_n(&v->st->fraction_lost, __ATOMIC_RELAXED),
+			.cumulative_lost = __atomic_load_n(&v->st->cumulative_lost, __ATOMIC_RELAXED),
+			.jitter = __atomic_load_n(&v->st->jitter, __ATOMIC_RELAXED),
+			.rtt_us = __atomic_load_n(&v->st->rtt_us, __ATOMIC_RELAXED),
+			.last_rr_ms = last_rr == 0 ? UINT64_MAX : (now - last_rr) * 1000 / a->tsc_hz,
 		};
 		memcpy(buf + sizeof(pg) + i * sizeof(s), &s, sizeof(s));
 	}

@@ -42,8 +42,10 @@ void txn_reset(struct sgw_txn *t)
 		free(tt->copy);
 	}
 	t->touches.n = t->created.n = t->dropped.n = t->cleared.n = t->neigh.n = 0;
+	t->port_log.n = 0;
 	idmap_fini(&t->touched);
 	idmap_fini(&t->seen);
+	idmap_fini(&t->seen_ports);
 	idmap_fini(&t->dirty);
 	t->open = false;
 	t->n_ops = 0;
@@ -89,6 +91,9 @@ int agent_txn_op(struct sgw_agent *a, unsigned type, const void *body, char *err
 	case SGW_OP_VIEWER_REKEY:
 	case SGW_OP_VIEWER_SET_DEST:
 		return op_viewer_change(a, type, body, err, errlen);
+	case SGW_OP_PORT_ADD:
+	case SGW_OP_PORT_DEL:
+		return op_port(a, type, body, err, errlen);
 	default:
 		return txn_fail(err, errlen, EINVAL, "unknown op %u", type);
 	}
@@ -142,6 +147,8 @@ int agent_txn_commit(struct sgw_agent *a, uint64_t *version, char *err, size_t e
 		return txn_fail(err, errlen, EPROTO, "no open transaction");
 	if (t->flags & SGW_TXN_REPLACE_ALL) {
 		rc = delete_unseen(a, err, errlen);
+		if (rc == 0)
+			rc = txn_ports_delete_unseen(a, err, errlen);
 		if (rc != 0) {
 			agent_txn_abort(a);
 			return rc;
@@ -159,7 +166,20 @@ int agent_txn_commit(struct sgw_agent *a, uint64_t *version, char *err, size_t e
 		rc = e == NULL ? -ENOMEM : ft_set(ft, s->aidx, s->listen.port, e, txn_entry_free);
 		if (rc != 0)
 			free(e);
+		/* its viewers' ports of their own */
+		for (uint32_t i = 0; rc == 0 && i < s->n_viewers; i++) {
+			const struct viewer_rec *v = s->viewers[i];
+			if (v->port.local_port == 0)
+				continue;
+			e = txn_vport_entry_build(a, s, v);
+			rc = e == NULL ? -ENOMEM : ft_set(ft, s->aidx, v->port.local_port, e,
+							  txn_entry_free);
+			if (rc != 0)
+				free(e);
+		}
 	}
+	if (rc == 0)
+		rc = txn_ports_commit(a);
 	for (size_t i = 0; rc == 0 && i < t->dropped.n; i++)
 		rc = ft_retire(ft, t->dropped.v[i].obj, t->dropped.v[i].free_fn);
 	if (rc != 0) {
@@ -169,6 +189,7 @@ int agent_txn_commit(struct sgw_agent *a, uint64_t *version, char *err, size_t e
 	}
 	*version = ft_publish(ft);
 	a->ctl_seq = t->ctl_seq;
+	txn_ports_committed(a);
 	agent_neigh_retire_unused(a);
 	/* records replaced or deleted by this transaction: writer-private */
 	for (size_t i = 0; i < t->touches.n; i++) {
@@ -198,6 +219,8 @@ int agent_init(struct sgw_agent *a, struct sgw_dp *dp, const struct sgw_config *
 	idmap_init(&a->streams);
 	idmap_init(&a->viewers);
 	idmap_init(&a->listen);
+	idmap_init(&a->vports);
+	idmap_init(&a->ports);
 	return agent_neigh_init(a);
 }
 
@@ -212,6 +235,8 @@ void agent_fini(struct sgw_agent *a)
 	for (pos = 0; idmap_next(&a->viewers, &pos, &id, &val);) {
 		struct viewer_rec *v = val;
 		sgw_srtp_free(v->egress);
+		sgw_srtp_free(v->rtcp_in);
+		free(v->port_st);
 		free(v->st);
 		viewer_rec_free(v);
 	}
@@ -225,10 +250,13 @@ void agent_fini(struct sgw_agent *a)
 	idmap_fini(&a->streams);
 	idmap_fini(&a->viewers);
 	idmap_fini(&a->listen);
+	idmap_fini(&a->vports);
+	txn_ports_fini(a);
 	free(a->txn.touches.v);
 	free(a->txn.created.v);
 	free(a->txn.dropped.v);
 	free(a->txn.cleared.v);
 	free(a->txn.neigh.v);
+	free(a->txn.port_log.v);
 	OPENSSL_cleanse(a->digest_key, sizeof(a->digest_key));
 }

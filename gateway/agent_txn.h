@@ -57,17 +57,27 @@ int txn_ctx_new_lanes(struct sgw_agent *a, const struct sgw_key *k, const struct
 		      struct sgw_srtp **out, char *err, size_t errlen);
 /* A key of none (suite PLAIN, len 0)? */
 bool txn_key_none(const struct sgw_key *k);
+/* Ports (agent_ports.c). */
+bool txn_port_in_use(struct sgw_agent *a, unsigned aidx, uint16_t port, char *err, size_t errlen);
+int op_port(struct sgw_agent *a, unsigned type, const struct sgw_op_port *op, char *err,
+	    size_t errlen);
+int txn_ports_delete_unseen(struct sgw_agent *a, char *err, size_t errlen);
+int txn_ports_commit(struct sgw_agent *a);
+void txn_ports_committed(struct sgw_agent *a);
+void txn_ports_abort(struct sgw_agent *a);
+void txn_ports_fini(struct sgw_agent *a);
 int txn_stream_get(struct sgw_agent *a, uint64_t id, struct stream_rec **s, char *err, size_t errlen);
 int txn_stream_del(struct sgw_agent *a, struct stream_rec *s, char *err, size_t errlen);
 int op_stream_add(struct sgw_agent *a, const struct sgw_op_stream_add *op, char *err, size_t errlen);
 int op_stream_rekey(struct sgw_agent *a, const struct sgw_op_rekey *op, char *err, size_t errlen);
 int op_stream_simple(struct sgw_agent *a, unsigned type, const void *body, char *err, size_t errlen);
-int agent_route(struct sgw_agent *a, const struct sgw_addr *dst, const struct sgw_addr *listen, uint16_t *port_idx, struct sgw_addr *nexthop, struct sgw_addr *src, char *err, size_t errlen);
 int txn_viewer_del(struct sgw_agent *a, struct viewer_rec *v, char *err, size_t errlen);
 bool owner_allowed(const struct stream_rec *s, uint32_t owner);
 int op_viewer_add(struct sgw_agent *a, const struct sgw_op_viewer_add *op, char *err, size_t errlen);
 int op_viewer_change(struct sgw_agent *a, unsigned type, const void *body, char *err, size_t errlen);
 void txn_entry_free(void *p);
 struct sgw_flow_entry *txn_entry_build(struct sgw_agent *a, const struct stream_rec *s);
+struct sgw_flow_entry *txn_vport_entry_build(struct sgw_agent *a, const struct stream_rec *s,
+					     const struct viewer_rec *v);
 
 #endif

@@ -124,15 +124,19 @@ void agent_txn_abort(struct sgw_agent *a)
 
 	if (!t->open)
 		return;
-	/* 1. take every touched stream's current listen key out */
+	/* 1. take every touched stream's current listen key out, and every
+	 * touched viewer's port of its own */
 	for (size_t i = 0; i < t->touches.n; i++) {
 		struct txn_touch *tt = &t->touches.v[i];
-		struct stream_rec *cur;
-		if (!tt->is_stream)
-			continue;
-		cur = idmap_get(&a->streams, tt->id);
-		if (cur != NULL)
-			idmap_del(&a->listen, txn_listen_key(cur->aidx, cur->listen.port));
+		if (tt->is_stream) {
+			struct stream_rec *cur = idmap_get(&a->streams, tt->id);
+			if (cur != NULL)
+				idmap_del(&a->listen, txn_listen_key(cur->aidx, cur->listen.port));
+		} else {
+			struct viewer_rec *cur = idmap_get(&a->viewers, tt->id);
+			if (cur != NULL && cur->port.local_port != 0)
+				idmap_del(&a->vports, txn_listen_key(cur->aidx, cur->port.local_port));
+		}
 	}
 	/* 2. put the records back as they were, newest touch first */
 	for (size_t i = t->touches.n; i-- > 0;) {
@@ -162,13 +166,19 @@ void agent_txn_abort(struct sgw_agent *a)
 			memcpy(tt->before, tt->copy, sizeof(struct viewer_rec));
 		}
 	}
-	/* 3. listen keys of the restored streams */
+	/* 3. listen keys of the restored streams, ports of the restored viewers */
 	for (size_t i = 0; i < t->touches.n; i++) {
 		struct txn_touch *tt = &t->touches.v[i];
-		struct stream_rec *s = tt->before;
-		if (tt->is_stream && s != NULL)
+		if (tt->is_stream && tt->before != NULL) {
+			struct stream_rec *s = tt->before;
 			idmap_put(&a->listen, txn_listen_key(s->aidx, s->listen.port), s);
+		} else if (!tt->is_stream && tt->before != NULL) {
+			struct viewer_rec *v = tt->before;
+			if (v->port.local_port != 0)
+				idmap_put(&a->vports, txn_listen_key(v->aidx, v->port.local_port), v);
+		}
 	}
+	txn_ports_abort(a);
 	/* 4. next-hop references, resources never published */
 	for (size_t i = t->neigh.n; i-- > 0;) {
 		if (t->neigh.v[i].delta > 0)

@@ -756,11 +756,38 @@ static int load_worker(struct cfg_loader *l, const config_setting_t *ws, unsigne
 /* ---- top level ------------------------------------------------------------ */
 
 static const char *const top_keys[] = {
-	"agent_socket", "mbufs", "replay_window", "idle_sleep_us", "handoff_ring",
+	"agent_socket", "punt_socket", "mbufs", "replay_window", "idle_sleep_us", "handoff_ring",
 	"max_neighbours", "ports", "workers",
 	"agent_max_clients", "agent_txn_timeout_ms", "agent_idle_timeout_ms", "agent_send_timeout_ms",
 	"agent_allow_uids", "agent_allow_gids", "user", "group", NULL,
 };
+
+/* punt_socket: by default punt.sock beside the agent socket (its directory
+ * was checked for it); "" turns the punt channel, and WebRTC ports, off. */
+static int punt_socket(struct cfg_loader *l, const config_setting_t *root, struct sgw_config *cfg)
+{
+	const config_setting_t *s;
+	const char *str = NULL, *slash = strrchr(cfg->agent_socket, '/');
+	int n;
+
+	if (get_string(l, root, "punt_socket", false, &str, &s) < 0)
+		return -1;
+	if (str == NULL) {
+		n = snprintf(cfg->punt_socket, sizeof(cfg->punt_socket), "%.*spunt.sock",
+			     slash ? (int)(slash - cfg->agent_socket + 1) : 0, cfg->agent_socket);
+		if (n < 0 || (size_t)n >= sizeof(cfg->punt_socket))
+			return fail(l, root, "punt_socket", "the default beside agent_socket is too long: "
+				    "set punt_socket");
+		return 0;
+	}
+	if (strlen(str) >= sizeof(cfg->punt_socket))
+		return fail(l, s, NULL, "must be at most %zu characters (a UNIX socket path), or \"\" (off)",
+			    sizeof(cfg->punt_socket) - 1);
+	if (strcmp(str, cfg->agent_socket) == 0)
+		return fail(l, s, NULL, "must not be agent_socket");
+	memcpy(cfg->punt_socket, str, strlen(str) + 1);
+	return 0;
+}
 
 static int load_root(struct cfg_loader *l, const config_setting_t *root)
 {
@@ -778,6 +805,8 @@ static int load_root(struct cfg_loader *l, const config_setting_t *root)
 		return fail(l, s, NULL, "must be 1 to %zu characters (a UNIX socket path)",
 			    sizeof(cfg->agent_socket) - 1);
 	memcpy(cfg->agent_socket, str, strlen(str) + 1);
+	if (punt_socket(l, root, cfg) != 0)
+		return -1;
 
 	cfg->mbufs = 8191;
 	cfg->replay_window = 128;

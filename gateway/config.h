@@ -59,6 +59,7 @@ struct sgw_worker_config {
 
 struct sgw_config {
 	char agent_socket[108];   /* agent_socket: path of the agent's UNIX socket */
+	char punt_socket[108];    /* punt_socket: the punt channel's socket; "" off */
 	unsigned mbufs;           /* mbufs: mbuf pool size, default 8191 */
 	unsigned replay_window;   /* replay_window: default for streams, 64..32767, default 128 */
 	unsigned idle_sleep_us;   /* idle_sleep_us: max sleep of an idle worker, 0 = busy poll; default 200 */

@@ -26,6 +26,7 @@
 #include "dataplane/dp.h"
 #include "dataplane/srtp_ctx.h"
 #include "gateway/agent.h"
+#include "gateway/agent_punt.h"
 #include "gateway/config.h"
 #include "api/log.h"
 #include "gateway/port_guard.h"
@@ -74,6 +75,7 @@ static int setup_workers(char *err, size_t errlen)
 	unsigned main_lcore = rte_get_main_lcore();
 
 	dp.n_workers = cfg.n_workers;
+	dp.tsc_hz = rte_get_tsc_hz();
 	for (unsigned i = 0; i < cfg.n_workers; i++) {
 		const struct sgw_worker_config *wc = &cfg.workers[i];
 		struct sgw_worker *w;
@@ -235,13 +237,19 @@ int main(int argc, char **argv)
 	port_guard_enable(dp.qs); /* a memif peer may leave at any time */
 	if (ports_start(&dp, err, sizeof(err)) != 0)
 		return die(err);
-	lfd = agent_listen(cfg.agent_socket, &cfg, err, sizeof(err));
+	lfd = agent_listen("agent socket", cfg.agent_socket, SOCK_STREAM, &cfg, err, sizeof(err));
 	if (lfd < 0)
 		return die(err);
+	if (agent_punt_open(&agent, err, sizeof(err)) != 0) {
+		close(lfd);
+		unlink(cfg.agent_socket);
+		return die(err);
+	}
 	/* everything that needs root is open now */
 	if (privs_drop(&cfg, err, sizeof(err)) != 0) {
 		close(lfd);
 		unlink(cfg.agent_socket);
+		agent_punt_close(&agent);
 		return die(err);
 	}
 	for (unsigned i = 0; i < dp.n_workers; i++)
@@ -254,6 +262,7 @@ int main(int argc, char **argv)
 	__atomic_store_n(&dp.quit, true, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();
 	ports_stop(&dp);
+	agent_punt_close(&agent);
 	agent_fini(&agent);
 	ft_fini(&dp.ft, free);
 	sgw_log(LOG_INFO, "stopped");

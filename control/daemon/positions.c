@@ -66,7 +66,9 @@ static int store_one(struct ctl_daemon *d, bool viewer, uint64_t id, const struc
 /* One page of the sweep. 0, or -1 to end the sweep. */
 static int sweep_page(struct ctl_daemon *d)
 {
-	static uint8_t buf[sizeof(struct sgw_stats_page) + POS_PAGE * sizeof(struct sgw_flow_stats)];
+	static uint8_t buf[sizeof(struct sgw_stats_page) +
+			  POS_PAGE * (sizeof(struct sgw_viewer_stats) > sizeof(struct sgw_flow_stats) ?
+				      sizeof(struct sgw_viewer_stats) : sizeof(struct sgw_flow_stats))];
 	struct sgw_flow_stats_req req = { .after_id = d->pos.after, .max = POS_PAGE };
 	bool viewer = d->pos.viewers;
 	size_t esz = viewer ? sizeof(struct sgw_viewer_stats) : sizeof(struct sgw_flow_stats);
@@ -74,8 +76,6 @@ static int sweep_page(struct ctl_daemon *d)
 	uint32_t n;
 	int rc;
 
-	_Static_assert(sizeof(struct sgw_viewer_stats) <= sizeof(struct sgw_flow_stats),
-		       "the page buffer is sized for flow stats");
 	rc = gw_link_request(&d->gw, viewer ? SGW_MSG_STATS_VIEWERS : SGW_MSG_STATS_FLOWS, &req,
 			     sizeof(req), buf, sizeof(buf), &n);
 	if (rc != (viewer ? SGW_MSG_VIEWER_STATS : SGW_MSG_FLOW_STATS) || n < sizeof(pg))

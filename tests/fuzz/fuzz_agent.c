@@ -375,6 +375,8 @@ static void touch_entry(void *arg, unsigned aidx, uint16_t port, const struct sg
 		const struct sgw_flow_viewer *fv = &e->viewers[i];
 		touch(fv->st);
 		touch(fv->egress);
+		if (fv->neigh == SGW_NEIGH_NONE) /* paused: fanout reads no slot */
+			continue;
 		FZ_CHECK(fv->neigh < dp.n_neigh, "viewer %" PRIu64 " next-hop slot %u of %u", fv->viewer_id,
 			 fv->neigh, dp.n_neigh);
 		touch(&dp.neigh[fv->neigh]);
@@ -388,8 +390,11 @@ static void collect_slots(void *arg, unsigned aidx, uint16_t port, const struct 
 	(void)aidx;
 	(void)port;
 	for (unsigned i = 0; i < e->n_viewers; i++) {
-		const struct sgw_neigh *nb = &dp.neigh[e->viewers[i].neigh];
+		const struct sgw_neigh *nb;
 		struct slot_use *u;
+		if (e->viewers[i].neigh == SGW_NEIGH_NONE) /* paused */
+			continue;
+		nb = &dp.neigh[e->viewers[i].neigh];
 		r->held_slots = realloc(r->held_slots, (r->n_held_slots + 1) * sizeof(*r->held_slots));
 		if (r->held_slots == NULL)
 			abort();
@@ -467,6 +472,13 @@ static void check_entry(void *arg, unsigned aidx, uint16_t port, const struct sg
 		FZ_CHECK((fv->egress == NULL) == (v->suite == SGW_SUITE_PLAIN), "viewer %" PRIu64 " egress",
 			 v->id);
 		FZ_CHECK(fv->port < dp.n_ports && fv->mtu == dp.ports[fv->port].mtu, "viewer port");
+		if (v->dest.addr.family == SGW_AF_NONE) { /* paused: no next hop */
+			FZ_CHECK(fv->neigh == SGW_NEIGH_NONE, "paused viewer %" PRIu64 " has a next hop", v->id);
+			if (!sgw_owner_allowed(e, fv->owner))
+				st.disallowed_viewers++;
+			pc->viewers++;
+			continue;
+		}
 		FZ_CHECK(fv->neigh < dp.n_neigh && dp.neigh[fv->neigh].in_use && !dp.neigh[fv->neigh].dying &&
 			 dp.neigh[fv->neigh].refs > 0, "viewer %" PRIu64 " next-hop slot %u not held", v->id,
 			 fv->neigh);
@@ -476,7 +488,8 @@ static void check_entry(void *arg, unsigned aidx, uint16_t port, const struct sg
 			 fv->l3_off == 14 + (dp.ports[fv->port].vlan ? 4 : 0), "viewer header layout");
 		memcpy(&sp, h + fv->hdr_len - 8, 2);
 		memcpy(&dport, h + fv->hdr_len - 6, 2);
-		FZ_CHECK(rte_be_to_cpu_16(sp) == s->listen.port && rte_be_to_cpu_16(dport) == v->dest.port,
+		FZ_CHECK(rte_be_to_cpu_16(sp) == (v->port.local_port ? v->port.local_port : s->listen.port) &&
+			 rte_be_to_cpu_16(dport) == v->dest.port,
 			 "viewer %" PRIu64 " UDP ports", v->id);
 		FZ_CHECK(memcmp(h + fv->l3_off + (fv->family == 4 ? 16 : 24), v->dest.addr.a,
 				fv->family == 4 ? 4 : 16) == 0, "viewer %" PRIu64 " destination", v->id);
@@ -537,6 +550,10 @@ static void check_consistent(void)
 		for (uint32_t i = 0; i < s->n_viewers; i++)
 			found += s->viewers[i] == v;
 		FZ_CHECK(found == 1, "viewer %" PRIu64 " listed %u times by its stream", id, found);
+		if (v->neigh == SGW_NEIGH_NONE) { /* paused: no address, no next hop */
+			FZ_CHECK(v->dest.addr.family == SGW_AF_NONE, "viewer %" PRIu64 " without a next hop", id);
+			continue;
+		}
 		FZ_CHECK(v->neigh < dp.n_neigh, "slot");
 		refs[v->neigh]++;
 	}
@@ -1029,8 +1046,12 @@ static bool grant_held(const struct stream_rec *s, uint32_t owner)
 	return false;
 }
 
+/* b as an op gave it, a as the agent keeps it: family NONE (a paused
+ * viewer) is kept as nothing else */
 static bool ep_equal(const struct sgw_endpoint *a, const struct sgw_endpoint *b)
 {
+	if (b->addr.family == SGW_AF_NONE)
+		return a->addr.family == SGW_AF_NONE;
 	return sgw_addr_equal(&a->addr, &b->addr) && a->port == b->port;
 }
 
@@ -1041,7 +1062,7 @@ static int run_op(struct run *r, unsigned type, const void *body)
 	uint64_t id;
 	const struct stream_rec *s0 = NULL, *s;
 	const struct viewer_rec *v0 = NULL, *v;
-	const void *ing0 = NULL, *st0 = NULL, *eg0 = NULL;
+	const void *ing0 = NULL, *old0 = NULL, *st0 = NULL, *eg0 = NULL;
 	uint64_t *pre_viewers = NULL;
 	uint32_t n_pre_viewers = 0;
 	int rc;
@@ -1052,6 +1073,7 @@ static int run_op(struct run *r, unsigned type, const void *body)
 		s0 = idmap_get(&agent.streams, id);
 		if (s0 != NULL) {
 			ing0 = s0->ingress;
+			old0 = s0->ingress_old;
 			st0 = s0->st;
 			n_pre_viewers = s0->n_viewers;
 			pre_viewers = calloc(n_pre_viewers + 1, sizeof(*pre_viewers));
@@ -1102,6 +1124,12 @@ static int run_op(struct run *r, unsigned type, const void *body)
 			 * state waits for the grace period, so st tells) */
 			FZ_CHECK(r->replace_all && s == s0 && s->ingress == ing0,
 				 "unchanged stream %" PRIu64 " lost its state", id);
+			/* its old key is what the op says now (an overlap that
+			 * ended while the gateway was away ends) */
+			FZ_CHECK((s->ingress_old == NULL) == (op->old_key.suite == SGW_SUITE_PLAIN && op->old_key.len == 0),
+				 "kept stream %" PRIu64 " old key", id);
+			if (s->ingress_old != old0)
+				idset_add(&r->s_changed, id);
 		} else {
 			FZ_CHECK(s0 == NULL || r->replace_all, "stream_add over an existing stream");
 			idset_add(&r->s_changed, id);

@@ -115,13 +115,23 @@ static void check_info(const uint8_t *f, uint32_t len, const struct pkt_info *pi
 			 memcmp(pi->dst, ip + 24, 16) == 0, "IPv6 fields");
 	}
 
-	if (pi->cls == PKT_RTP || pi->cls == PKT_RTCP) {
+	if (pi->cls == PKT_RTP || pi->cls == PKT_RTCP || pi->cls == PKT_STUN || pi->cls == PKT_DTLS) {
 		const uint8_t *u = f + pi->l4_off, *p = f + pi->payload_off;
 		FZ_CHECK(pi->l4_proto == IPPROTO_UDP, "UDP");
 		FZ_CHECK(pi->payload_off == pi->l4_off + 8, "UDP header");
 		FZ_CHECK(rd16(u + 4) == pi->payload_len + 8u, "UDP length %u vs payload %u", rd16(u + 4),
 			 pi->payload_len);
 		FZ_CHECK(pi->sport == rd16(u) && pi->dport == rd16(u + 2), "ports");
+		if (pi->cls == PKT_STUN) { /* RFC 7983: 0-3, a whole STUN header */
+			FZ_CHECK(p[0] <= 3 && pi->payload_len >= 20, "STUN first byte %u len %u", p[0],
+				 pi->payload_len);
+			return;
+		}
+		if (pi->cls == PKT_DTLS) { /* 20-63, a whole record header */
+			FZ_CHECK(p[0] >= 20 && p[0] <= 63 && pi->payload_len >= 13, "DTLS first byte %u len %u",
+				 p[0], pi->payload_len);
+			return;
+		}
 		FZ_CHECK(p[0] >= 128 && p[0] <= 191, "RFC 7983 first byte %u", p[0]);
 		if (pi->cls == PKT_RTCP)
 			FZ_CHECK(pi->payload_len >= 8 && p[1] >= 192 && p[1] <= 223, "RTCP");

@@ -121,7 +121,7 @@ static void short_forms(void)
 
 	/* a length between the two forms; a short form of a type without one */
 	sgw_ops_buf_init(&b);
-	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_STREAM_ADD, &sa, sizeof(sa) - 8), 0);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_STREAM_ADD, &sa, sizeof(sa) - 4), 0);
 	CHECK_EQ(sgw_op_iter_init(&it, b.data, b.len), 0);
 	CHECK_EQ(sgw_op_next(&it, &type, &body), -EINVAL);
 	sgw_ops_buf_free(&b);
@@ -150,8 +150,8 @@ static void short_forms_lanes(void)
 	const void *body;
 	unsigned type;
 
-	CHECK_EQ(sizeof(sa), 192);
-	CHECK_EQ(sizeof(va), 384);
+	CHECK_EQ(sizeof(sa), 200);
+	CHECK_EQ(sizeof(va), 456);
 	CHECK_EQ(sizeof(rk), 336);
 	memset(&sa, 0x11, sizeof(sa));
 	memset(&va, 0x22, sizeof(va));
@@ -162,7 +162,7 @@ static void short_forms_lanes(void)
 	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_STREAM_ADD, &sa, offsetof(struct sgw_op_stream_add, old_key)), 0);
 	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_VIEWER_ADD, &va, offsetof(struct sgw_op_viewer_add, lanes)), 0);
 	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_VIEWER_REKEY, &rk, offsetof(struct sgw_op_rekey, lanes)), 0);
-	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_VIEWER_ADD, &va, sizeof(va)), 0);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_VIEWER_ADD, &va, offsetof(struct sgw_op_viewer_add, port)), 0);
 	CHECK_EQ(sgw_op_iter_init(&it, b.data, b.len), 0);
 	CHECK_EQ(sgw_op_next(&it, &type, &body), 1);
 	CHECK_EQ(((const struct sgw_op_stream_add *)body)->resume.ssrc, 0x11111111u);
@@ -176,7 +176,59 @@ static void short_forms_lanes(void)
 	CHECK_EQ(sgw_op_next(&it, &type, &body), 1);
 	CHECK_EQ(((const struct sgw_op_viewer_add *)body)->lanes.n, 2);
 	CHECK_EQ(((const struct sgw_op_viewer_add *)body)->lanes.lane[1].ssrc, 0xabcdef01u);
+	CHECK_EQ(((const struct sgw_op_viewer_add *)body)->port.local_port, 0);
 	CHECK_EQ(sgw_op_next(&it, &type, &body), 0);
+	sgw_ops_buf_free(&b);
+}
+
+/* The third short forms: STREAM_ADD without its flags (192 bytes),
+ * VIEWER_ADD without its port (384); the full forms carry them. */
+static void short_forms_ports(void)
+{
+	struct sgw_op_stream_add sa;
+	struct sgw_op_viewer_add va;
+	struct sgw_op_port pa;
+	struct sgw_ops_buf b;
+	struct sgw_op_iter it;
+	const void *body;
+	unsigned type;
+
+	memset(&sa, 0x11, sizeof(sa));
+	memset(&va, 0x22, sizeof(va));
+	memset(&pa, 0, sizeof(pa));
+	pa.local.port = 5004;
+	pa.flags = SGW_PORT_PUNT;
+	va.port.local_port = 40000;
+	va.port.flags = SGW_VIEWER_PUNT;
+	sgw_ops_buf_init(&b);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_STREAM_ADD, &sa, offsetof(struct sgw_op_stream_add, flags)), 0);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_VIEWER_ADD, &va, offsetof(struct sgw_op_viewer_add, port)), 0);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_VIEWER_ADD, &va, sizeof(va)), 0);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_PORT_ADD, &pa, sizeof(pa)), 0);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_PORT_DEL, &pa, sizeof(pa)), 0);
+	CHECK_EQ(sgw_op_iter_init(&it, b.data, b.len), 0);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), 1);
+	CHECK_EQ(((const struct sgw_op_stream_add *)body)->stream_id, 0x1111111111111111ull);
+	CHECK_EQ(((const struct sgw_op_stream_add *)body)->flags, 0);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), 1);
+	CHECK_EQ(((const struct sgw_op_viewer_add *)body)->owner, 0x22222222u);
+	CHECK_EQ(((const struct sgw_op_viewer_add *)body)->port.local_port, 0);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), 1);
+	CHECK_EQ(((const struct sgw_op_viewer_add *)body)->port.local_port, 40000);
+	CHECK_EQ(((const struct sgw_op_viewer_add *)body)->port.flags, SGW_VIEWER_PUNT);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), 1);
+	CHECK_EQ(type, SGW_OP_PORT_ADD);
+	CHECK_EQ(((const struct sgw_op_port *)body)->local.port, 5004);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), 1);
+	CHECK_EQ(type, SGW_OP_PORT_DEL);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), 0);
+	sgw_ops_buf_free(&b);
+
+	/* a port op of the wrong length */
+	sgw_ops_buf_init(&b);
+	CHECK_EQ(sgw_ops_buf_add(&b, SGW_OP_PORT_ADD, &pa, sizeof(pa) - 4), 0);
+	CHECK_EQ(sgw_op_iter_init(&it, b.data, b.len), 0);
+	CHECK_EQ(sgw_op_next(&it, &type, &body), -EINVAL);
 	sgw_ops_buf_free(&b);
 }
 
@@ -239,6 +291,7 @@ int main(void)
 	RUN(malformed_ops);
 	RUN(short_forms);
 	RUN(short_forms_lanes);
+	RUN(short_forms_ports);
 	RUN(payload_limit);
 	RUN(header_checks_and_framing);
 	return CHECK_DONE();

@@ -102,6 +102,7 @@ static void full_valid_config(void)
 	CHECK_EQ(load_text(text), 0);
 	CHECK_STREQ(err, "");
 	CHECK_STREQ(cfg.agent_socket, "/tmp/srtpgw-test/agent.sock");
+	CHECK_STREQ(cfg.punt_socket, "/tmp/srtpgw-test/punt.sock"); /* beside it */
 	CHECK_EQ(cfg.mbufs, 16383);
 	CHECK_EQ(cfg.replay_window, 1024);
 	CHECK_EQ(cfg.idle_sleep_us, 0);
@@ -176,6 +177,7 @@ static void minimal_config_defaults(void)
 	CHECK_EQ(load_text(GOOD_PORT GOOD_WORKER), 0);
 	CHECK_STREQ(err, "");
 	CHECK_STREQ(cfg.agent_socket, "/run/srtpgw/agent.sock");
+	CHECK_STREQ(cfg.punt_socket, "/run/srtpgw/punt.sock");
 	CHECK_EQ(cfg.mbufs, 8191);
 	CHECK_EQ(cfg.replay_window, 128);
 	CHECK_EQ(cfg.idle_sleep_us, 200);
@@ -253,6 +255,17 @@ static void agent_and_identity_keys(void)
 	CHECK_EQ(load_text("user = 0; group = \"root\";\n" GOOD_PORT GOOD_WORKER), 0);
 	CHECK_STREQ(cfg.user_name, "root");
 	CHECK_EQ(cfg.gid, 0);
+}
+
+static void punt_socket_key(void)
+{
+	CHECK_EQ(load_text("punt_socket = \"\";\n" GOOD_PORT GOOD_WORKER), 0);
+	CHECK_STREQ(cfg.punt_socket, ""); /* off */
+	CHECK_EQ(load_text("agent_socket = \"a.sock\";\n" GOOD_PORT GOOD_WORKER), 0);
+	CHECK_STREQ(cfg.punt_socket, "punt.sock"); /* a relative agent socket: beside it too */
+	CHECK_EQ(load_text("punt_socket = \"/run/other/p.sock\";\n" GOOD_PORT GOOD_WORKER), 0);
+	CHECK_STREQ(cfg.punt_socket, "/run/other/p.sock");
+	EXPECT_ERROR("punt_socket = 1;\n" GOOD_PORT GOOD_WORKER, ":1: punt_socket: must be a string");
 }
 
 static void error_agent_and_identity_keys(void)
@@ -357,6 +370,8 @@ static void error_wrong_type(void)
 		     ":2: ports.[0].mtu: must be an integer");
 	EXPECT_ERROR("agent_socket = 5;\n" GOOD_PORT GOOD_WORKER,
 		     ":1: agent_socket: must be a string");
+	EXPECT_ERROR("agent_socket = \"/run/x/a.sock\";\npunt_socket = \"/run/x/a.sock\";\n" GOOD_PORT GOOD_WORKER,
+		     ":2: punt_socket: must not be agent_socket");
 	EXPECT_ERROR("mbufs = 8191.0;\n" GOOD_PORT GOOD_WORKER,
 		     ":1: mbufs: must be an integer");
 	EXPECT_ERROR("ports = { name = \"p0\"; };\n" GOOD_WORKER,
@@ -623,6 +638,7 @@ int main(void)
 	RUN(minimal_config_defaults);
 	RUN(agent_and_identity_keys);
 	RUN(error_agent_and_identity_keys);
+	RUN(punt_socket_key);
 	RUN(example_file_loads);
 	RUN(error_syntax);
 	RUN(error_unknown_top_level_key);

@@ -215,6 +215,77 @@ static void errors(void)
 	err_is(line, "unknown op \"key add\"");
 }
 
+/* WebRTC: a port marked for the punt channel, a viewer with a port of its
+ * own, its payload types and SRTCP key, a paused viewer, a WHIP stream */
+static void webrtc_ops(void)
+{
+	struct sgw_text_op op;
+	struct sgw_ops_text_err err;
+	char line[320];
+
+	CHECK_EQ(parse("port add 10.0.0.1:40000 punt", &op, &err), 1);
+	CHECK_EQ(op.type, SGW_OP_PORT_ADD);
+	CHECK_EQ(op.len, sizeof(struct sgw_op_port));
+	CHECK_EQ(op.body.port.local.port, 40000);
+	CHECK_MEM(op.body.port.local.addr.a, "\x0a\x00\x00\x01", 4);
+	CHECK_EQ(op.body.port.flags, SGW_PORT_PUNT);
+	CHECK_EQ(parse("port del [fd00::1]:40000", &op, &err), 1);
+	CHECK_EQ(op.type, SGW_OP_PORT_DEL);
+	CHECK_EQ(op.body.port.local.addr.family, SGW_AF_INET6);
+	CHECK_EQ(op.body.port.flags, 0);
+
+	snprintf(line, sizeof(line),
+		 "viewer add 7 stream=9 owner=3 to=192.0.2.1:7000 suite=AEAD_AES_128_GCM key=%s "
+		 "port=40000 punt pt=96:102,97:103 rtcp-key=%s", KEY28, KEY28);
+	CHECK_EQ(parse(line, &op, &err), 1);
+	CHECK_EQ(op.len, sizeof(struct sgw_op_viewer_add));
+	CHECK_EQ(op.body.viewer_add.port.local_port, 40000);
+	CHECK_EQ(op.body.viewer_add.port.flags, SGW_VIEWER_PUNT);
+	CHECK_EQ(op.body.viewer_add.port.n_pt, 2);
+	CHECK_EQ(op.body.viewer_add.port.pt_in[0], 96);
+	CHECK_EQ(op.body.viewer_add.port.pt_out[0], 102);
+	CHECK_EQ(op.body.viewer_add.port.pt_in[1], 97);
+	CHECK_EQ(op.body.viewer_add.port.pt_out[1], 103);
+	CHECK_EQ(op.body.viewer_add.port.rtcp_key.suite, SGW_SUITE_AEAD_AES_128_GCM);
+	CHECK_EQ(op.body.viewer_add.port.rtcp_key.len, 28);
+	CHECK(is_counting(op.body.viewer_add.port.rtcp_key.material, 28));
+
+	CHECK_EQ(parse("viewer add 8 stream=9 owner=3 to=none plain", &op, &err), 1);
+	CHECK_EQ(op.body.viewer_add.dest.addr.family, SGW_AF_NONE);
+	CHECK_EQ(op.body.viewer_add.port.local_port, 0);
+	CHECK_EQ(parse("viewer dest 8 to=none", &op, &err), 1);
+	CHECK_EQ(op.body.viewer_dest.dest.addr.family, SGW_AF_NONE);
+
+	CHECK_EQ(parse("stream add 1 owner=1 listen=10.0.0.1:5 plain punt", &op, &err), 1);
+	CHECK_EQ(op.body.stream_add.flags, SGW_STREAM_PUNT);
+	CHECK_EQ(parse("stream add 1 owner=1 listen=10.0.0.1:5 plain", &op, &err), 1);
+	CHECK_EQ(op.body.stream_add.flags, 0);
+
+	err_is("port add 10.0.0.1:40000 nope", "unknown argument \"nope\"");
+	err_is("port add", "port add needs ADDRESS:PORT");
+	err_is("port del 10.0.0.1", "port del needs ADDRESS:PORT");
+	err_is("viewer add 8 stream=9 owner=3 to=192.0.2.1:7000 plain punt", "punt and rtcp-key= need port=");
+	err_is("viewer add 8 stream=9 owner=3 to=192.0.2.1:7000 plain port=0", "port= must be 1-65535");
+	err_is("viewer add 8 stream=9 owner=3 to=192.0.2.1:7000 plain port=70000", "port= must be 1-65535");
+	snprintf(line, sizeof(line), "viewer add 8 stream=9 owner=3 to=192.0.2.1:7000 plain port=5 rtcp-key=%s",
+		 KEY28);
+	err_is(line, "rtcp-key= needs suite= and key=");
+	snprintf(line, sizeof(line),
+		 "viewer add 8 stream=9 owner=3 to=192.0.2.1:7000 suite=AEAD_AES_128_GCM key=%s port=5 "
+		 "rtcp-key=%s", KEY28, KEY30);
+	err_is(line, "rtcp-key: AEAD_AES_128_GCM needs 28 bytes of key and salt");
+	{
+		static const char *const bad[] = { "96", "96:", ":96", "128:1", "1:128", "1:2,",
+						   "1:2,3:4,5:6,7:8,9:10", "a:b" };
+		static const char msg[] = "pt= must be IN:OUT[,IN:OUT...] (payload types 0-127, at most 4)";
+		for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			snprintf(line, sizeof(line), "viewer add 8 stream=9 owner=3 to=192.0.2.1:7000 plain "
+				 "port=5 pt=%s", bad[i]);
+			err_is(line, msg);
+		}
+	}
+}
+
 struct seen {
 	int n;
 	int lines[8];
@@ -283,6 +354,7 @@ int main(void)
 	RUN(stream_add);
 	RUN(other_ops);
 	RUN(errors);
+	RUN(webrtc_ops);
 	RUN(read_file);
 	return CHECK_DONE();
 }

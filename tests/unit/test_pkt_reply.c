@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dataplane/pkt_cksum.h"
 #include "dataplane/pkt_parse.h"
 #include "dataplane/pkt_reply.h"
 #include "tests/unit/check.h"
@@ -940,6 +941,57 @@ replies_in_tight_buffers(void)
 	free(b);
 }
 
+/* The punt channel's datagrams: what the parser reads back, checksums
+ * right, a payload longer than room refused. */
+static void
+build_udp_datagrams(void)
+{
+	uint8_t buf[512], stun[20] = { 0x01, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42 };
+	uint8_t dtls[40] = { 22, 0xfe, 0xfd };
+	struct pkt_udp_addrs u4 = { .family = 4, .sport = 40000, .dport = 5555 };
+	struct pkt_udp_addrs u6 = { .family = 6, .sport = 40002, .dport = 6666 };
+	struct pkt_info i;
+	uint32_t n;
+
+	memcpy(u4.src, ip4_us, 4);
+	memcpy(u4.dst, ip4_peer, 4);
+	memcpy(u6.src, ip6_us, 16);
+	memcpy(u6.dst, ip6_peer, 16);
+	n = pkt_build_udp(buf, sizeof(buf), 0, mac_peer, mac_us, &u4, stun, sizeof(stun));
+	CHECK_EQ(n, 62);
+	CHECK_MEM(buf, mac_peer, 6);
+	CHECK_MEM(buf + 6, mac_us, 6);
+	CHECK_EQ(pkt_parse(buf, n, &i), PKT_STUN);
+	CHECK_MEM(i.src, ip4_us, 4);
+	CHECK_MEM(i.dst, ip4_peer, 4);
+	CHECK_EQ(i.sport, 40000);
+	CHECK_EQ(i.dport, 5555);
+	CHECK_EQ(i.payload_len, 20);
+	CHECK_MEM(buf + i.payload_off, stun, sizeof(stun));
+	CHECK_EQ(i.hop_limit, 64);
+	CHECK_EQ(rte_raw_cksum(buf + 14, 20), 0xffff);
+	CHECK_EQ(udp_sum(buf + 26, buf + 30, 4, buf + 34, 28), 0xffff);
+	CHECK_EQ(get16(buf + 20), 0x4000); /* DF */
+
+	memset(buf, 0xcc, sizeof(buf));
+	n = pkt_build_udp(buf, sizeof(buf), 0x0064, mac_peer, mac_us, &u6, dtls, sizeof(dtls));
+	CHECK_EQ(n, 18 + 40 + 8 + 40);
+	CHECK_EQ(get16(buf + 12), 0x8100);
+	CHECK_EQ(pkt_parse(buf, n, &i), PKT_DTLS);
+	CHECK_EQ(i.vlan_tci, 0x0064);
+	CHECK_MEM(i.src, ip6_us, 16);
+	CHECK_EQ(i.dport, 6666);
+	CHECK_EQ(i.payload_len, 40);
+	CHECK_EQ(udp_sum(buf + 18 + 8, buf + 18 + 24, 16, buf + 58, 48), 0xffff);
+
+	/* too little room, an unknown family */
+	memset(buf, 0xcc, sizeof(buf));
+	CHECK_EQ(pkt_build_udp(buf, 61, 0, mac_peer, mac_us, &u4, stun, sizeof(stun)), 0);
+	CHECK_EQ(buf[0], 0xcc);
+	u4.family = 5;
+	CHECK_EQ(pkt_build_udp(buf, sizeof(buf), 0, mac_peer, mac_us, &u4, stun, sizeof(stun)), 0);
+}
+
 int
 main(void)
 {
@@ -958,6 +1010,7 @@ main(void)
 	RUN(nd_na_vlan_room);
 	RUN(build_arp_request_bytes);
 	RUN(build_nd_ns_bytes);
+	RUN(build_udp_datagrams);
 	RUN(round_trips);
 	RUN(unaligned_buffers);
 	RUN(replies_in_tight_buffers);
