@@ -193,7 +193,7 @@ static int pt_map_of(const struct line *l, struct sgw_viewer_port *vp)
 }
 
 /* A viewer's port of its own: port=N, punt, pt=..., rtcp-key=B64 (its
- * SRTCP in, of the viewer's suite) */
+ * SRTCP in, of the viewer's suite); camera: the stream's feedback leg */
 static int viewer_port_of(const struct line *l, const struct sgw_key *key, struct sgw_viewer_port *vp)
 {
 	const char *port = opt_val(l, "port"), *rk = opt_val(l, "rtcp-key");
@@ -207,7 +207,9 @@ static int viewer_port_of(const struct line *l, const struct sgw_key *key, struc
 	}
 	if (has_flag(l, "punt"))
 		vp->flags |= SGW_VIEWER_PUNT;
-	if ((vp->flags || rk != NULL) && vp->local_port == 0)
+	if (has_flag(l, "camera"))
+		vp->flags |= SGW_VIEWER_FEEDBACK;
+	if (((vp->flags & SGW_VIEWER_PUNT) || rk != NULL) && vp->local_port == 0)
 		return fail(l, "punt and rtcp-key= need port=");
 	if (rk != NULL) {
 		if (key->suite == SGW_SUITE_PLAIN)
@@ -335,7 +337,7 @@ static int parse(const struct line *l, struct sgw_text_op *op)
 	}
 	if (strcmp(obj, "viewer") == 0 && strcmp(verb, "add") == 0) {
 		static const char *const known[] = { "stream", "owner", "to", "suite", "key", "plain",
-						     "resume", "port", "punt", "pt", "rtcp-key", NULL };
+						     "resume", "port", "punt", "pt", "rtcp-key", "camera", NULL };
 		struct sgw_op_viewer_add *b = &op->body.viewer_add;
 		op->type = SGW_OP_VIEWER_ADD;
 		op->len = sizeof(*b);

@@ -241,6 +241,11 @@ struct sgw_op_grant {
  * pt_in[i] of the stream is sent as pt_out[i] (the viewer's numbering).
  */
 #define SGW_VIEWER_PUNT 0x1u
+/* The stream's camera (its feedback leg): nothing of the stream is sent to
+ * it; the keyframe requests (PLI) of the stream go to it, from the stream's
+ * listen port (or local_port), under its key and lanes. At most one per
+ * stream, of the stream's owner. */
+#define SGW_VIEWER_FEEDBACK 0x2u
 #define SGW_MAX_PT_MAP 4
 struct sgw_viewer_port {
 	uint16_t local_port;   /* 0: none, it sends from the stream's listen port */

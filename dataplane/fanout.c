@@ -170,3 +170,43 @@ void sgw_fanout(struct sgw_worker *w, const struct sgw_flow_entry *e,
 	rte_pktmbuf_trim(m, (uint16_t)(m->data_len - len));
 	send_one(w, v, m, len, rtcp);
 }
+
+/* The PLI's sender SSRC before the camera leg's lanes give it theirs. */
+#define FB_SENDER_SSRC 0x53475746u /* "SGWF" */
+
+void sgw_keyframe_request(struct sgw_worker *w, const struct sgw_flow_entry *e,
+			  const uint8_t *rtp, uint64_t now)
+{
+	struct sgw_stream_state *st = e->st;
+	const struct sgw_flow_viewer *fb = &e->viewers[e->n_viewers];
+	struct rte_mbuf *m;
+	uint8_t *p;
+
+	if (unlikely(!e->has_fb)) {
+		/* no camera leg (an SDES camera): nobody to ask */
+		w->ctr[SGW_CTR_DROP_KF_NO_CAMERA]++;
+		__atomic_store_n(&st->kf_wanted, 0, __ATOMIC_RELAXED);
+		return;
+	}
+	if (now - st->kf_last_tsc < sgw_dp->tsc_hz / 1000 * SGW_KF_INTERVAL_MS && st->kf_last_tsc != 0)
+		return; /* the wish stays: asked on a packet after the interval */
+	__atomic_store_n(&st->kf_wanted, 0, __ATOMIC_RELAXED);
+	st->kf_last_tsc = now;
+	if (unlikely(!sgw_owner_allowed(e, fb->owner)))
+		return;
+	m = rte_pktmbuf_alloc(sgw_dp->pool);
+	if (unlikely(m == NULL)) {
+		w->ctr[SGW_CTR_DROP_NO_MBUF]++;
+		return;
+	}
+	p = (uint8_t *)rte_pktmbuf_append(m, 12);
+	p[0] = 0x81; /* V=2, FMT 1: PLI */
+	p[1] = 206;  /* PSFB */
+	p[2] = 0;
+	p[3] = 2;
+	*(unaligned_uint32_t *)(p + 4) = rte_cpu_to_be_32(FB_SENDER_SSRC);
+	memcpy(p + 8, rtp + 8, 4); /* the media source: the camera's SSRC */
+	st->kf_sent++;
+	w->ctr[SGW_CTR_KEYFRAME_REQUESTED]++;
+	send_one(w, fb, m, 12, true);
+}

@@ -18,6 +18,15 @@
 void sgw_fanout(struct sgw_worker *w, const struct sgw_flow_entry *e,
 		struct rte_mbuf *m, uint32_t off, uint32_t len, bool rtcp);
 
+/*
+ * A keyframe is wanted for e's stream (st->kf_wanted): unless one was
+ * asked less than SGW_KF_INTERVAL_MS ago, send a PLI (RFC 4585 6.3.1)
+ * about the SSRC of rtp, the stream's packet being forwarded, to the
+ * camera's feedback leg, and clear the wish. Home worker only.
+ */
+void sgw_keyframe_request(struct sgw_worker *w, const struct sgw_flow_entry *e,
+			  const uint8_t *rtp, uint64_t now);
+
 /* True if owner may receive e's packets: the per-packet second lock
  * behind the table (DESIGN invariant 1). */
 static inline bool sgw_owner_allowed(const struct sgw_flow_entry *e, uint32_t owner)

@@ -59,7 +59,15 @@ struct sgw_stream_state {
 	uint64_t auth_fail, replay_fail, other_fail;
 	uint64_t last_rx_tsc;   /* 0 = never */
 	struct sgw_sr_times sr; /* the sender reports it forwarded */
+	/* A keyframe is wanted (a viewer's PLI or FIR, a viewer joined): set
+	 * by any worker or the agent (relaxed), sent to the camera and cleared
+	 * by the home worker, at most once per SGW_KF_INTERVAL_MS. */
+	uint8_t kf_wanted;
+	uint64_t kf_last_tsc;   /* when the last request went out */
+	uint64_t kf_sent;       /* requests sent to the camera */
 } __rte_cache_aligned;
+
+#define SGW_KF_INTERVAL_MS 300
 
 /* dataplane: rw by the stream's home worker only; ctlplane: reads. */
 struct sgw_viewer_state {
@@ -110,6 +118,7 @@ struct sgw_flow_entry {
 	uint16_t n_viewers;
 	uint8_t kind;             /* enum sgw_entry_kind */
 	uint8_t punt;             /* STUN and DTLS go to srtpgw-control */
+	uint8_t has_fb;           /* viewers[n_viewers] is the camera's feedback leg */
 	uint64_t viewer_id;       /* a viewer port's viewer */
 	struct sgw_viewer_state *vst; /* a viewer port's viewer's state */
 	struct sgw_stream_state *sst; /* a viewer port's stream's state (its SR times) */

@@ -26,11 +26,6 @@ static inline uint32_t rd32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-const struct sgw_sr_times *sgw_sr_times_of(const struct sgw_flow_entry *e)
-{
-	return e->sst != NULL ? &e->sst->sr : NULL;
-}
-
 void sgw_sr_note(struct sgw_sr_times *sr, const uint8_t *p, uint32_t len, uint64_t tsc)
 {
 	uint32_t i, seq;
@@ -89,8 +84,9 @@ static void report_block(struct sgw_viewer_state *vst, const uint8_t *b,
 }
 
 void sgw_viewer_rtcp(struct sgw_viewer_state *vst, const uint8_t *p, uint32_t len,
-		     const struct sgw_sr_times *sr, uint64_t tsc, uint64_t hz)
+		     struct sgw_stream_state *sst, uint64_t tsc, uint64_t hz)
 {
+	const struct sgw_sr_times *sr = sst != NULL ? &sst->sr : NULL;
 	uint32_t off = 0;
 
 	vst->rtcp_in++;
@@ -117,6 +113,8 @@ void sgw_viewer_rtcp(struct sgw_viewer_state *vst, const uint8_t *p, uint32_t le
 				vst->pli++;
 			else if (count == FB_FIR)
 				vst->fir++;
+			if ((count == FB_PLI || count == FB_FIR) && sst != NULL)
+				__atomic_store_n(&sst->kf_wanted, 1, __ATOMIC_RELAXED);
 			break;
 		default:
 			break;

@@ -12,18 +12,16 @@
 
 #include "dataplane/flow_table.h"
 
-/* The stream's sender-report times for a viewer port's entry e. */
-const struct sgw_sr_times *sgw_sr_times_of(const struct sgw_flow_entry *e);
-
 /* The stream's home worker forwarded the RTCP compound p (plain): if it
  * starts with a sender report, note when (tsc). */
 void sgw_sr_note(struct sgw_sr_times *sr, const uint8_t *p, uint32_t len, uint64_t tsc);
 
 /* The viewer's plain RTCP compound p arrived at tsc (hz ticks a second):
  * its report blocks (fraction lost, cumulative lost, jitter of the last;
- * the round trip from LSR and DLSR against sr), and PLI, FIR and NACK
- * counted, into vst. */
+ * the round trip from LSR and DLSR against the sender reports sst's home
+ * worker forwarded), and PLI, FIR and NACK counted, into vst; a PLI or FIR
+ * asks sst's camera for a keyframe (kf_wanted). sst may be NULL. */
 void sgw_viewer_rtcp(struct sgw_viewer_state *vst, const uint8_t *p, uint32_t len,
-		     const struct sgw_sr_times *sr, uint64_t tsc, uint64_t hz);
+		     struct sgw_stream_state *sst, uint64_t tsc, uint64_t hz);
 
 #endif

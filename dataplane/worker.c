@@ -177,13 +177,16 @@ static void forward(struct sgw_worker *w, const struct sgw_flow_entry *e, struct
 	if (unlikely(e->kind == SGW_ENTRY_VIEWER_PORT)) {
 		/* a viewer's RTCP: read, not forwarded */
 		sgw_viewer_rtcp(e->vst, rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->payload_off),
-				(uint32_t)len, sgw_sr_times_of(e), now, sgw_dp->tsc_hz);
+				(uint32_t)len, e->sst, now, sgw_dp->tsc_hz);
 		rte_pktmbuf_free(m);
 		return;
 	}
 	if (pi->cls == PKT_RTCP)
 		sgw_sr_note(&st->sr, rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->payload_off),
 			    (uint32_t)len, now);
+	else if (unlikely(__atomic_load_n(&st->kf_wanted, __ATOMIC_RELAXED)))
+		sgw_keyframe_request(w, e, rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->payload_off),
+				     now);
 	w->ctr[SGW_CTR_FORWARDED]++;
 	if (unlikely(e->n_viewers == 0)) {
 		drop(w, m, SGW_CTR_DROP_NO_VIEWERS);

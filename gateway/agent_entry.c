@@ -74,11 +74,30 @@ static void fill_header(struct sgw_agent *a, const struct stream_rec *s,
 	fv->family = v->dest.addr.family;
 }
 
+static void fill_viewer(struct sgw_agent *a, const struct stream_rec *s, const struct viewer_rec *v,
+			struct sgw_flow_viewer *fv)
+{
+	fv->viewer_id = v->id;
+	fv->owner = v->owner;
+	fv->port = v->port_idx;
+	fv->neigh = v->neigh;
+	fv->egress = v->egress;
+	fv->st = v->st;
+	fv->mtu = a->dp->ports[v->port_idx].mtu;
+	fv->n_pt = v->port.n_pt;
+	memcpy(fv->pt_in, v->port.pt_in, sizeof(fv->pt_in));
+	memcpy(fv->pt_out, v->port.pt_out, sizeof(fv->pt_out));
+	fill_header(a, s, v, fv);
+}
+
+/* The viewers in the order fanout takes them, then the camera's feedback
+ * leg (viewers[n_viewers]) if the stream has one. */
 struct sgw_flow_entry *txn_entry_build(struct sgw_agent *a, const struct stream_rec *s)
 {
 	size_t size = sizeof(struct sgw_flow_entry) + s->n_viewers * sizeof(struct sgw_flow_viewer);
 	struct sgw_flow_entry *e = aligned_alloc(RTE_CACHE_LINE_SIZE,
 						 RTE_ALIGN_CEIL(size, RTE_CACHE_LINE_SIZE));
+	const struct viewer_rec *fb = NULL;
 
 	if (e == NULL)
 		return NULL;
@@ -93,21 +112,16 @@ struct sgw_flow_entry *txn_entry_build(struct sgw_agent *a, const struct stream_
 	e->ingress = s->ingress;
 	e->ingress_old = s->ingress_old;
 	e->st = s->st;
-	e->n_viewers = (uint16_t)s->n_viewers;
 	for (uint32_t i = 0; i < s->n_viewers; i++) {
 		const struct viewer_rec *v = s->viewers[i];
-		struct sgw_flow_viewer *fv = &e->viewers[i];
-		fv->viewer_id = v->id;
-		fv->owner = v->owner;
-		fv->port = v->port_idx;
-		fv->neigh = v->neigh;
-		fv->egress = v->egress;
-		fv->st = v->st;
-		fv->mtu = a->dp->ports[v->port_idx].mtu;
-		fv->n_pt = v->port.n_pt;
-		memcpy(fv->pt_in, v->port.pt_in, sizeof(fv->pt_in));
-		memcpy(fv->pt_out, v->port.pt_out, sizeof(fv->pt_out));
-		fill_header(a, s, v, fv);
+		if (v->port.flags & SGW_VIEWER_FEEDBACK)
+			fb = v;
+		else
+			fill_viewer(a, s, v, &e->viewers[e->n_viewers++]);
+	}
+	if (fb != NULL) {
+		fill_viewer(a, s, fb, &e->viewers[e->n_viewers]);
+		e->has_fb = 1;
 	}
 	e->punt = (s->flags & SGW_STREAM_PUNT) != 0;
 	return e;

@@ -144,14 +144,24 @@ static int viewer_port(struct sgw_agent *a, struct viewer_rec *v, const struct s
 	for (unsigned i = 0; i < p->n_pt; i++)
 		if (p->pt_in[i] > 127 || p->pt_out[i] > 127)
 			return txn_fail(err, errlen, EINVAL, "payload types are 0..127");
-	if (p->flags & ~SGW_VIEWER_PUNT)
+	if (p->flags & ~(SGW_VIEWER_PUNT | SGW_VIEWER_FEEDBACK))
 		return txn_fail(err, errlen, EINVAL, "unknown viewer port flags 0x%x", p->flags);
+	if (p->flags & SGW_VIEWER_FEEDBACK) {
+		if (v->owner != s->owner)
+			return txn_fail(err, errlen, EPERM, "the camera's leg of stream %llu must be of its owner %u",
+					(unsigned long long)s->id, s->owner);
+		for (uint32_t i = 0; i < s->n_viewers; i++)
+			if (s->viewers[i]->port.flags & SGW_VIEWER_FEEDBACK)
+				return txn_fail(err, errlen, EEXIST, "stream %llu has a camera leg: viewer %llu",
+						(unsigned long long)s->id,
+						(unsigned long long)s->viewers[i]->id);
+	}
 	v->aidx = s->aidx;
 	v->port = *p;
 	memset(&v->port.rtcp_key, 0, sizeof(v->port.rtcp_key));
 	txn_key_digest(a, &p->rtcp_key, v->rtcp_digest);
 	if (p->local_port == 0) {
-		if (p->flags != 0 || rtcp_key)
+		if ((p->flags & SGW_VIEWER_PUNT) || rtcp_key)
 			return txn_fail(err, errlen, EINVAL,
 					"punting and an RTCP key need a port of the viewer's own");
 		return 0;
@@ -284,6 +294,9 @@ int op_viewer_add(struct sgw_agent *a, const struct sgw_op_viewer_add *op,
 		return rc;
 	}
 	s->viewers[s->n_viewers++] = v;
+	/* a new viewer wants a keyframe now, not at the camera's next one */
+	if (!(v->port.flags & SGW_VIEWER_FEEDBACK))
+		__atomic_store_n(&s->st->kf_wanted, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 

@@ -307,12 +307,24 @@ static char *dump_state(void)
 		sb_addr(&b, &v->dest.addr);
 		sb_printf(&b, ":%u src", v->dest.port);
 		sb_addr(&b, &v->src_ip);
-		sb_printf(&b, "\n");
+		sb_printf(&b, " vport %u flags %u pt %u rtcp %p port_st %p\n", v->port.local_port, v->port.flags,
+			  v->port.n_pt, (void *)v->rtcp_in, (void *)v->port_st);
 	}
 	free(k);
 	n = sorted_keys(&agent.listen, &k);
 	for (size_t i = 0; i < n; i++)
 		sb_printf(&b, "L %" PRIx64 " -> %p\n", k[i], idmap_get(&agent.listen, k[i]));
+	free(k);
+	n = sorted_keys(&agent.vports, &k);
+	for (size_t i = 0; i < n; i++)
+		sb_printf(&b, "VP %" PRIx64 " -> %p\n", k[i], idmap_get(&agent.vports, k[i]));
+	free(k);
+	n = sorted_keys(&agent.ports, &k);
+	for (size_t i = 0; i < n; i++) {
+		const struct port_rec *p = idmap_get(&agent.ports, k[i]);
+		sb_printf(&b, "P %" PRIx64 " -> %p flags %u st %p gen %" PRIu64 "\n", k[i], (const void *)p,
+			  p->flags, (void *)p->st, p->created_gen);
+	}
 	free(k);
 	/* slots nobody references are waiting for release: not state */
 	for (unsigned i = 0; i < dp.n_neigh; i++) {
@@ -371,7 +383,9 @@ static void touch_entry(void *arg, unsigned aidx, uint16_t port, const struct sg
 	touch(e->st);
 	touch(e->ingress);
 	touch(e->ingress_old);
-	for (unsigned i = 0; i < e->n_viewers; i++) {
+	touch(e->vst);
+	touch(e->sst);
+	for (unsigned i = 0; i < e->n_viewers + e->has_fb; i++) {
 		const struct sgw_flow_viewer *fv = &e->viewers[i];
 		touch(fv->st);
 		touch(fv->egress);
@@ -389,7 +403,7 @@ static void collect_slots(void *arg, unsigned aidx, uint16_t port, const struct 
 
 	(void)aidx;
 	(void)port;
-	for (unsigned i = 0; i < e->n_viewers; i++) {
+	for (unsigned i = 0; i < e->n_viewers + e->has_fb; i++) {
 		const struct sgw_neigh *nb;
 		struct slot_use *u;
 		if (e->viewers[i].neigh == SGW_NEIGH_NONE) /* paused */
@@ -430,13 +444,64 @@ static void check_held(struct run *r)
 
 struct pub_ctx {
 	size_t viewers;
+	size_t vports, ports; /* entries of those kinds */
 };
+
+/* A viewer port's entry: the viewer's RTCP in, at its port. */
+static void check_vport_entry(struct pub_ctx *pc, unsigned aidx, uint16_t port,
+			      const struct sgw_flow_entry *e)
+{
+	const struct viewer_rec *v = idmap_get(&agent.viewers, e->viewer_id);
+	const struct stream_rec *s = v ? idmap_get(&agent.streams, v->stream_id) : NULL;
+
+	FZ_CHECK(v != NULL && s != NULL && v->stream_id == e->stream_id,
+		 "viewer port entry at %u:%u of viewer %" PRIu64 " that has no record", aidx, port, e->viewer_id);
+	FZ_CHECK(v->port.local_port == port && v->aidx == aidx && s->aidx == aidx,
+		 "viewer %" PRIu64 "'s port entry at %u:%u, its port is %u", v->id, aidx, port, v->port.local_port);
+	FZ_CHECK(idmap_get(&agent.vports, (uint64_t)(aidx + 1) << 16 | port) == v,
+		 "viewer %" PRIu64 " not in the port map", v->id);
+	FZ_CHECK(e->ingress == v->rtcp_in && e->st == v->port_st && e->st != NULL && e->vst == v->st &&
+		 e->sst == s->st && e->n_viewers == 0 && e->owner == v->owner,
+		 "viewer %" PRIu64 " port entry fields", v->id);
+	FZ_CHECK(e->punt == ((v->port.flags & SGW_VIEWER_PUNT) != 0), "viewer %" PRIu64 " punt", v->id);
+	FZ_CHECK(v->dest.addr.family == SGW_AF_NONE ? e->source.addr.family == 0xff :
+		 sgw_addr_equal(&e->source.addr, &v->dest.addr) && e->source.port == v->dest.port,
+		 "viewer %" PRIu64 " port entry takes from elsewhere than its address", v->id);
+	pc->vports++;
+}
+
+/* A session's port: STUN and DTLS only. */
+static void check_port_entry(struct pub_ctx *pc, unsigned aidx, uint16_t port,
+			     const struct sgw_flow_entry *e)
+{
+	const struct port_rec *p = idmap_get(&agent.ports, (uint64_t)(aidx + 1) << 16 | port);
+
+	FZ_CHECK(p != NULL && p->aidx == aidx && p->local.port == port, "port entry at %u:%u without a record",
+		 aidx, port);
+	FZ_CHECK(e->st == p->st && e->n_viewers == 0 && e->ingress == NULL &&
+		 e->punt == ((p->flags & SGW_PORT_PUNT) != 0), "port %u:%u entry fields", aidx, port);
+	FZ_CHECK(idmap_get(&agent.listen, (uint64_t)(aidx + 1) << 16 | port) == NULL &&
+		 idmap_get(&agent.vports, (uint64_t)(aidx + 1) << 16 | port) == NULL,
+		 "port %u:%u also a stream's or a viewer's", aidx, port);
+	pc->ports++;
+}
 
 /* A published entry against the stream record it must have been built from. */
 static void check_entry(void *arg, unsigned aidx, uint16_t port, const struct sgw_flow_entry *e)
 {
 	struct pub_ctx *pc = arg;
-	const struct stream_rec *s = idmap_get(&agent.streams, e->stream_id);
+	const struct stream_rec *s;
+
+	if (e->kind == SGW_ENTRY_VIEWER_PORT) {
+		check_vport_entry(pc, aidx, port, e);
+		return;
+	}
+	if (e->kind == SGW_ENTRY_PORT) {
+		check_port_entry(pc, aidx, port, e);
+		return;
+	}
+	FZ_CHECK(e->kind == SGW_ENTRY_STREAM, "entry at %u:%u of kind %u", aidx, port, e->kind);
+	s = idmap_get(&agent.streams, e->stream_id);
 
 	FZ_CHECK(s != NULL, "entry at %u:%u for stream %" PRIu64 " that has no record", aidx, port,
 		 e->stream_id);
@@ -448,17 +513,34 @@ static void check_entry(void *arg, unsigned aidx, uint16_t port, const struct sg
 	FZ_CHECK(memcmp(&e->allowed[1], s->grants, s->n_grants * sizeof(s->grants[0])) == 0,
 		 "stream %" PRIu64 " grants", s->id);
 	FZ_CHECK(e->plain_in == (s->suite == SGW_SUITE_PLAIN), "stream %" PRIu64 " plain_in", s->id);
+	FZ_CHECK(e->punt == ((s->flags & SGW_STREAM_PUNT) != 0), "stream %" PRIu64 " punt", s->id);
 	FZ_CHECK((e->ingress == NULL) == (s->suite == SGW_SUITE_PLAIN), "stream %" PRIu64 " ingress", s->id);
 	FZ_CHECK(e->ingress == s->ingress && e->ingress_old == s->ingress_old && e->st == s->st,
 		 "stream %" PRIu64 " contexts", s->id);
 	FZ_CHECK(e->ingress_old == NULL || e->ingress != NULL, "old key without a key");
 	FZ_CHECK(sgw_addr_equal(&e->source.addr, &s->source.addr) && e->source.port == s->source.port,
 		 "stream %" PRIu64 " source", s->id);
-	FZ_CHECK(e->n_viewers == s->n_viewers, "stream %" PRIu64 ": entry has %u viewers, record %u",
-		 s->id, e->n_viewers, s->n_viewers);
-	for (unsigned i = 0; i < e->n_viewers; i++) {
+	/* the viewers in record order, the camera's leg (if any) last */
+	const struct viewer_rec *order[SGW_MAX_VIEWERS_PER_STREAM], *fbv = NULL;
+	unsigned k = 0, n_fb = 0;
+	for (uint32_t i = 0; i < s->n_viewers && i < SGW_MAX_VIEWERS_PER_STREAM; i++) {
+		if (s->viewers[i]->port.flags & SGW_VIEWER_FEEDBACK) {
+			fbv = s->viewers[i];
+			n_fb++;
+		} else {
+			order[k++] = s->viewers[i];
+		}
+	}
+	if (fbv != NULL)
+		order[k++] = fbv;
+	FZ_CHECK(n_fb <= 1 && e->has_fb == n_fb, "stream %" PRIu64 ": %u camera legs, entry says %u", s->id,
+		 n_fb, e->has_fb);
+	FZ_CHECK(n_fb == 0 || fbv->owner == s->owner, "stream %" PRIu64 ": a camera leg not of its owner", s->id);
+	FZ_CHECK(e->n_viewers + e->has_fb == s->n_viewers, "stream %" PRIu64 ": entry has %u viewers, record %u",
+		 s->id, e->n_viewers + e->has_fb, s->n_viewers);
+	for (unsigned i = 0; i < e->n_viewers + e->has_fb; i++) {
 		const struct sgw_flow_viewer *fv = &e->viewers[i];
-		const struct viewer_rec *v = s->viewers[i];
+		const struct viewer_rec *v = order[i];
 		const uint8_t *h = fv->hdr;
 		uint16_t sp, dport;
 
@@ -501,7 +583,7 @@ static void check_entry(void *arg, unsigned aidx, uint16_t port, const struct sg
 		pc->viewers++;
 	}
 	st.published_entries++;
-	st.published_viewers += e->n_viewers;
+	st.published_viewers += e->n_viewers + e->has_fb;
 }
 
 /* Records, listen map, next-hop references and the published table agree. */
@@ -517,7 +599,10 @@ static void check_consistent(void)
 		abort();
 	FZ_CHECK(dp.ft.next == NULL, "a flow-table transaction is left open");
 	n = walk(dp.ft.root, check_entry, &pc);
-	FZ_CHECK(n == agent.streams.n, "%zu entries published, %zu stream records", n, agent.streams.n);
+	FZ_CHECK(n == agent.streams.n + pc.vports + pc.ports && pc.vports == agent.vports.n &&
+		 pc.ports == agent.ports.n,
+		 "%zu entries published, %zu stream records, %zu+%zu viewer and session ports (%zu+%zu records)",
+		 n, agent.streams.n, pc.vports, pc.ports, agent.vports.n, agent.ports.n);
 	FZ_CHECK(agent.listen.n == agent.streams.n, "%zu listen keys, %zu streams", agent.listen.n,
 		 agent.streams.n);
 	while (idmap_next(&agent.streams, &pos, &id, &val)) {
@@ -872,6 +957,7 @@ union op_body {
 	struct sgw_op_grant gr;
 	struct sgw_op_viewer_add va;
 	struct sgw_op_viewer_dest vd;
+	struct sgw_op_port port;
 	uint8_t raw[256];
 };
 
@@ -893,11 +979,30 @@ static uint64_t some_stream(struct fz *f)
 	return pick_stream_id(f);
 }
 
+/* Ports viewers of their own and sessions take: some collide with streams'. */
+static const uint16_t vports[] = { 6000, 6002, 5000 };
+
+/* A viewer's port of its own: flags (punt, camera leg), payload types, an
+ * RTCP key, in any combination. */
+static void pick_viewer_port(struct fz *f, struct sgw_viewer_port *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->local_port = fz_pick(f, 4) == 3 ? 0 : vports[fz_pick(f, 3)];
+	p->flags = fz_pick(f, 5) == 4 ? fz_u16(f) : (uint16_t)fz_pick(f, 4);
+	p->n_pt = (uint8_t)fz_pick(f, SGW_MAX_PT_MAP + 2);
+	for (unsigned i = 0; i < SGW_MAX_PT_MAP; i++) {
+		p->pt_in[i] = (uint8_t)(96 + i);
+		p->pt_out[i] = fz_u8(f);
+	}
+	if (fz_u8(f) & 1)
+		pick_key(f, &p->rtcp_key);
+}
+
 /* Add the ops of one template to b. */
 static void gen_ops(struct run *r, struct fz *f, struct sgw_ops_buf *b)
 {
 	union op_body u;
-	unsigned c = fz_pick(f, 16);
+	unsigned c = fz_pick(f, 17);
 	int m;
 
 	memset(&u, 0, sizeof(u));
@@ -910,6 +1015,7 @@ static void gen_ops(struct run *r, struct fz *f, struct sgw_ops_buf *b)
 		pick_listen(f, &u.sa.listen);
 		pick_source(f, &u.sa.source);
 		pick_key(f, &u.sa.key);
+		u.sa.flags = fz_pick(f, 4) == 0 ? SGW_STREAM_PUNT : 0;
 		sgw_ops_buf_add(b, SGW_OP_STREAM_ADD, &u, sizeof(u.sa));
 		return;
 	case 2:
@@ -954,9 +1060,19 @@ static void gen_ops(struct run *r, struct fz *f, struct sgw_ops_buf *b)
 			u.va.owner = pick_owner(f);
 		pick_dest(f, &u.va.dest);
 		pick_key(f, &u.va.key);
+		if (fz_pick(f, 3) == 0)
+			pick_viewer_port(f, &u.va.port);
 		sgw_ops_buf_add(b, SGW_OP_VIEWER_ADD, &u, sizeof(u.va));
 		return;
 	}
+	case 15:
+		/* a WebRTC session's port, mostly on a port viewers pick too */
+		pick_listen(f, &u.port.local);
+		if (fz_u8(f) & 1)
+			u.port.local.port = vports[fz_pick(f, 3)];
+		u.port.flags = fz_pick(f, 4) == 3 ? fz_u32(f) : fz_u8(f) & SGW_PORT_PUNT;
+		sgw_ops_buf_add(b, fz_u8(f) & 1 ? SGW_OP_PORT_ADD : SGW_OP_PORT_DEL, &u, sizeof(u.port));
+		return;
 	case 10:
 		u.id.id = pick_viewer_id(f);
 		sgw_ops_buf_add(b, SGW_OP_VIEWER_DEL, &u, sizeof(u.id));

@@ -12,6 +12,7 @@ import os
 import socket
 import struct
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
@@ -298,6 +299,77 @@ class WebRTCPorts(GatewayCase):
         self.assertEqual([f['view_rx'].unprotect(d)[12:] for d, _ in got], [p[12:] for p in sent])
         v = self.gw.viewers()[802]
         self.assertEqual(v['packets'], 5)
+
+    # ---- keyframes ----------------------------------------------------------------
+    def test_keyframe_requests(self):
+        """A viewer joining asks the camera for a keyframe; viewers' PLIs and
+        FIRs reach the camera as PLIs under its leg's key, at most one per
+        300 ms; a stream without a camera leg forgets them (counted)."""
+        f = self.viewer_setup(805)
+        k_fb = new_key(SUITE)
+        cam_rx = srtp_session(SUITE, k_fb, outbound=False)
+        seq = iter(range(1, 1000))
+
+        def send(n):
+            for _ in range(n):
+                f['cam'].sendto(f['cam_tx'].protect(rtp(next(seq), ssrc=0xcafe0001, payload=b'k' * 30)),
+                                (GW4, f['listen']))
+
+        def plis():
+            out = []
+            f['cam'].settimeout(0.2)
+            try:
+                while True:
+                    d, a = f['cam'].recvfrom(2048)
+                    self.assertEqual(a, (GW4, f['listen']))
+                    out.append(cam_rx.unprotect_rtcp(d))
+            except socket.timeout:
+                pass
+            return out
+
+        # the viewer of viewer_setup joined before the camera leg existed: its
+        # wish is forgotten at the first packet
+        c0 = self.counters()
+        send(1)
+        self.assertEqual(self.wait_delta(c0, 'drop_kf_no_camera', 1)['drop_kf_no_camera'], 1)
+        recv_all(f['view'], 1)
+        cam_to = '%s:%d' % (PEER4, f['cam'].getsockname()[1])
+        self.gw.apply(['viewer add 905 stream=805 owner=1 to=%s suite=%s key=%s camera' % (cam_to, SUITE, b64(k_fb))])
+        # a second viewer joins: one PLI at the next packet
+        view2 = self.sock()
+        k2 = new_key(SUITE)
+        self.gw.apply(['viewer add 906 stream=805 owner=1 to=%s:%d suite=%s key=%s'
+                       % (PEER4, view2.getsockname()[1], SUITE, b64(k2))])
+        c1 = self.counters()
+        send(1)
+        got = plis()
+        self.assertEqual(len(got), 1)
+        self.assertEqual(got[0][:4], bytes([0x81, 206, 0, 2]))
+        self.assertEqual(struct.unpack('!I', got[0][8:12])[0], 0xcafe0001)
+        self.assertEqual(len(recv_all(view2, 1)), 1)
+        self.assertEqual(len(recv_all(f['view'], 1)), 1)
+        # the camera leg receives no media
+        d = counter_deltas(c1, self.counters())
+        self.assertEqual((d.get('keyframe_requested'), d.get('tx')), (1, 3), d)
+
+        # ten PLIs and a FIR from the viewer within a few ms, the camera
+        # sending all along for 0.9 s: at most four requests (0, 300, 600, 900 ms)
+        fir = struct.pack('!BBHIIIBBH', 0x84, 206, 4, 0xdeadbeef, 0, 0xcafe0001, 1, 0, 0)
+        for _ in range(10):
+            f['view'].sendto(f['view_tx'].protect_rtcp(pli(0xcafe0001)), (GW4, f['vport']))
+        f['view'].sendto(f['view_tx'].protect_rtcp(fir), (GW4, f['vport']))
+        wait_for(lambda: self.gw.viewers()[805]['pli'] == 10 and self.gw.viewers()[805]['fir'] == 1,
+                 what='the PLIs read')
+        c2 = self.counters()
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 0.9:
+            send(1)
+            time.sleep(0.02)
+        n = counter_deltas(c2, self.counters()).get('keyframe_requested', 0)
+        self.assertGreaterEqual(n, 1)
+        self.assertLessEqual(n, 4)
+        self.assertEqual(len(plis()), n)
+        self.assertEqual(self.gw.viewers()[905]['packets'], 1 + n)
 
     # ---- a WHIP stream ------------------------------------------------------------
     def test_whip_stream_punts(self):

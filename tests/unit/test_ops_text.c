@@ -250,6 +250,9 @@ static void webrtc_ops(void)
 	CHECK_EQ(op.body.viewer_add.port.rtcp_key.len, 28);
 	CHECK(is_counting(op.body.viewer_add.port.rtcp_key.material, 28));
 
+	CHECK_EQ(parse("viewer add 8 stream=9 owner=3 to=192.0.2.9:5000 plain camera", &op, &err), 1);
+	CHECK_EQ(op.body.viewer_add.port.flags, SGW_VIEWER_FEEDBACK);
+	CHECK_EQ(op.body.viewer_add.port.local_port, 0);
 	CHECK_EQ(parse("viewer add 8 stream=9 owner=3 to=none plain", &op, &err), 1);
 	CHECK_EQ(op.body.viewer_add.dest.addr.family, SGW_AF_NONE);
 	CHECK_EQ(op.body.viewer_add.port.local_port, 0);

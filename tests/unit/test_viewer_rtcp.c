@@ -70,13 +70,17 @@ static void report_and_feedback(void)
 	uint8_t p[128];
 	uint32_t n;
 
+	struct sgw_stream_state sst;
+
 	memset(&vst, 0, sizeof(vst));
+	memset(&sst, 0, sizeof(sst));
 	n = rr(p, 64, 0xfffffd, 1234, 0, 0); /* cumulative lost -3 (duplicates) */
 	n += fb(p + n, 206, 1);               /* PLI */
 	n += fb(p + n, 206, 4);               /* FIR */
 	n += fb(p + n, 205, 1);               /* NACK */
 	n += fb(p + n, 205, 15);              /* transport-cc: not counted */
-	sgw_viewer_rtcp(&vst, p, n, NULL, 5 * HZ, HZ);
+	sgw_viewer_rtcp(&vst, p, n, &sst, 5 * HZ, HZ);
+	CHECK_EQ(sst.kf_wanted, 1); /* the PLI asks the camera */
 	CHECK_EQ(vst.rtcp_in, 1);
 	CHECK_EQ(vst.rr, 1);
 	CHECK_EQ(vst.fraction_lost, 64);
@@ -87,38 +91,45 @@ static void report_and_feedback(void)
 	CHECK_EQ(vst.pli, 1);
 	CHECK_EQ(vst.fir, 1);
 	CHECK_EQ(vst.nack, 1);
+	/* a report and a NACK want no keyframe */
+	sst.kf_wanted = 0;
+	n = rr(p, 1, 1, 1, 0, 0);
+	n += fb(p + n, 205, 1);
+	sgw_viewer_rtcp(&vst, p, n, &sst, 6 * HZ, HZ);
+	CHECK_EQ(sst.kf_wanted, 0);
+	CHECK_EQ(vst.nack, 2);
+	n = fb(p, 206, 4); /* FIR */
+	sgw_viewer_rtcp(&vst, p, n, &sst, 6 * HZ, HZ);
+	CHECK_EQ(sst.kf_wanted, 1);
 }
 
 static void round_trip(void)
 {
-	struct sgw_flow_entry e;
 	struct sgw_stream_state sst;
 	struct sgw_viewer_state vst;
 	uint8_t p[64];
 
-	memset(&e, 0, sizeof(e));
 	memset(&sst, 0, sizeof(sst));
 	memset(&vst, 0, sizeof(vst));
-	e.sst = &sst;
 	/* five SRs forwarded 1 s apart; the history keeps the last four */
 	for (uint32_t k = 1; k <= 5; k++)
 		sgw_sr_note(&sst.sr, p, sr(p, 0x10000 * k), k * HZ);
 	CHECK_EQ(sst.sr.seq % 2, 0);
 	/* the viewer held SR 4 (sent at 4 s) for 0.5 s, answers at 4.75 s */
-	sgw_viewer_rtcp(&vst, p, rr(p, 0, 0, 0, 0x40000, 32768), sgw_sr_times_of(&e),
+	sgw_viewer_rtcp(&vst, p, rr(p, 0, 0, 0, 0x40000, 32768), &sst,
 			4 * HZ + 750000000ull, HZ);
 	CHECK_EQ(vst.rtt_us, 250000);
 	/* SR 1 left the history: the figure stays */
-	sgw_viewer_rtcp(&vst, p, rr(p, 0, 0, 0, 0x10000, 0), sgw_sr_times_of(&e), 9 * HZ, HZ);
+	sgw_viewer_rtcp(&vst, p, rr(p, 0, 0, 0, 0x10000, 0), &sst, 9 * HZ, HZ);
 	CHECK_EQ(vst.rtt_us, 250000);
 	CHECK_EQ(vst.rr, 2);
 	/* a DLSR longer than the time since: 0, not a wrapped figure */
-	sgw_viewer_rtcp(&vst, p, rr(p, 0, 0, 0, 0x50000, 65536 * 3), sgw_sr_times_of(&e), 6 * HZ, HZ);
+	sgw_viewer_rtcp(&vst, p, rr(p, 0, 0, 0, 0x50000, 65536 * 3), &sst, 6 * HZ, HZ);
 	CHECK_EQ(vst.rtt_us, 0);
 	/* a note being written (odd sequence) is not read */
 	vst.rtt_us = 7;
 	sst.sr.seq++;
-	sgw_viewer_rtcp(&vst, p, rr(p, 0, 0, 0, 0x50000, 0), sgw_sr_times_of(&e), 6 * HZ, HZ);
+	sgw_viewer_rtcp(&vst, p, rr(p, 0, 0, 0, 0x50000, 0), &sst, 6 * HZ, HZ);
 	CHECK_EQ(vst.rtt_us, 7);
 	/* an RTCP packet that is not an SR is not noted */
 	sst.sr.seq++;
