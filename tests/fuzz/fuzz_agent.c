@@ -1371,6 +1371,23 @@ static int run_op(struct run *r, unsigned type, const void *body)
 			r->mem_v[mem_idx(id)].dest = op->dest;
 		break;
 	}
+	case SGW_OP_PORT_ADD:
+	case SGW_OP_PORT_DEL: {
+		const struct sgw_op_port *op = body;
+		int aidx = sgw_laddr_find(&dp, op->local.addr.family, op->local.addr.a);
+		uint64_t key = (uint64_t)(aidx + 1) << 16 | op->local.port;
+		const struct port_rec *p = idmap_get(&agent.ports, key);
+		FZ_CHECK(aidx >= 0 && op->local.port != 0, "a port op on a foreign address succeeded");
+		if (type == SGW_OP_PORT_DEL) {
+			FZ_CHECK(p == NULL, "port_del left the port");
+			break;
+		}
+		FZ_CHECK(p != NULL && p->flags == op->flags && (unsigned)aidx == p->aidx,
+			 "port_add made no port");
+		FZ_CHECK(idmap_get(&agent.listen, key) == NULL && idmap_get(&agent.vports, key) == NULL,
+			 "port_add on a stream's or a viewer's port");
+		break;
+	}
 	default:
 		FZ_CHECK(0, "unknown op %u succeeded", type);
 	}
