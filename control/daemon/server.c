@@ -6,7 +6,9 @@
  * answered with an error and the connection closed. Each connection's
  * peer is mapped to a principal when it is accepted: on the UNIX socket by
  * its credentials (SO_PEERCRED, SO_PEERGROUPS), on TLS by its certificate
- * (tls_server.c). The gateway link's tick runs between polls.
+ * (tls_server.c). The gateway link's tick runs between polls. The HTTP
+ * API (http.h) runs its own thread; the loop watches its eventfd and
+ * answers the requests that need the daemon, a few per turn.
  */
 #include <errno.h>
 #include <poll.h>
