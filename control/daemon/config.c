@@ -6,6 +6,7 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/addr.h"
@@ -16,7 +17,10 @@ static const char *const known[] = {
 	"socket", "socket_group", "database", "kek_file", "agent_socket", "listen_addresses",
 	"port_range", "quarantine", "rekey_overlap", "idle_timeout", "retry", "default_suite",
 	"position_poll", "reserve_block", "viewer_lanes", "apply_timeout", "principals", "user",
-	"group", "tls_listen", "tls_cert", "tls_key", "tls_ca", NULL,
+	"group", "tls_listen", "tls_cert", "tls_key", "tls_ca",
+	/* the HTTP(S) API of WebRTC (get_http) */
+	"http_listen", "http_cert", "http_key", "http_names", "http_cors_origins",
+	"http_max_body", "http_max_conns", "http_max_sessions", "http_timeout", NULL,
 };
 
 struct loader {
@@ -250,6 +254,173 @@ static int get_tls(struct loader *l, config_setting_t *root, struct ctl_config *
 	return 0;
 }
 
+/* A DNS name: dot-separated labels of 1 to 63 of A-Z a-z 0-9 -, not
+ * starting or ending with -, at most 253 characters. */
+static bool dns_name_ok(const char *n)
+{
+	size_t len = strlen(n), label = 0;
+
+	if (len == 0 || len > 253)
+		return false;
+	for (size_t i = 0; i <= len; i++) {
+		char c = n[i];
+		if (c == '.' || c == '\0') {
+			if (label == 0 || label > 63 || n[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-') ||
+		    (c == '-' && label == 0))
+			return false;
+		label++;
+	}
+	return true;
+}
+
+/* An origin as browsers send it (RFC 6454): http:// or https://, a host
+ * (a DNS name, an IPv4 address or [an IPv6 address]) and an optional
+ * :port; no path, no trailing slash. */
+static bool origin_ok(const char *o)
+{
+	char host[CTL_ORIGIN_MAX];
+	const char *h, *end, *colon;
+	struct sgw_addr a;
+	size_t n;
+
+	if (strncmp(o, "https://", 8) == 0)
+		h = o + 8;
+	else if (strncmp(o, "http://", 7) == 0)
+		h = o + 7;
+	else
+		return false;
+	if (*h == '[') {
+		end = strchr(h, ']');
+		if (end == NULL)
+			return false;
+		n = (size_t)(end - h - 1);
+		if (n == 0 || n >= sizeof(host))
+			return false;
+		memcpy(host, h + 1, n);
+		host[n] = '\0';
+		if (sgw_addr_parse(host, &a) != 0 || a.family != SGW_AF_INET6)
+			return false;
+		colon = end + 1;
+		if (*colon != '\0' && *colon != ':')
+			return false;
+	} else {
+		colon = strchr(h, ':');
+		n = colon != NULL ? (size_t)(colon - h) : strlen(h);
+		if (n == 0 || n >= sizeof(host))
+			return false;
+		memcpy(host, h, n);
+		host[n] = '\0';
+		if (!dns_name_ok(host))
+			return false;
+	}
+	if (colon != NULL && *colon == ':') {
+		char *stop;
+		unsigned long port;
+		if (colon[1] < '0' || colon[1] > '9')
+			return false;
+		port = strtoul(colon + 1, &stop, 10);
+		if (*stop != '\0' || port == 0 || port > 65535)
+			return false;
+	}
+	return true;
+}
+
+/* A list (or array) of up to max strings, each 1 to len - 1 characters
+ * that ok() accepts, into out; *n set. what: the error for a bad one. */
+static int get_str_list(struct loader *l, config_setting_t *root, const char *key, unsigned max, char *out,
+			size_t len, unsigned *n, bool (*ok)(const char *), const char *what)
+{
+	config_setting_t *s = config_setting_get_member(root, key);
+
+	*n = 0;
+	if (s == NULL)
+		return 0;
+	if ((!config_setting_is_list(s) && !config_setting_is_array(s)) || config_setting_length(s) < 1 ||
+	    config_setting_length(s) > (int)max)
+		return fail(l, s, key, "must be a list of 1 to %u strings", max);
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const char *v = config_setting_get_string_elem(s, i);
+
+		if (v == NULL)
+			return fail(l, s, key, "element %d is not a string", i);
+		if (strlen(v) >= len || !ok(v))
+			return fail(l, s, key, "element %d \"%.80s\" is not %s", i, v, what);
+		snprintf(out + (size_t)i * len, len, "%s", v);
+		(*n)++;
+	}
+	return 0;
+}
+
+static bool http_name_ok(const char *n)
+{
+	struct sgw_addr a;
+
+	return sgw_addr_parse(n, &a) == 0 || dns_name_ok(n);
+}
+
+static bool cors_origin_ok(const char *o)
+{
+	return strcmp(o, "*") == 0 || origin_ok(o);
+}
+
+/* The HTTPS API: http_listen turns it on; the other http_ keys go with
+ * it. Its certificate is http_cert with http_key (both), else a
+ * self-signed one for http_listen's address and http_names. There is no
+ * plain HTTP (docs/webrtc.md, "HTTP API"). */
+static int get_http(struct loader *l, config_setting_t *root, struct ctl_config *cfg)
+{
+	static const char *const keys[] = { "http_cert", "http_key", "http_names", "http_cors_origins",
+					    "http_max_body", "http_max_conns", "http_max_sessions", "http_timeout",
+					    NULL };
+	config_setting_t *s;
+	char listen[128] = "";
+
+	cfg->http_max_body = 65536;
+	cfg->http_max_conns = 64;
+	cfg->http_max_sessions = 100;
+	cfg->http_timeout_s = 10;
+	if (get_str(l, root, "http_listen", listen, sizeof(listen), false) ||
+	    get_str(l, root, "http_cert", cfg->http_cert, sizeof(cfg->http_cert), false) ||
+	    get_str(l, root, "http_key", cfg->http_key, sizeof(cfg->http_key), false) ||
+	    get_uint(l, root, "http_max_body", 1024, 1048576, &cfg->http_max_body) ||
+	    get_uint(l, root, "http_max_conns", 1, 1000, &cfg->http_max_conns) ||
+	    get_uint(l, root, "http_max_sessions", 0, 100000, &cfg->http_max_sessions) ||
+	    get_uint(l, root, "http_timeout", 1, 300, &cfg->http_timeout_s) ||
+	    get_str_list(l, root, "http_names", CTL_MAX_HTTP_NAMES, &cfg->http_names[0][0], CTL_HTTP_NAME_MAX,
+			 &cfg->n_http_names, http_name_ok, "a DNS name or an IP address") ||
+	    get_str_list(l, root, "http_cors_origins", CTL_MAX_CORS_ORIGINS, &cfg->cors_origins[0][0],
+			 CTL_ORIGIN_MAX, &cfg->n_cors_origins, cors_origin_ok,
+			 "\"*\" or an origin (http:// or https://, a host, an optional :port, no path)"))
+		return -1;
+	s = config_setting_get_member(root, "http_listen");
+	if (s == NULL) {
+		for (int i = 0; keys[i] != NULL; i++)
+			if ((s = config_setting_get_member(root, keys[i])) != NULL)
+				return fail(l, s, keys[i], "only with http_listen");
+		return 0;
+	}
+	if (sgw_endpoint_parse(listen, &cfg->http_listen, false) != 0)
+		return fail(l, s, "http_listen", "must be ADDR:PORT or [ADDR6]:PORT");
+	for (unsigned i = 0; i < cfg->n_cors_origins; i++)
+		if (strcmp(cfg->cors_origins[i], "*") == 0 && cfg->n_cors_origins > 1)
+			return fail(l, config_setting_get_member(root, "http_cors_origins"), "http_cors_origins",
+				    "\"*\" (any origin) goes alone");
+	if (cfg->n_cors_origins == 1 && strcmp(cfg->cors_origins[0], "*") == 0)
+		cfg->n_cors_origins = 0;
+	if ((cfg->http_cert[0] != '\0') != (cfg->http_key[0] != '\0'))
+		return fail(l, root, cfg->http_cert[0] != '\0' ? "http_key" : "http_cert",
+			    "missing: give http_cert and http_key, or neither for a self-signed certificate");
+	if (cfg->http_cert[0] != '\0' && (s = config_setting_get_member(root, "http_names")) != NULL)
+		return fail(l, s, "http_names", "only for the self-signed certificate (not with http_cert)");
+	cfg->http = true;
+	return 0;
+}
+
 int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t errlen)
 {
 	struct loader l = { path, err, errlen };
@@ -307,7 +478,8 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 	    get_uint(&l, root, "reserve_block", 256, 16384, &cfg->reserve_block) ||
 	    get_uint(&l, root, "viewer_lanes", 1, SGW_MAX_LANES, &cfg->viewer_lanes) ||
 	    get_uint(&l, root, "apply_timeout", 100, 600000, &cfg->apply_timeout_ms) ||
-	    get_principals(&l, root, cfg) || get_user(&l, root, cfg) || get_tls(&l, root, cfg))
+	    get_principals(&l, root, cfg) || get_user(&l, root, cfg) || get_tls(&l, root, cfg) ||
+	    get_http(&l, root, cfg))
 		goto out;
 	s = config_setting_get_member(root, "default_suite");
 	if (s != NULL) {

@@ -12,6 +12,10 @@
 #define CTL_MAX_LISTEN_ADDRS 64
 #define CTL_MAX_PRINCIPAL_MAPS 64
 #define CTL_ADMIN "admin"          /* the administrator principal's name */
+#define CTL_MAX_HTTP_NAMES 8
+#define CTL_HTTP_NAME_MAX 254      /* a DNS name (253) or an address, and the NUL */
+#define CTL_MAX_CORS_ORIGINS 16
+#define CTL_ORIGIN_MAX 256         /* an origin, "https://host:port", and the NUL */
 
 /* One entry of principals: a UNIX peer's uid or gid, or a TLS client
  * certificate's subject or common name, and who it acts for. */
@@ -53,6 +57,19 @@ struct ctl_config {
 	bool tls;
 	struct sgw_endpoint tls_listen;
 	char tls_cert[4096], tls_key[4096], tls_ca[4096];
+	/* the HTTP(S) API of WebRTC, WHEP and WHIP (docs/webrtc.md, "HTTP
+	 * API"): http set when http_listen is */
+	bool http;
+	struct sgw_endpoint http_listen;
+	char http_cert[4096], http_key[4096]; /* "" = the self-signed one */
+	unsigned n_http_names;     /* http_names: more names of the self-signed one */
+	char http_names[CTL_MAX_HTTP_NAMES][CTL_HTTP_NAME_MAX];
+	unsigned n_cors_origins;   /* http_cors_origins; 0 = any origin ("*") */
+	char cors_origins[CTL_MAX_CORS_ORIGINS][CTL_ORIGIN_MAX];
+	uint32_t http_max_body;    /* http_max_body: bytes of a request's body */
+	uint32_t http_max_conns;   /* http_max_conns: connections open at once */
+	uint32_t http_max_sessions; /* http_max_sessions: WebRTC sessions at once */
+	uint32_t http_timeout_s;   /* http_timeout: handshake and whole request */
 };
 
 /* 0, or -1 with one line in err naming the file, line and key. */

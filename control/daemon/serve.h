@@ -20,10 +20,12 @@
 
 struct ctl_daemon;
 struct ctl_tls;
+struct http_server;
 
 struct ctl_server {
 	int unix_fd;            /* srtpgwctl's socket */
 	struct ctl_tls *tls;    /* NULL without tls_listen */
+	struct http_server *http; /* the HTTP API (http.h); NULL without http_listen */
 };
 
 /* Opens the sockets into d->srv. 0, or -1 with one line in err. */

@@ -6,7 +6,9 @@
  * answered with an error and the connection closed. Each connection's
  * peer is mapped to a principal when it is accepted: on the UNIX socket by
  * its credentials (SO_PEERCRED, SO_PEERGROUPS), on TLS by its certificate
- * (tls_server.c). The gateway link's tick runs between polls.
+ * (tls_server.c). The gateway link's tick runs between polls. The HTTP
+ * API (http.h) runs its own thread; the loop watches its eventfd and
+ * answers the requests that need the daemon, a few per turn.
  */
 #include <errno.h>
 #include <poll.h>
@@ -24,6 +26,7 @@
 #include "api/log.h"
 #include "control/daemon/auth.h"
 #include "control/daemon/daemon.h"
+#include "control/daemon/http.h"
 #include "control/daemon/serve.h"
 
 #define MAX_CLIENTS 32
@@ -164,6 +167,12 @@ int ctl_server_open(struct ctl_daemon *d, char *err, size_t errlen)
 		close(srv->unix_fd);
 		srv->unix_fd = -1;
 	}
+	/* the HTTP API: its certificate and socket now, its thread in ctl_serve */
+	if (srv->unix_fd >= 0 && d->cfg.http && (srv->http = http_open(&d->cfg, err, errlen)) == NULL) {
+		ctl_tls_close(srv->tls);
+		close(srv->unix_fd);
+		srv->unix_fd = -1;
+	}
 	if (srv->unix_fd < 0) {
 		free(srv);
 		return -1;
@@ -175,13 +184,19 @@ int ctl_server_open(struct ctl_daemon *d, char *err, size_t errlen)
 int ctl_serve(struct ctl_daemon *d, volatile bool *quit)
 {
 	struct client clients[MAX_CLIENTS];
-	struct pollfd pfd[1 + MAX_CLIENTS + 1 + CTL_TLS_POLLFDS];
+	struct pollfd pfd[1 + MAX_CLIENTS + 1 + CTL_TLS_POLLFDS + 1];
 	struct ctl_server *srv = d->srv;
-	char tls_at[SGW_ADDR_STRLEN + 8] = "";
+	char tls_at[SGW_ADDR_STRLEN + 8] = "", err[256];
+	int rc = 0;
 
 	if (srv == NULL) {
 		sgw_log(LOG_ERR, "no socket to serve (ctl_server_open)");
 		return -1;
+	}
+	if (srv->http != NULL && http_start(srv->http, err, sizeof(err)) != 0) {
+		sgw_log(LOG_ERR, "%s", err);
+		*quit = true;
+		rc = -1;
 	}
 	if (srv->tls != NULL)
 		sgw_endpoint_format(&d->cfg.tls_listen, tls_at, sizeof(tls_at));
@@ -190,7 +205,7 @@ int ctl_serve(struct ctl_daemon *d, volatile bool *quit)
 		clients[i].fd = -1;
 	while (!*quit) {
 		const int gw = 1 + MAX_CLIENTS, tls = gw + 1;
-		int n = tls;
+		int n = tls, http = -1;
 
 		pfd[0].fd = srv->unix_fd;
 		pfd[0].events = POLLIN;
@@ -204,6 +219,11 @@ int ctl_serve(struct ctl_daemon *d, volatile bool *quit)
 		if (srv->tls != NULL) {
 			ctl_tls_poll_events(srv->tls, &pfd[tls]);
 			n += CTL_TLS_POLLFDS;
+		}
+		if (srv->http != NULL) {
+			http = n++;
+			pfd[http].fd = http_wake_fd(srv->http);
+			pfd[http].events = POLLIN;
 		}
 		if (poll(pfd, (nfds_t)n, TICK_MS) < 0) {
 			for (int i = 0; i < n; i++)
@@ -222,16 +242,20 @@ int ctl_serve(struct ctl_daemon *d, volatile bool *quit)
 		/* also with no event: handshake and idle timeouts */
 		if (srv->tls != NULL)
 			ctl_tls_service(srv->tls, d, &pfd[tls], ctl_now_ms());
+		/* requests of the HTTP API waiting for the daemon, a few a turn */
+		if (http >= 0 && (pfd[http].revents & POLLIN))
+			http_service(srv->http, d);
 		sync_tick(d, ctl_now_ms());
 	}
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (clients[i].fd >= 0)
 			client_close(&clients[i]);
+	http_close(srv->http);
 	ctl_tls_close(srv->tls);
 	close(srv->unix_fd);
 	/* may fail once privileges are dropped: the next start removes it */
 	unlink(d->cfg.socket);
 	free(srv);
 	d->srv = NULL;
-	return 0;
+	return rc;
 }

@@ -153,6 +153,52 @@ static void defaults(void)
 	CHECK_EQ(cfg.n_maps, 0);
 	CHECK(!cfg.drop);
 	CHECK(!cfg.tls);
+	CHECK(!cfg.http);
+}
+
+/* The HTTPS API's keys: every one, then the defaults with http_listen. */
+static void http_keys(void)
+{
+	static const char text[] =
+		LISTEN
+		"http_listen = \"[::1]:8443\";\n"
+		"http_names = [ \"gw.example.net\", \"192.0.2.7\", \"fd00::7\" ];\n"
+		"http_cors_origins = [ \"https://app.example.net\", \"http://localhost:8080\",\n"
+		"  \"https://[fd00::1]:444\" ];\n"
+		"http_max_body = 1024;\n"
+		"http_max_conns = 1000;\n"
+		"http_max_sessions = 0;\n"
+		"http_timeout = 300;\n";
+
+	CHECK_EQ(load_text(text), 0);
+	CHECK(cfg.http);
+	CHECK_EQ(cfg.http_listen.addr.family, SGW_AF_INET6);
+	CHECK_EQ(cfg.http_listen.port, 8443);
+	CHECK_STREQ(cfg.http_cert, "");
+	CHECK_EQ(cfg.n_http_names, 3);
+	CHECK_STREQ(cfg.http_names[0], "gw.example.net");
+	CHECK_STREQ(cfg.http_names[2], "fd00::7");
+	CHECK_EQ(cfg.n_cors_origins, 3);
+	CHECK_STREQ(cfg.cors_origins[1], "http://localhost:8080");
+	CHECK_STREQ(cfg.cors_origins[2], "https://[fd00::1]:444");
+	CHECK_EQ(cfg.http_max_body, 1024);
+	CHECK_EQ(cfg.http_max_conns, 1000);
+	CHECK_EQ(cfg.http_max_sessions, 0);
+	CHECK_EQ(cfg.http_timeout_s, 300);
+
+	CHECK_EQ(load_text(LISTEN "http_listen = \"127.0.0.1:8443\";\n"
+			   "http_cert = \"/etc/sgw-test/http.pem\";\nhttp_key = \"/etc/sgw-test/http.key\";\n"
+			   "http_cors_origins = [ \"*\" ];\n"), 0);
+	CHECK(cfg.http);
+	CHECK_EQ(cfg.http_listen.addr.family, SGW_AF_INET);
+	CHECK_STREQ(cfg.http_cert, "/etc/sgw-test/http.pem");
+	CHECK_STREQ(cfg.http_key, "/etc/sgw-test/http.key");
+	CHECK_EQ(cfg.n_cors_origins, 0); /* any origin */
+	CHECK_EQ(cfg.n_http_names, 0);
+	CHECK_EQ(cfg.http_max_body, 65536);
+	CHECK_EQ(cfg.http_max_conns, 64);
+	CHECK_EQ(cfg.http_max_sessions, 100);
+	CHECK_EQ(cfg.http_timeout_s, 10);
 }
 
 /* A user without group runs with the user's own group. */
@@ -251,6 +297,58 @@ static void errors_of_user_and_tls(void)
 		     ":3: tls_cert: must be 1 to 4095 characters");
 }
 
+static void errors_of_http(void)
+{
+#define HTTP LISTEN "http_listen = \"127.0.0.1:8443\";\n"
+	EXPECT_ERROR(LISTEN "http_max_body = 2048;\n", ":2: http_max_body: only with http_listen");
+	EXPECT_ERROR(LISTEN "http_names = [ \"a\" ];\n", ":2: http_names: only with http_listen");
+	EXPECT_ERROR(LISTEN "http_listen = \"localhost:8443\";\n", ":2: http_listen: must be ADDR:PORT or [ADDR6]:PORT");
+	EXPECT_ERROR(LISTEN "http_listen = \"127.0.0.1\";\n", ":2: http_listen: must be ADDR:PORT or [ADDR6]:PORT");
+	EXPECT_ERROR(LISTEN "http_listen = 8443;\n", ":2: http_listen: must be a string");
+	EXPECT_ERROR(HTTP "http_cert = \"/c\";\n",
+		     ": http_key: missing: give http_cert and http_key, or neither for a self-signed certificate");
+	EXPECT_ERROR(HTTP "http_key = \"/k\";\n",
+		     ": http_cert: missing: give http_cert and http_key, or neither for a self-signed certificate");
+	EXPECT_ERROR(HTTP "http_cert = \"/c\";\nhttp_key = \"/k\";\nhttp_names = [ \"a.example\" ];\n",
+		     ":5: http_names: only for the self-signed certificate (not with http_cert)");
+	EXPECT_ERROR(HTTP "http_plain = true;\n", ":3: http_plain: unknown key");
+	EXPECT_ERROR(HTTP "http_max_body = 1023;\n", ":3: http_max_body: must be between 1024 and 1048576");
+	EXPECT_ERROR(HTTP "http_max_body = 1048577;\n", ":3: http_max_body: must be between 1024 and 1048576");
+	EXPECT_ERROR(HTTP "http_max_conns = 0;\n", ":3: http_max_conns: must be between 1 and 1000");
+	EXPECT_ERROR(HTTP "http_max_sessions = -1;\n", ":3: http_max_sessions: must be between 0 and 100000");
+	EXPECT_ERROR(HTTP "http_timeout = 0;\n", ":3: http_timeout: must be between 1 and 300");
+	EXPECT_ERROR(HTTP "http_timeout = \"10\";\n", ":3: http_timeout: must be an integer");
+	EXPECT_ERROR(HTTP "http_names = \"a.example\";\n", ":3: http_names: must be a list of 1 to 8 strings");
+	EXPECT_ERROR(HTTP "http_names = [ ];\n", ":3: http_names: must be a list of 1 to 8 strings");
+	EXPECT_ERROR(HTTP "http_names = [ \"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\", \"i\" ];\n",
+		     ":3: http_names: must be a list of 1 to 8 strings");
+	EXPECT_ERROR(HTTP "http_names = ( \"a\", 5 );\n", ":3: http_names: element 1 is not a string");
+	EXPECT_ERROR(HTTP "http_names = [ \"a_b.example\" ];\n",
+		     ":3: http_names: element 0 \"a_b.example\" is not a DNS name or an IP address");
+	EXPECT_ERROR(HTTP "http_names = [ \"-a.example\" ];\n",
+		     ":3: http_names: element 0 \"-a.example\" is not a DNS name or an IP address");
+	EXPECT_ERROR(HTTP "http_names = [ \"a..example\" ];\n",
+		     ":3: http_names: element 0 \"a..example\" is not a DNS name or an IP address");
+	EXPECT_ERROR(HTTP "http_cors_origins = [ \"*\", \"https://a.example\" ];\n",
+		     ":3: http_cors_origins: \"*\" (any origin) goes alone");
+	EXPECT_ERROR(HTTP "http_cors_origins = [ \"https://a.example/\" ];\n",
+		     ":3: http_cors_origins: element 0 \"https://a.example/\" is not \"*\" or an origin (http:// or "
+		     "https://, a host, an optional :port, no path)");
+	EXPECT_ERROR(HTTP "http_cors_origins = [ \"https://a.example\", \"a.example\" ];\n",
+		     ":3: http_cors_origins: element 1 \"a.example\" is not \"*\" or an origin (http:// or "
+		     "https://, a host, an optional :port, no path)");
+	EXPECT_ERROR(HTTP "http_cors_origins = [ \"ftp://a.example\" ];\n",
+		     ":3: http_cors_origins: element 0 \"ftp://a.example\" is not \"*\" or an origin (http:// or "
+		     "https://, a host, an optional :port, no path)");
+	EXPECT_ERROR(HTTP "http_cors_origins = [ \"https://a.example:0\" ];\n",
+		     ":3: http_cors_origins: element 0 \"https://a.example:0\" is not \"*\" or an origin (http:// or "
+		     "https://, a host, an optional :port, no path)");
+	EXPECT_ERROR(HTTP "http_cors_origins = [ \"https://[10.0.0.1]\" ];\n",
+		     ":3: http_cors_origins: element 0 \"https://[10.0.0.1]\" is not \"*\" or an origin (http:// or "
+		     "https://, a host, an optional :port, no path)");
+#undef HTTP
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sgw-test-control-config.XXXXXX");
@@ -265,6 +363,8 @@ int main(void)
 	RUN(errors_of_earlier_keys);
 	RUN(errors_of_principals);
 	RUN(errors_of_user_and_tls);
+	RUN(http_keys);
+	RUN(errors_of_http);
 	unlink(conf_path);
 	if (rmdir(tmpdir) != 0)
 		perror(tmpdir);
