@@ -15,9 +15,12 @@ void sgw_log(int level, const char *fmt, ...)
 
 	if (level > sgw_log_level)
 		return;
+	/* one line at a time: srtpgw-control's HTTP thread logs too */
+	flockfile(stderr);
 	fprintf(stderr, "%s: %s: ", sgw_log_prog, names[level & 7]);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
