@@ -407,7 +407,13 @@ static void builder_bounds(void)
 	CHECK_EQ(stun_finish(&b), 0);
 	/* no attribute past STUN_MAX_LEN */
 	stun_build_init(&b, buf, sizeof(buf), STUN_METHOD_BINDING, STUN_REQUEST, req.txid);
-	stun_add_attr(&b, STUN_ATTR_SOFTWARE, buf, STUN_MAX_LEN - 20 - 4);
+	stun_add_attr(&b, STUN_ATTR_SOFTWARE, req_vec, 0);
+	b.len = 20; /* again, with a value as long as fits */
+	{
+		static const uint8_t big[STUN_MAX_LEN];
+
+		stun_add_attr(&b, STUN_ATTR_SOFTWARE, big, STUN_MAX_LEN - 20 - 4);
+	}
 	CHECK_EQ(stun_finish(&b), STUN_MAX_LEN);
 	stun_add_attr(&b, STUN_ATTR_USE_CANDIDATE, NULL, 0);
 	CHECK_EQ(stun_finish(&b), 0);
