@@ -223,7 +223,9 @@ static void info_cb(const SSL *ssl, int where, int ret)
 {
 	struct dtls_session *s = SSL_get_app_data(ssl);
 
-	if ((where & SSL_CB_READ_ALERT) && (ret >> 8) == SSL3_AL_FATAL && s->alert[0] == '\0')
+	/* SSL_CB_READ_ALERT and SSL_CB_WRITE_ALERT share SSL_CB_ALERT's bit */
+	if ((where & SSL_CB_ALERT) && (where & SSL_CB_READ) && (ret >> 8) == SSL3_AL_FATAL &&
+	    s->alert[0] == '\0')
 		snprintf(s->alert, sizeof(s->alert), "the peer sent a fatal alert: %s",
 			 SSL_alert_desc_string_long(ret));
 }

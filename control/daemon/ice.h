@@ -128,10 +128,11 @@ struct ice_output {
 struct ice_agent;
 
 /*
- * A new agent with local credentials (use ice_creds_generate()) and the
- * peer's ufrag from its SDP (NULL or "": any). cfg NULL: defaults. NULL
- * and *err (a static string) when the credentials are not valid ice-chars
- * of the allowed lengths or memory is short.
+ * A new agent with local credentials (use ice_creds_generate(); the agent
+ * keeps a copy: the caller cleanses its own once the SDP answer is out)
+ * and the peer's ufrag from its SDP (NULL or "": any). cfg NULL: defaults.
+ * NULL and *err (a static string) when the credentials are not valid
+ * ice-chars of the allowed lengths or memory is short.
  */
 struct ice_agent *ice_agent_new(const struct ice_creds *local, const char *remote_ufrag,
 				const struct ice_config *cfg, uint64_t now_ms, const char **err);

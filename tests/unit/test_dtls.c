@@ -66,8 +66,10 @@ static unsigned int client_timer(SSL *ssl, unsigned int previous_us)
 	return previous_us == 0 ? cl->timer_ms * 1000u : previous_us * 2;
 }
 
-/* profiles NULL: no use_srtp extension. */
-static void client_init(struct client *cl, const char *profiles, unsigned timer_ms)
+/* profiles NULL: no use_srtp extension. with_cert false: the client has a
+ * certificate (its fingerprint) but does not present it. */
+static void client_setup(struct client *cl, const char *profiles, unsigned timer_ms,
+			 bool with_cert)
 {
 	char err[256];
 
@@ -76,8 +78,10 @@ static void client_init(struct client *cl, const char *profiles, unsigned timer_
 	cl->ctx = SSL_CTX_new(DTLS_client_method());
 	CHECK(cl->ctx != NULL);
 	SSL_CTX_set_verify(cl->ctx, SSL_VERIFY_PEER, accept_any);
-	CHECK(SSL_CTX_use_certificate(cl->ctx, cl->cert.x509) == 1);
-	CHECK(SSL_CTX_use_PrivateKey(cl->ctx, cl->cert.key) == 1);
+	if (with_cert) {
+		CHECK(SSL_CTX_use_certificate(cl->ctx, cl->cert.x509) == 1);
+		CHECK(SSL_CTX_use_PrivateKey(cl->ctx, cl->cert.key) == 1);
+	}
 	if (profiles != NULL)
 		CHECK(SSL_CTX_set_tlsext_use_srtp(cl->ctx, profiles) == 0);
 	cl->ssl = SSL_new(cl->ctx);
@@ -91,6 +95,11 @@ static void client_init(struct client *cl, const char *profiles, unsigned timer_
 	DTLS_set_timer_cb(cl->ssl, client_timer);
 	SSL_set_mtu(cl->ssl, 1200);
 	SSL_set_options(cl->ssl, SSL_OP_NO_QUERY_MTU);
+}
+
+static void client_init(struct client *cl, const char *profiles, unsigned timer_ms)
+{
+	client_setup(cl, profiles, timer_ms, true);
 }
 
 static void client_free(struct client *cl)
@@ -318,6 +327,51 @@ static void no_use_srtp_fails(void)
 static void unsupported_profile_fails(void)
 {
 	handshake_fails("SRTP_AES128_CM_SHA1_32", false, "no SRTP profile");
+}
+
+/* A client that sends no certificate has nothing to match the SDP. */
+static void no_client_certificate_fails(void)
+{
+	struct client cl;
+	struct net net = { 0 };
+	struct dtls_session *s;
+
+	client_setup(&cl, "SRTP_AEAD_AES_128_GCM", 10000, false);
+	s = session_for(&cl.cert, NULL, T0);
+	run(&cl, s, T0, &net);
+	CHECK_EQ(cl.result, -1);
+	CHECK_EQ(dtls_session_state(s), DTLS_FAILED);
+	CHECK(strstr(dtls_session_error(s), "did not return a certificate") != NULL);
+	CHECK_EQ(dtls_session_srtp_keys(s, &(struct dtls_srtp_keys){ 0 }), -EAGAIN);
+	dtls_session_free(s);
+	client_free(&cl);
+}
+
+static int reject_all(int ok, X509_STORE_CTX *store)
+{
+	(void)ok;
+	(void)store;
+	return 0;
+}
+
+/* The client refuses our certificate: its fatal alert is the reason. */
+static void peer_alert_reported(void)
+{
+	struct client cl;
+	struct net net = { 0 };
+	struct dtls_session *s;
+	enum dtls_event_type ev;
+
+	client_init(&cl, "SRTP_AEAD_AES_128_GCM", 10000);
+	SSL_set_verify(cl.ssl, SSL_VERIFY_PEER, reject_all);
+	s = session_for(&cl.cert, NULL, T0);
+	run(&cl, s, T0, &net);
+	CHECK_EQ(cl.result, -1);
+	CHECK_EQ(dtls_session_state(s), DTLS_FAILED);
+	CHECK(dtls_session_poll_event(s, &ev) && ev == DTLS_EV_FAILED);
+	CHECK(strstr(dtls_session_error(s), "the peer sent a fatal alert") != NULL);
+	dtls_session_free(s);
+	client_free(&cl);
 }
 
 static void wait_until(uint64_t t)
@@ -597,6 +651,8 @@ int main(void)
 	RUN(wrong_fingerprint_fails);
 	RUN(no_use_srtp_fails);
 	RUN(unsupported_profile_fails);
+	RUN(no_client_certificate_fails);
+	RUN(peer_alert_reported);
 	RUN(lost_server_flight);
 	RUN(lost_final_flight);
 	RUN(garbage_refused);
