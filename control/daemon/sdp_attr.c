@@ -118,8 +118,17 @@ static int fingerprint(struct sdp_parser *ps, struct sdp_word v)
 		fp.len = 0; /* another hash function: kept by name only */
 	if (tr->n_fp_seen < 255)
 		tr->n_fp_seen++;
-	if (tr->n_fp < SDP_MAX_FP)
+	if (tr->n_fp < SDP_MAX_FP) {
 		tr->fp[tr->n_fp++] = fp;
+	} else if (fp.hash == SDP_FP_SHA256) {
+		/* the one srtpgw needs is kept, in place of the last of another hash */
+		for (int i = SDP_MAX_FP - 1; i >= 0; i--) {
+			if (tr->fp[i].hash != SDP_FP_SHA256) {
+				tr->fp[i] = fp;
+				break;
+			}
+		}
+	}
 	return 0;
 }
 

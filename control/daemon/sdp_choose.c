@@ -110,10 +110,12 @@ static const char *h264_profile_name(enum h264_profile p)
 /*
  * How well payload type p serves spec s: -1 not at all, else higher is
  * better. H.264: the packetization mode must be the spec's (any: mode 1
- * preferred); the profile the spec's, or baseline for a constrained
- * baseline stream (RFC 6184: a constrained baseline stream is a baseline
- * one); with no profile in the spec, constrained baseline and baseline,
- * which every browser decodes, are preferred.
+ * preferred, what every browser offers); the profile the spec's, or
+ * baseline for a constrained baseline stream (RFC 6184: a constrained
+ * baseline stream is a baseline one). With no profile in the spec (a WHIP
+ * camera), constrained baseline is preferred, then baseline: what every
+ * viewer decodes. Levels are not compared: browsers decode past the level
+ * they offer, and level-asymmetry-allowed is everywhere.
  */
 static int match(const struct sdp_codec_spec *s, const struct sdp_pt *p)
 {
@@ -134,17 +136,13 @@ static int match(const struct sdp_codec_spec *s, const struct sdp_pt *p)
 		if (p->clock != 90000 || pmode > 1 || (s->pmode >= 0 && pmode != s->pmode))
 			return -1;
 		if (s->pmode < 0 && pmode == 1)
-			rank += 2;
-		if (s->plid == 0) {
-			if (got == H264_CB || got == H264_BASELINE)
-				rank += 1;
-		} else if (want != H264_UNKNOWN && want == got) {
 			rank += 4;
-		} else if (want == H264_UNKNOWN && ((s->plid ^ p->plid) & 0xffff00) == 0) {
-			rank += 4;
-		} else if (!(want == H264_CB && got == H264_BASELINE)) {
+		if (s->plid == 0)
+			rank += got == H264_CB ? 2 : got == H264_BASELINE ? 1 : 0;
+		else if (want != H264_UNKNOWN ? want == got : ((s->plid ^ p->plid) & 0xffff00) == 0)
+			rank += 8;
+		else if (!(want == H264_CB && got == H264_BASELINE))
 			return -1;
-		}
 		return rank;
 	}
 	default:
