@@ -22,7 +22,7 @@
  * beyond short validated tokens (codec names, attribute names) and never
  * an ice-pwd. sdp_status() maps a code to the HTTP status to answer.
  *
- * The structs are fixed-size (struct sdp_offer is about 150 KiB: keep it
+ * The structs are fixed-size (struct sdp_offer is about 200 KiB: keep it
  * off small stacks); the offer's ice-pwd is in it: sdp_offer_clear() it.
  */
 #ifndef SRTPGW_SDP_H

@@ -87,9 +87,11 @@ static int fingerprint(struct sdp_parser *ps, struct sdp_word v)
 		{ "sha-512", SDP_FP_SHA512, 64 },
 	};
 	struct sdp_transport *tr = transport(ps);
-	struct sdp_fingerprint fp = { 0 };
+	struct sdp_fingerprint fp;
 	struct sdp_word hash, hex, extra;
 	size_t want = 0;
+
+	memset(&fp, 0, sizeof(fp)); /* whole structs: offers are compared bytewise (fuzz_sdp) */
 
 	if (!sdp_next_word(&v, &hash) || !sdp_next_word(&v, &hex) || sdp_next_word(&v, &extra))
 		return sdp_fail(ps, SDP_E_SYNTAX, "a=fingerprint needs a hash function and a value");
@@ -212,7 +214,7 @@ static int pt_prefix(struct sdp_parser *ps, const char *what, struct sdp_word *v
 	*p = NULL;
 	if (!sdp_next_word(v, &w) || !sdp_word_u32(w, 127, &x))
 		return sdp_fail(ps, SDP_E_SYNTAX, "%s: the payload type is not a number of 0..127", what);
-	*p = sdp_find_pt(ps->m, x);
+	*p = sdp_find_pt(ps, x);
 	return 0;
 }
 
@@ -359,7 +361,7 @@ static int rtcp_fb(struct sdp_parser *ps, struct sdp_word v)
 	} else {
 		if (!sdp_word_u32(ptw, 127, &x))
 			return sdp_fail(ps, SDP_E_SYNTAX, "a=rtcp-fb: the payload type is not * or 0..127");
-		p = sdp_find_pt(ps->m, x);
+		p = sdp_find_pt(ps, x);
 		if (p == NULL)
 			return 0;
 		dst = &p->fb;
@@ -381,8 +383,10 @@ static int extmap(struct sdp_parser *ps, struct sdp_word v)
 {
 	struct sdp_media *m = ps->m;
 	struct sdp_word idw, uri, id, dir;
-	struct sdp_extmap e = { 0 };
+	struct sdp_extmap e;
 	uint32_t x;
+
+	memset(&e, 0, sizeof(e));
 
 	if (!sdp_next_word(&v, &idw) || !sdp_next_word(&v, &uri))
 		return sdp_fail(ps, SDP_E_SYNTAX, "a=extmap needs <id> <URI>");
@@ -461,9 +465,11 @@ static int ssrc(struct sdp_parser *ps, struct sdp_word v)
 static int ssrc_group(struct sdp_parser *ps, struct sdp_word v)
 {
 	struct sdp_media *m = ps->m;
-	struct sdp_ssrc_group g = { 0 };
+	struct sdp_ssrc_group g;
 	struct sdp_word sem, id;
 	uint32_t x;
+
+	memset(&g, 0, sizeof(g));
 
 	if (!sdp_next_word(&v, &sem) || !sdp_is_token(sem))
 		return sdp_fail(ps, SDP_E_SYNTAX, "a=ssrc-group needs a semantics token");
@@ -487,9 +493,11 @@ static int ssrc_group(struct sdp_parser *ps, struct sdp_word v)
 static int candidate(struct sdp_parser *ps, struct sdp_word v)
 {
 	struct sdp_media *m = ps->m;
-	struct sdp_candidate c = { 0 };
+	struct sdp_candidate c;
 	struct sdp_word f[8];
 	uint32_t x;
+
+	memset(&c, 0, sizeof(c));
 
 	for (unsigned i = 0; i < 8; i++)
 		if (!sdp_next_word(&v, &f[i]))

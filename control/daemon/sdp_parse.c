@@ -127,12 +127,11 @@ bool sdp_word_split(struct sdp_word w, char c, struct sdp_word *head, struct sdp
 	return true;
 }
 
-struct sdp_pt *sdp_find_pt(struct sdp_media *m, uint32_t pt)
+struct sdp_pt *sdp_find_pt(struct sdp_parser *ps, uint32_t pt)
 {
-	for (unsigned i = 0; i < m->n_pt; i++)
-		if (m->pt[i].pt == pt)
-			return &m->pt[i];
-	return NULL;
+	if (ps->m == NULL || pt >= SDP_MAX_PT || ps->pt_at[pt] < 0)
+		return NULL;
+	return &ps->m->pt[ps->pt_at[pt]];
 }
 
 /* Static payload types (RFC 3551) that need no rtpmap. */
@@ -211,6 +210,8 @@ static int media_line(struct sdp_parser *ps, struct sdp_word v)
 		return sdp_fail(ps, SDP_E_SYNTAX, "m=: a format is not a token");
 	if (!sdp_word_copy(fmt, m->fmt0, sizeof(m->fmt0)))
 		return sdp_fail(ps, SDP_E_LIMIT, "m=: a format longer than %d characters", SDP_NAME_MAX);
+	ps->m = m;
+	memset(ps->pt_at, 0xff, sizeof(ps->pt_at)); /* -1 */
 	do {
 		struct sdp_pt *p;
 
@@ -221,8 +222,9 @@ static int media_line(struct sdp_parser *ps, struct sdp_word v)
 		}
 		if (!sdp_word_u32(fmt, 127, &x))
 			return sdp_fail(ps, SDP_E_SYNTAX, "m=: a payload type is not a number of 0..127");
-		if (sdp_find_pt(m, x) != NULL)
+		if (ps->pt_at[x] >= 0)
 			return sdp_fail(ps, SDP_E_SYNTAX, "m=: payload type %u listed twice", x);
+		ps->pt_at[x] = (int16_t)m->n_pt;
 		p = &m->pt[m->n_pt++];    /* at most 128 distinct: fits */
 		p->pt = (uint8_t)x;
 		p->apt = -1;
@@ -230,7 +232,6 @@ static int media_line(struct sdp_parser *ps, struct sdp_word v)
 		static_pt(p);
 	} while (sdp_next_word(&v, &fmt));
 	m->line = (uint16_t)(ps->line < 65535 ? ps->line : 65535);
-	ps->m = m;
 	o->n_media++;
 	return 0;
 }

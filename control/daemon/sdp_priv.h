@@ -22,6 +22,7 @@ struct sdp_word {
 struct sdp_parser {
 	struct sdp_offer *o;
 	struct sdp_media *m;           /* the current media section, NULL at session level */
+	int16_t pt_at[SDP_MAX_PT];     /* its payload types' indices in m->pt, -1 for none */
 	unsigned line;                 /* 1-based number of the current line */
 	char *err;
 	size_t errlen;
@@ -53,8 +54,9 @@ bool sdp_word_copy(struct sdp_word w, char *dst, size_t cap);
 bool sdp_word_split(struct sdp_word w, char c, struct sdp_word *head, struct sdp_word *tail);
 
 enum sdp_codec sdp_codec_by_name(struct sdp_word name);
-/* The payload type's entry in the current media section, or NULL. */
-struct sdp_pt *sdp_find_pt(struct sdp_media *m, uint32_t pt);
+/* The payload type's entry in the current media section, or NULL (one
+ * lookup: an offer may have thousands of lines for 128 payload types). */
+struct sdp_pt *sdp_find_pt(struct sdp_parser *ps, uint32_t pt);
 
 /* One a= line: name and value (has_value: there was a ':'). 0 or -SDP_E_*. */
 int sdp_attr(struct sdp_parser *ps, struct sdp_word name, struct sdp_word value, bool has_value);
