@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Write the SDP offers of tests/unit/sdp/ from the real implementations.
+"""Write the SDP offers of tests/unit/sdp/ from the real implementations,
+and the seeds of the SDP fuzzer from them.
 
-    tests/unit/sdp/make_fixtures.py [aiortc] [gst] [chromium]
+    tests/unit/sdp/make_fixtures.py [aiortc] [gst] [chromium] [corpus]
 
 aiortc (python3-aiortc), GStreamer's webrtcbin (gir1.2-gst-plugins-bad-1.0,
 gstreamer1.0-nice) and headless Chromium (chromium) each create offers for a
@@ -11,6 +12,10 @@ ICE credentials, fingerprints and SSRCs every run: tests/unit/test_sdp.c
 reads what does not change (structure, codecs, payload types), so a
 regenerated fixture needs the test's expectations checked, not rewritten.
 The Firefox and libdatachannel (OBS) offers are written by hand (README).
+
+corpus: tests/fuzz/corpus/sdp/, each offer here behind the flags bytes of
+tests/fuzz/fuzz_sdp.c that fit it (deterministic: run it after a change of
+the offers or of the harness's flags).
 """
 import asyncio
 import http.server
@@ -160,7 +165,31 @@ def chromium_offers():
         write(name, sdp)
 
 
+# fuzz_sdp's flags: low 3 bits the want (0 WHEP H.264 mode 1, 2 WHEP VP8,
+# 3 WHEP opus, 4 WHEP VP8 + opus, 5 WHIP with opus), 0x08 a short buffer
+# too, 0x10 every feedback, 0x80 IPv6.
+WHEP_FLAGS = (0x00, 0x0a, 0x93, 0x14)
+WHIP_FLAGS = (0x05, 0x9d)
+
+
+def corpus():
+    out = os.path.join(HERE, '..', '..', 'fuzz', 'corpus', 'sdp')
+    os.makedirs(out, exist_ok=True)
+    for name in sorted(os.listdir(HERE)):
+        if not name.endswith('.sdp'):
+            continue
+        with open(os.path.join(HERE, name), 'rb') as f:
+            offer = f.read()
+        for flags in WHIP_FLAGS if '_whip_' in name else WHEP_FLAGS:
+            seed = '%s-%02x' % (name[:-4], flags)
+            with open(os.path.join(out, seed), 'wb') as f:
+                f.write(bytes([flags]) + offer)
+    print('wrote', os.path.normpath(out))
+
+
 if __name__ == '__main__':
-    makers = {'aiortc': aiortc_offers, 'gst': gst_offers, 'chromium': chromium_offers}
+    makers = {'aiortc': aiortc_offers, 'gst': gst_offers, 'chromium': chromium_offers, 'corpus': corpus}
     for name in sys.argv[1:] or list(makers):
+        if name not in makers:
+            sys.exit('usage: make_fixtures.py [aiortc] [gst] [chromium] [corpus]')
         makers[name]()
