@@ -312,7 +312,7 @@ static int check_want(const struct sdp_want *w, char *err, size_t errlen)
 	if (w->role != SDP_WHEP && w->role != SDP_WHIP)
 		return fail(err, errlen, SDP_E_ARG, "want: role is neither WHEP nor WHIP");
 	if (w->n_video > 4 || w->n_audio > 2 || w->n_video + w->n_audio == 0)
-		return fail(err, errlen, SDP_E_ARG, "want: 1..4 video and 0..2 audio codecs");
+		return fail(err, errlen, SDP_E_ARG, "want: 0..4 video and 0..2 audio codecs, at least one");
 	for (unsigned i = 0; i < w->n_video + w->n_audio; i++) {
 		bool video = i < w->n_video;
 		const struct sdp_codec_spec *s = video ? &w->video[i] : &w->audio[i - w->n_video];
