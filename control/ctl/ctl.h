@@ -32,7 +32,7 @@
 #define CTL_LINE_MAX 65536         /* bytes of a request or reply, without '\n' */
 #define CTL_KEY_MAX 4096           /* bytes of a key read with --key - */
 #define CTL_NAME_MAX 63
-#define CTL_MAX_OPTS 8             /* options of one command */
+#define CTL_MAX_OPTS 16            /* options of one command (each table is checked) */
 
 /* Exit codes (docs/srtpgwctl.md). */
 #define CTL_EXIT_OK 0
@@ -52,6 +52,8 @@ enum ctl_val {
 	CTL_VAL_KEY,       /* sent as given; "-" reads it from standard input */
 	CTL_VAL_SECONDS,   /* 0 to UINT32_MAX, a JSON integer */
 	CTL_VAL_EXPIRES,   /* a duration or a UTC date (control/daemon/expires.h), sent as given */
+	CTL_VAL_CODEC,     /* H264, VP8, VP9, AV1 or OPUS, sent as given */
+	CTL_VAL_PT,        /* an RTP payload type 0..127, a JSON integer */
 };
 
 struct ctl_opt {

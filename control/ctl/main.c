@@ -86,6 +86,7 @@ static char *build_request(const struct ctl_req *r, const char *token, size_t *l
 			jv = json_object_new_boolean(1);
 			break;
 		case CTL_VAL_SECONDS:
+		case CTL_VAL_PT:
 			jv = json_object_new_int64((int64_t)strtoull(v, NULL, 10));
 			break;
 		case CTL_VAL_KEY:

@@ -39,6 +39,13 @@ static const struct ctl_opt stream_add_opts[] = {
 	{ "key", "key", CTL_VAL_KEY, false, "B64", KEY_HELP },
 	{ "idle-timeout", "idle_timeout", CTL_VAL_SECONDS, false, "SECONDS",
 	  "report the stream idle after this many seconds without a packet" },
+	{ "codec", "codec", CTL_VAL_CODEC, false, "CODEC",
+	  "what the camera sends, for WebRTC viewers (WHEP): H264, VP8, VP9, AV1 or OPUS" },
+	{ "pt", "pt", CTL_VAL_PT, false, "PT",
+	  "the RTP payload type the camera sends it as (default 96; with --codec)" },
+	{ "whip", "whip", CTL_VAL_FLAG, false, NULL,
+	  "the camera publishes over WHIP (a WebRTC camera): its key is set by its session "
+	  "(excludes --key, --plain, --codec)" },
 	{ .flag = NULL },
 };
 
@@ -91,6 +98,18 @@ static const struct ctl_opt token_list_opts[] = {
 	{ .flag = NULL },
 };
 
+/* every option table fits struct ctl_req (its terminator not counted) */
+#define OPTS_FIT(a) _Static_assert(sizeof(a) / sizeof(a[0]) - 1 <= CTL_MAX_OPTS, #a " has too many options")
+OPTS_FIT(no_opts);
+OPTS_FIT(stream_add_opts);
+OPTS_FIT(rekey_opts);
+OPTS_FIT(viewer_add_opts);
+OPTS_FIT(viewer_show_opts);
+OPTS_FIT(grant_opts);
+OPTS_FIT(stats_opts);
+OPTS_FIT(token_add_opts);
+OPTS_FIT(token_list_opts);
+
 static const struct ctl_cmd cmd_owner_add = {
 	"owner add", "owner.add", CTL_POS_REQUIRED, "name", "NAME", no_opts, CTL_OUT_FIELDS, CTL_SECRET_NONE,
 	"NAME", "create an owner (an account)", NULL,
@@ -114,10 +133,12 @@ static const struct ctl_cmd cmd_stream_add = {
 	CTL_OUT_FIELDS, CTL_SECRET_KEYS,
 	"NAME --owner OWNER [--listen ADDR[:PORT]]\n"
 	"        [--source ADDR[:PORT]] [--suite SUITE | --plain] [--key B64|-]\n"
-	"        [--idle-timeout SECONDS]",
+	"        [--idle-timeout SECONDS] [--codec CODEC [--pt PT] | --whip]",
 	"create a stream: media sent to the gateway",
 	"Prints the stream's listen address and suite; when the daemon generated the\n"
-	"key, also key: and sdp: lines, shown this once only.",
+	"key, also key: and sdp: lines, shown this once only. A stream WebRTC viewers\n"
+	"watch (WHEP) says what it carries (--codec); a WHIP stream's camera publishes\n"
+	"over WebRTC and its codec is what the camera's offer chose.",
 };
 
 static const struct ctl_cmd cmd_stream_del = {
@@ -612,6 +633,19 @@ static void check_value(const char *ctx, const struct ctl_opt *o, const char *v)
 			usage_error(ctx, "--%s", err); /* err begins "expires: " */
 		break;
 	}
+	case CTL_VAL_CODEC:
+		if (strcmp(v, "H264") != 0 && strcmp(v, "VP8") != 0 && strcmp(v, "VP9") != 0 &&
+		    strcmp(v, "AV1") != 0 && strcmp(v, "OPUS") != 0)
+			usage_error(ctx, "--%s: unknown codec \"%s\" (one of: H264, VP8, VP9, AV1, OPUS)",
+				    o->flag, v);
+		break;
+	case CTL_VAL_PT: {
+		char *end;
+		long pt = (v[0] >= '0' && v[0] <= '9') ? strtol(v, &end, 10) : -1;
+		if (pt < 0 || pt > 127 || *end != '\0')
+			usage_error(ctx, "--%s: \"%s\" is not a payload type from 0 to 127", o->flag, v);
+		break;
+	}
 	case CTL_VAL_FLAG:
 		break;
 	}
@@ -643,6 +677,11 @@ void ctl_check(const struct ctl_req *r)
 		if (r->val[k] != NULL)
 			check_value(ctx, o, r->val[k]);
 	}
+	if (val_of(r, "whip") != NULL &&
+	    (val_of(r, "key") != NULL || val_of(r, "plain") != NULL || val_of(r, "codec") != NULL))
+		usage_error(ctx, "--whip excludes --key, --plain and --codec (its session sets them)");
+	if (val_of(r, "pt") != NULL && val_of(r, "codec") == NULL)
+		usage_error(ctx, "--pt goes with --codec");
 	if (val_of(r, "plain") != NULL && val_of(r, "suite") != NULL)
 		usage_error(ctx, "--suite and --plain exclude each other");
 	if (val_of(r, "plain") != NULL && val_of(r, "key") != NULL)

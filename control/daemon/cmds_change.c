@@ -20,6 +20,7 @@
 #include "api/suite.h"
 #include "api/log.h"
 #include "control/daemon/cmds.h"
+#include "control/daemon/sdp.h"
 
 /* ---- changes ------------------------------------------------------------- */
 
@@ -236,12 +237,44 @@ static int pick_listen(struct ctl_daemon *d, const char *text, struct sgw_endpoi
 	return cmd_fail(err, errlen, ENOSPC, "no free listen port in %u..%u", d->cfg.port_min, d->cfg.port_max);
 }
 
+/* codec, pt, whip: what a stream carries, for WebRTC (store_media) */
+static int media_from_args(struct cmd_ctx *c, struct store_media *m, char *err, size_t errlen)
+{
+	static const struct { const char *name; uint8_t codec; } codecs[] = {
+		{ "H264", SDP_CODEC_H264 }, { "VP8", SDP_CODEC_VP8 }, { "VP9", SDP_CODEC_VP9 },
+		{ "AV1", SDP_CODEC_AV1 }, { "OPUS", SDP_CODEC_OPUS },
+	};
+	const char *codec = arg_str(&c->a, "codec");
+	struct json_object *v;
+
+	m->whip = arg_bool(&c->a, "whip");
+	if (codec != NULL) {
+		for (unsigned i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++)
+			if (strcmp(codec, codecs[i].name) == 0)
+				m->codec = codecs[i].codec;
+		if (m->codec == 0)
+			return cmd_fail(err, errlen, EINVAL, "codec: one of H264, VP8, VP9, AV1, OPUS");
+		if (m->whip)
+			return cmd_fail(err, errlen, EINVAL, "codec: a WHIP stream's codec is what its camera offers");
+		if (m->codec == SDP_CODEC_OPUS)
+			m->pt = 111;
+	}
+	if (c->a.o && json_object_object_get_ex(c->a.o, "pt", &v)) {
+		if (codec == NULL || !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0 ||
+		    json_object_get_int64(v) > 127)
+			return cmd_fail(err, errlen, EINVAL, "pt: a payload type 0..127, with codec");
+		m->pt = (uint8_t)json_object_get_int64(v);
+	}
+	return 0;
+}
+
 int do_stream_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen)
 {
-	static const char *const strs[] = { "name", "owner", "listen", "source", "suite", "key", NULL };
-	static const char *const others[] = { "plain", "idle_timeout", NULL };
+	static const char *const strs[] = { "name", "owner", "listen", "source", "suite", "key", "codec", NULL };
+	static const char *const others[] = { "plain", "idle_timeout", "pt", "whip", NULL };
 	struct cmd_ctx *c = arg;
 	struct store_stream st = { 0 };
+	struct store_media media = { .pt = 96, .pmode = -1 };
 	struct store_owner o;
 	const char *name, *owner, *src;
 	struct json_object *v;
@@ -265,20 +298,31 @@ int do_stream_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err
 	src = arg_str(&c->a, "source");
 	if (src != NULL && sgw_endpoint_parse(src, &st.source, true) != 0)
 		return cmd_fail(err, errlen, EINVAL, "source: not ADDR[:PORT]: \"%.60s\"", src);
+	if ((rc = media_from_args(c, &media, err, errlen)) != 0)
+		return rc;
+	if (media.whip && (arg_str(&c->a, "key") != NULL || arg_bool(&c->a, "plain")))
+		return cmd_fail(err, errlen, EINVAL, "whip: the camera's session sets the key (no key, no plain)");
 	if ((rc = pick_listen(d, arg_str(&c->a, "listen"), &st.listen, err, errlen)) != 0 ||
 	    (rc = key_from_args(d, &c->a, &st.key, &generated)) != 0)
 		return rc;
 	rc = store_stream_add(d->store, &st);
 	if (rc == -EEXIST)
 		rc = cmd_fail(err, errlen, EEXIST, "a stream named \"%s\" exists", name);
-	else if ((rc = cmd_db(d, rc, err, errlen, "stream")) == 0)
-		rc = sync_ops_stream_add(ops, &st, NULL);
+	else if ((rc = cmd_db(d, rc, err, errlen, "stream")) == 0 && (media.codec != 0 || media.whip))
+		rc = cmd_db(d, store_media_set(d->store, st.id, &media), err, errlen, "stream media");
+	if (rc == 0)
+		rc = sync_ops_stream_add(ops, &st, NULL, sync_stream_flags(d, st.id));
 	if (rc == 0) {
 		json_object_object_add(c->result, "name", json_object_new_string(name));
 		json_object_object_add(c->result, "owner", json_object_new_string(owner));
 		json_object_object_add(c->result, "listen", jstr_endpoint(&st.listen));
 		json_object_object_add(c->result, "suite", jstr_suite(st.key.suite));
-		if (generated)
+		if (media.whip)
+			json_object_object_add(c->result, "kind", json_object_new_string("whip"));
+		else if (media.codec != 0)
+			json_object_object_add(c->result, "codec", json_object_new_string(sdp_codec_name(media.codec)));
+		/* a WHIP stream's key is a placeholder nobody has: never shown */
+		if (generated && !media.whip)
 			add_key(c->result, &st.key);
 	}
 	store_stream_cleanse(&st);
@@ -453,7 +497,7 @@ int do_viewer_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err
 		if (v.key.len != 0)
 			rc = cmd_db(d, lanes_create(d, v.id, &lanes), err, errlen, "viewer lanes");
 		if (rc == 0)
-			rc = sync_ops_viewer_add(ops, &v, NULL, &lanes);
+			rc = sync_ops_viewer_add(ops, &v, NULL, &lanes, NULL);
 	}
 	if (rc == 0) {
 		json_object_object_add(c->result, "name", json_object_new_string(name));

@@ -14,7 +14,7 @@
 #include "control/daemon/config.h"
 
 static const char *const known[] = {
-	"socket", "socket_group", "database", "kek_file", "agent_socket", "listen_addresses",
+	"socket", "socket_group", "database", "kek_file", "agent_socket", "punt_socket", "listen_addresses",
 	"port_range", "quarantine", "rekey_overlap", "idle_timeout", "retry", "default_suite",
 	"position_poll", "reserve_block", "viewer_lanes", "apply_timeout", "principals", "user",
 	"group", "tls_listen", "tls_cert", "tls_key", "tls_ca",
@@ -468,6 +468,7 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 	    get_str(&l, root, "database", cfg->database, sizeof(cfg->database), false) ||
 	    get_str(&l, root, "kek_file", cfg->kek_file, sizeof(cfg->kek_file), false) ||
 	    get_str(&l, root, "agent_socket", cfg->agent_socket, sizeof(cfg->agent_socket), false) ||
+	    get_str(&l, root, "punt_socket", cfg->punt_socket, sizeof(cfg->punt_socket), false) ||
 	    get_uint(&l, root, "quarantine", 0, 86400, &cfg->quarantine_s) ||
 	    get_uint(&l, root, "rekey_overlap", 0, 86400, &cfg->rekey_overlap_s) ||
 	    get_uint(&l, root, "idle_timeout", 0, 86400, &cfg->idle_timeout_s) ||
@@ -481,6 +482,16 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 	    get_principals(&l, root, cfg) || get_user(&l, root, cfg) || get_tls(&l, root, cfg) ||
 	    get_http(&l, root, cfg))
 		goto out;
+	if (cfg->punt_socket[0] == '\0') {
+		/* the gateway's default: punt.sock beside its agent socket */
+		const char *slash = strrchr(cfg->agent_socket, '/');
+		int n = snprintf(cfg->punt_socket, sizeof(cfg->punt_socket), "%.*spunt.sock",
+				 slash ? (int)(slash - cfg->agent_socket + 1) : 0, cfg->agent_socket);
+		if (n < 0 || (size_t)n >= sizeof(cfg->punt_socket)) {
+			fail(&l, root, "punt_socket", "the default beside agent_socket is too long: set it");
+			goto out;
+		}
+	}
 	s = config_setting_get_member(root, "default_suite");
 	if (s != NULL) {
 		enum sgw_suite suite;

@@ -34,6 +34,7 @@ struct ctl_config {
 	char database[4096];       /* database: SQLite file */
 	char kek_file[4096];       /* kek_file: key-encryption key */
 	char agent_socket[108];    /* agent_socket: the gateway's agent socket */
+	char punt_socket[108];     /* punt_socket: the gateway's punt channel (WebRTC) */
 	unsigned n_listen;
 	struct sgw_addr listen[CTL_MAX_LISTEN_ADDRS]; /* listen_addresses: first = default */
 	uint16_t port_min, port_max; /* port_range = [ min, max ] */

@@ -59,6 +59,8 @@ struct ctl_daemon {
 	} res;
 	/* the sockets it serves, opened before privileges are dropped (serve.h) */
 	struct ctl_server *srv;
+	/* WebRTC sessions (webrtc_priv.h) */
+	struct wrtc *wrtc;
 };
 
 
@@ -74,9 +76,13 @@ int sync_full(struct ctl_daemon *d);
 /* Agent ops for a stream or viewer as stored; resume: the position to go
  * on from (NULL or flags 0: none); lanes: the viewer's (NULL: none). A
  * stream in a rekey overlap goes with its old key. */
-int sync_ops_stream_add(struct gw_ops *o, const struct store_stream *st, const struct sgw_pos *resume);
+int sync_ops_stream_add(struct gw_ops *o, const struct store_stream *st, const struct sgw_pos *resume,
+			uint32_t flags);
+/* w: the viewer's WebRTC leg (its port, payload type, RTCP key), or NULL. */
 int sync_ops_viewer_add(struct gw_ops *o, const struct store_viewer *v, const struct sgw_pos *resume,
-			const struct sgw_lanes *lanes);
+			const struct sgw_lanes *lanes, const struct store_webrtc *w);
+/* SGW_STREAM_* of a stored stream (SGW_STREAM_PUNT for a WHIP stream). */
+uint32_t sync_stream_flags(struct ctl_daemon *d, int64_t stream_id);
 
 /* Egress lanes (lanes.c, docs/control.md "Index reservations"). */
 /* New lanes for a viewer (a new viewer, or a rekey): config viewer_lanes
@@ -84,6 +90,8 @@ int sync_ops_viewer_add(struct gw_ops *o, const struct store_viewer *v, const st
  * one block reserved each; written to the store (inside a transaction)
  * and described for the op. 0 or -errno. */
 int lanes_create(struct ctl_daemon *d, int64_t viewer_id, struct sgw_lanes *op);
+/* The same with the first lane's SSRC given (a WebRTC answer named it). */
+int lanes_create_ssrc(struct ctl_daemon *d, int64_t viewer_id, uint32_t first_ssrc, struct sgw_lanes *op);
 /* The stored lanes of a viewer for an op that makes its context anew: each
  * starts past its reservation with nothing reserved yet (the next round
  * grants a block). 0 (op->n 0 if it has none) or -errno. */

@@ -34,6 +34,11 @@
 
 int lanes_create(struct ctl_daemon *d, int64_t viewer_id, struct sgw_lanes *op)
 {
+	return lanes_create_ssrc(d, viewer_id, 0, op);
+}
+
+int lanes_create_ssrc(struct ctl_daemon *d, int64_t viewer_id, uint32_t first_ssrc, struct sgw_lanes *op)
+{
 	struct store_lane l[SGW_MAX_LANES];
 	unsigned n = d->cfg.viewer_lanes;
 	int rc;
@@ -46,6 +51,8 @@ int lanes_create(struct ctl_daemon *d, int64_t viewer_id, struct sgw_lanes *op)
 		do {
 			if (RAND_bytes((unsigned char *)r, sizeof(r)) != 1)
 				return -EIO;
+			if (i == 0 && first_ssrc != 0)
+				r[0] = first_ssrc;
 			dup = r[0] == 0;
 			for (unsigned j = 0; j < i && !dup; j++)
 				dup = l[j].ssrc == r[0];

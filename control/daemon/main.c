@@ -20,6 +20,7 @@
 
 #include "api/log.h"
 #include "control/daemon/daemon.h"
+#include "control/daemon/webrtc.h"
 #include "control/daemon/privs.h"
 #include "control/daemon/serve.h"
 
@@ -139,8 +140,16 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	sgw_log(LOG_INFO, "database %s at change %llu; gateway agent %s", d.cfg.database,
 		(unsigned long long)store_seq(d.store), d.cfg.agent_socket);
+	/* the sessions restored before the first full push: their ports go in it */
+	if (webrtc_open(&d, err, sizeof(err)) != 0) {
+		sgw_log(LOG_ERR, "webrtc: %s", err);
+		webrtc_close(&d);
+		store_close(d.store);
+		return 1;
+	}
 	sync_tick(&d, ctl_now_ms());
 	rc = ctl_serve(&d, &quit);
+	webrtc_close(&d);
 	gw_link_close(&d.gw);
 	store_close(d.store);
 	sgw_log(LOG_INFO, "stopped");

@@ -28,6 +28,7 @@
 #include "control/daemon/daemon.h"
 #include "control/daemon/http.h"
 #include "control/daemon/serve.h"
+#include "control/daemon/webrtc.h"
 
 #define MAX_CLIENTS 32
 #define TICK_MS 100
@@ -184,7 +185,7 @@ int ctl_server_open(struct ctl_daemon *d, char *err, size_t errlen)
 int ctl_serve(struct ctl_daemon *d, volatile bool *quit)
 {
 	struct client clients[MAX_CLIENTS];
-	struct pollfd pfd[1 + MAX_CLIENTS + 1 + CTL_TLS_POLLFDS + 1];
+	struct pollfd pfd[1 + MAX_CLIENTS + 1 + CTL_TLS_POLLFDS + 1 + 1];
 	struct ctl_server *srv = d->srv;
 	char tls_at[SGW_ADDR_STRLEN + 8] = "", err[256];
 	int rc = 0;
@@ -205,7 +206,7 @@ int ctl_serve(struct ctl_daemon *d, volatile bool *quit)
 		clients[i].fd = -1;
 	while (!*quit) {
 		const int gw = 1 + MAX_CLIENTS, tls = gw + 1;
-		int n = tls, http = -1;
+		int n = tls, http = -1, punt;
 
 		pfd[0].fd = srv->unix_fd;
 		pfd[0].events = POLLIN;
@@ -225,6 +226,10 @@ int ctl_serve(struct ctl_daemon *d, volatile bool *quit)
 			pfd[http].fd = http_wake_fd(srv->http);
 			pfd[http].events = POLLIN;
 		}
+		/* WebRTC: the gateway's punt channel */
+		punt = n++;
+		pfd[punt].fd = webrtc_poll_fd(d);
+		pfd[punt].events = POLLIN;
 		if (poll(pfd, (nfds_t)n, TICK_MS) < 0) {
 			for (int i = 0; i < n; i++)
 				pfd[i].revents = 0;
@@ -246,6 +251,8 @@ int ctl_serve(struct ctl_daemon *d, volatile bool *quit)
 		if (http >= 0 && (pfd[http].revents & POLLIN))
 			http_service(srv->http, d);
 		sync_tick(d, ctl_now_ms());
+		webrtc_service(d, pfd[punt].fd >= 0 && (pfd[punt].revents & (POLLIN | POLLHUP | POLLERR)),
+			       ctl_now_ms());
 	}
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (clients[i].fd >= 0)

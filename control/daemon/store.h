@@ -187,6 +187,57 @@ int store_pending_foreach(struct store *s,
 			  int (*cb)(void *arg, uint64_t seq, int64_t at, int64_t actor, const char *what),
 			  void *arg);
 
+/* ---- WebRTC (store_webrtc.c) ---- */
+/* What a stream carries: its codec and RTP payload type (SDES: as the
+ * operator declared it; WHIP: as the camera's offer chose), for the
+ * answers to its WebRTC viewers. whip: the stream's camera publishes over
+ * WHIP (its key is set by each session). Deleted with the stream. */
+struct store_media {
+	uint8_t codec;                /* enum sdp_codec (control/daemon/sdp.h) */
+	uint8_t pt;                   /* what the camera sends */
+	int8_t pmode;                 /* H.264 packetization-mode, -1: any */
+	bool whip;
+	uint32_t plid;                /* H.264 profile-level-id, 0: any */
+};
+int store_media_get(struct store *s, int64_t stream_id, struct store_media *m); /* -ENOENT: none */
+int store_media_set(struct store *s, int64_t stream_id, const struct store_media *m);
+
+/* A WebRTC leg: a WHEP viewer, or the camera leg of a WHIP stream (whip),
+ * kept with its viewer row (deleted with it): what the gateway needs
+ * besides the viewer (its port of its own, payload type, the peer's RTCP
+ * key) and what the session needs to go on after a restart of
+ * srtpgw-control (its ICE username fragments; the password is derived,
+ * store_derive_secret, never stored). */
+#define STORE_SESSION_MAX 40
+#define STORE_UFRAG_MAX 257
+struct store_webrtc {
+	int64_t viewer_id;
+	char session[STORE_SESSION_MAX];
+	bool whip;
+	bool paused;                  /* its consent lapsed: nothing is sent to it */
+	uint16_t local_port;          /* 0: the stream's listen port */
+	uint16_t flags;               /* SGW_VIEWER_* */
+	int16_t pt_in, pt_out;        /* -1: no rewrite */
+	struct sgw_key rtcp_key;      /* suite PLAIN, len 0: none */
+	char ufrag[STORE_UFRAG_MAX];
+	char remote_ufrag[STORE_UFRAG_MAX];
+	int64_t created;              /* unix seconds */
+};
+int store_webrtc_add(struct store *s, const struct store_webrtc *w);
+int store_webrtc_get(struct store *s, int64_t viewer_id, struct store_webrtc *w); /* -ENOENT: none */
+int store_webrtc_by_session(struct store *s, const char *session, struct store_webrtc *w);
+int store_webrtc_set_paused(struct store *s, int64_t viewer_id, bool paused);
+/* Is local_port some leg's port of its own? 1, 0, or <0. */
+int store_webrtc_port_used(struct store *s, uint16_t local_port);
+/* A viewer's destination (a WebRTC viewer's address moved). */
+int store_viewer_set_dest(struct store *s, int64_t viewer_id, const struct sgw_endpoint *dest);
+/* Every leg, in viewer id order. */
+int store_webrtc_foreach(struct store *s, int (*cb)(void *arg, const struct store_webrtc *w), void *arg);
+void store_webrtc_cleanse(struct store_webrtc *w);
+/* A secret for label, derived from the key-encryption key (HMAC-SHA256):
+ * the same for the same label as long as the KEK is. */
+int store_derive_secret(struct store *s, const char *label, uint8_t out[32]);
+
 /* Zero key material held in a struct. */
 void store_stream_cleanse(struct store_stream *st);
 void store_viewer_cleanse(struct store_viewer *v);

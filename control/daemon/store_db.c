@@ -71,6 +71,23 @@ static const char schema_sql[] =
 	" created INTEGER NOT NULL,"
 	" expires INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS tokens_owner ON tokens(owner_id);"
+	/* added after schema version 1 was released: created on open. What a
+	 * stream carries (its codec), for WebRTC answers; a WebRTC viewer's or
+	 * camera leg's session (store_webrtc.c) */
+	"CREATE TABLE IF NOT EXISTS stream_media ("
+	" stream_id INTEGER PRIMARY KEY REFERENCES streams(id) ON DELETE CASCADE,"
+	" codec INTEGER NOT NULL, pt INTEGER NOT NULL, plid INTEGER NOT NULL, pmode INTEGER NOT NULL,"
+	" whip INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS webrtc_legs ("
+	" viewer_id INTEGER PRIMARY KEY REFERENCES viewers(id) ON DELETE CASCADE,"
+	" session TEXT UNIQUE NOT NULL,"
+	" whip INTEGER NOT NULL,"
+	" local_port INTEGER NOT NULL, flags INTEGER NOT NULL,"
+	" pt_in INTEGER NOT NULL, pt_out INTEGER NOT NULL,"
+	" rtcp_key BLOB,"
+	" ufrag TEXT NOT NULL, remote_ufrag TEXT NOT NULL,"
+	" paused INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL);"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', 1);"
 	"INSERT OR IGNORE INTO meta(key, value) VALUES ('seq', 0);";
 

@@ -15,6 +15,7 @@
 
 #include "api/log.h"
 #include "control/daemon/daemon.h"
+#include "control/daemon/webrtc.h"
 
 /* A full push may take a while on a large state; a HELLO never should. */
 #define SYNC_TIMEOUT_MS 60000
@@ -34,7 +35,8 @@ int64_t ctl_now_s(void)
 	return (int64_t)time(NULL);
 }
 
-int sync_ops_stream_add(struct gw_ops *o, const struct store_stream *st, const struct sgw_pos *resume)
+int sync_ops_stream_add(struct gw_ops *o, const struct store_stream *st, const struct sgw_pos *resume,
+			uint32_t flags)
 {
 	struct sgw_op_stream_add op = {
 		.stream_id = (uint64_t)st->id,
@@ -42,6 +44,7 @@ int sync_ops_stream_add(struct gw_ops *o, const struct store_stream *st, const s
 		.listen = st->listen,
 		.source = st->source,
 		.key = st->key,
+		.flags = flags,
 	};
 	if (resume != NULL)
 		op.resume = *resume;
@@ -55,7 +58,7 @@ int sync_ops_stream_add(struct gw_ops *o, const struct store_stream *st, const s
 }
 
 int sync_ops_viewer_add(struct gw_ops *o, const struct store_viewer *v, const struct sgw_pos *resume,
-			const struct sgw_lanes *lanes)
+			const struct sgw_lanes *lanes, const struct store_webrtc *w)
 {
 	struct sgw_op_viewer_add op = {
 		.viewer_id = (uint64_t)v->id,
@@ -68,6 +71,18 @@ int sync_ops_viewer_add(struct gw_ops *o, const struct store_viewer *v, const st
 		op.resume = *resume;
 	if (lanes != NULL)
 		op.lanes = *lanes;
+	if (w != NULL) { /* a WebRTC leg: its port, payload type, RTCP key; paused: no address */
+		op.port.local_port = w->local_port;
+		op.port.flags = w->flags;
+		if (w->pt_in >= 0 && w->pt_out >= 0 && w->pt_in != w->pt_out) {
+			op.port.n_pt = 1;
+			op.port.pt_in[0] = (uint8_t)w->pt_in;
+			op.port.pt_out[0] = (uint8_t)w->pt_out;
+		}
+		op.port.rtcp_key = w->rtcp_key;
+		if (w->paused)
+			memset(&op.dest, 0, sizeof(op.dest));
+	}
 	int rc = gw_ops_add(o, SGW_OP_VIEWER_ADD, &op, sizeof(op));
 
 	OPENSSL_cleanse(&op, sizeof(op));
@@ -86,6 +101,14 @@ int sync_ops_grant(struct gw_ops *o, unsigned type, int64_t stream_id, int64_t o
 	struct sgw_op_grant op = { .stream_id = (uint64_t)stream_id, .owner = (uint32_t)owner_id };
 
 	return gw_ops_add(o, type, &op, sizeof(op));
+}
+
+uint32_t sync_stream_flags(struct ctl_daemon *d, int64_t stream_id)
+{
+	struct store_media m;
+
+	/* a WHIP stream's listen port takes its camera's ICE and DTLS */
+	return store_media_get(d->store, stream_id, &m) == 0 && m.whip ? SGW_STREAM_PUNT : 0;
 }
 
 /* ---- the full push ------------------------------------------------------ */
@@ -129,6 +152,7 @@ static int full_viewer(void *arg, const struct store_viewer *v)
 {
 	struct full *f = arg;
 	struct sgw_lanes lanes;
+	struct store_webrtc w;
 	struct sgw_pos pos;
 	int rc;
 
@@ -141,7 +165,12 @@ static int full_viewer(void *arg, const struct store_viewer *v)
 	if (rc != 0)
 		return rc;
 	store_pos_get(f->d->store, true, v->id, &pos);
-	if (sync_ops_viewer_add(&f->ops, v, &pos, &lanes) != 0)
+	rc = store_webrtc_get(f->d->store, v->id, &w);
+	if (rc != 0 && rc != -ENOENT)
+		return rc;
+	rc = sync_ops_viewer_add(&f->ops, v, &pos, &lanes, rc == 0 ? &w : NULL);
+	store_webrtc_cleanse(&w);
+	if (rc != 0)
 		return -ENOMEM;
 	return note(f, false, v->id, gw_ops_count(&f->ops));
 }
@@ -197,7 +226,7 @@ static int full_stream(void *arg, const struct store_stream *st)
 	 * the stream keeps its old key too; a restarted one lost it. The
 	 * stored position: where the source is (ignored if kept). */
 	store_pos_get(f->d->store, false, st->id, &pos);
-	if (sync_ops_stream_add(&f->ops, st, &pos) != 0)
+	if (sync_ops_stream_add(&f->ops, st, &pos, sync_stream_flags(f->d, st->id)) != 0)
 		return -ENOMEM;
 	n = store_grant_list(f->d->store, st->id, grants, SGW_MAX_GRANTS);
 	for (int i = 0; i < n; i++)
@@ -227,6 +256,9 @@ int sync_full(struct ctl_daemon *d)
 		rc = store_stream_foreach(d->store, 0, full_stream, &f);
 		if (rc == 0)
 			rc = store_viewer_foreach(d->store, 0, full_viewer, &f);
+		/* the ports of WebRTC sessions still being set up */
+		if (rc == 0)
+			rc = webrtc_sync_ops(d, &f.ops);
 		if (rc == 0)
 			rc = gw_link_apply(&d->gw, seq, SGW_TXN_REPLACE_ALL, &f.ops, &bad, err, sizeof(err));
 		gw_ops_free(&f.ops);

@@ -41,9 +41,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct ctl_daemon;
 struct ctl_principal;
+struct gw_ops;
 
 struct webrtc_reply {
 	char *body;             /* malloc'd, or NULL */
@@ -63,5 +65,19 @@ int webrtc_offer(struct ctl_daemon *d, const struct ctl_principal *who, bool whi
 /* End the session of that id (who must be its owner, or admin). */
 int webrtc_delete(struct ctl_daemon *d, const struct ctl_principal *who, bool whip, const char *session,
 		  struct webrtc_reply *out);
+
+/* The daemon's side (webrtc_engine.c). At start, after the store is open:
+ * the DTLS certificate (its key only in memory) and the sessions of the
+ * WebRTC legs in the store. 0, or -1 with err. */
+int webrtc_open(struct ctl_daemon *d, char *err, size_t errlen);
+void webrtc_close(struct ctl_daemon *d);
+/* The punt channel's descriptor to poll (-1: not connected). */
+int webrtc_poll_fd(struct ctl_daemon *d);
+/* Every turn of the poll loop: (re)connect the punt channel, read what
+ * arrived (readable), and let time pass for every session. */
+void webrtc_service(struct ctl_daemon *d, bool readable, uint64_t now_ms);
+/* The full push: PORT_ADD for the ports of sessions being set up. */
+int webrtc_sync_ops(struct ctl_daemon *d, struct gw_ops *ops);
+unsigned webrtc_sessions(const struct ctl_daemon *d);
 
 #endif

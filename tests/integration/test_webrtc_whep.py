@@ -1,0 +1,118 @@
+"""WebRTC through srtpgw with an independent implementation (aiortc) at
+the other end: WHEP viewers and WHIP cameras over the real srtpgw and
+srtpgw-control, the HTTP API on a second veth ("management"), media on the
+gateway's port. Pictures are decoded and their colour compared.
+
+An SDES camera is ffmpeg sending VP8 under a pasted key; a WHIP camera is
+aiortc sending a picture of one colour.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from ctltest import ControlCase  # noqa: E402
+from media import FFMPEG, stop  # noqa: E402
+from sgwtest import run, uniq, wait_for  # noqa: E402
+
+GW4, PEER4 = '10.87.0.1', '10.87.0.2'
+MGMT_ROOT, MGMT_NS = '10.88.0.1', '10.88.0.2'
+HTTP_PORT = 8443
+PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib', 'webrtc_peer.py')
+FP_RE = re.compile(r'SHA-256 fingerprint ([0-9A-F:]{95})')
+
+
+def red(rgb):
+    return rgb[0] > 170 and rgb[1] < 80 and rgb[2] < 80
+
+
+class WebRTC(ControlCase):
+    GW4, PEER4 = GW4, PEER4
+    PEER_ADDRS = [PEER4 + '/24']
+    CONTROL_CONFIG = 'http_listen = "%s:%d";\nport_range = [ 30000, 30999 ];\n' % (MGMT_ROOT, HTTP_PORT)
+
+    @classmethod
+    def prepare(cls):
+        # the management network: the daemon's HTTPS on the root end
+        a, b = uniq('sgm'), uniq('sgn')
+        run('ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b)
+        cls.res.add(run, 'ip', 'link', 'del', a, check=False)
+        run('ip', 'link', 'set', b, 'netns', cls.ns.name)
+        run('ip', 'addr', 'add', MGMT_ROOT + '/24', 'dev', a)
+        run('ip', 'link', 'set', a, 'up')
+        cls.ns.run('ip', 'addr', 'add', MGMT_NS + '/24', 'dev', b)
+        cls.ns.run('ip', 'link', 'set', b, 'up')
+
+    @classmethod
+    def ready(cls):
+        super().ready()
+        cls.pin = FP_RE.findall(cls.control.read_log())[-1]
+        wait_for(lambda: 'punt socket' in cls.control.read_log(), what='the punt channel')
+        cls.ctl('owner', 'add', 'alice')
+        cls.ctl('owner', 'add', 'bob')
+        cls.alice = cls.ctl('token', 'add', '--owner', 'alice')['token']
+        cls.bob = cls.ctl('token', 'add', '--owner', 'bob')['token']
+
+    @classmethod
+    def ctl(cls, *args, **kw):
+        return cls.control.ctl(*args, **kw)
+
+    def url(self, kind, stream):
+        return 'https://%s:%d/%s/%s' % (MGMT_ROOT, HTTP_PORT, kind, stream)
+
+    def peer(self, *args, timeout=60):
+        """webrtc_peer.py in the namespace: its JSON result."""
+        p = self.ns.popen('/usr/bin/python3', PEER, *args, '--pin', self.pin,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(stop, p, 0)
+        out, err = p.communicate(timeout=timeout)
+        self.assertEqual(p.returncode, 0, err)
+        return json.loads(out.strip().splitlines()[-1])
+
+    def sdes_camera(self, name, colour):
+        """ffmpeg in the namespace: VP8 of one colour, a keyframe a second,
+        SRTP to stream name's listen port."""
+        st = self.ctl('stream', 'add', name, '--owner', 'alice', '--codec', 'VP8', '--pt', '96')
+        self.addCleanup(self.ctl, 'stream', 'del', name)
+        host, port = st['listen'].rsplit(':', 1)
+        cmd = FFMPEG + ['-re', '-f', 'lavfi', '-i', 'color=c=%s:size=320x240:rate=30' % colour,
+                        '-t', '60', '-c:v', 'libvpx', '-deadline', 'realtime', '-g', '30', '-b:v', '500k',
+                        '-f', 'rtp', '-payload_type', '96', '-srtp_out_suite', st['suite'],
+                        '-srtp_out_params', st['key'], 'srtp://%s:%s' % (host, port)]
+        p = self.ns.popen(*cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.addCleanup(stop, p, 0)
+        return st
+
+    def test_whep_viewer_decodes_the_camera(self):
+        """aiortc watches an SDES camera through srtpgw: 201 with an answer,
+        30 frames decoded of the camera's colour, DELETE ends it."""
+        self.sdes_camera('cam1', 'red')
+        c0 = self.gw.counters()
+        r = self.peer('whep', self.url('whep', 'cam1'), self.alice, '--frames', '30')
+        self.assertEqual(r['status'], 201, r)
+        self.assertRegex(r['location'], r'^/whep/session/[0-9a-f]{32}$')
+        self.assertEqual(r['frames'], 30, r)
+        self.assertTrue(red(r['mean_rgb']), r)
+        self.assertEqual(r['delete_status'], 200)
+        d = {k: v - c0.get(k, 0) for k, v in self.gw.counters().items()}
+        self.assertGreater(d['punt_rx'], 0)
+        self.assertGreater(d['punt_tx'], 0)
+        # nothing of the session is left
+        wait_for(lambda: self.ctl('viewer', 'show')['viewers'] == [], what='the viewer gone')
+
+    def test_whep_refusals(self):
+        """Bob may not watch alice's camera: 403 and nothing made."""
+        self.sdes_camera('cam2', 'blue')
+        r = self.peer('whep', self.url('whep', 'cam2'), self.bob)
+        self.assertEqual(r['status'], 403, r)
+        r = self.peer('whep', self.url('whep', 'nosuch'), self.alice)
+        self.assertEqual(r['status'], 404, r)
+        self.assertEqual(self.ctl('viewer', 'show')['viewers'], [])
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)

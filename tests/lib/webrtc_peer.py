@@ -1,0 +1,168 @@
+#!/usr/bin/python3
+"""A WebRTC endpoint for the tests, on aiortc (an implementation independent
+of srtpgw's): a WHEP viewer that decodes what it receives, or a WHIP camera
+that sends a test picture of one colour. Run in a test's network namespace;
+prints one JSON object on stdout when done.
+
+  webrtc_peer.py whep URL TOKEN --pin SHA256HEX [--frames N] [--timeout S]
+  webrtc_peer.py whip URL TOKEN --pin SHA256HEX --colour R,G,B [--seconds S]
+      [--keyframe-interval S]
+
+The HTTPS certificate is pinned by its SHA-256 fingerprint (the daemon's
+self-signed one, from its log). whep reports: frames decoded, how many were
+keyframes, the mean colour of the last frame, seconds from the answer to
+the first decoded frame, and the session's Location; it ends the session
+with DELETE unless --keep. whip reports the Location and the PLIs the
+camera answered with a keyframe.
+"""
+import argparse
+import asyncio
+import hashlib
+import http.client
+import json
+import ssl
+import sys
+import time
+import urllib.parse
+
+from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
+from av import VideoFrame
+import numpy
+
+
+class PinError(Exception):
+    pass
+
+
+def https(method, url, token, pin, body=None, ctype=None):
+    """(status, headers, body) of one request, the server's certificate
+    pinned by fingerprint."""
+    u = urllib.parse.urlsplit(url)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection(u.hostname, u.port, context=ctx, timeout=20)
+    headers = {'Authorization': 'Bearer ' + token}
+    if ctype:
+        headers['Content-Type'] = ctype
+    conn.request(method, u.path, body=body, headers=headers)
+    der = conn.sock.getpeercert(binary_form=True)
+    if hashlib.sha256(der).hexdigest() != pin.replace(':', '').lower():
+        raise PinError('the server certificate is not the pinned one')
+    r = conn.getresponse()
+    data = r.read().decode(errors='replace')
+    conn.close()
+    return r.status, dict(r.getheaders()), data
+
+
+class Colour(VideoStreamTrack):
+    """A picture of one colour, with the frame number in its top rows (so
+    frames differ), at 30 frames a second."""
+
+    def __init__(self, rgb):
+        super().__init__()
+        self.rgb = rgb
+        self.n = 0
+
+    async def recv(self):
+        pts, base = await self.next_timestamp()
+        img = numpy.empty((240, 320, 3), numpy.uint8)
+        img[:, :] = self.rgb
+        img[:8, :] = (self.n * 7) % 256
+        self.n += 1
+        f = VideoFrame.from_ndarray(img, format='rgb24')
+        f.pts, f.time_base = pts, base
+        return f
+
+
+async def whep(a):
+    pc = RTCPeerConnection()
+    pc.addTransceiver('video', direction='recvonly')
+    out = {'frames': 0, 'keyframes': 0}
+    got = asyncio.get_event_loop().create_future()
+
+    @pc.on('track')
+    def on_track(track):
+        async def read():
+            try:
+                while out['frames'] < a.frames:
+                    frame = await track.recv()
+                    if out['frames'] == 0:
+                        out['first_frame_s'] = round(time.monotonic() - out['answered_at'], 3)
+                    out['frames'] += 1
+                    if getattr(frame, 'key_frame', False):
+                        out['keyframes'] += 1
+                    img = frame.to_ndarray(format='rgb24')
+                    out['mean_rgb'] = [int(round(float(img[16:, :, c].mean()))) for c in range(3)]
+            except Exception as e:  # the track ended
+                out['error'] = '%s: %s' % (type(e).__name__, e)
+            if not got.done():
+                got.set_result(True)
+        asyncio.ensure_future(read())
+
+    await pc.setLocalDescription(await pc.createOffer())
+    status, headers, body = https('POST', a.url, a.token, a.pin, pc.localDescription.sdp, 'application/sdp')
+    out['status'] = status
+    if status != 201:
+        out['reason'] = body.strip()
+        await pc.close()
+        return out
+    out['location'] = headers.get('Location') or headers.get('location')
+    out['answer'] = body
+    out['answered_at'] = time.monotonic()
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=body, type='answer'))
+    try:
+        await asyncio.wait_for(got, a.timeout)
+    except asyncio.TimeoutError:
+        out['error'] = 'timeout after %d frames' % out['frames']
+    del out['answered_at']
+    if not a.keep:
+        base = urllib.parse.urlsplit(a.url)
+        st, _, _ = https('DELETE', '%s://%s%s' % (base.scheme, base.netloc, out['location']), a.token, a.pin)
+        out['delete_status'] = st
+    await pc.close()
+    return out
+
+
+async def whip(a):
+    pc = RTCPeerConnection()
+    track = Colour(tuple(int(x) for x in a.colour.split(',')))
+    sender = pc.addTransceiver(track, direction='sendonly').sender
+    out = {}
+    await pc.setLocalDescription(await pc.createOffer())
+    status, headers, body = https('POST', a.url, a.token, a.pin, pc.localDescription.sdp, 'application/sdp')
+    out['status'] = status
+    if status != 201:
+        out['reason'] = body.strip()
+        await pc.close()
+        return out
+    out['location'] = headers.get('Location') or headers.get('location')
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=body, type='answer'))
+    # ready: the test reads this line while the camera goes on sending
+    print(json.dumps({'status': status, 'location': out['location']}), flush=True)
+    await asyncio.sleep(a.seconds)
+    out['frames_sent'] = track.n
+    del sender
+    await pc.close()
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('mode', choices=['whep', 'whip'])
+    p.add_argument('url')
+    p.add_argument('token')
+    p.add_argument('--pin', required=True)
+    p.add_argument('--frames', type=int, default=30)
+    p.add_argument('--timeout', type=float, default=20)
+    p.add_argument('--keep', action='store_true')
+    p.add_argument('--colour', default='255,0,0')
+    p.add_argument('--seconds', type=float, default=30)
+    a = p.parse_args()
+    out = asyncio.run(whep(a) if a.mode == 'whep' else whip(a))
+    print(json.dumps(out), flush=True)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
