@@ -285,6 +285,12 @@ static void datagram(struct ctl_daemon *d, const struct sgw_punt_hdr *h, const u
 
 /* ---- time ---------------------------------------------------------------------- */
 
+/* ms from then to now; 0 if then is later (a time taken after now was) */
+static uint64_t since(uint64_t now_ms, uint64_t then_ms)
+{
+	return now_ms > then_ms ? now_ms - then_ms : 0;
+}
+
 static void session_tick(struct ctl_daemon *d, struct wrtc_session *s, uint64_t now_ms)
 {
 	struct ice_output o;
@@ -303,20 +309,20 @@ static void session_tick(struct ctl_daemon *d, struct wrtc_session *s, uint64_t 
 	}
 	switch (s->state) {
 	case WRTC_SETUP:
-		if (now_ms - s->created_ms >= WRTC_SETUP_MS) {
+		if (since(now_ms, s->created_ms) >= WRTC_SETUP_MS) {
 			sgw_log(LOG_INFO, "webrtc session %s: ICE and DTLS not done within %u s", s->id,
 				WRTC_SETUP_MS / 1000);
 			end_session(d, s, "setup timed out");
 		}
 		break;
 	case WRTC_LIVE:
-		if (now_ms - s->last_check_ms >= WRTC_CONSENT_MS) {
+		if (since(now_ms, s->last_check_ms) >= WRTC_CONSENT_MS) {
 			static const struct sgw_endpoint none;
 			set_dest(d, s, &none);
 		}
 		break;
 	case WRTC_PAUSED:
-		if (now_ms - s->paused_ms >= WRTC_PAUSED_END_MS) {
+		if (since(now_ms, s->paused_ms) >= WRTC_PAUSED_END_MS) {
 			sgw_log(LOG_INFO, "webrtc session %s: paused for %u s, ended", s->id,
 				WRTC_PAUSED_END_MS / 1000);
 			end_session(d, s, "consent lapsed");

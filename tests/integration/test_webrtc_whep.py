@@ -20,8 +20,8 @@ from media import FFMPEG, stop  # noqa: E402
 from sgwtest import run, uniq, wait_for  # noqa: E402
 
 GW4, PEER4 = '10.87.0.1', '10.87.0.2'
-MGMT_ROOT, MGMT_NS = '10.88.0.1', '10.88.0.2'
-HTTP_PORT = 8443
+MGMT_ROOT, MGMT_NS = '10.89.0.1', '10.89.0.2'
+HTTP_PORT = 8444
 PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib', 'webrtc_peer.py')
 FP_RE = re.compile(r'SHA-256 fingerprint ([0-9A-F:]{95})')
 
@@ -103,6 +103,43 @@ class WebRTC(ControlCase):
         self.assertGreater(d['punt_tx'], 0)
         # nothing of the session is left
         wait_for(lambda: self.ctl('viewer', 'show')['viewers'] == [], what='the viewer gone')
+
+    def whip_camera(self, name, colour, codec=None):
+        """An aiortc camera publishing to WHIP stream name: its Popen, once
+        its session is answered."""
+        self.ctl('stream', 'add', name, '--owner', 'alice', '--whip')
+        self.addCleanup(self.ctl, 'stream', 'del', name)
+        p = self.ns.popen('/usr/bin/python3', PEER, 'whip', self.url('whip', name), self.alice, '--pin', self.pin,
+                          '--colour', colour, '--seconds', '60', *(['--codec', codec] if codec else []), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True)
+        self.addCleanup(stop, p, 0)
+        first = json.loads(p.stdout.readline())
+        self.assertEqual(first['status'], 201, first)
+        self.assertRegex(first['location'], r'^/whip/session/[0-9a-f]{32}$')
+        return p
+
+    def stream_packets(self):
+        """Packets the gateway took from the test's one stream."""
+        streams = list(self.gw.streams().values())
+        return streams[0]['packets'] if len(streams) == 1 else 0
+
+    def test_whip_camera_and_a_late_joiner(self):
+        """An aiortc camera publishes over WHIP; its VP8 encoder makes a
+        keyframe only every 3000 frames (100 s) or when asked. A viewer that
+        joins after 3 s gets its first frame within 1 s of ICE and DTLS: the
+        gateway asked the camera (PLI on its leg) when the viewer joined.
+        (VP8: aiortc 1.4's H.264 encoder ignores keyframe requests.)"""
+        self.whip_camera('camw', '0,200,0', 'VP8')
+        # the camera's session is live and its media flows for 3 s (90 frames)
+        wait_for(lambda: self.stream_packets() >= 90, timeout=30, what='the camera flowing')
+        c0 = self.gw.counters()
+        r = self.peer('whep', self.url('whep', 'camw'), self.alice, '--frames', '10')
+        self.assertEqual(r['status'], 201, r)
+        self.assertEqual(r['frames'], 10, r)
+        self.assertGreater(r['mean_rgb'][1], 150, r)
+        self.assertLess(r['mean_rgb'][0], 80, r)
+        self.assertLess(r['first_frame_after_dtls_s'], 1.0, r)
+        self.assertGreaterEqual(self.gw.counters()['keyframe_requested'] - c0.get('keyframe_requested', 0), 1)
 
     def test_whep_refusals(self):
         """Bob may not watch alice's camera: 403 and nothing made."""

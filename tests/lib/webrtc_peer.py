@@ -6,12 +6,13 @@ prints one JSON object on stdout when done.
 
   webrtc_peer.py whep URL TOKEN --pin SHA256HEX [--frames N] [--timeout S]
   webrtc_peer.py whip URL TOKEN --pin SHA256HEX --colour R,G,B [--seconds S]
-      [--keyframe-interval S]
+      [--codec VP8|H264]
 
 The HTTPS certificate is pinned by its SHA-256 fingerprint (the daemon's
 self-signed one, from its log). whep reports: frames decoded, how many were
 keyframes, the mean colour of the last frame, seconds from the answer to
-the first decoded frame, and the session's Location; it ends the session
+the first decoded frame (and from ICE and DTLS done), and the session's
+Location; it ends the session
 with DELETE unless --keep. whip reports the Location and the PLIs the
 camera answered with a keyframe.
 """
@@ -25,7 +26,7 @@ import sys
 import time
 import urllib.parse
 
-from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription, VideoStreamTrack
 from av import VideoFrame
 import numpy
 
@@ -80,6 +81,12 @@ async def whep(a):
     pc.addTransceiver('video', direction='recvonly')
     out = {'frames': 0, 'keyframes': 0}
     got = asyncio.get_event_loop().create_future()
+    connected = {}
+
+    @pc.on('connectionstatechange')
+    def on_state():
+        if pc.connectionState == 'connected' and 'at' not in connected:
+            connected['at'] = time.monotonic()  # ICE and DTLS done
 
     @pc.on('track')
     def on_track(track):
@@ -88,7 +95,10 @@ async def whep(a):
                 while out['frames'] < a.frames:
                     frame = await track.recv()
                     if out['frames'] == 0:
-                        out['first_frame_s'] = round(time.monotonic() - out['answered_at'], 3)
+                        now = time.monotonic()
+                        out['first_frame_s'] = round(now - out['answered_at'], 3)
+                        if 'at' in connected:
+                            out['first_frame_after_dtls_s'] = round(now - connected['at'], 3)
                     out['frames'] += 1
                     if getattr(frame, 'key_frame', False):
                         out['keyframes'] += 1
@@ -127,7 +137,11 @@ async def whep(a):
 async def whip(a):
     pc = RTCPeerConnection()
     track = Colour(tuple(int(x) for x in a.colour.split(',')))
-    sender = pc.addTransceiver(track, direction='sendonly').sender
+    tr = pc.addTransceiver(track, direction='sendonly')
+    sender = tr.sender
+    if a.codec:
+        tr.setCodecPreferences([c for c in RTCRtpSender.getCapabilities('video').codecs
+                                if c.mimeType.lower() in ('video/' + a.codec.lower(), 'video/rtx')])
     out = {}
     await pc.setLocalDescription(await pc.createOffer())
     status, headers, body = https('POST', a.url, a.token, a.pin, pc.localDescription.sdp, 'application/sdp')
@@ -158,6 +172,7 @@ def main():
     p.add_argument('--keep', action='store_true')
     p.add_argument('--colour', default='255,0,0')
     p.add_argument('--seconds', type=float, default=30)
+    p.add_argument('--codec', help='whip: offer only this codec (VP8, H264)')
     a = p.parse_args()
     out = asyncio.run(whep(a) if a.mode == 'whep' else whip(a))
     print(json.dumps(out), flush=True)
