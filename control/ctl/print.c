@@ -60,6 +60,8 @@ static const struct col stream_cols[] = {
 	{ "LISTEN", "listen", F_TEXT, false },
 	{ "SOURCE", "source", F_ANY, false },
 	{ "SUITE", "suite", F_TEXT, false },
+	{ "KIND", "kind", F_TEXT, false },
+	{ "CODEC", "codec", F_TEXT, false },
 	{ "VIEWERS", "viewers", F_COUNT, true },
 	{ "GRANTS", "grants", F_TEXT, false },
 	{ "IDLE_TIMEOUT", "idle_timeout", F_IDLE_TIMEOUT, false },
@@ -72,6 +74,8 @@ static const struct col viewer_cols[] = {
 	{ "OWNER", "owner", F_TEXT, false },
 	{ "TO", "to", F_TEXT, false },
 	{ "SUITE", "suite", F_TEXT, false },
+	{ "KIND", "kind", F_TEXT, false },
+	{ "STATE", "state", F_TEXT, false },
 };
 
 static const struct col stats_stream_cols[] = {

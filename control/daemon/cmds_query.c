@@ -18,6 +18,7 @@
 #include "api/suite.h"
 #include "api/log.h"
 #include "control/daemon/cmds.h"
+#include "control/daemon/webrtc.h"
 
 /* ---- queries ------------------------------------------------------------- */
 
@@ -28,6 +29,8 @@ struct list_ctx {
 	const char *only;           /* a name, or NULL for all */
 	int64_t stream_id;          /* viewers of one stream, or 0 */
 	struct json_object *flows;  /* stream id (string) -> gateway stats */
+	struct sgw_viewer_stats *vstats; /* the gateway's viewer stats (WebRTC RTCP), or NULL */
+	size_t n_vstats;
 };
 
 /* The owner whose objects an owner principal sees; 0 for admin (all). */
@@ -97,6 +100,47 @@ static struct json_object *gateway_flows(struct ctl_daemon *d)
 		}
 	} while (pg.more);
 	return m;
+}
+
+/* The gateway's statistics of every viewer (what their RTCP said), into
+ * x->vstats; none when the gateway is not connected. */
+static void gateway_viewers(struct ctl_daemon *d, struct list_ctx *x)
+{
+	static uint8_t buf[SGW_AGENT_MAX_PAYLOAD];
+	struct sgw_flow_stats_req req = { 0 };
+	struct sgw_stats_page pg;
+	size_t cap = 0;
+	uint32_t n;
+
+	if (!gw_link_up(&d->gw))
+		return;
+	do {
+		int rc = gw_link_request(&d->gw, SGW_MSG_STATS_VIEWERS, &req, sizeof(req), buf, sizeof(buf), &n);
+		if (rc != SGW_MSG_VIEWER_STATS || n < sizeof(pg))
+			break;
+		memcpy(&pg, buf, sizeof(pg));
+		for (uint32_t i = 0; i < pg.n && sizeof(pg) + (i + 1) * sizeof(struct sgw_viewer_stats) <= n; i++) {
+			if (x->n_vstats == cap) {
+				size_t nc = cap ? cap * 2 : 64;
+				struct sgw_viewer_stats *nv = realloc(x->vstats, nc * sizeof(*nv));
+				if (nv == NULL)
+					return;
+				x->vstats = nv;
+				cap = nc;
+			}
+			memcpy(&x->vstats[x->n_vstats], buf + sizeof(pg) + i * sizeof(struct sgw_viewer_stats),
+			       sizeof(struct sgw_viewer_stats));
+			req.after_id = x->vstats[x->n_vstats++].viewer_id;
+		}
+	} while (pg.more);
+}
+
+static const struct sgw_viewer_stats *vstats_of(const struct list_ctx *x, int64_t id)
+{
+	for (size_t i = 0; i < x->n_vstats; i++)
+		if (x->vstats[i].viewer_id == (uint64_t)id)
+			return &x->vstats[i];
+	return NULL;
 }
 
 /* idle: nothing accepted for the stream's idle timeout (null: unknown) */
@@ -189,6 +233,7 @@ static int list_stream(void *arg, const struct store_stream_info *st)
 			       json_object_new_int64(st->overlap_until) : NULL);
 	json_object_object_add(j, "idle", idle_of(st, flow_of(x, st->id)));
 	json_object_object_add(j, "position", jpos(x->d, false, st->id));
+	webrtc_stream_json(x->d, st->id, j);
 	json_object_array_add(x->arr, j);
 	return 0;
 }
@@ -211,6 +256,7 @@ static int list_viewer(void *arg, const struct store_viewer_info *v)
 	json_object_object_add(j, "to", jstr_endpoint(&v->dest));
 	json_object_object_add(j, "suite", jstr_suite(v->suite));
 	json_object_object_add(j, "position", jpos(x->d, true, v->id));
+	webrtc_viewer_json(x->d, v->id, vstats_of(x, v->id), j);
 	json_object_array_add(x->arr, j);
 	return 0;
 }
@@ -397,8 +443,10 @@ int cmd_query(struct ctl_daemon *d, const char *cmd, struct cmd_ctx *c, char *er
 		    (rc = visible_stream(d, c, stream, true, "see the viewers of stream", &st, err, errlen)) == 0)
 			x.stream_id = st.id;
 		/* an owner's viewers, and every viewer on its streams */
+		gateway_viewers(d, &x);
 		if (rc == 0)
 			rc = store_viewer_list(d->store, x.stream_id, visible_to(c), list_viewer, &x);
+		free(x.vstats);
 		json_object_object_add(c->result, "viewers", x.arr);
 		add_pending(d, c, c->result);
 	} else if (strcmp(cmd, "stats") == 0) {
@@ -448,6 +496,8 @@ int cmd_query(struct ctl_daemon *d, const char *cmd, struct cmd_ctx *c, char *er
 		json_object_object_add(c->result, "pending", pending_list(d, c));
 		json_object_object_add(c->result, "reservations_granted",
 				       json_object_new_int64((int64_t)d->res.granted));
+		if (c->who->admin)
+			webrtc_status_json(d, c->result);
 	} else {
 		json_object_put(x.arr);
 		return cmd_fail(err, errlen, EINVAL, "unknown command \"%.40s\"", cmd);

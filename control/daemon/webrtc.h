@@ -80,4 +80,13 @@ void webrtc_service(struct ctl_daemon *d, bool readable, uint64_t now_ms);
 int webrtc_sync_ops(struct ctl_daemon *d, struct gw_ops *ops);
 unsigned webrtc_sessions(const struct ctl_daemon *d);
 
+/* Queries (webrtc_show.c): what viewer show, stream show and status say
+ * of WebRTC, added to j. gw: the gateway's stats of the viewer, or NULL. */
+struct json_object;
+struct sgw_viewer_stats;
+void webrtc_viewer_json(struct ctl_daemon *d, int64_t viewer_id, const struct sgw_viewer_stats *gw,
+			struct json_object *j);
+void webrtc_stream_json(struct ctl_daemon *d, int64_t stream_id, struct json_object *j);
+void webrtc_status_json(struct ctl_daemon *d, struct json_object *j);
+
 #endif

@@ -221,6 +221,15 @@ static void stun_in(struct ctl_daemon *d, struct wrtc_session *s, const uint8_t 
 	struct ice_output o;
 
 	ice_agent_input(s->ice, p, n, from, now_ms, reply, &o);
+	/* what failed integrity or named another username got nothing */
+	if (o.refusal == ICE_ACCEPTED)
+		W(d)->stun_answered++;
+	else if (o.refusal == ICE_REFUSED_BAD_INTEGRITY)
+		W(d)->stun_bad_integrity++;
+	else if (o.refusal == ICE_REFUSED_UNKNOWN_USERNAME)
+		W(d)->stun_unknown_username++;
+	else
+		W(d)->stun_refused_other++;
 	if (o.reply_len > 0)
 		punt_link_send(&W(d)->punt, &s->local, from, reply, o.reply_len);
 	ice_events(d, s, &o, now_ms);

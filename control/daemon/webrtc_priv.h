@@ -72,6 +72,7 @@ struct wrtc {
 	/* counters (docs/webrtc.md "Counters") */
 	uint64_t offers, answered, refused, installed, ended, paused, resumed;
 	uint64_t stun_no_session, dtls_no_session, dtls_unchecked, install_failed;
+	uint64_t stun_answered, stun_bad_integrity, stun_unknown_username, stun_refused_other;
 };
 
 /* webrtc_engine.c */

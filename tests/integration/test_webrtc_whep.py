@@ -141,6 +141,45 @@ class WebRTC(ControlCase):
         self.assertLess(r['first_frame_after_dtls_s'], 1.0, r)
         self.assertGreaterEqual(self.gw.counters()['keyframe_requested'] - c0.get('keyframe_requested', 0), 1)
 
+    def test_whep_session_shown_and_deleted(self):
+        """While a WHEP viewer watches, srtpgwctl shows it as a live WebRTC
+        viewer with ICE and DTLS connected and the receiver reports it
+        sends; DELETE takes it out of the gateway before it answers."""
+        self.sdes_camera('cam3', 'red')
+        p = self.ns.popen('/usr/bin/python3', PEER, 'whep', self.url('whep', 'cam3'), self.alice, '--pin', self.pin,
+                          '--frames', '10', '--hold', stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+        self.addCleanup(stop, p, 0)
+        first = json.loads(p.stdout.readline())
+        self.assertEqual((first['status'], first['frames']), (201, 10), first)
+        session = first['location'].rsplit('/', 1)[1]
+        v = self.ctl('viewer', 'show')['viewers']
+        self.assertEqual(len(v), 1, v)
+        v = v[0]
+        self.assertEqual((v['name'], v['stream'], v['owner'], v['kind'], v['session'], v['state'], v['ice'],
+                          v['dtls']), ('webrtc-' + session, 'cam3', 'alice', 'webrtc', session, 'live',
+                                       'connected', 'connected'))
+        self.assertEqual(v['to'].split(':')[0], PEER4)
+        # aiortc reports what it receives about once a second
+        rep = wait_for(lambda: (lambda r: r if r['reports'] >= 1 else None)(
+            self.ctl('viewer', 'show', 'webrtc-' + session)['viewers'][0]['rtcp']), what='a receiver report')
+        self.assertEqual(rep['refused'], 0, rep)
+        self.assertIsNotNone(rep['last_report_ms'])
+        st = self.ctl('status')['webrtc']
+        self.assertEqual((st['punt_channel'], st['sessions']), ('connected', 1), st)
+        self.assertGreaterEqual(st['stun_answered'], 1)
+        gw_viewer = [x for x in self.gw.viewers().values()]
+        self.assertEqual(len(gw_viewer), 1)
+        p.stdin.write('\n')
+        p.stdin.flush()
+        out, err = p.communicate(timeout=30)
+        last = json.loads(out.strip().splitlines()[-1])
+        self.assertEqual(last['delete_status'], 200, last)
+        # DELETE answered after the gateway applied it: nothing more is sent
+        self.assertEqual(self.gw.viewers(), {})
+        self.assertEqual(self.ctl('viewer', 'show')['viewers'], [])
+        self.assertEqual(self.ctl('status')['webrtc']['sessions'], 0)
+
     def test_whep_refusals(self):
         """Bob may not watch alice's camera: 403 and nothing made."""
         self.sdes_camera('cam2', 'blue')

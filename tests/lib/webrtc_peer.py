@@ -13,7 +13,7 @@ self-signed one, from its log). whep reports: frames decoded, how many were
 keyframes, the mean colour of the last frame, seconds from the answer to
 the first decoded frame (and from ICE and DTLS done), and the session's
 Location; it ends the session
-with DELETE unless --keep. whip reports the Location and the PLIs the
+with DELETE unless --keep (with --hold, after a line on stdin). whip reports the Location and the PLIs the
 camera answered with a keyframe.
 """
 import argparse
@@ -126,6 +126,12 @@ async def whep(a):
     except asyncio.TimeoutError:
         out['error'] = 'timeout after %d frames' % out['frames']
     del out['answered_at']
+    if a.hold:
+        # the test looks at the live session, then says go on (a line on stdin)
+        print(json.dumps(out), flush=True)
+        await asyncio.get_event_loop().run_in_executor(None, sys.stdin.readline)
+        if pc.connectionState != 'connected':
+            out['ended_while_held'] = pc.connectionState
     if not a.keep:
         base = urllib.parse.urlsplit(a.url)
         st, _, _ = https('DELETE', '%s://%s%s' % (base.scheme, base.netloc, out['location']), a.token, a.pin)
@@ -170,6 +176,8 @@ def main():
     p.add_argument('--frames', type=int, default=30)
     p.add_argument('--timeout', type=float, default=20)
     p.add_argument('--keep', action='store_true')
+    p.add_argument('--hold', action='store_true',
+                   help='whep: print the result, wait for a line on stdin, then DELETE')
     p.add_argument('--colour', default='255,0,0')
     p.add_argument('--seconds', type=float, default=30)
     p.add_argument('--codec', help='whip: offer only this codec (VP8, H264)')
