@@ -52,19 +52,29 @@ static inline uint8_t fz_u8(struct fz *f)
 	return *f->p++;
 }
 
+/* Little-endian, the low byte first: one statement a read, since the
+ * order of two calls in one expression is unspecified (gcc and clang read
+ * the same input differently, and a regression input would replay
+ * otherwise than it was found). */
 static inline uint16_t fz_u16(struct fz *f)
 {
-	return (uint16_t)(fz_u8(f) | fz_u8(f) << 8);
+	uint16_t lo = fz_u8(f);
+
+	return (uint16_t)(lo | fz_u8(f) << 8);
 }
 
 static inline uint32_t fz_u32(struct fz *f)
 {
-	return (uint32_t)fz_u16(f) | (uint32_t)fz_u16(f) << 16;
+	uint32_t lo = fz_u16(f);
+
+	return lo | (uint32_t)fz_u16(f) << 16;
 }
 
 static inline uint64_t fz_u64(struct fz *f)
 {
-	return (uint64_t)fz_u32(f) | (uint64_t)fz_u32(f) << 32;
+	uint64_t lo = fz_u32(f);
+
+	return lo | (uint64_t)fz_u32(f) << 32;
 }
 
 /* n bytes, zero-filled past the end of the input. */
