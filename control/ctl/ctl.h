@@ -52,7 +52,7 @@ enum ctl_val {
 	CTL_VAL_KEY,       /* sent as given; "-" reads it from standard input */
 	CTL_VAL_SECONDS,   /* 0 to UINT32_MAX, a JSON integer */
 	CTL_VAL_EXPIRES,   /* a duration or a UTC date (control/daemon/expires.h), sent as given */
-	CTL_VAL_CODEC,     /* H264, VP8, VP9, AV1 or OPUS, sent as given */
+	CTL_VAL_CODEC,     /* H264, VP8, VP9, AV1, OPUS or JPEG, sent as given */
 	CTL_VAL_PT,        /* an RTP payload type 0..127, a JSON integer */
 };
 

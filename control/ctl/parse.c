@@ -40,7 +40,8 @@ static const struct ctl_opt stream_add_opts[] = {
 	{ "idle-timeout", "idle_timeout", CTL_VAL_SECONDS, false, "SECONDS",
 	  "report the stream idle after this many seconds without a packet" },
 	{ "codec", "codec", CTL_VAL_CODEC, false, "CODEC",
-	  "what the camera sends, for WebRTC viewers (WHEP): H264, VP8, VP9, AV1 or OPUS" },
+	  "what the camera sends, for WebRTC viewers (WHEP): H264, VP8, VP9, AV1, OPUS or JPEG "
+	  "(which browsers do not decode over WebRTC: WHEP refuses it)" },
 	{ "pt", "pt", CTL_VAL_PT, false, "PT",
 	  "the RTP payload type the camera sends it as (default 96; with --codec)" },
 	{ "whip", "whip", CTL_VAL_FLAG, false, NULL,
@@ -635,8 +636,8 @@ static void check_value(const char *ctx, const struct ctl_opt *o, const char *v)
 	}
 	case CTL_VAL_CODEC:
 		if (strcmp(v, "H264") != 0 && strcmp(v, "VP8") != 0 && strcmp(v, "VP9") != 0 &&
-		    strcmp(v, "AV1") != 0 && strcmp(v, "OPUS") != 0)
-			usage_error(ctx, "--%s: unknown codec \"%s\" (one of: H264, VP8, VP9, AV1, OPUS)",
+		    strcmp(v, "AV1") != 0 && strcmp(v, "OPUS") != 0 && strcmp(v, "JPEG") != 0)
+			usage_error(ctx, "--%s: unknown codec \"%s\" (one of: H264, VP8, VP9, AV1, OPUS, JPEG)",
 				    o->flag, v);
 		break;
 	case CTL_VAL_PT: {

@@ -242,7 +242,7 @@ static int media_from_args(struct cmd_ctx *c, struct store_media *m, char *err, 
 {
 	static const struct { const char *name; uint8_t codec; } codecs[] = {
 		{ "H264", SDP_CODEC_H264 }, { "VP8", SDP_CODEC_VP8 }, { "VP9", SDP_CODEC_VP9 },
-		{ "AV1", SDP_CODEC_AV1 }, { "OPUS", SDP_CODEC_OPUS },
+		{ "AV1", SDP_CODEC_AV1 }, { "OPUS", SDP_CODEC_OPUS }, { "JPEG", SDP_CODEC_JPEG },
 	};
 	const char *codec = arg_str(&c->a, "codec");
 	struct json_object *v;
@@ -253,11 +253,13 @@ static int media_from_args(struct cmd_ctx *c, struct store_media *m, char *err, 
 			if (strcmp(codec, codecs[i].name) == 0)
 				m->codec = codecs[i].codec;
 		if (m->codec == 0)
-			return cmd_fail(err, errlen, EINVAL, "codec: one of H264, VP8, VP9, AV1, OPUS");
+			return cmd_fail(err, errlen, EINVAL, "codec: one of H264, VP8, VP9, AV1, OPUS, JPEG");
 		if (m->whip)
 			return cmd_fail(err, errlen, EINVAL, "codec: a WHIP stream's codec is what its camera offers");
 		if (m->codec == SDP_CODEC_OPUS)
 			m->pt = 111;
+		else if (m->codec == SDP_CODEC_JPEG)
+			m->pt = 26; /* RFC 3551's static payload type */
 	}
 	if (c->a.o && json_object_object_get_ex(c->a.o, "pt", &v)) {
 		if (codec == NULL || !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0 ||

@@ -244,6 +244,11 @@ int webrtc_offer(struct ctl_daemon *d, const struct ctl_principal *who, bool whi
 		status = reply_err(out, 409, "stream %s has no publisher yet", stream);
 		goto refused;
 	}
+	if (!whip && media.codec == SDP_CODEC_JPEG) {
+		status = reply_err(out, 422, "stream %s carries JPEG, which browsers do not decode over WebRTC",
+				   stream);
+		goto refused;
+	}
 	if (whip) {
 		for (struct wrtc_session *x = w->sessions; x != NULL; x = x->next)
 			if (x->whip && x->stream_id == st.id) {

@@ -187,6 +187,25 @@ class WebRTC(ControlCase):
         self.assertEqual(r['status'], 403, r)
         r = self.peer('whep', self.url('whep', 'nosuch'), self.alice)
         self.assertEqual(r['status'], 404, r)
+        # a stream that declares nothing, a JPEG one, a WHIP one with no publisher
+        self.ctl('stream', 'add', 'bare', '--owner', 'alice')
+        self.ctl('stream', 'add', 'mjpeg', '--owner', 'alice', '--codec', 'JPEG')
+        self.ctl('stream', 'add', 'nopub', '--owner', 'alice', '--whip')
+        for s in ('bare', 'mjpeg', 'nopub'):
+            self.addCleanup(self.ctl, 'stream', 'del', s)
+        r = self.peer('whep', self.url('whep', 'bare'), self.alice)
+        self.assertEqual(r['status'], 409, r)
+        self.assertIn('declares no media', r['reason'])
+        r = self.peer('whep', self.url('whep', 'mjpeg'), self.alice)
+        self.assertEqual((r['status'], r['reason']), (422, 'stream mjpeg carries JPEG, which browsers do not decode '
+                                                          'over WebRTC'), r)
+        r = self.peer('whep', self.url('whep', 'nopub'), self.alice)
+        self.assertEqual((r['status'], r['reason']), (409, 'stream nopub has no publisher yet'), r)
+        # WHIP to a stream that is not a WHIP stream
+        r = self.peer('whep', self.url('whip', 'bare'), self.alice)
+        self.assertEqual(r['status'], 409, r)
+        st = self.ctl('status')['webrtc']
+        self.assertEqual(st['sessions'], 0, st)
         self.assertEqual(self.ctl('viewer', 'show')['viewers'], [])
 
 
