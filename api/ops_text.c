@@ -277,7 +277,7 @@ static int parse(const struct line *l, struct sgw_text_op *op)
 
 	if (strcmp(obj, "stream") == 0 && strcmp(verb, "add") == 0) {
 		static const char *const known[] = { "owner", "listen", "source", "suite", "key", "plain",
-						     "replay-window", "resume", "punt", NULL };
+						     "replay-window", "resume", "punt", "rtcp-port", NULL };
 		struct sgw_op_stream_add *b = &op->body.stream_add;
 		const char *src = opt_val(l, "source");
 		op->type = SGW_OP_STREAM_ADD;
@@ -293,7 +293,8 @@ static int parse(const struct line *l, struct sgw_text_op *op)
 			return -1;
 		if (position_of(l, &b->resume))
 			return -1;
-		b->flags = has_flag(l, "punt") ? SGW_STREAM_PUNT : 0;
+		b->flags = (has_flag(l, "punt") ? SGW_STREAM_PUNT : 0) |
+			   (has_flag(l, "rtcp-port") ? SGW_STREAM_RTCP_PORT : 0);
 		return key_of(l, &b->key, true);
 	}
 	if (strcmp(obj, "stream") == 0 && strcmp(verb, "rekey") == 0) {

@@ -209,6 +209,10 @@ struct sgw_op_stream_add {
 /* STUN and DTLS arriving on the stream's listen port go to the punt channel
  * (api/srtpgw_punt.h): a WebRTC camera (WHIP) */
 #define SGW_STREAM_PUNT 0x1u
+/* The stream's RTCP also arrives on listen port + 1 (RFC 3550 without
+ * rtcp-mux, as ffmpeg sends it): taken there as on the listen port; RTP
+ * there is dropped (drop_rtcp_port_rtp). Port + 1 must be free. */
+#define SGW_STREAM_RTCP_PORT 0x2u
 
 #define SGW_REKEY_KEEP_OLD 0x1u /* stream: accept the old key too until
                                    STREAM_END_OVERLAP or the next rekey */

@@ -104,6 +104,7 @@ enum sgw_entry_kind {
 	SGW_ENTRY_STREAM = 0,     /* a stream's listen port: media in, fanned out */
 	SGW_ENTRY_VIEWER_PORT = 1, /* a viewer's port of its own: its RTCP in */
 	SGW_ENTRY_PORT = 2,       /* a port with no media yet: STUN and DTLS only */
+	SGW_ENTRY_STREAM_RTCP = 3, /* a stream's RTCP port (listen + 1): its entry, RTCP only */
 };
 
 /* Immutable once published. A stream's entry, or a viewer port's (kind):

@@ -249,6 +249,12 @@ not_media(struct sgw_worker *w, const struct sgw_flow_entry *e, struct rte_mbuf 
 		drop(w, m, SGW_CTR_DROP_PORT_NOT_READY);
 		return false;
 	}
+	if (e->kind == SGW_ENTRY_STREAM_RTCP) { /* RTCP as on the listen port */
+		if (pi->cls == PKT_RTCP)
+			return true;
+		drop(w, m, SGW_CTR_DROP_RTCP_PORT_RTP);
+		return false;
+	}
 	if (pi->cls == PKT_RTP) {
 		drop(w, m, SGW_CTR_DROP_VIEWER_MEDIA);
 		return false;

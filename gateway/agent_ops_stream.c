@@ -146,9 +146,11 @@ int txn_stream_del(struct sgw_agent *a, struct stream_rec *s, char *err, size_t 
 {
 	struct sgw_txn *t = &a->txn;
 	struct txn_slot slot = { s->aidx, s->listen.port };
+	struct txn_slot rtcp = { s->aidx, (uint16_t)(s->listen.port + 1) };
 	int rc;
 
-	if (txn_touch_record(a, true, s->id) != 0)
+	if (txn_touch_record(a, true, s->id) != 0 ||
+	    ((s->flags & SGW_STREAM_RTCP_PORT) && VEC_PUSH(t->cleared, rtcp) != 0))
 		return txn_fail(err, errlen, ENOMEM, "out of memory");
 	while (s->n_viewers > 0) {
 		rc = txn_viewer_del(a, s->viewers[s->n_viewers - 1], err, errlen);
@@ -253,8 +255,10 @@ int op_stream_add(struct sgw_agent *a, const struct sgw_op_stream_add *op,
 		return txn_fail(err, errlen, EINVAL, "bad source address family %u", op->source.addr.family);
 	if (op->replay_window != 0 && (op->replay_window < 64 || op->replay_window > 32767))
 		return txn_fail(err, errlen, EINVAL, "replay window %u outside 64..32767", op->replay_window);
-	if (op->flags & ~SGW_STREAM_PUNT)
+	if (op->flags & ~(SGW_STREAM_PUNT | SGW_STREAM_RTCP_PORT))
 		return txn_fail(err, errlen, EINVAL, "unknown stream flags 0x%x", op->flags);
+	if ((op->flags & SGW_STREAM_RTCP_PORT) && op->listen.port == 65535)
+		return txn_fail(err, errlen, EINVAL, "an RTCP port needs listen port + 1: 65535 has none");
 	rc = txn_key_check(&op->key, true, "stream key", err, errlen);
 	if (rc != 0)
 		return rc;
@@ -287,6 +291,9 @@ int op_stream_add(struct sgw_agent *a, const struct sgw_op_stream_add *op,
 			    sgw_endpoint_format(&op->listen, buf, sizeof(buf)),
 			    (unsigned long long)other->id);
 	if (txn_port_in_use(a, (unsigned)aidx, op->listen.port, err, errlen))
+		return -EADDRINUSE;
+	if ((op->flags & SGW_STREAM_RTCP_PORT) &&
+	    txn_port_in_use(a, (unsigned)aidx, (uint16_t)(op->listen.port + 1), err, errlen))
 		return -EADDRINUSE;
 
 	if (txn_touch_record(a, true, op->stream_id) != 0)

@@ -19,14 +19,21 @@
 #include "api/addr.h"
 #include "gateway/agent_txn.h"
 
-/* Is (aidx, port) taken: a stream's listen port, a viewer's port, or a
- * port of SGW_OP_PORT_ADD? What takes it is said in err. */
+/* Is (aidx, port) taken: a stream's listen port or RTCP port, a viewer's
+ * port, or a port of SGW_OP_PORT_ADD? What takes it is said in err. */
 bool txn_port_in_use(struct sgw_agent *a, unsigned aidx, uint16_t port, char *err, size_t errlen)
 {
 	uint64_t key = txn_listen_key(aidx, port);
 	const struct stream_rec *s = idmap_get(&a->listen, key);
 	const struct viewer_rec *v = idmap_get(&a->vports, key);
+	/* port - 1's stream takes its RTCP on this port */
+	const struct stream_rec *below = port > 0 ? idmap_get(&a->listen, txn_listen_key(aidx, port - 1)) : NULL;
 
+	if (below != NULL && (below->flags & SGW_STREAM_RTCP_PORT)) {
+		txn_fail(err, errlen, EADDRINUSE, "port %u is stream %llu's RTCP port", port,
+			 (unsigned long long)below->id);
+		return true;
+	}
 	if (s != NULL)
 		txn_fail(err, errlen, EADDRINUSE, "port %u is stream %llu's", port,
 			 (unsigned long long)s->id);

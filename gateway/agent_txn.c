@@ -166,6 +166,16 @@ int agent_txn_commit(struct sgw_agent *a, uint64_t *version, char *err, size_t e
 		rc = e == NULL ? -ENOMEM : ft_set(ft, s->aidx, s->listen.port, e, txn_entry_free);
 		if (rc != 0)
 			free(e);
+		/* its RTCP port: the same entry, but RTP there is dropped */
+		if (rc == 0 && (s->flags & SGW_STREAM_RTCP_PORT)) {
+			e = txn_entry_build(a, s);
+			if (e != NULL)
+				e->kind = SGW_ENTRY_STREAM_RTCP;
+			rc = e == NULL ? -ENOMEM : ft_set(ft, s->aidx, (uint16_t)(s->listen.port + 1), e,
+							  txn_entry_free);
+			if (rc != 0)
+				free(e);
+		}
 		/* its viewers' ports of their own */
 		for (uint32_t i = 0; rc == 0 && i < s->n_viewers; i++) {
 			const struct viewer_rec *v = s->viewers[i];

@@ -217,10 +217,17 @@ static int pick_listen(struct ctl_daemon *d, const char *text, struct sgw_endpoi
 			    sgw_addr_format(&out->addr, a, sizeof(a)));
 	}
 	if (out->port != 0) {
-		if (store_listen_state(d->store, out, now, &state) != 0)
+		struct sgw_endpoint below = *out;
+		enum store_listen_state bstate = STORE_LISTEN_FREE;
+		below.port--;
+		if (store_listen_state(d->store, out, now, &state) != 0 ||
+		    (below.port > 0 && store_listen_state(d->store, &below, now, &bstate) != 0))
 			return cmd_fail(err, errlen, EIO, "database: %s", store_errmsg(d->store));
 		if (state == STORE_LISTEN_IN_USE)
 			return cmd_fail(err, errlen, EADDRINUSE, "listen: port %u is in use by another stream", out->port);
+		if (bstate == STORE_LISTEN_IN_USE)
+			return cmd_fail(err, errlen, EADDRINUSE, "listen: port %u is the RTCP port (listen + 1) of the "
+				    "stream on port %u", out->port, below.port);
 		if (state == STORE_LISTEN_QUARANTINED)
 			return cmd_fail(err, errlen, EADDRINUSE,
 				    "listen: port %u was freed less than %u s ago (quarantine)", out->port,

@@ -105,10 +105,25 @@ int sync_ops_grant(struct gw_ops *o, unsigned type, int64_t stream_id, int64_t o
 
 uint32_t sync_stream_flags(struct ctl_daemon *d, int64_t stream_id)
 {
+	struct store_stream_info st;
 	struct store_media m;
+	enum store_listen_state ls;
+	struct sgw_endpoint rtcp;
 
-	/* a WHIP stream's listen port takes its camera's ICE and DTLS */
-	return store_media_get(d->store, stream_id, &m) == 0 && m.whip ? SGW_STREAM_PUNT : 0;
+	/* a WHIP stream's listen port takes its camera's ICE and DTLS (and
+	 * its RTCP: rtcp-mux) */
+	if (store_media_get(d->store, stream_id, &m) == 0 && m.whip)
+		return SGW_STREAM_PUNT;
+	/* an SDES camera may send its RTCP to listen port + 1 (RFC 3550), as
+	 * ffmpeg does: taken there when that port is nobody else's */
+	if (store_stream_info_by_id(d->store, stream_id, &st) != 0 || st.listen.port == 65535)
+		return 0;
+	rtcp = st.listen;
+	rtcp.port++;
+	if (store_listen_state(d->store, &rtcp, ctl_now_s(), &ls) != 0 || ls == STORE_LISTEN_IN_USE ||
+	    store_webrtc_port_used(d->store, rtcp.port) != 0)
+		return 0;
+	return SGW_STREAM_RTCP_PORT;
 }
 
 /* ---- the full push ------------------------------------------------------ */

@@ -67,6 +67,13 @@ static int alloc_port(struct ctl_daemon *d, const struct sgw_addr *addr, struct 
 		ep.port = (uint16_t)(d->cfg.port_min + r % span);
 		if (store_listen_state(d->store, &ep, ctl_now_s(), &st) != 0)
 			return -EIO;
+		if (st == STORE_LISTEN_FREE) { /* nor a stream's RTCP port (listen + 1) */
+			struct sgw_endpoint below = ep;
+			below.port--;
+			if (store_listen_state(d->store, &below, ctl_now_s(), &st) != 0)
+				return -EIO;
+			st = st == STORE_LISTEN_IN_USE ? STORE_LISTEN_IN_USE : STORE_LISTEN_FREE;
+		}
 		for (struct wrtc_session *s = d->wrtc->sessions; s != NULL && !taken; s = s->next)
 			taken = s->local.port == ep.port && sgw_addr_equal(&s->local.addr, addr);
 		if (st != STORE_LISTEN_FREE || taken)

@@ -112,10 +112,11 @@ void webrtc_stream_json(struct ctl_daemon *d, int64_t stream_id, struct json_obj
 void webrtc_status_json(struct ctl_daemon *d, struct json_object *j)
 {
 	struct wrtc *w = d->wrtc;
-	struct json_object *o = json_object_new_object();
+	struct json_object *o;
 
 	if (w == NULL)
 		return;
+	o = json_object_new_object();
 	json_object_object_add(o, "punt_channel", json_object_new_string(punt_link_up(&w->punt) ?
 				"connected" : "disconnected"));
 	json_object_object_add(o, "sessions", json_object_new_int((int)w->n_sessions));

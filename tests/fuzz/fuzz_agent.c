@@ -444,7 +444,7 @@ static void check_held(struct run *r)
 
 struct pub_ctx {
 	size_t viewers;
-	size_t vports, ports; /* entries of those kinds */
+	size_t vports, ports, rtcp_ports; /* entries of those kinds */
 };
 
 /* A viewer port's entry: the viewer's RTCP in, at its port. */
@@ -500,8 +500,22 @@ static void check_entry(void *arg, unsigned aidx, uint16_t port, const struct sg
 		check_port_entry(pc, aidx, port, e);
 		return;
 	}
-	FZ_CHECK(e->kind == SGW_ENTRY_STREAM, "entry at %u:%u of kind %u", aidx, port, e->kind);
+	FZ_CHECK(e->kind == SGW_ENTRY_STREAM || e->kind == SGW_ENTRY_STREAM_RTCP, "entry at %u:%u of kind %u",
+		 aidx, port, e->kind);
 	s = idmap_get(&agent.streams, e->stream_id);
+	if (e->kind == SGW_ENTRY_STREAM_RTCP) {
+		/* the stream's RTCP port: checked below as the stream's own entry */
+		FZ_CHECK(s != NULL && (s->flags & SGW_STREAM_RTCP_PORT) && s->aidx == aidx &&
+			 s->listen.port + 1u == port, "RTCP port entry at %u:%u of stream %" PRIu64, aidx, port,
+			 e->stream_id);
+		FZ_CHECK(idmap_get(&agent.listen, (uint64_t)(aidx + 1) << 16 | port) == NULL &&
+			 idmap_get(&agent.vports, (uint64_t)(aidx + 1) << 16 | port) == NULL &&
+			 idmap_get(&agent.ports, (uint64_t)(aidx + 1) << 16 | port) == NULL,
+			 "stream %" PRIu64 "'s RTCP port %u is also another's", s->id, port);
+		pc->rtcp_ports++;
+		port--;
+		pc->viewers -= e->n_viewers + e->has_fb; /* counted once, with the stream's entry */
+	}
 
 	FZ_CHECK(s != NULL, "entry at %u:%u for stream %" PRIu64 " that has no record", aidx, port,
 		 e->stream_id);
@@ -599,7 +613,7 @@ static void check_consistent(void)
 		abort();
 	FZ_CHECK(dp.ft.next == NULL, "a flow-table transaction is left open");
 	n = walk(dp.ft.root, check_entry, &pc);
-	FZ_CHECK(n == agent.streams.n + pc.vports + pc.ports && pc.vports == agent.vports.n &&
+	FZ_CHECK(n == agent.streams.n + pc.vports + pc.ports + pc.rtcp_ports && pc.vports == agent.vports.n &&
 		 pc.ports == agent.ports.n,
 		 "%zu entries published, %zu stream records, %zu+%zu viewer and session ports (%zu+%zu records)",
 		 n, agent.streams.n, pc.vports, pc.ports, agent.vports.n, agent.ports.n);
@@ -858,7 +872,7 @@ static void v6(struct sgw_addr *a, uint8_t b0, uint8_t b1, uint8_t last)
 
 static void pick_listen(struct fz *f, struct sgw_endpoint *e)
 {
-	static const uint16_t ports[] = { 5000, 5002, 5004, 5006, 5008, 0, 65535, 256 };
+	static const uint16_t ports[] = { 5000, 5002, 5004, 5006, 5008, 0, 65535, 5001 };
 	unsigned c = fz_pick(f, 8), p = fz_pick(f, 9);
 
 	memset(e, 0, sizeof(*e));
@@ -1015,7 +1029,9 @@ static void gen_ops(struct run *r, struct fz *f, struct sgw_ops_buf *b)
 		pick_listen(f, &u.sa.listen);
 		pick_source(f, &u.sa.source);
 		pick_key(f, &u.sa.key);
-		u.sa.flags = fz_pick(f, 4) == 0 ? SGW_STREAM_PUNT : 0;
+		m = (int)fz_pick(f, 6);
+		u.sa.flags = m == 0 ? SGW_STREAM_PUNT : m == 1 ? SGW_STREAM_RTCP_PORT :
+			     m == 2 ? SGW_STREAM_PUNT | SGW_STREAM_RTCP_PORT : 0;
 		sgw_ops_buf_add(b, SGW_OP_STREAM_ADD, &u, sizeof(u.sa));
 		return;
 	case 2:

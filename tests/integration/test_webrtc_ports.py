@@ -371,6 +371,40 @@ class WebRTCPorts(GatewayCase):
         self.assertEqual(len(plis()), n)
         self.assertEqual(self.gw.viewers()[905]['packets'], 1 + n)
 
+    # ---- an SDES camera's RTCP on listen port + 1 -----------------------------------
+    def test_rtcp_port(self):
+        """A stream with rtcp-port takes its camera's SRTCP on listen + 1 and
+        forwards it to its viewers; RTP there is dropped; the port is
+        taken for streams, viewers and session ports."""
+        listen = self.new_port()
+        k_in, k_out = new_key(SUITE), new_key(SUITE)
+        cam, view = self.sock(), self.sock()
+        self.gw.apply(['stream add 806 owner=1 listen=%s:%d suite=%s key=%s rtcp-port' % (GW4, listen, SUITE, b64(k_in)),
+                       'viewer add 806 stream=806 owner=1 to=%s:%d suite=%s key=%s'
+                       % (PEER4, view.getsockname()[1], SUITE, b64(k_out))])
+        self.addCleanup(self.gw.apply, ['stream del 806'])
+        tx, rx = srtp_session(SUITE, k_in, outbound=True), srtp_session(SUITE, k_out, outbound=False)
+        c0 = self.counters()
+        cam.sendto(tx.protect(rtp(1, payload=b'm' * 40)), (GW4, listen))
+        cam.sendto(tx.protect_rtcp(sr(0x11223344, 0x0102030405060708)), (GW4, listen + 1))
+        got = recv_all(view, 2)
+        self.assertEqual(rx.unprotect(got[0][0])[12:], b'm' * 40)
+        self.assertEqual(rx.unprotect_rtcp(got[1][0])[8:16], bytes(range(1, 9)))
+        cam.sendto(tx.protect(rtp(2, payload=b'm' * 40)), (GW4, listen + 1))
+        d = self.wait_delta(c0, 'drop_rtcp_port_rtp', 1)
+        self.assertEqual((d['drop_rtcp_port_rtp'], d.get('drop_no_flow', 0)), (1, 0), d)
+        assert_nothing_queued(view)
+        for op in ('port add %s:%d punt' % (GW4, listen + 1),
+                   'stream add 807 owner=1 listen=%s:%d plain' % (GW4, listen + 1),
+                   'viewer add 807 stream=806 owner=1 to=%s:7 plain port=%d' % (PEER4, listen + 1)):
+            with self.assertRaises(Exception) as e:
+                self.gw.apply([op])
+            self.assertIn("RTCP port", str(e.exception))
+        # a stream right below whose RTCP port would be ours: refused too
+        with self.assertRaises(Exception) as e:
+            self.gw.apply(['stream add 808 owner=1 listen=%s:%d plain rtcp-port' % (GW4, listen - 1)])
+        self.assertIn("is stream 806's", str(e.exception))
+
     # ---- a WHIP stream ------------------------------------------------------------
     def test_whip_stream_punts(self):
         """A stream marked punt: its STUN and DTLS go to the client, its

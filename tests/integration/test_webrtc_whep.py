@@ -165,6 +165,12 @@ class WebRTC(ControlCase):
             self.ctl('viewer', 'show', 'webrtc-' + session)['viewers'][0]['rtcp']), what='a receiver report')
         self.assertEqual(rep['refused'], 0, rep)
         self.assertIsNotNone(rep['last_report_ms'])
+        # ffmpeg sends its sender reports to listen port + 1 (the stream's
+        # RTCP port): forwarded to the browser, whose reports then name them
+        rep = wait_for(lambda: (lambda r: r if r['rtt_ms'] is not None else None)(
+            self.ctl('viewer', 'show', 'webrtc-' + session)['viewers'][0]['rtcp']), timeout=20,
+            what='a round trip from a receiver report')
+        self.assertLess(rep['rtt_ms'], 1000, rep)
         st = self.ctl('status')['webrtc']
         self.assertEqual((st['punt_channel'], st['sessions']), ('connected', 1), st)
         self.assertGreaterEqual(st['stun_answered'], 1)

@@ -261,6 +261,8 @@ static void webrtc_ops(void)
 
 	CHECK_EQ(parse("stream add 1 owner=1 listen=10.0.0.1:5 plain punt", &op, &err), 1);
 	CHECK_EQ(op.body.stream_add.flags, SGW_STREAM_PUNT);
+	CHECK_EQ(parse("stream add 1 owner=1 listen=10.0.0.1:5 plain rtcp-port", &op, &err), 1);
+	CHECK_EQ(op.body.stream_add.flags, SGW_STREAM_RTCP_PORT);
 	CHECK_EQ(parse("stream add 1 owner=1 listen=10.0.0.1:5 plain", &op, &err), 1);
 	CHECK_EQ(op.body.stream_add.flags, 0);
 
