@@ -70,7 +70,7 @@
 	_(DROP_VIEWER_PAUSED, "drop_viewer_paused", "packets for a viewer with no address: paused (its consent lapsed) or not confirmed yet") \
 	_(DROP_PORT_NOT_READY, "drop_port_not_ready", "media on a port whose WebRTC session is still being set up (ICE, DTLS)") \
 	_(KEYFRAME_REQUESTED, "keyframe_requested", "PLIs sent to a camera: its viewers asked (PLI, FIR) or one joined; at most one per stream every 300 ms") \
-	_(DROP_KF_NO_CAMERA, "drop_kf_no_camera", "keyframe wishes for a stream without a camera leg (an SDES camera): nobody to ask") \
+	_(KEYFRAME_NO_CAMERA, "keyframe_no_camera", "keyframe wishes (a viewer's PLI or FIR) for a stream without a camera leg (an SDES camera): nobody to ask") \
 	_(DROP_RTCP_PORT_RTP, "drop_rtcp_port_rtp", "RTP on a stream's RTCP port (listen + 1)")
 
 enum sgw_counter {

@@ -184,7 +184,7 @@ void sgw_keyframe_request(struct sgw_worker *w, const struct sgw_flow_entry *e,
 
 	if (unlikely(!e->has_fb)) {
 		/* no camera leg (an SDES camera): nobody to ask */
-		w->ctr[SGW_CTR_DROP_KF_NO_CAMERA]++;
+		w->ctr[SGW_CTR_KEYFRAME_NO_CAMERA]++;
 		__atomic_store_n(&st->kf_wanted, 0, __ATOMIC_RELAXED);
 		return;
 	}

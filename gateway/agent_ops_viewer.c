@@ -188,6 +188,14 @@ static int viewer_port(struct sgw_agent *a, struct viewer_rec *v, const struct s
 	return 0;
 }
 
+static bool stream_has_camera_leg(const struct stream_rec *s)
+{
+	for (uint32_t i = 0; i < s->n_viewers; i++)
+		if (s->viewers[i]->port.flags & SGW_VIEWER_FEEDBACK)
+			return true;
+	return false;
+}
+
 /* The egress context of key, with lanes when the op gives them; v
  * records the lanes' SSRCs. */
 static int egress_new(struct sgw_agent *a, struct viewer_rec *v, const struct sgw_key *key,
@@ -294,8 +302,9 @@ int op_viewer_add(struct sgw_agent *a, const struct sgw_op_viewer_add *op,
 		return rc;
 	}
 	s->viewers[s->n_viewers++] = v;
-	/* a new viewer wants a keyframe now, not at the camera's next one */
-	if (!(v->port.flags & SGW_VIEWER_FEEDBACK))
+	/* a new viewer wants a keyframe now, not at the camera's next one,
+	 * if the camera can be asked (it has a camera leg) */
+	if (!(v->port.flags & SGW_VIEWER_FEEDBACK) && stream_has_camera_leg(s))
 		__atomic_store_n(&s->st->kf_wanted, 1, __ATOMIC_RELAXED);
 	return 0;
 }

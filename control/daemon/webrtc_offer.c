@@ -233,9 +233,12 @@ int webrtc_offer(struct ctl_daemon *d, const struct ctl_principal *who, bool whi
 	rc = store_stream_info_by_name(d->store, stream, &st);
 	if (rc == 0)
 		rc = store_media_get(d->store, st.id, &media);
+	if (rc == -ENOENT && whip) {
+		status = reply_err(out, 409, "stream %s is not a WHIP stream (srtpgwctl stream add --whip)", stream);
+		goto refused;
+	}
 	if (rc == -ENOENT) {
-		status = reply_err(out, 409, "stream %s declares no media: give it a codec (srtpgwctl stream "
-				   "codec)%s", stream, whip ? " or make it a WHIP stream" : "");
+		status = reply_err(out, 409, "stream %s declares no media (srtpgwctl stream add --codec)", stream);
 		goto refused;
 	}
 	if (rc != 0) {

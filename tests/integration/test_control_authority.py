@@ -171,7 +171,7 @@ principals = (
         r = subprocess.run([SRTPGWCTL, '--socket', self.control.sock, 'stream', 'show'], user=ALICE, group=NOGROUP,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
         line = [ln for ln in r.stdout.splitlines() if ln.startswith('bob-cam')][0]
-        self.assertEqual(line.split(), ['bob-cam', 'bob', '-', '-', '-', '1', 'alice', '-', '-'])
+        self.assertEqual(line.split(), ['bob-cam', 'bob', '-', '-', '-', '-', '-', '1', 'alice', '-', '-'])
         viewers = {v['name'] for v in self.as_(ALICE, 'viewer', 'show')['viewers']}
         self.assertEqual(viewers, {'alice-tv', 'bob-on-alice', 'alice-on-bob'})
         self.assertEqual({v['name'] for v in self.as_(ALICE, 'viewer', 'show', '--stream', 'bob-cam')['viewers']},

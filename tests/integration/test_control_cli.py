@@ -129,9 +129,10 @@ class ControlCli(ControlCase):
         self.assertEqual(without_position(self.ctl('stream', 'show', 'cam1')['streams']), [{
             'name': 'cam1', 'owner': 'alice', 'listen': GW4 + ':23000', 'source': None,
             'suite': 'AES_CM_128_HMAC_SHA1_80', 'viewers': ['v1', 'v2', 'vb'], 'grants': ['bob'],
-            'idle_timeout': 30, 'rekey_overlap_until': None, 'idle': False}])
+            'idle_timeout': 30, 'rekey_overlap_until': None, 'idle': False, 'kind': 'sdes'}])
         self.assertEqual(without_position(self.ctl('viewer', 'show', 'vb')['viewers']), [
-            {'name': 'vb', 'stream': 'cam1', 'owner': 'bob', 'to': to_b, 'suite': 'AEAD_AES_256_GCM'}])
+            {'name': 'vb', 'stream': 'cam1', 'owner': 'bob', 'to': to_b, 'suite': 'AEAD_AES_256_GCM',
+             'kind': 'sdes'}])
         self.assertEqual([v['name'] for v in self.ctl('viewer', 'show', '--stream', 'cam1')['viewers']],
                          ['v1', 'v2', 'vb'])
         owners = {o['name']: o for o in self.ctl('owner', 'list')['owners']}
@@ -250,7 +251,8 @@ class ControlCli(ControlCase):
         self.assertEqual(sorted(show), ['pa1', 'pa3', 'pa4', 'pa5', 'pa6'])
         self.assertEqual(show['pa5'], {'name': 'pa5', 'owner': 'pa', 'listen': GW4 + ':21006', 'source': None,
                                        'suite': 'AES_CM_128_HMAC_SHA1_80', 'viewers': [], 'grants': [],
-                                       'idle_timeout': 30, 'rekey_overlap_until': None, 'idle': True})
+                                       'idle_timeout': 30, 'rekey_overlap_until': None, 'idle': True,
+                                       'kind': 'sdes'})
         self.assertEqual(self.ctl('owner', 'del', 'pa'), {'name': 'pa', 'streams': 5, 'viewers': 0})
         self.assert_counts_agree()
 

@@ -79,7 +79,7 @@ class ControlOwnership(ControlCase):
         self.assertEqual((gw1['version'], gw1['viewers']), (gw0['version'] + 1, gw0['viewers'] - 1))
         self.assertEqual(without_position(self.ctl('viewer', 'show', '--stream', 'door')['viewers']),
                          [{'name': 'door-tv', 'stream': 'door', 'owner': 'home1', 'to': '%s:%d' % (PEER4, own.port),
-                           'suite': 'AEAD_AES_128_GCM'}])
+                           'suite': 'AEAD_AES_128_GCM', 'kind': 'sdes'}])
         self.assertEqual(self.ctl('stream', 'show', 'door')['streams'][0]['grants'], ['home3'])
         before = self.gw.counters()
         sent = cam.send(10)

@@ -548,14 +548,15 @@ class TestTextOutput(CtlCase):
               'idle_timeout': 30, 'rekey_overlap_until': 1700000000}
         s2 = {'name': 'cam2', 'owner': 'bob', 'listen': '[fd00::1]:5002', 'source': '10.9.9.9',
               'suite': 'PLAIN', 'viewers': [], 'grants': [], 'idle_timeout': 0,
-              'rekey_overlap_until': None}
-        out, _ = self.text('stream', 'show', result={'streams': [s1, s2]})
-        rows = self.assert_table(out, ['NAME', 'OWNER', 'LISTEN', 'SOURCE', 'SUITE', 'VIEWERS',
+              'rekey_overlap_until': None, 'kind': 'whip', 'codec': 'VP8'}
+        table = [dict(s1, kind='sdes', codec=None), s2]
+        out, _ = self.text('stream', 'show', result={'streams': table})
+        rows = self.assert_table(out, ['NAME', 'OWNER', 'LISTEN', 'SOURCE', 'SUITE', 'KIND', 'CODEC', 'VIEWERS',
                                        'GRANTS', 'IDLE_TIMEOUT', 'OVERLAP_UNTIL'])
         self.assertEqual(rows, [
-            ['cam1', 'alice', '10.0.0.1:5000', 'any', 'AES_CM_128_HMAC_SHA1_80', '2', 'bob', '30',
+            ['cam1', 'alice', '10.0.0.1:5000', 'any', 'AES_CM_128_HMAC_SHA1_80', 'sdes', '-', '2', 'bob', '30',
              's', '2023-11-14T22:13:20Z'],
-            ['cam2', 'bob', '[fd00::1]:5002', '10.9.9.9', 'PLAIN', '0', '-', 'none', '-']])
+            ['cam2', 'bob', '[fd00::1]:5002', '10.9.9.9', 'PLAIN', 'whip', 'VP8', '0', '-', 'none', '-']])
         out, _ = self.text('stream', 'show', 'cam1', result={'streams': [s1]})
         self.assertEqual(out, 'name: cam1\nowner: alice\nlisten: 10.0.0.1:5000\nsource: any\n'
                          'suite: AES_CM_128_HMAC_SHA1_80\nviewers: v1, v2\ngrants: bob\n'
@@ -567,8 +568,8 @@ class TestTextOutput(CtlCase):
         v = {'name': 'v1', 'stream': 'cam1', 'owner': 'alice', 'to': '10.0.1.20:6000',
              'suite': 'AEAD_AES_128_GCM'}
         out, _ = self.text('viewer', 'show', '--stream', 'cam1', result={'viewers': [v]})
-        rows = self.assert_table(out, ['NAME', 'STREAM', 'OWNER', 'TO', 'SUITE'])
-        self.assertEqual(rows, [['v1', 'cam1', 'alice', '10.0.1.20:6000', 'AEAD_AES_128_GCM']])
+        rows = self.assert_table(out, ['NAME', 'STREAM', 'OWNER', 'TO', 'SUITE', 'KIND', 'STATE'])
+        self.assertEqual(rows, [['v1', 'cam1', 'alice', '10.0.1.20:6000', 'AEAD_AES_128_GCM', '-', '-']])
         out, _ = self.text('viewer', 'show', 'v1', result={'viewers': [v]})
         self.assertEqual(out, 'name: v1\nstream: cam1\nowner: alice\nto: 10.0.1.20:6000\n'
                          'suite: AEAD_AES_128_GCM\n')

@@ -6,7 +6,9 @@ with http_listen on 127.0.0.1 and its self-signed certificate, which the
 client pins by the fingerprint the daemon logged (checked against the
 openssl command's reading of the file it made). Shown: TLS 1.2 and 1.3,
 not 1.1, ALPN http/1.1; a valid request passes the token, stream and
-rights checks and reaches the sessions' stub (501); every refusal (401
+rights checks and reaches the WebRTC sessions, which refuse it for what
+this test's streams are (409: they declare no media; 404: no such
+session; 503 without a gateway); every refusal (401
 with WWW-Authenticate, 403, 404, 405 with Allow, PATCH's ICE-lite
 answer, 406, 415, 400, 413, headers over the bound) says why in one line
 and changes nothing in the daemon or the gateway; CORS preflight and
@@ -46,6 +48,7 @@ MAX_CONNS = 8     # http_max_conns of the main case
 MAX_BODY = 8192   # http_max_body of the main case
 FP_RE = re.compile(r'HTTP: (self-signed|configured) certificate of https://\S+: SHA-256 fingerprint '
                    r'([0-9A-F:]{95}); public key \(SPKI\) SHA-256 (\S+)')
+NO_MEDIA = 'stream %s declares no media (srtpgwctl stream add --codec)'
 OFFER = (b'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n'
          b'c=IN IP4 0.0.0.0\r\na=rtpmap:96 VP8/90000\r\n')
 
@@ -226,25 +229,26 @@ class HttpApi(ControlCase):
                 pass
             self.assertNotIn(b'HTTP/1.1', got)
 
-    # ---- the checks, up to the sessions' stub ------------------------------
+    # ---- the checks, up to the sessions ------------------------------------
     def test_valid_requests_reach_the_sessions(self):
         before = self.snapshot()
-        for method, path, token, who in (('POST', '/whep/alice-cam', self.alice, 'alice'),   # its owner
-                                         ('POST', '/whip/alice-cam', self.alice, 'alice'),
-                                         ('POST', '/whep/alice-cam', self.bob, 'bob'),       # a grant
-                                         ('POST', '/whep/bob-cam', self.bob, 'bob'),
-                                         ('DELETE', '/whep/session/s1', self.carol, 'carol'),
-                                         ('DELETE', '/whip/session/s-2_x', self.alice, 'alice')):
+        for method, path, token, who, status, why in (
+                ('POST', '/whep/alice-cam', self.alice, 'alice', 409, NO_MEDIA % 'alice-cam'),   # its owner
+                ('POST', '/whip/alice-cam', self.alice, 'alice', 409,
+                 'stream alice-cam is not a WHIP stream (srtpgwctl stream add --whip)'),
+                ('POST', '/whep/alice-cam', self.bob, 'bob', 409, NO_MEDIA % 'alice-cam'),       # a grant
+                ('POST', '/whep/bob-cam', self.bob, 'bob', 409, NO_MEDIA % 'bob-cam'),
+                ('DELETE', '/whep/session/s1', self.carol, 'carol', 404, 'no WHEP session s1'),
+                ('DELETE', '/whip/session/s-2_x', self.alice, 'alice', 404, 'no WHIP session s-2_x')):
             with self.subTest(method=method, path=path):
                 r = self.req(method, path, token, OFFER if method == 'POST' else None)
-                self.assert_error(r, 501, 'WebRTC sessions are not built yet')
-                self.assertIn('%s %s (%s): 501 WebRTC sessions are not built yet' % (method, path, who),
-                              self.control.read_log())
+                self.assert_error(r, status, why)
+                self.assertIn('%s %s (%s): %d %s' % (method, path, who, status, why), self.control.read_log())
         # the body as libevent saw it, in pieces (chunked), is an offer too
         r = https(self.port, 'POST', '/whep/alice-cam', body=iter([OFFER[:10], OFFER[10:]]), fp=self.fp,
                   headers={'Authorization': 'Bearer ' + self.alice, 'Content-Type': 'application/sdp',
                            'Transfer-Encoding': 'chunked'}, chunked=True)
-        self.assert_error(r, 501, 'WebRTC sessions are not built yet')
+        self.assert_error(r, 409, NO_MEDIA % 'alice-cam')
         self.assert_unchanged(before)
 
     def test_refusals_say_why_and_change_nothing(self):
@@ -347,7 +351,7 @@ class HttpApi(ControlCase):
         self.assertEqual((r.status, r.header('allow')), (204, 'POST, OPTIONS'), r)
         self.assertIsNone(r.header('access-control-allow-origin'))
         # the requests themselves, answers and errors, are readable by the page
-        for token, status in ((self.alice, 501), (self.carol, 403), ('nope', 401)):
+        for token, status in ((self.alice, 409), (self.carol, 403), ('nope', 401)):
             r = self.req('POST', '/whep/alice-cam', token, OFFER, headers=origin)
             self.assertEqual(r.status, status, r)
             self.assertEqual(r.header('access-control-allow-origin'), '*')
@@ -390,7 +394,7 @@ class HttpApi(ControlCase):
         self.assertIn('a connection sent no whole request within %d s; closing it' % TIMEOUT,
                       self.control.read_log())
         # and the daemon answers the next one
-        self.assertEqual(self.req('POST', '/whep/alice-cam', self.alice, OFFER).status, 501)
+        self.assertEqual(self.req('POST', '/whep/alice-cam', self.alice, OFFER).status, 409)
 
     def test_connection_limit(self):
         full = 'HTTP: %d connections open (http_max_conns); accepting no more' % MAX_CONNS
@@ -406,7 +410,7 @@ class HttpApi(ControlCase):
                      'the daemon to reach its connection limit')
             r = self.req('POST', '/whep/alice-cam', self.alice, OFFER)
             took = time.monotonic() - t
-            self.assertEqual(r.status, 501, r)
+            self.assertEqual(r.status, 409, r)
             self.assertGreater(took, TIMEOUT - 0.5)
             # srtpgwctl was not kept waiting meanwhile
             self.assertEqual(self.ctl('whoami')['principal'], 'admin')
@@ -456,8 +460,8 @@ class HttpApi(ControlCase):
                 th.join(60)
         self.assertLess(worst, 3, 'srtpgwctl status took %.1f s during the storm' % worst)
         self.assertEqual(sum(statuses.values()), 12 * 40, statuses)
-        self.assertLessEqual(set(statuses), {501, 401, 404, 503}, statuses)
-        self.assertGreater(statuses.get(501, 0), 0, statuses)
+        self.assertLessEqual(set(statuses), {409, 401, 404, 503}, statuses)
+        self.assertGreater(statuses.get(409, 0), 0, statuses)
         self.assert_unchanged(before)
 
     def test_garbage_never_crashes(self):
@@ -500,7 +504,7 @@ class HttpApi(ControlCase):
                         pass
                 except ConnectionResetError:
                     pass
-        self.assertEqual(self.req('POST', '/whep/alice-cam', self.alice, OFFER).status, 501)
+        self.assertEqual(self.req('POST', '/whep/alice-cam', self.alice, OFFER).status, 409)
         self.assert_unchanged(before)
 
 
@@ -585,7 +589,7 @@ class HttpConfig(unittest.TestCase):
         self.assertEqual(r.header('vary'), 'Origin')
         post = {'Authorization': 'Bearer ' + token, 'Content-Type': 'application/sdp'}
         r = https(d.port, 'POST', '/whep/cam', body=OFFER, fp=fp, headers=dict(post, Origin='https://app.example.net'))
-        self.assertEqual(r.status, 501, r)
+        self.assertEqual(r.status, 503, r)  # the sessions, with no gateway
         self.assertEqual(r.header('access-control-allow-origin'), 'https://app.example.net')
         self.assertEqual(r.header('vary'), 'Origin')
         # another origin: refused, preflight or not, before its token is looked at
@@ -597,7 +601,7 @@ class HttpConfig(unittest.TestCase):
             self.assertIsNone(r.header('access-control-allow-origin'))
         self.assertNotIn('POST /whep/cam (alice): 403', d.log())
         # no Origin (not a browser): served
-        self.assertEqual(https(d.port, 'POST', '/whep/cam', body=OFFER, fp=fp, headers=post).status, 501)
+        self.assertEqual(https(d.port, 'POST', '/whep/cam', body=OFFER, fp=fp, headers=post).status, 503)
         d.stop()
 
     def test_configured_certificate(self):

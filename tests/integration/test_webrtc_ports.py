@@ -327,12 +327,17 @@ class WebRTCPorts(GatewayCase):
                 pass
             return out
 
-        # the viewer of viewer_setup joined before the camera leg existed: its
-        # wish is forgotten at the first packet
+        # no camera leg yet: the viewer joined without a wish (nobody to ask);
+        # its PLI is a wish forgotten at the next packet
         c0 = self.counters()
         send(1)
-        self.assertEqual(self.wait_delta(c0, 'drop_kf_no_camera', 1)['drop_kf_no_camera'], 1)
         recv_all(f['view'], 1)
+        f['view'].sendto(f['view_tx'].protect_rtcp(pli(0xcafe0001)), (GW4, f['vport']))
+        wait_for(lambda: self.gw.viewers()[805]['pli'] == 1, what='the PLI read')
+        send(1)
+        recv_all(f['view'], 1)
+        d = self.wait_delta(c0, 'keyframe_no_camera', 1)
+        self.assertEqual((d['keyframe_no_camera'], d.get('keyframe_requested', 0)), (1, 0), d)
         cam_to = '%s:%d' % (PEER4, f['cam'].getsockname()[1])
         self.gw.apply(['viewer add 905 stream=805 owner=1 to=%s suite=%s key=%s camera' % (cam_to, SUITE, b64(k_fb))])
         # a second viewer joins: one PLI at the next packet
@@ -358,7 +363,7 @@ class WebRTCPorts(GatewayCase):
         for _ in range(10):
             f['view'].sendto(f['view_tx'].protect_rtcp(pli(0xcafe0001)), (GW4, f['vport']))
         f['view'].sendto(f['view_tx'].protect_rtcp(fir), (GW4, f['vport']))
-        wait_for(lambda: self.gw.viewers()[805]['pli'] == 10 and self.gw.viewers()[805]['fir'] == 1,
+        wait_for(lambda: self.gw.viewers()[805]['pli'] == 11 and self.gw.viewers()[805]['fir'] == 1,
                  what='the PLIs read')
         c2 = self.counters()
         t0 = time.monotonic()

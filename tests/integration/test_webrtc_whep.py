@@ -201,7 +201,7 @@ class WebRTC(ControlCase):
             self.addCleanup(self.ctl, 'stream', 'del', s)
         r = self.peer('whep', self.url('whep', 'bare'), self.alice)
         self.assertEqual(r['status'], 409, r)
-        self.assertIn('declares no media', r['reason'])
+        self.assertEqual(r['reason'], 'stream bare declares no media (srtpgwctl stream add --codec)')
         r = self.peer('whep', self.url('whep', 'mjpeg'), self.alice)
         self.assertEqual((r['status'], r['reason']), (422, 'stream mjpeg carries JPEG, which browsers do not decode '
                                                           'over WebRTC'), r)

@@ -147,6 +147,9 @@ class ControlCase(GatewayCase):
         for st in streams:
             st.pop('idle', None)
         status = self.ctl('status')
+        # WebRTC: its sessions, not its counters of requests (which grow)
+        if 'webrtc' in status:
+            status['webrtc'] = {'sessions': status['webrtc']['sessions']}
         return {'streams': streams, 'viewers': self.ctl('viewer', 'show')['viewers'],
                 'owners': self.ctl('owner', 'list')['owners'], 'status': status,
                 'gateway': self.gw.status()}
