@@ -340,6 +340,32 @@ static void session_tick(struct ctl_daemon *d, struct wrtc_session *s, uint64_t 
 	}
 }
 
+/* A live session whose viewer was deleted meanwhile (srtpgwctl viewer del,
+ * stream del, owner del, grant del: the gateway stopped sending in that
+ * change) ends: the peer is told (close_notify), nothing else to undo. */
+static void forget_deleted(struct ctl_daemon *d)
+{
+	for (struct wrtc_session *s = W(d)->sessions, *next; s != NULL; s = next) {
+		struct store_webrtc w;
+		int rc;
+
+		next = s->next;
+		if (s->state == WRTC_SETUP)
+			continue;
+		rc = store_webrtc_get(d->store, s->viewer_id, &w);
+		store_webrtc_cleanse(&w);
+		if (rc != -ENOENT)
+			continue;
+		sgw_log(LOG_INFO, "webrtc session %s: its viewer was deleted, ended", s->id);
+		if (s->dtls != NULL) {
+			dtls_session_close(s->dtls);
+			wrtc_flush_dtls(d, s);
+		}
+		W(d)->ended++;
+		wrtc_session_free(d, s);
+	}
+}
+
 /* ---- the daemon's side (webrtc.h) ---------------------------------------------------- */
 
 int webrtc_open(struct ctl_daemon *d, char *err, size_t errlen)
@@ -407,6 +433,10 @@ void webrtc_service(struct ctl_daemon *d, bool readable, uint64_t now_ms)
 	for (struct wrtc_session *s = w->sessions, *next; s != NULL; s = next) {
 		next = s->next; /* the tick may end s */
 		session_tick(d, s, now_ms);
+	}
+	if (now_ms >= w->next_check_ms) {
+		w->next_check_ms = now_ms + WRTC_CHECK_MS;
+		forget_deleted(d);
 	}
 	OPENSSL_cleanse(payload, sizeof(payload));
 }

@@ -38,6 +38,7 @@
 #define WRTC_PAUSED_END_MS 120000   /* paused that long: ended */
 #define WRTC_PUNT_RETRY_MS 1000     /* between attempts to reach the punt socket */
 #define WRTC_PUNT_BATCH 64          /* datagrams read a turn */
+#define WRTC_CHECK_MS 1000          /* how often live sessions are checked against the store */
 
 enum wrtc_state { WRTC_SETUP, WRTC_LIVE, WRTC_PAUSED };
 
@@ -69,6 +70,7 @@ struct wrtc {
 	struct dtls_ctx *dtls;
 	struct wrtc_session *sessions;
 	unsigned n_sessions;
+	uint64_t next_check_ms;         /* when the sessions are next checked against the store */
 	/* counters (docs/webrtc.md "Counters") */
 	uint64_t offers, answered, refused, installed, ended, paused, resumed;
 	uint64_t stun_no_session, dtls_no_session, dtls_unchecked, install_failed;

@@ -77,7 +77,7 @@ class WebRTC(ControlCase):
         """ffmpeg in the namespace: VP8 of one colour, a keyframe a second,
         SRTP to stream name's listen port."""
         st = self.ctl('stream', 'add', name, '--owner', 'alice', '--codec', 'VP8', '--pt', '96')
-        self.addCleanup(self.ctl, 'stream', 'del', name)
+        self.addCleanup(self.ctl, 'stream', 'del', name, check=False)  # a test may delete it
         host, port = st['listen'].rsplit(':', 1)
         cmd = FFMPEG + ['-re', '-f', 'lavfi', '-i', 'color=c=%s:size=320x240:rate=30' % colour,
                         '-t', '60', '-c:v', 'libvpx', '-deadline', 'realtime', '-g', '30', '-b:v', '500k',
@@ -185,6 +185,29 @@ class WebRTC(ControlCase):
         self.assertEqual(self.gw.viewers(), {})
         self.assertEqual(self.ctl('viewer', 'show')['viewers'], [])
         self.assertEqual(self.ctl('status')['webrtc']['sessions'], 0)
+
+    def test_deleting_the_stream_ends_its_sessions(self):
+        """srtpgwctl stream del while a browser watches: the gateway stops in
+        that change, and the session ends (the peer is told, close_notify)."""
+        st = self.sdes_camera('cam4', 'red')
+        p = self.ns.popen('/usr/bin/python3', PEER, 'whep', self.url('whep', 'cam4'), self.alice, '--pin', self.pin,
+                          '--frames', '5', '--hold', stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+        self.addCleanup(stop, p, 0)
+        first = json.loads(p.stdout.readline())
+        self.assertEqual((first['status'], first['frames']), (201, 5), first)
+        self.assertEqual(self.ctl('status')['webrtc']['sessions'], 1)
+        self.ctl('stream', 'del', 'cam4')
+        self.assertEqual(self.gw.viewers(), {})
+        wait_for(lambda: self.ctl('status')['webrtc']['sessions'] == 0, what='the session ended')
+        self.assertIn('its viewer was deleted, ended', self.control.read_log())
+        p.stdin.write('\n')
+        p.stdin.flush()
+        out, _ = p.communicate(timeout=30)
+        last = json.loads(out.strip().splitlines()[-1])
+        self.assertEqual(last['delete_status'], 404, last)  # already gone
+        self.assertNotEqual(last.get('ended_while_held', 'connected'), 'connected', last)
+        self.assertEqual(st['listen'].split(':')[0], GW4)
 
     def test_whep_refusals(self):
         """Bob may not watch alice's camera: 403 and nothing made."""
