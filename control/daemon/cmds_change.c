@@ -21,6 +21,7 @@
 #include "api/log.h"
 #include "control/daemon/cmds.h"
 #include "control/daemon/sdp.h"
+#include "control/daemon/webrtc.h"
 
 /* ---- changes ------------------------------------------------------------- */
 
@@ -62,6 +63,7 @@ int ctl_change_cmd(struct ctl_daemon *d,
 		int g;
 
 		gw_link_set_timeout(&d->gw, d->cfg.apply_timeout_ms);
+		webrtc_before_push(d);
 		g = gw_link_apply(&d->gw, seq, 0, &ops, &bad, gerr, sizeof(gerr));
 		if (g > 0) { /* refused: the change does not happen */
 			rc = cmd_fail(err, errlen, g, "%s", gerr);

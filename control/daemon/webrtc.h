@@ -78,6 +78,9 @@ int webrtc_poll_fd(struct ctl_daemon *d);
 void webrtc_service(struct ctl_daemon *d, bool readable, uint64_t now_ms);
 /* The full push: PORT_ADD for the ports of sessions being set up. */
 int webrtc_sync_ops(struct ctl_daemon *d, struct gw_ops *ops);
+/* Inside a change, before its push: the sessions whose viewers it deletes
+ * tell their peers (DTLS close_notify) while their ports still punt. */
+void webrtc_before_push(struct ctl_daemon *d);
 unsigned webrtc_sessions(const struct ctl_daemon *d);
 
 /* Queries (webrtc_show.c): what viewer show, stream show and status say

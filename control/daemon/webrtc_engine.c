@@ -340,29 +340,52 @@ static void session_tick(struct ctl_daemon *d, struct wrtc_session *s, uint64_t 
 	}
 }
 
+/* Whether session s's viewer row is gone (in the store's current view:
+ * inside a change's transaction, that change's deletions count). */
+static bool viewer_gone(struct ctl_daemon *d, const struct wrtc_session *s)
+{
+	struct store_webrtc w;
+	int rc;
+
+	if (s->state == WRTC_SETUP)
+		return false;
+	rc = store_webrtc_get(d->store, s->viewer_id, &w);
+	store_webrtc_cleanse(&w);
+	return rc == -ENOENT;
+}
+
 /* A live session whose viewer was deleted meanwhile (srtpgwctl viewer del,
  * stream del, owner del, grant del: the gateway stopped sending in that
- * change) ends: the peer is told (close_notify), nothing else to undo. */
+ * change) ends; webrtc_before_push told its peer already. */
 static void forget_deleted(struct ctl_daemon *d)
 {
 	for (struct wrtc_session *s = W(d)->sessions, *next; s != NULL; s = next) {
-		struct store_webrtc w;
-		int rc;
-
 		next = s->next;
-		if (s->state == WRTC_SETUP)
-			continue;
-		rc = store_webrtc_get(d->store, s->viewer_id, &w);
-		store_webrtc_cleanse(&w);
-		if (rc != -ENOENT)
+		if (!viewer_gone(d, s))
 			continue;
 		sgw_log(LOG_INFO, "webrtc session %s: its viewer was deleted, ended", s->id);
-		if (s->dtls != NULL) {
+		if (s->dtls != NULL) { /* told already unless the change was made while the gateway was away */
 			dtls_session_close(s->dtls);
 			wrtc_flush_dtls(d, s);
 		}
 		W(d)->ended++;
 		wrtc_session_free(d, s);
+	}
+}
+
+void webrtc_before_push(struct ctl_daemon *d)
+{
+	if (W(d) == NULL)
+		return;
+	/* The session's port goes with its viewer in the push; the punt
+	 * channel sends only from a port that punts: the close_notify must
+	 * go first. Should the gateway refuse the change, the peer that was
+	 * told leaves, and its session ends when consent lapses. */
+	for (struct wrtc_session *s = W(d)->sessions; s != NULL; s = s->next) {
+		if (s->dtls == NULL || !viewer_gone(d, s))
+			continue;
+		dtls_session_close(s->dtls);
+		wrtc_flush_dtls(d, s);
 	}
 }
 

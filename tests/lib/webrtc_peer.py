@@ -130,8 +130,13 @@ async def whep(a):
         # the test looks at the live session, then says go on (a line on stdin)
         print(json.dumps(out), flush=True)
         await asyncio.get_event_loop().run_in_executor(None, sys.stdin.readline)
-        if pc.connectionState != 'connected':
-            out['ended_while_held'] = pc.connectionState
+        # aiortc 1.4 keeps connectionState 'connected' while ICE is up even
+        # after the DTLS peer closed; the DTLS transport's own state says it
+        dtls = pc.getReceivers()[0].transport
+        deadline = time.monotonic() + 3
+        while dtls.state != 'closed' and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        out['dtls_while_held'] = dtls.state
     if not a.keep:
         base = urllib.parse.urlsplit(a.url)
         st, _, _ = https('DELETE', '%s://%s%s' % (base.scheme, base.netloc, out['location']), a.token, a.pin)
