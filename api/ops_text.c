@@ -193,7 +193,8 @@ static int pt_map_of(const struct line *l, struct sgw_viewer_port *vp)
 }
 
 /* A viewer's port of its own: port=N, punt, pt=..., rtcp-key=B64 (its
- * SRTCP in, of the viewer's suite); camera: the stream's feedback leg */
+ * SRTCP in, of the viewer's suite), nack (its NACKs answered); camera: the
+ * stream's feedback leg */
 static int viewer_port_of(const struct line *l, const struct sgw_key *key, struct sgw_viewer_port *vp)
 {
 	const char *port = opt_val(l, "port"), *rk = opt_val(l, "rtcp-key");
@@ -209,8 +210,10 @@ static int viewer_port_of(const struct line *l, const struct sgw_key *key, struc
 		vp->flags |= SGW_VIEWER_PUNT;
 	if (has_flag(l, "camera"))
 		vp->flags |= SGW_VIEWER_FEEDBACK;
-	if (((vp->flags & SGW_VIEWER_PUNT) || rk != NULL) && vp->local_port == 0)
-		return fail(l, "punt and rtcp-key= need port=");
+	if (has_flag(l, "nack"))
+		vp->flags |= SGW_VIEWER_NACK;
+	if (((vp->flags & (SGW_VIEWER_PUNT | SGW_VIEWER_NACK)) || rk != NULL) && vp->local_port == 0)
+		return fail(l, "punt, nack and rtcp-key= need port=");
 	if (rk != NULL) {
 		if (key->suite == SGW_SUITE_PLAIN)
 			return fail(l, "rtcp-key= needs suite= and key=");

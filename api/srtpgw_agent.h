@@ -250,6 +250,10 @@ struct sgw_op_grant {
  * listen port (or local_port), under its key and lanes. At most one per
  * stream, of the stream's owner. */
 #define SGW_VIEWER_FEEDBACK 0x2u
+/* Its generic NACKs (RFC 4585) are answered: the gateway keeps the last
+ * 512 packets it sent it and resends those a NACK names, as they were
+ * sent (same index, same bytes). Needs local_port (NACKs are RTCP). */
+#define SGW_VIEWER_NACK 0x4u
 #define SGW_MAX_PT_MAP 4
 struct sgw_viewer_port {
 	uint16_t local_port;   /* 0: none, it sends from the stream's listen port */
@@ -427,6 +431,8 @@ struct sgw_viewer_stats {
 	uint32_t jitter;       /* in the stream's RTP timestamp units */
 	uint32_t rtt_us;       /* from the last block's LSR/DLSR, 0 if unknown */
 	uint64_t last_rr_ms;   /* since its last report block, UINT64_MAX if none */
+	uint64_t nack_resent;  /* packets resent for its NACKs */
+	uint64_t nack_missed;  /* NACKed packets not resent (no longer held) */
 };
 
 #endif /* SRTPGW_AGENT_H */

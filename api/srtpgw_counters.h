@@ -71,7 +71,9 @@
 	_(DROP_PORT_NOT_READY, "drop_port_not_ready", "media on a port whose WebRTC session is still being set up (ICE, DTLS)") \
 	_(KEYFRAME_REQUESTED, "keyframe_requested", "PLIs sent to a camera: its viewers asked (PLI, FIR) or one joined; at most one per stream every 300 ms") \
 	_(KEYFRAME_NO_CAMERA, "keyframe_no_camera", "keyframe wishes (a viewer's PLI or FIR) for a stream without a camera leg (an SDES camera): nobody to ask") \
-	_(DROP_RTCP_PORT_RTP, "drop_rtcp_port_rtp", "RTP on a stream's RTCP port (listen + 1)")
+	_(DROP_RTCP_PORT_RTP, "drop_rtcp_port_rtp", "RTP on a stream's RTCP port (listen + 1)") \
+	_(NACK_RESENT, "nack_resent", "packets resent to a WebRTC viewer that NACKed them: the very SRTP packet it was sent") \
+	_(NACK_MISSED, "nack_missed", "NACKed packets not resent: no longer held (older than the viewer's last 512), never sent to it, or resent 3 times already")
 
 enum sgw_counter {
 #define SGW_COUNTER_ENUM(e, name, help) SGW_CTR_##e,

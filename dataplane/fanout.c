@@ -64,6 +64,25 @@ static void rewrite_pt(const struct sgw_flow_viewer *v, uint8_t *rtp)
 	}
 }
 
+/* Put the viewer's headers before out's payload (plen bytes, at its data
+ * offset) and queue it; -1 (out not consumed) if there is no headroom. */
+static int frame_and_send(struct sgw_worker *w, const struct sgw_flow_viewer *v,
+			  const struct sgw_port_rt *port, const struct rte_ether_addr *mac,
+			  struct rte_mbuf *out, uint32_t plen)
+{
+	uint8_t *frame = (uint8_t *)rte_pktmbuf_prepend(out, v->hdr_len);
+
+	if (unlikely(frame == NULL))
+		return -1;
+	rte_memcpy(frame, v->hdr, v->hdr_len);
+	rte_ether_addr_copy(mac, (struct rte_ether_addr *)frame);
+	out->ol_flags = 0;
+	finish_headers(v, port, out, frame, plen);
+	w->ctr[SGW_CTR_TX] += rte_eth_tx_buffer(port->port_id, (uint16_t)w->idx,
+						w->txb[v->port], out);
+	return 0;
+}
+
 /* Build and queue one viewer's packet from out, which holds exactly the
  * plain RTP/RTCP packet (len bytes). Consumes out. */
 static void send_one(struct sgw_worker *w, const struct sgw_flow_viewer *v,
@@ -71,7 +90,6 @@ static void send_one(struct sgw_worker *w, const struct sgw_flow_viewer *v,
 {
 	const struct sgw_port_rt *port = &sgw_dp->ports[v->port];
 	struct rte_ether_addr mac;
-	uint8_t *frame;
 	int plen = (int)len;
 
 	if (unlikely(v->neigh == SGW_NEIGH_NONE)) {
@@ -106,23 +124,62 @@ static void send_one(struct sgw_worker *w, const struct sgw_flow_viewer *v,
 		w->ctr[SGW_CTR_DROP_TOO_BIG]++;
 		goto drop;
 	}
-	frame = (uint8_t *)rte_pktmbuf_prepend(out, v->hdr_len);
-	if (unlikely(frame == NULL)) {
+	if (unlikely(v->nack != NULL) && !rtcp)
+		sgw_nack_keep(v->nack, rte_pktmbuf_mtod(out, const uint8_t *), (uint32_t)plen);
+	if (unlikely(frame_and_send(w, v, port, &mac, out, (uint32_t)plen) != 0)) {
 		w->ctr[SGW_CTR_DROP_TOO_BIG]++;
 		goto drop;
 	}
-	rte_memcpy(frame, v->hdr, v->hdr_len);
-	rte_ether_addr_copy(&mac, (struct rte_ether_addr *)frame);
-	out->ol_flags = 0;
-	finish_headers(v, port, out, frame, (uint32_t)plen);
 	sgw_ctr_add(&v->st->packets, 1);
 	sgw_ctr_add(&v->st->bytes, (uint64_t)plen);
-	w->ctr[SGW_CTR_TX] += rte_eth_tx_buffer(port->port_id, (uint16_t)w->idx,
-						w->txb[v->port], out);
 	return;
 drop:
 	sgw_ctr_add(&v->st->drops, 1);
 	rte_pktmbuf_free(out);
+}
+
+/* The viewer's NACKs that wait: resend what its cache holds, at most
+ * SGW_NACK_PER_PACKET now (nack_cache.h). */
+static void nack_answer(struct sgw_worker *w, const struct sgw_flow_viewer *v)
+{
+	const struct sgw_port_rt *port = &sgw_dp->ports[v->port];
+	struct sgw_viewer_state *st = v->st;
+	uint64_t missed = 0, lost = 0;
+	struct rte_ether_addr mac;
+	unsigned sent = 0;
+
+	if (v->neigh == SGW_NEIGH_NONE || sgw_neigh_mac(&sgw_dp->neigh[v->neigh], &mac) != 0)
+		return; /* paused or unresolved: the requests wait */
+	while (sent < SGW_NACK_PER_PACKET) {
+		const struct sgw_nack_slot *s = sgw_nack_next(v->nack, &st->nack_mb, &missed, &lost);
+		struct rte_mbuf *m;
+		uint8_t *dst;
+
+		if (s == NULL)
+			break;
+		m = rte_pktmbuf_alloc(sgw_dp->pool);
+		if (unlikely(m == NULL)) {
+			w->ctr[SGW_CTR_DROP_NO_MBUF]++;
+			break;
+		}
+		dst = (uint8_t *)rte_pktmbuf_append(m, s->len);
+		if (likely(dst != NULL))
+			rte_memcpy(dst, s->data, s->len);
+		if (unlikely(dst == NULL || frame_and_send(w, v, port, &mac, m, s->len) != 0)) {
+			w->ctr[SGW_CTR_DROP_TOO_BIG]++;
+			rte_pktmbuf_free(m);
+			break;
+		}
+		sent++;
+	}
+	w->ctr[SGW_CTR_NACK_RESENT] += sent;
+	w->ctr[SGW_CTR_NACK_MISSED] += missed;
+	if (sent != 0)
+		sgw_ctr_add(&st->nack_resent, sent);
+	if (missed != 0)
+		sgw_ctr_add(&st->nack_missed, missed);
+	if (lost != 0)
+		sgw_ctr_add(&st->nack_lost, lost);
 }
 
 void sgw_fanout(struct sgw_worker *w, const struct sgw_flow_entry *e,
@@ -141,6 +198,8 @@ void sgw_fanout(struct sgw_worker *w, const struct sgw_flow_entry *e,
 			sgw_ctr_add(&v->st->drops, 1);
 			continue;
 		}
+		if (unlikely(v->nack != NULL) && sgw_nack_pending(&v->st->nack_mb, v->nack))
+			nack_answer(w, v);
 		c = rte_pktmbuf_alloc(sgw_dp->pool);
 		if (unlikely(c == NULL)) {
 			w->ctr[SGW_CTR_DROP_NO_MBUF]++;
@@ -166,6 +225,8 @@ void sgw_fanout(struct sgw_worker *w, const struct sgw_flow_entry *e,
 		rte_pktmbuf_free(m);
 		return;
 	}
+	if (unlikely(v->nack != NULL) && sgw_nack_pending(&v->st->nack_mb, v->nack))
+		nack_answer(w, v);
 	rte_pktmbuf_adj(m, (uint16_t)off);
 	rte_pktmbuf_trim(m, (uint16_t)(m->data_len - len));
 	send_one(w, v, m, len, rtcp);

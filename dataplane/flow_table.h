@@ -26,6 +26,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "api/srtpgw_agent.h"
+#include "dataplane/nack_cache.h"
 
 #define SGW_FT_MAX_ADDRS 256 /* local addresses that streams may listen on */
 #define SGW_NO_WORKER 0xffffu
@@ -72,6 +73,9 @@ struct sgw_stream_state {
 /* dataplane: rw by the stream's home worker only; ctlplane: reads. */
 struct sgw_viewer_state {
 	uint64_t packets, bytes, drops;
+	/* NACKs answered (dataplane/nack_cache.h): packets resent, NACKed
+	 * packets no longer (or never) held, requests the mailbox lost */
+	uint64_t nack_resent, nack_missed, nack_lost;
 	/* what the viewer's RTCP says (a viewer with a port of its own):
 	 * written by the home worker of that port's entry */
 	uint64_t rtcp_in __rte_cache_aligned;
@@ -80,6 +84,7 @@ struct sgw_viewer_state {
 	int32_t cumulative_lost;
 	uint32_t jitter, rtt_us;
 	uint64_t last_rr_tsc;     /* 0 = none yet */
+	struct sgw_nack_mailbox nack_mb __rte_cache_aligned; /* its NACKs, to the stream's home worker */
 } __rte_cache_aligned;
 
 /* One viewer inside an entry. Immutable once published. */
@@ -90,6 +95,7 @@ struct sgw_flow_viewer {
 	uint32_t neigh;           /* next-hop slot (dataplane/neigh.h) */
 	struct sgw_srtp *egress;  /* NULL: plain RTP out */
 	struct sgw_viewer_state *st;
+	struct sgw_nack_cache *nack; /* NULL: its NACKs are not answered */
 	uint16_t mtu;
 	uint8_t hdr_len;          /* bytes of hdr[] */
 	uint8_t l3_off;           /* offset of the IP header in hdr[] */

@@ -105,8 +105,14 @@ void sgw_viewer_rtcp(struct sgw_viewer_state *vst, const uint8_t *p, uint32_t le
 			break;
 		}
 		case RTCP_RTPFB:
-			if (count == FB_NACK)
+			if (count == FB_NACK) {
+				uint32_t media = plen >= 12 ? rd32(h + 8) : 0;
+
 				vst->nack++;
+				for (uint32_t f = 12; f + 4 <= plen; f += 4)
+					sgw_nack_post(&vst->nack_mb, media, (uint16_t)(h[f] << 8 | h[f + 1]),
+						      (uint16_t)(h[f + 2] << 8 | h[f + 3]));
+			}
 			break;
 		case RTCP_PSFB:
 			if (count == FB_PLI)

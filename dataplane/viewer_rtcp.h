@@ -20,7 +20,8 @@ void sgw_sr_note(struct sgw_sr_times *sr, const uint8_t *p, uint32_t len, uint64
  * its report blocks (fraction lost, cumulative lost, jitter of the last;
  * the round trip from LSR and DLSR against the sender reports sst's home
  * worker forwarded), and PLI, FIR and NACK counted, into vst; a PLI or FIR
- * asks sst's camera for a keyframe (kf_wanted). sst may be NULL. */
+ * asks sst's camera for a keyframe (kf_wanted), a NACK's items go to the
+ * viewer's mailbox (nack_cache.h). sst may be NULL. */
 void sgw_viewer_rtcp(struct sgw_viewer_state *vst, const uint8_t *p, uint32_t len,
 		     struct sgw_stream_state *sst, uint64_t tsc, uint64_t hz);
 

@@ -36,6 +36,7 @@ struct viewer_rec {
 	struct sgw_srtp *rtcp_in;   /* its RTCP in (a port of its own), or NULL */
 	struct sgw_stream_state *port_st; /* its port's entry's state, or NULL */
 	struct sgw_viewer_state *st;
+	struct sgw_nack_cache *nack; /* what it was sent, to answer its NACKs, or NULL */
 	uint64_t created_gen;       /* transaction that created the record */
 };
 

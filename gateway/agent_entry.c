@@ -83,6 +83,7 @@ static void fill_viewer(struct sgw_agent *a, const struct stream_rec *s, const s
 	fv->neigh = v->neigh;
 	fv->egress = v->egress;
 	fv->st = v->st;
+	fv->nack = v->nack;
 	fv->mtu = a->dp->ports[v->port_idx].mtu;
 	fv->n_pt = v->port.n_pt;
 	memcpy(fv->pt_in, v->port.pt_in, sizeof(fv->pt_in));

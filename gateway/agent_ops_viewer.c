@@ -29,7 +29,7 @@ int txn_viewer_del(struct sgw_agent *a, struct viewer_rec *v, char *err, size_t 
 	if (txn_touch_record(a, false, v->id) != 0 || txn_touch_record(a, true, v->stream_id) != 0 ||
 	    txn_res_dropped(t, v->egress, txn_srtp_free) != 0 || txn_res_dropped(t, v->st, free) != 0 ||
 	    txn_res_dropped(t, v->rtcp_in, txn_srtp_free) != 0 ||
-	    txn_res_dropped(t, v->port_st, free) != 0 ||
+	    txn_res_dropped(t, v->port_st, free) != 0 || txn_res_dropped(t, v->nack, free) != 0 ||
 	    (v->neigh != SGW_NEIGH_NONE && VEC_PUSH(t->neigh, nd) != 0) ||
 	    (v->port.local_port != 0 && VEC_PUSH(t->cleared, slot) != 0) ||
 	    txn_mark_dirty(a, v->stream_id) != 0)
@@ -144,8 +144,10 @@ static int viewer_port(struct sgw_agent *a, struct viewer_rec *v, const struct s
 	for (unsigned i = 0; i < p->n_pt; i++)
 		if (p->pt_in[i] > 127 || p->pt_out[i] > 127)
 			return txn_fail(err, errlen, EINVAL, "payload types are 0..127");
-	if (p->flags & ~(SGW_VIEWER_PUNT | SGW_VIEWER_FEEDBACK))
+	if (p->flags & ~(SGW_VIEWER_PUNT | SGW_VIEWER_FEEDBACK | SGW_VIEWER_NACK))
 		return txn_fail(err, errlen, EINVAL, "unknown viewer port flags 0x%x", p->flags);
+	if ((p->flags & SGW_VIEWER_NACK) && (p->flags & SGW_VIEWER_FEEDBACK))
+		return txn_fail(err, errlen, EINVAL, "a camera's leg is sent nothing: no NACKs to answer");
 	if (p->flags & SGW_VIEWER_FEEDBACK) {
 		if (v->owner != s->owner)
 			return txn_fail(err, errlen, EPERM, "the camera's leg of stream %llu must be of its owner %u",
@@ -161,9 +163,9 @@ static int viewer_port(struct sgw_agent *a, struct viewer_rec *v, const struct s
 	memset(&v->port.rtcp_key, 0, sizeof(v->port.rtcp_key));
 	txn_key_digest(a, &p->rtcp_key, v->rtcp_digest);
 	if (p->local_port == 0) {
-		if ((p->flags & SGW_VIEWER_PUNT) || rtcp_key)
+		if ((p->flags & (SGW_VIEWER_PUNT | SGW_VIEWER_NACK)) || rtcp_key)
 			return txn_fail(err, errlen, EINVAL,
-					"punting and an RTCP key need a port of the viewer's own");
+					"punting, NACKs and an RTCP key need a port of the viewer's own");
 		return 0;
 	}
 	if (txn_port_in_use(a, s->aidx, p->local_port, err, errlen))
@@ -183,6 +185,14 @@ static int viewer_port(struct sgw_agent *a, struct viewer_rec *v, const struct s
 		return txn_fail(err, errlen, ENOMEM, "out of memory");
 	}
 	v->port_st->home = SGW_NO_WORKER;
+	if (p->flags & SGW_VIEWER_NACK) {
+		v->nack = txn_state_alloc(sizeof(*v->nack));
+		if (v->nack == NULL || txn_res_created(t, v->nack, free) != 0) {
+			free(v->nack);
+			v->nack = NULL;
+			return txn_fail(err, errlen, ENOMEM, "out of memory");
+		}
+	}
 	if (idmap_put(&a->vports, txn_listen_key(s->aidx, p->local_port), v) != 0)
 		return txn_fail(err, errlen, ENOMEM, "out of memory");
 	return 0;

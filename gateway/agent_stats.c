@@ -200,6 +200,8 @@ size_t agent_stats_viewers(struct sgw_agent *a, const struct sgw_flow_stats_req 
 			.jitter = __atomic_load_n(&v->st->jitter, __ATOMIC_RELAXED),
 			.rtt_us = __atomic_load_n(&v->st->rtt_us, __ATOMIC_RELAXED),
 			.last_rr_ms = last_rr == 0 ? UINT64_MAX : (now - last_rr) * 1000 / a->tsc_hz,
+			.nack_resent = rd(&v->st->nack_resent),
+			.nack_missed = rd(&v->st->nack_missed) + rd(&v->st->nack_lost),
 		};
 		memcpy(buf + sizeof(pg) + i * sizeof(s), &s, sizeof(s));
 	}

@@ -248,6 +248,7 @@ void agent_fini(struct sgw_agent *a)
 		sgw_srtp_free(v->rtcp_in);
 		free(v->port_st);
 		free(v->st);
+		free(v->nack);
 		viewer_rec_free(v);
 	}
 	for (pos = 0; idmap_next(&a->streams, &pos, &id, &val);) {

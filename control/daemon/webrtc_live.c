@@ -87,7 +87,8 @@ static int install_whep(struct ctl_daemon *d, void *arg, struct gw_ops *ops, cha
 	const struct install *in = arg;
 	struct wrtc_session *s = in->s;
 	struct sgw_op_port del = { .local = s->local };
-	struct store_webrtc w = { .local_port = s->local.port, .flags = SGW_VIEWER_PUNT, .pt_out = s->pt };
+	struct store_webrtc w = { .local_port = s->local.port, .pt_out = s->pt,
+				  .flags = SGW_VIEWER_PUNT | (s->nack ? SGW_VIEWER_NACK : 0) };
 	struct store_media m;
 	int rc;
 

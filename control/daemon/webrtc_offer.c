@@ -93,7 +93,8 @@ static int alloc_port(struct ctl_daemon *d, const struct sgw_addr *addr, struct 
 static void want_of(bool whip, const struct store_media *m, struct sdp_want *w)
 {
 	memset(w, 0, sizeof(*w));
-	/* PLI and FIR reach the camera (its leg); NACK is not answered yet */
+	/* PLI and FIR reach the camera (its leg); a viewer's NACKs are answered
+	 * by the gateway (SGW_VIEWER_NACK); a camera is sent no NACKs */
 	w->fb = SDP_FB_PLI | SDP_FB_FIR;
 	if (whip) {
 		w->role = SDP_WHIP;
@@ -103,6 +104,7 @@ static void want_of(bool whip, const struct store_media *m, struct sdp_want *w)
 		return;
 	}
 	w->role = SDP_WHEP;
+	w->fb |= SDP_FB_NACK;
 	if (video_codec(m->codec)) {
 		w->n_video = 1;
 		w->video[0] = (struct sdp_codec_spec){ .codec = m->codec, .pmode = m->pmode, .plid = m->plid };
@@ -201,6 +203,7 @@ static void chosen(struct wrtc_session *s, const struct sdp_choice *c)
 	s->pt = m->pt;
 	s->plid = m->plid;
 	s->pmode = m->pmode;
+	s->nack = (m->fb & SDP_FB_NACK) != 0;
 }
 
 int webrtc_offer(struct ctl_daemon *d, const struct ctl_principal *who, bool whip, const char *stream,

@@ -59,6 +59,7 @@ struct wrtc_session {
 	uint8_t codec, pt;              /* WHEP: the viewer's; WHIP: the camera's */
 	int8_t pmode;
 	uint32_t plid;
+	bool nack;                      /* WHEP: the answer took generic NACK: the gateway answers them */
 	uint32_t ssrc;                  /* WHEP: the SSRC the answer named (the first lane's) */
 	uint64_t created_ms, last_check_ms, paused_ms;
 };

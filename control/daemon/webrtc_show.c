@@ -58,6 +58,8 @@ static struct json_object *rtcp_of(const struct sgw_viewer_stats *v)
 	json_object_object_add(j, "pli", json_object_new_int64((int64_t)v->pli));
 	json_object_object_add(j, "fir", json_object_new_int64((int64_t)v->fir));
 	json_object_object_add(j, "nack", json_object_new_int64((int64_t)v->nack));
+	json_object_object_add(j, "nack_resent", json_object_new_int64((int64_t)v->nack_resent));
+	json_object_object_add(j, "nack_missed", json_object_new_int64((int64_t)v->nack_missed));
 	json_object_object_add(j, "last_report_ms", v->last_rr_ms == UINT64_MAX ? NULL :
 			       json_object_new_int64((int64_t)v->last_rr_ms));
 	return j;

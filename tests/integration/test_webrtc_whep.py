@@ -209,6 +209,29 @@ class WebRTC(ControlCase):
         self.assertEqual(last['dtls_while_held'], 'closed', last)  # the close_notify arrived
         self.assertEqual(st['listen'].split(':')[0], GW4)
 
+    def test_lost_packets_are_resent(self):
+        """A viewer that loses every 10th packet NACKs it; the gateway
+        resends each from what it sent that viewer, byte for byte (the same
+        SRTP index, plaintext and ciphertext: no index reuse)."""
+        self.sdes_camera('cam5', 'red')
+        c0 = self.gw.counters()
+        r = self.peer('whep', self.url('whep', 'cam5'), self.alice, '--frames', '60',
+                      '--drop-every', '10')
+        self.assertEqual((r['status'], r['frames']), (201, 60), r)
+        self.assertIn('a=rtcp-fb:97 nack\r\n', r['answer'])
+        self.assertTrue(red(r['mean_rgb']), r)
+        loss = r['loss']
+        print('lost %d, resent and recovered %d, identical %d' % (loss['dropped'], loss['recovered'],
+                                                                  loss['identical']))
+        self.assertGreaterEqual(loss['dropped'], 5, loss)
+        self.assertEqual(loss['missing'], [], loss)
+        self.assertEqual(loss['identical'], loss['dropped'], loss)
+        d = {k: v - c0.get(k, 0) for k, v in self.gw.counters().items()}
+        # aiortc names every packet still missing in each NACK it sends:
+        # one may be resent again before its first resend arrived
+        self.assertGreaterEqual(d['nack_resent'], loss['dropped'], d)
+        self.assertEqual(d['nack_missed'], 0, d)
+
     def test_whep_refusals(self):
         """Bob may not watch alice's camera: 403 and nothing made."""
         self.sdes_camera('cam2', 'blue')

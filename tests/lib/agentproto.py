@@ -42,7 +42,8 @@ STATUS_S = struct.Struct('=QQQIIII')
 APPLIED_S = struct.Struct('=QQ')
 POS_VALID = 1
 FLOW_STATS_S = struct.Struct('=QIIQQQQQQIIHHI')
-VIEWER_STATS_S = struct.Struct('=QQIIQQQIIHHI')
+# struct sgw_viewer_stats, whole: ids, counters, position, its RTCP, NACKs
+VIEWER_STATS_S = struct.Struct('=QQIIQQQIIHHIQQQQQQIiIIQQQ')
 NO_OP = 0xffffffff
 
 _TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -307,7 +308,7 @@ class AgentClient:
     def _with_pos(keys, t):
         """A stats entry as a dict; its position as 'position': (ssrc, roc, seq) or None."""
         d = dict(zip(keys, t))
-        ssrc, roc, seq, flags, _ = t[len(keys):]
+        ssrc, roc, seq, flags, _ = t[len(keys):len(keys) + 5]
         d['position'] = (ssrc, roc, seq) if flags & POS_VALID else None
         return d
 
@@ -319,5 +320,11 @@ class AgentClient:
 
     def viewer_stats(self):
         keys = ('viewer', 'stream', 'owner', 'pad', 'packets', 'bytes', 'drops')
-        return {t[0]: self._with_pos(keys, t)
-                for t in self._pages(STATS_VIEWERS, VIEWER_STATS, VIEWER_STATS_S)}
+        rtcp = ('rtcp_in', 'rtcp_bad', 'rr', 'pli', 'fir', 'nack', 'fraction_lost', 'cumulative_lost',
+                'jitter', 'rtt_us', 'last_rr_ms', 'nack_resent', 'nack_missed')
+        out = {}
+        for t in self._pages(STATS_VIEWERS, VIEWER_STATS, VIEWER_STATS_S):
+            d = self._with_pos(keys, t)
+            d.update(zip(rtcp, t[len(keys) + 5:]))
+            out[t[0]] = d
+        return out

@@ -5,6 +5,7 @@ that sends a test picture of one colour. Run in a test's network namespace;
 prints one JSON object on stdout when done.
 
   webrtc_peer.py whep URL TOKEN --pin SHA256HEX [--frames N] [--timeout S]
+      [--drop-every N]
   webrtc_peer.py whip URL TOKEN --pin SHA256HEX --colour R,G,B [--seconds S]
       [--codec VP8|H264]
 
@@ -15,6 +16,13 @@ the first decoded frame (and from ICE and DTLS done), and the session's
 Location; it ends the session
 with DELETE unless --keep (with --hold, after a line on stdin). whip reports the Location and the PLIs the
 camera answered with a keyframe.
+
+--drop-every N loses every Nth SRTP packet that arrives (its first arrival
+only: what comes again with its sequence number is kept), below aiortc's
+DTLS and SRTP, as a lossy path would; aiortc NACKs what it misses. whep
+then reports 'loss': dropped, recovered (arrived again), identical (came
+again byte for byte: the same index, plaintext and ciphertext) and the
+sequence numbers never recovered.
 """
 import argparse
 import asyncio
@@ -54,6 +62,42 @@ def https(method, url, token, pin, body=None, ctype=None):
     data = r.read().decode(errors='replace')
     conn.close()
     return r.status, dict(r.getheaders()), data
+
+
+class Loss:
+    """Drops every nth SRTP datagram the ICE transport hands up, once
+    per (SSRC, sequence number), and watches for it to come again."""
+
+    def __init__(self, every):
+        self.every, self.n = every, 0
+        self.dropped = {}      # (ssrc, seq) -> the bytes dropped
+        self.recovered = {}    # (ssrc, seq) -> identical?
+
+    def install(self, ice):
+        recv = ice._recv
+
+        async def lossy_recv():
+            while True:
+                data = await recv()
+                if not (len(data) >= 12 and 128 <= data[0] < 192 and not 192 <= data[1] <= 223):
+                    return data  # not SRTP (DTLS, STUN, SRTCP)
+                k = (int.from_bytes(data[8:12], 'big'), int.from_bytes(data[2:4], 'big'))
+                if k in self.dropped:
+                    self.recovered.setdefault(k, data == self.dropped[k])
+                    return data
+                self.n += 1
+                if self.n % self.every:
+                    return data
+                self.dropped[k] = data
+        ice._recv = lossy_recv
+
+    def pending(self):
+        return len(self.dropped) - len(self.recovered)
+
+    def report(self):
+        return {'dropped': len(self.dropped), 'recovered': len(self.recovered),
+                'identical': sum(self.recovered.values()),
+                'missing': sorted(k[1] for k in self.dropped if k not in self.recovered)}
 
 
 class Colour(VideoStreamTrack):
@@ -111,6 +155,10 @@ async def whep(a):
         asyncio.ensure_future(read())
 
     await pc.setLocalDescription(await pc.createOffer())
+    loss = None
+    if a.drop_every:
+        loss = Loss(a.drop_every)
+        loss.install(pc.getReceivers()[0].transport.transport)
     status, headers, body = https('POST', a.url, a.token, a.pin, pc.localDescription.sdp, 'application/sdp')
     out['status'] = status
     if status != 201:
@@ -126,6 +174,12 @@ async def whep(a):
     except asyncio.TimeoutError:
         out['error'] = 'timeout after %d frames' % out['frames']
     del out['answered_at']
+    if loss is not None:
+        # a loss near the end is NACKed with the next packet: give it time
+        deadline = time.monotonic() + 3
+        while loss.pending() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        out['loss'] = loss.report()
     if a.hold:
         # the test looks at the live session, then says go on (a line on stdin)
         print(json.dumps(out), flush=True)
@@ -181,6 +235,8 @@ def main():
     p.add_argument('--frames', type=int, default=30)
     p.add_argument('--timeout', type=float, default=20)
     p.add_argument('--keep', action='store_true')
+    p.add_argument('--drop-every', type=int, default=0,
+                   help='whep: lose every Nth SRTP packet (its first arrival)')
     p.add_argument('--hold', action='store_true',
                    help='whep: print the result, wait for a line on stdin, then DELETE')
     p.add_argument('--colour', default='255,0,0')

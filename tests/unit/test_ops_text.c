@@ -269,7 +269,7 @@ static void webrtc_ops(void)
 	err_is("port add 10.0.0.1:40000 nope", "unknown argument \"nope\"");
 	err_is("port add", "port add needs ADDRESS:PORT");
 	err_is("port del 10.0.0.1", "port del needs ADDRESS:PORT");
-	err_is("viewer add 8 stream=9 owner=3 to=192.0.2.1:7000 plain punt", "punt and rtcp-key= need port=");
+	err_is("viewer add 8 stream=9 owner=3 to=192.0.2.1:7000 plain punt", "punt, nack and rtcp-key= need port=");
 	err_is("viewer add 8 stream=9 owner=3 to=192.0.2.1:7000 plain port=0", "port= must be 1-65535");
 	err_is("viewer add 8 stream=9 owner=3 to=192.0.2.1:7000 plain port=70000", "port= must be 1-65535");
 	snprintf(line, sizeof(line), "viewer add 8 stream=9 owner=3 to=192.0.2.1:7000 plain port=5 rtcp-key=%s",

@@ -168,10 +168,127 @@ static void malformed(void)
 	CHECK_EQ(vst.rr, 1);
 }
 
+/* A generic NACK for media SSRC media with n items (PID, BLP). */
+static uint32_t nack(uint8_t *p, uint32_t media, const uint16_t (*items)[2], unsigned n)
+{
+	uint32_t len = 12 + 4 * n;
+
+	memset(p, 0, len);
+	p[0] = 0x81;
+	p[1] = 205;
+	p[3] = (uint8_t)(len / 4 - 1);
+	wr32(p + 4, 0xdeadbeef);
+	wr32(p + 8, media);
+	for (unsigned i = 0; i < n; i++)
+		wr32(p + 12 + 4 * i, (uint32_t)items[i][0] << 16 | items[i][1]);
+	return len;
+}
+
+/* A protected RTP packet as sent: SSRC, sequence number, len bytes whose
+ * tail says seq (to tell copies apart). */
+static void rtp(uint8_t *p, uint32_t ssrc, uint16_t seq, uint32_t len)
+{
+	memset(p, 0, len);
+	p[0] = 0x80;
+	p[2] = (uint8_t)(seq >> 8);
+	p[3] = (uint8_t)seq;
+	wr32(p + 8, ssrc);
+	p[len - 1] = (uint8_t)seq;
+	p[len - 2] = (uint8_t)(seq >> 8);
+}
+
+static struct sgw_nack_cache cache; /* 740 KiB: not on the stack */
+
+/* Take every resend the mailbox asks for; their sequence numbers in got. */
+static unsigned take(struct sgw_viewer_state *vst, uint16_t *got, unsigned max, uint64_t *missed,
+		     uint64_t *lost)
+{
+	const struct sgw_nack_slot *s;
+	unsigned n = 0;
+
+	while ((s = sgw_nack_next(&cache, &vst->nack_mb, missed, lost)) != NULL) {
+		/* the very packet kept: its length, header and tail */
+		CHECK_EQ(s->len, 200 + s->seq % 7);
+		CHECK_EQ(s->data[2] << 8 | s->data[3], s->seq);
+		CHECK_EQ(s->data[s->len - 2] << 8 | s->data[s->len - 1], s->seq);
+		if (n < max)
+			got[n] = s->seq;
+		n++;
+	}
+	return n;
+}
+
+/* What a NACK names is resent from what was kept; what the cache no
+ * longer holds, never held, holds for another SSRC, or resent 3 times
+ * already is missed; a mailbox that overflowed loses its oldest items. */
+static void nack_answered(void)
+{
+	struct sgw_viewer_state vst;
+	uint64_t missed = 0, lost = 0;
+	uint8_t p[1600];
+	uint16_t got[64];
+
+	memset(&vst, 0, sizeof(vst));
+	memset(&cache, 0, sizeof(cache));
+	/* 65000 .. 65535, 0 .. 463 sent: the last 512 (65488 ..) are kept */
+	for (uint32_t i = 65000; i < 66000; i++) {
+		uint16_t seq = (uint16_t)i;
+		rtp(p, 0x1234, seq, 200 + seq % 7);
+		sgw_nack_keep(&cache, p, 200 + seq % 7);
+	}
+	CHECK(!sgw_nack_pending(&vst.nack_mb, &cache));
+	/* 461, 462 (BLP bit 0) and 464 (bit 2: not sent yet); 65000 (gone);
+	 * 65535 and 0 across the wrap (bit 0) */
+	const uint16_t items[][2] = { { 461, 0x5 }, { 65000, 0 }, { 65535, 0x1 } };
+	sgw_viewer_rtcp(&vst, p, nack(p, 0x1234, items, 3), NULL, HZ, HZ);
+	CHECK_EQ(vst.nack, 1);
+	CHECK(sgw_nack_pending(&vst.nack_mb, &cache));
+	CHECK_EQ(take(&vst, got, 64, &missed, &lost), 4);
+	CHECK_EQ(got[0], 461);
+	CHECK_EQ(got[1], 462);
+	CHECK_EQ(got[2], 65535);
+	CHECK_EQ(got[3], 0);
+	CHECK_EQ(missed, 2);
+	CHECK_EQ(lost, 0);
+	CHECK(!sgw_nack_pending(&vst.nack_mb, &cache));
+
+	/* another SSRC's 461: missed; 461 again twice more: resent (3 in
+	 * all), then no more */
+	const uint16_t one[][2] = { { 461, 0 } };
+	missed = 0;
+	sgw_viewer_rtcp(&vst, p, nack(p, 0x9999, one, 1), NULL, HZ, HZ);
+	for (int k = 0; k < 3; k++)
+		sgw_viewer_rtcp(&vst, p, nack(p, 0x1234, one, 1), NULL, HZ, HZ);
+	CHECK_EQ(take(&vst, got, 64, &missed, &lost), 2);
+	CHECK_EQ(missed, 2);
+
+	/* a packet too big to keep clears its slot: not resent stale */
+	rtp(p, 0x1234, 464, SGW_NACK_PKT_MAX + 1);
+	sgw_nack_keep(&cache, p, SGW_NACK_PKT_MAX + 1);
+	const uint16_t big[][2] = { { 464, 0 }, { 463, 0 } };
+	missed = 0;
+	sgw_viewer_rtcp(&vst, p, nack(p, 0x1234, big, 2), NULL, HZ, HZ);
+	CHECK_EQ(take(&vst, got, 64, &missed, &lost), 1);
+	CHECK_EQ(got[0], 463);
+	CHECK_EQ(missed, 1);
+
+	/* 40 items with nobody taking: the 8 oldest are lost, 32 answered */
+	missed = lost = 0;
+	for (uint16_t k = 0; k < 40; k++) {
+		const uint16_t it[][2] = { { (uint16_t)(400 + k), 0 } };
+		sgw_viewer_rtcp(&vst, p, nack(p, 0x1234, it, 1), NULL, HZ, HZ);
+	}
+	CHECK_EQ(take(&vst, got, 64, &missed, &lost), 32);
+	CHECK_EQ(got[0], 408);
+	CHECK_EQ(lost, 8);
+	CHECK_EQ(missed, 0);
+}
+
 int main(void)
 {
 	RUN(report_and_feedback);
 	RUN(round_trip);
 	RUN(malformed);
+	RUN(nack_answered);
 	return check_failures ? 1 : 0;
 }

@@ -327,12 +327,14 @@ static int stats_pages(int fd, bool streams)
 					       ", \"rtcp_bad\": %" PRIu64 ", \"rr\": %" PRIu64 ", \"pli\": %" PRIu64
 					       ", \"fir\": %" PRIu64 ", \"nack\": %" PRIu64 ", \"fraction_lost\": %u"
 					       ", \"cumulative_lost\": %d, \"jitter\": %u, \"rtt_us\": %u"
-					       ", \"last_rr_ms\": %" PRId64 "}",
+					       ", \"last_rr_ms\": %" PRId64 ", \"nack_resent\": %" PRIu64
+					       ", \"nack_missed\": %" PRIu64 "}",
 					       first ? "" : ", ", v.viewer_id, v.stream_id, v.owner,
 					       v.packets, v.bytes, v.drops, pos_str(&v.pos, pos, sizeof(pos)),
 					       v.rtcp_in, v.rtcp_bad, v.rr, v.pli, v.fir, v.nack, v.fraction_lost,
 					       v.cumulative_lost, v.jitter, v.rtt_us,
-					       v.last_rr_ms == UINT64_MAX ? (int64_t)-1 : (int64_t)v.last_rr_ms);
+					       v.last_rr_ms == UINT64_MAX ? (int64_t)-1 : (int64_t)v.last_rr_ms,
+					       v.nack_resent, v.nack_missed);
 				else
 					printf("%-10" PRIu64 " %-10" PRIu64 " %-6u %12" PRIu64 " %14" PRIu64
 					       " %8" PRIu64 "  %s\n", v.viewer_id, v.stream_id, v.owner,
