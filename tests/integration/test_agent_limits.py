@@ -174,8 +174,14 @@ class AgentLimits(LimitsCase):
     def assert_forwards(self):
         AgentLimits.seq += 1
         plain = rtp(self.seq, payload=marked_payload(1, self.seq))
+        c0 = self.gw.counters()
         self.cam.sendto(self.tx.protect(plain), (GW4, 23000))
-        (data, _), = recv_all(self.view, 1)
+        try:
+            (data, _), = recv_all(self.view, 1)
+        except AssertionError as e:
+            # say where the packet went (CI saw it vanish once, unexplained)
+            d = {k: v - c0.get(k, 0) for k, v in self.gw.counters().items() if v != c0.get(k, 0)}
+            raise AssertionError('%s; the gateway counted %s; its streams: %s' % (e, d, self.gw.streams()))
         self.assertEqual(self.rx.unprotect(data), plain)
         assert_nothing_queued(self.view)
 
