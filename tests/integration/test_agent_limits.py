@@ -235,6 +235,9 @@ class AgentLimits(LimitsCase):
             self.assertEqual(t.transaction([ap.stream_add(800 + i, 1, GW4, 23800 + i, SUITE, k)]).version,
                              v0 + 2 * i + 1)
             self.assertEqual(t.transaction([ap.stream_del(800 + i)]).version, v0 + 2 * i + 2)
+        # done with t: left open, a loaded machine can make it idle for
+        # agent_idle_timeout_ms before the end (agent_idle_closed)
+        t.close()
         self.ns.run('ping', '-c', '1', '-W', '5', GW4)
         self.assert_forwards()
         # the slow client read nothing and has not got all its requests in:
@@ -248,6 +251,7 @@ class AgentLimits(LimitsCase):
         writer.join(30)
         self.assertFalse(writer.is_alive())
         self.assertEqual(writer.errors, [])
+        slow.close()  # before it can idle out
         self.assertEqual(self.agent_deltas(c0), {})
 
     def test_idle_client_is_closed(self):
