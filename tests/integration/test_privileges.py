@@ -141,15 +141,25 @@ class MemifServerAsUser(RunsAsUserMixin, unittest.TestCase):
             cls.res.cleanup()
 
     def run_loadgen(self, name):
+        c0 = self.gw.counters()
         lg = Loadgen(self.res, self.gw, self.ops_path, ['--rate', '2000', '--warmup', '0.5',
-                                                        '--duration', '1', '--drain', '10', '--strict',
-                                                        '--quiet'], name)
+                                                        '--duration', '1', '--drain', '10', '--quiet'], name)
         rc, log = lg.wait()
         self.assertEqual(rc, 0, log)
         rep = lg.report()
+        d = counter_deltas(c0, self.gw.counters())
         self.assertGreater(rep['sent'], 0)
-        self.assertEqual((rep['received'], rep['decrypt_failures'], rep['mismatches']),
-                         (rep['expected'], 0, 0))
+        self.assertEqual((rep['misdelivered'], rep['unknown'], rep['decrypt_failures'], rep['mismatches']),
+                         (0, 0, 0, 0), rep)
+        # every packet arrives but those the gateway counted as dropped: on
+        # a loaded machine the load generator answers ARP late (after its
+        # warm-up: drop_neigh_unresolved) or reads its ring late
+        # (drop_tx_full) now and then (CI saw it)
+        lost = rep['expected'] - rep['received']
+        drops = {k: v for k, v in d.items() if k.startswith('drop_') and v}
+        self.assertLessEqual(lost, sum(drops.values()), (rep, d))
+        if lost:
+            print('%s: %d of %d not received; the gateway dropped %s' % (name, lost, rep['expected'], drops))
 
     def test_memif_peer_comes_and_goes(self):
         self.assert_unprivileged(self.gw.proc.pid)
