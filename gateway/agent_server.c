@@ -561,6 +561,10 @@ static void serve_turn(struct server *s, int timeout_ms)
 		for (unsigned i = 0; i < n; i++)
 			s->pfd[i].revents = 0;
 	turn_ms = now_ms();
+	/* The punt channel first: srtpgw-control sends a session's last
+	 * datagrams (a DTLS close_notify) before the change that takes its
+	 * port away, and they must leave while the port is still there. */
+	agent_punt_events(s->a, &s->pfd[s->max + 1], turn_ms);
 	for (unsigned i = 0; i < s->max; i++) {
 		struct client *c = &s->clients[i];
 		short ev = s->pfd[i + 1].revents;
@@ -576,7 +580,6 @@ static void serve_turn(struct server *s, int timeout_ms)
 	}
 	if (s->pfd[0].revents & POLLIN)
 		accept_clients(s);
-	agent_punt_events(s->a, &s->pfd[s->max + 1], turn_ms);
 	for (unsigned i = 0; i < s->max; i++) {
 		struct client *c = &s->clients[i];
 		if (c->fd < 0)
