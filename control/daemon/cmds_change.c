@@ -58,12 +58,17 @@ int ctl_change_cmd(struct ctl_daemon *d,
 	 * look in sync without it. */
 	if (rc == 0 && !d->seq_checked && store_bump_seq(d->store, &seq) != 0)
 		rc = cmd_fail(err, errlen, EIO, "database: %s", store_errmsg(d->store));
+	/* Sessions whose viewers this change deletes tell their peers now,
+	 * while the gateway's ports still punt: also when the gateway is away
+	 * (stopped, say), where the close_notify waits on the punt channel
+	 * and leaves before the gateway takes the change (agent_server.c). */
+	if (rc == 0)
+		webrtc_before_push(d);
 	if (rc == 0 && gw_link_up(&d->gw) && d->gw.in_sync) {
 		char gerr[256];
 		int g;
 
 		gw_link_set_timeout(&d->gw, d->cfg.apply_timeout_ms);
-		webrtc_before_push(d);
 		g = gw_link_apply(&d->gw, seq, 0, &ops, &bad, gerr, sizeof(gerr));
 		if (g > 0) { /* refused: the change does not happen */
 			rc = cmd_fail(err, errlen, g, "%s", gerr);

@@ -9,6 +9,7 @@ aiortc sending a picture of one colour.
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -98,6 +99,7 @@ class WebRTC(ControlCase):
         self.assertEqual(r['frames'], 30, r)
         self.assertTrue(red(r['mean_rgb']), r)
         self.assertEqual(r['delete_status'], 200)
+        self.assertEqual(r['dtls_after_delete'], 'closed', r)  # told, with a close_notify
         d = {k: v - c0.get(k, 0) for k, v in self.gw.counters().items()}
         self.assertGreater(d['punt_rx'], 0)
         self.assertGreater(d['punt_tx'], 0)
@@ -208,6 +210,53 @@ class WebRTC(ControlCase):
         self.assertEqual(last['delete_status'], 404, last)  # already gone
         self.assertEqual(last['dtls_while_held'], 'closed', last)  # the close_notify arrived
         self.assertEqual(st['listen'].split(':')[0], GW4)
+
+    def close_notify_while_stopped(self, name, noticed):
+        """DELETE while the gateway is stopped (and, if noticed, after the
+        daemon saw it go): the session's close_notify reaches the peer when
+        the gateway is back, and nothing it sent on the punt channel is
+        dropped."""
+        self.sdes_camera(name, 'red')
+        p = self.ns.popen('/usr/bin/python3', PEER, 'whep', self.url('whep', name), self.alice, '--pin', self.pin,
+                          '--frames', '5', '--hold', stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+        self.addCleanup(stop, p, 0)
+        first = json.loads(p.stdout.readline())
+        self.assertEqual((first['status'], first['frames']), (201, 5), first)
+        c0 = self.gw.counters()
+        os.kill(self.gw.proc.pid, signal.SIGSTOP)
+        try:
+            if noticed:
+                wait_for(lambda: self.ctl('status')['gateway'] == 'disconnected', 30,
+                         'the daemon to notice the gateway stopped')
+            p.stdin.write('delete\n')
+            p.stdin.flush()
+            # the change is pending (not applied within apply_timeout): its
+            # messages, if the link was up, and the close_notify wait at the gateway
+            wait_for(lambda: 'ended (deleted)' in self.control.read_log(), 30, 'the session to end')
+        finally:
+            os.kill(self.gw.proc.pid, signal.SIGCONT)
+        out, _ = p.communicate(timeout=60)
+        last = json.loads(out.strip().splitlines()[-1])
+        self.control.wait_applied(timeout=30)
+        d = {k: v - c0.get(k, 0) for k, v in self.gw.counters().items() if v != c0.get(k, 0)}
+        why = (d, self.control.read_log()[-3000:])
+        self.assertEqual(last['delete_status'], 200, why)
+        self.assertEqual(last['dtls_after_delete'], 'closed', why)
+        self.assertEqual(d.get('drop_punt_tx', 0), 0, why)
+        self.assertGreaterEqual(d.get('punt_tx', 0), 1, why)
+
+    def test_close_notify_goes_before_the_port(self):
+        """The change and the close_notify wait at the gateway together:
+        the close_notify leaves first, while its port still sends (before,
+        the change went first and it was dropped as drop_punt_tx)."""
+        self.close_notify_while_stopped('cam6', noticed=False)
+
+    def test_close_notify_while_the_gateway_is_away(self):
+        """The daemon knows the gateway is away: the close_notify is still
+        sent, before the change that will be pushed when it is back
+        (before, nobody sent it: the session was freed at once)."""
+        self.close_notify_while_stopped('cam7', noticed=True)
 
     def test_lost_packets_are_resent(self):
         """A viewer that loses every 10th packet NACKs it; the gateway
