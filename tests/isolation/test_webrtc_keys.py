@@ -5,6 +5,8 @@ every SRTP datagram it received (taken where aiortc reads them off ICE)
 decrypts with the exported server write key under the checker's own SRTP
 code (srtpcheck), to the bytes aiortc's libsrtp made of it; none with the
 client key; and RFC 5764's split of the exporter output checked by hand.
+And the WebRTC phase's checker (webrtc_phase.PhaseChecker) calls each kind
+of wrong delivery what it is.
 """
 import asyncio
 import os
@@ -13,8 +15,11 @@ import sys
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, HERE)
-from srtpcheck import RxKey, rtp_header_len  # noqa: E402
+from isocommon import MAGIC, MARKER  # noqa: E402
+from srtpcheck import RxKey, TxKey, rtp_header_len  # noqa: E402
+from webrtc_phase import INC, PhaseChecker, Session  # noqa: E402
 from webrtc_display import Counting, export_srtp_keys, only_address, split_keying_material  # noqa: E402
 
 WANT = 64
@@ -110,6 +115,57 @@ class ExportedKeys(unittest.TestCase):
         self.assertLessEqual(counted, len(rtp))
         ssrcs = {struct.unpack('!I', d[8:12])[0] for d in rtp}
         self.assertEqual(len(ssrcs), 1)
+
+
+class PhaseCheckerDecides(unittest.TestCase):
+    SUITE = 'AES_CM_128_HMAC_SHA1_80'
+
+    def setUp(self):
+        self.ck = PhaseChecker({0: ('a1', 'wa'), 1: ('b1', 'wb')})
+        self.keys = [os.urandom(30) for _ in range(3)]
+        # d0 (wa) on a1; d1 (wa) on b1 by a grant [100, 200); an SDES viewer of wb on b1, ended at 300
+        self.d0 = Session('d0', 'webrtc', 'wa', 'a1', '10.90.2.1', self.SUITE, self.keys[0], 10)
+        self.d1 = Session('d1', 'webrtc', 'wa', 'b1', '10.90.2.2', self.SUITE, self.keys[1], 90)
+        self.v = Session('v', 'sdes', 'wb', 'b1', ('10.90.2.100', 50000), self.SUITE, self.keys[2], 10)
+        self.v.t_end = 300
+        for x in (self.d0, self.d1, self.v):
+            self.ck.add(x)
+        self.ck.grants.append(['b1', 'wa', 100, 200])
+        self.seq = 0
+
+    def pkt(self, key, slot, t, inc=INC):
+        self.seq += 1
+        body = MARKER.pack(MAGIC, 0, 0, slot, inc, self.seq, t) + bytes(8)
+        hdr = struct.pack('!BBHII', 0x80, 96, self.seq, 0, 0x1234)
+        return TxKey(self.SUITE, key).protect(hdr + body, self.seq)
+
+    def test_kinds(self):
+        ck = self.ck
+        ck.check(50, '10.90.2.1', 1, self.pkt(self.keys[0], 0, 40))        # fine
+        ck.check(150, '10.90.2.2', 1, self.pkt(self.keys[1], 1, 140))      # fine: granted
+        ck.check(250, '10.90.2.2', 1, self.pkt(self.keys[1], 1, 199))      # sent before the grant's end
+        ck.check(320, ('10.90.2.100'), 50000, self.pkt(self.keys[2], 1, 299))   # sent before the viewer's end
+        self.assertEqual((ck.c['checked'], sum(ck.mis.values()), ck.c['arrived_after_end']), (4, 0, 1))
+        ck.check(250, '10.90.2.2', 1, self.pkt(self.keys[1], 1, 200))      # sent at the grant's end
+        ck.check(95, '10.90.2.2', 1, self.pkt(self.keys[1], 1, 90))        # received before the grant
+        ck.check(60, '10.90.2.1', 1, self.pkt(self.keys[0], 1, 50))        # b1 under d0's key
+        ck.check(320, '10.90.2.100', 50000, self.pkt(self.keys[2], 1, 300))    # after the viewer's end
+        ck.check(60, '10.90.2.3', 1, self.pkt(self.keys[0], 0, 50))        # to nobody
+        self.assertEqual(dict(ck.mis), {'not_authorised': 2, 'wrong_context': 1, 'outside_window': 1,
+                                        'unknown_destination': 1})
+        self.assertEqual(dict(ck.mis_at), {'webrtc': 3, 'sdes': 1, 'nobody': 1})
+        ck.check(60, '10.90.2.1', 1, self.pkt(self.keys[1], 1, 50))        # d1's key at d0
+        ck.check(60, '10.90.2.1', 1, self.pkt(self.keys[0], 0, 50, inc=7))   # not this phase's stream
+        self.assertEqual((ck.c['undecryptable'], ck.c['no_marker']), (1, 1))
+        p = self.pkt(self.keys[0], 0, 40)
+        ck.check(50, '10.90.2.1', 1, p)
+        ck.check(51, '10.90.2.1', 1, p)
+        q = bytearray(self.pkt(self.keys[0], 0, 41))
+        self.seq -= 1
+        q2 = self.pkt(self.keys[0], 0, 42)      # the same sequence, other bytes
+        ck.check(50, '10.90.2.1', 1, bytes(q))
+        ck.check(50, '10.90.2.1', 1, q2)
+        self.assertEqual((ck.c['duplicates_network'], ck.c['duplicates_gateway']), (1, 1))
 
 
 if __name__ == '__main__':

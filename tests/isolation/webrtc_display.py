@@ -19,7 +19,8 @@ It reads commands on stdin and answers each with one JSON line on stdout
                        session, and its DTLS state.
   {"cmd": "closed", "timeout": S}
                        waits until the gateway ended the session (its
-                       DTLS close_notify); "closed" true/false, "after_s".
+                       DTLS close_notify): "closed" true/false, and
+                       "t_closed" (CLOCK_MONOTONIC ns) when it was.
   {"cmd": "detach"}    DELETE of the session (its status: 200, or 404 if
                        the gateway ended it already), then closes it.
   {"cmd": "quit"}      closes everything and exits.
@@ -107,7 +108,7 @@ class Display:
         self.pin = pin
         self.pc = self.dtls = self.counting = None
         self.location = self.base = self.token = None
-        self.live = None
+        self.live = self.t_closed = None
 
     async def http(self, method, url, body=None, ctype=None):
         from webrtc_peer import https
@@ -122,6 +123,7 @@ class Display:
         pc = self.pc = RTCPeerConnection()
         tr = pc.addTransceiver('video', direction='recvonly')
         dtls = self.dtls = tr.receiver.transport
+        self.t_closed = None
         live = self.live = asyncio.get_event_loop().create_future()
         out = {}
 
@@ -133,7 +135,9 @@ class Display:
             if dtls.state == 'connected' and not live.done():
                 self.counting = dtls._rx_srtp = Counting(dtls._rx_srtp)
                 live.set_result(export_srtp_keys(dtls))
-            elif dtls.state in ('failed', 'closed') and not live.done():
+            elif dtls.state == 'closed' and self.t_closed is None:
+                self.t_closed = time.monotonic_ns()
+            if dtls.state in ('failed', 'closed') and not live.done():
                 live.set_exception(RuntimeError('DTLS ' + dtls.state))
 
         await pc.setLocalDescription(await pc.createOffer())
@@ -168,8 +172,7 @@ class Display:
         t0 = time.monotonic()
         while self.dtls is not None and self.dtls.state != 'closed' and time.monotonic() - t0 < timeout:
             await asyncio.sleep(0.02)  # polling aiortc's state: it has no awaitable for it
-        return {'closed': self.dtls is not None and self.dtls.state == 'closed',
-                'after_s': round(time.monotonic() - t0, 3)}
+        return {'closed': self.dtls is not None and self.dtls.state == 'closed', 't_closed': self.t_closed}
 
     async def detach(self):
         out = self.stats()
