@@ -14,6 +14,9 @@ on the bridge port towards the viewers when the kernel has sch_netem,
 otherwise the same model as a stage in the generator (source path) and in
 front of the checker (viewer path).
 
+After the churn, unless --no-webrtc: the WebRTC phase (webrtc_phase.py),
+srtpgw-control on the same gateway and WebRTC displays beside SDES viewers.
+
 Run it with scripts/isolation; docs/isolation.md explains the checker.
 """
 import argparse
