@@ -124,6 +124,7 @@ class Display:
         tr = pc.addTransceiver('video', direction='recvonly')
         dtls = self.dtls = tr.receiver.transport
         self.t_closed = None
+        closed = self.closed_ev = asyncio.Event()
         live = self.live = asyncio.get_event_loop().create_future()
         out = {}
 
@@ -137,6 +138,7 @@ class Display:
                 live.set_result(export_srtp_keys(dtls))
             elif dtls.state == 'closed' and self.t_closed is None:
                 self.t_closed = time.monotonic_ns()
+                closed.set()
             if dtls.state in ('failed', 'closed') and not live.done():
                 live.set_exception(RuntimeError('DTLS ' + dtls.state))
 
@@ -169,10 +171,12 @@ class Display:
                 'dtls': self.dtls.state if self.dtls else None}
 
     async def closed(self, timeout):
-        t0 = time.monotonic()
-        while self.dtls is not None and self.dtls.state != 'closed' and time.monotonic() - t0 < timeout:
-            await asyncio.sleep(0.02)  # polling aiortc's state: it has no awaitable for it
-        return {'closed': self.dtls is not None and self.dtls.state == 'closed', 't_closed': self.t_closed}
+        if self.dtls is not None:
+            try:
+                await asyncio.wait_for(self.closed_ev.wait(), timeout)
+            except asyncio.TimeoutError:
+                pass
+        return {'closed': self.t_closed is not None, 't_closed': self.t_closed}
 
     async def detach(self):
         out = self.stats()

@@ -514,15 +514,17 @@ def run_phase(res, cfg, gw, agent, sw, src, say):
             detach(s)
     sources.stop()
     rep['sources_sent'] = sources.sent
-    # drain: the capture stops growing
-    last = {'n': -1, 'same': 0}
+    # drain: the gateway's counters stop moving (nothing left in its
+    # queues), then the capture has read everything the wire brought
+    last = {}
 
     def drained():
-        n = cap.n
-        last['same'] = last['same'] + 1 if n == last['n'] else 0
-        last['n'] = n
-        return last['same'] >= 5
-    wait_for(drained, 10, 'the displays\' traffic to drain', interval=0.05)
+        ws = agent.worker_stats()[:-1]
+        now = (sum(w['rx'] for w in ws), sum(w['tx'] for w in ws), cap.n)
+        last['same'] = last.get('same', 0) + 1 if last.get('v') == now else 0
+        last['v'] = now
+        return last['same'] >= 3
+    wait_for(drained, 10, 'the displays\' traffic to drain', interval=0.1)
     cap.stop()
     for r_, ip, port, pl in cap.records:
         ck.check(r_, ip, port, pl)
