@@ -403,9 +403,11 @@ def format_report(rep):
             'ended its session (close_notify) %.0f ms after srtpgwctl was started' % (
                 w['displays'], w['webrtc_sessions'], w['sdes_viewers'], w['streams'], w['owners'], w['seconds'],
                 w['revoked_session_closed_after_s'] * 1000),
-            '    packets checked: %d (%d at WebRTC displays, %d at SDES viewers; %d frames captured); '
-            'misdeliveries %d %s; undecryptable %d; duplicates %d by the gateway' % (
-                w['checked'], w['checked_webrtc'], w['checked_sdes'], w['frames'], w['misdeliveries'],
+            '    packets checked: %d (%d at WebRTC displays, %d at SDES viewers; %d SRTP frames captured, '
+            '%d sent by the gateway\'s workers); misdeliveries %d %s; undecryptable %d; duplicates %d by the '
+            'gateway' % (
+                w['checked'], w['checked_webrtc'], w['checked_sdes'], w['frames'], w['gateway_sent'],
+                w['misdeliveries'],
                 w['misdelivery_kinds'] or '', w['undecryptable'], w['duplicates_gateway']),
             '    per session (checked / aiortc decrypted): %s' % ', '.join(
                 '%s %s/%s %d/%s' % (s['name'], s['owner'], s['stream'], s['checked'], s['aiortc_rtp'])

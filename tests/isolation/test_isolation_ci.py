@@ -84,6 +84,8 @@ class IsolationCI(unittest.TestCase):
                 self.assertGreater(s['aiortc_rtp'], 0, s)
                 self.assertGreaterEqual(s['checked'], s['aiortc_rtp'], s)
         self.assertGreater(w['checked_webrtc'], 500)
+        # everything the gateway sent in the phase was checked
+        self.assertEqual(w['checked'], w['gateway_sent'])
         self.assertLess(w['revoked_session_closed_after_s'], 1.5)   # "within a second" and a little
         self.assertGreater(w['orphan_drop_owner_mismatch'], 0)     # the owner check stopped the orphans
         self.assertLess(w['seconds'], 40)

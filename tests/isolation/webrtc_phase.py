@@ -35,6 +35,8 @@ displays' host (not what aiortc chose to keep: what arrived):
     (else: outside_window); and received after the offer was posted;
   - it is no second copy with other bytes (the gateway protecting one
     packet twice); there is no impairment in this phase.
+And the capture must hold every frame the gateway's workers sent during
+the phase (their tx counters): what was checked is everything.
 """
 import collections
 import json
@@ -380,6 +382,7 @@ def run_phase(res, cfg, gw, agent, sw, src, say):
         sdes.append(s)
     rep['sdes_viewers'] = len(sdes)
 
+    tx0 = [w['tx'] for w in agent.worker_stats()[:-1]]
     cap = Capture(disp, disp_if, DISPLAY_IPS + [SDES_IP])
     cap.start()
     res.add(cap.stop)
@@ -526,6 +529,9 @@ def run_phase(res, cfg, gw, agent, sw, src, say):
         return last['same'] >= 3
     wait_for(drained, 10, 'the displays\' traffic to drain', interval=0.1)
     cap.stop()
+    # what the workers sent in the phase: media to its viewers, nothing
+    # else (the agent thread, last, sends STUN, DTLS and ARP)
+    rep['gateway_sent'] = sum(w['tx'] - t for w, t in zip(agent.worker_stats()[:-1], tx0))
     for r_, ip, port, pl in cap.records:
         ck.check(r_, ip, port, pl)
     rc = control.stop()
@@ -553,6 +559,9 @@ def run_phase(res, cfg, gw, agent, sw, src, say):
         f.append('WebRTC phase: %d undecryptable, %d without a marker' % (rep['undecryptable'], rep['no_marker']))
     if rep['duplicates_gateway']:
         f.append('WebRTC phase: %d packets protected twice' % rep['duplicates_gateway'])
+    if rep['frames'] != rep['gateway_sent']:
+        f.append('WebRTC phase: the capture has %d SRTP frames, the gateway\'s workers sent %d' % (
+            rep['frames'], rep['gateway_sent']))
     for s in sessions + sdes:
         if s.checked == 0:
             f.append('WebRTC phase: %s (%s on %s) received nothing' % (s.name, s.owner, s.stream))
