@@ -1,7 +1,8 @@
 """The isolation scenario's WebRTC phase (docs/isolation.md, "WebRTC
 displays"): after the churn, on the same gateway, WebRTC displays (aiortc,
 webrtc_display.py) watch streams over WHEP beside SDES viewers, come and
-go, lose a grant, and one is refused another owner's stream; everything
+go, lose a grant, are left attached as orphans behind srtpgw-control's
+back, and one is refused another owner's stream; everything
 the displays' host receives is captured on its wire and decrypted with the
 key of the display (or SDES viewer) it was sent to, each display's keys
 exported from its own DTLS session.
@@ -27,7 +28,8 @@ displays' host (not what aiortc chose to keep: what arrived):
   - its marker names the stream of the session whose key decrypted it
     (else: wrong_context, the gateway used another viewer's context);
   - that stream's owner is the viewer's owner, or the viewer's owner held
-    a grant on it when the packet was sent (else: not_authorised);
+    a grant on it: the packet was received after the grant's t_commit and
+    sent before its t_end (else: not_authorised);
   - it was sent before the session's end: t_end is taken after the DELETE's
     200 (or srtpgwctl's reply to the revoke) and the reply to a HELLO on
     the agent socket sent after it, which the gateway answers only after
@@ -94,6 +96,7 @@ class PhaseChecker:
 
     def __init__(self, stream_owner):
         self.stream_owner = stream_owner     # stream slot -> (name, owner)
+        self.owner_of = {n: o for n, o in stream_owner.values()}
         self.by_dest = collections.defaultdict(list)   # display address or SDES (ip, port) -> [Session]
         self.grants = []                     # (stream, owner, t_start, t_end or None)
         self.c = collections.Counter()
@@ -109,14 +112,10 @@ class PhaseChecker:
         """owner may watch stream for a packet sent at t, received at r:
         its own, or a grant it held: received after the grant's t_commit,
         sent before its t_end (docs/isolation.md, "The window")."""
-        if self.stream_owner_by_name[stream] == owner:
+        if self.owner_of[stream] == owner:
             return True
         return any(s == stream and o == owner and r >= t0 and (t1 is None or t < t1)
                    for s, o, t0, t1 in self.grants)
-
-    @property
-    def stream_owner_by_name(self):
-        return {n: o for n, o in self.stream_owner.values()}
 
     def _sample(self, kind, **kw):
         if len(self.samples) < 20:
