@@ -542,7 +542,8 @@ def run_phase(res, cfg, gw, agent, sw, src, say):
     rep.update({
         'sessions': [{'name': s.name, 'kind': s.kind, 'owner': s.owner, 'stream': s.stream, 'checked': s.checked,
                       'aiortc_rtp': s.aiortc_rtp, 'arrived_after_end': s.after_end} for s in sessions + sdes],
-        'webrtc_sessions': len(sessions), 'sdes_viewers': len(sdes), 'frames': ck.c['frames'], 'checked': ck.c['checked'],
+        'webrtc_sessions': len(sessions), 'sdes_viewers': len(sdes),
+        'frames': ck.c['frames'], 'checked': ck.c['checked'],
         'checked_webrtc': sum(s.checked for s in sessions), 'checked_sdes': sum(s.checked for s in sdes),
         'misdeliveries': sum(ck.mis.values()), 'misdelivery_kinds': dict(ck.mis),
         'misdeliveries_webrtc': ck.mis_at['webrtc'], 'misdeliveries_sdes': ck.mis_at['sdes'],
