@@ -55,7 +55,7 @@ DEFAULTS = dict(seconds=90, streams=1000, owners=50, displays=0, rate=5000, chan
                 owner_churn=1.0, owner_dead=0.5, forged_every=50, zombie=1.5, zombie_fraction=0.25, sample=1,
                 impair='auto', loss=1.0, dup=0.5, delay=5.0, jitter=3.0, reorder=5.0, seed=1,
                 build=None, max_batch=4000, mix=None, quiet=False, until_checked=0, max_unread=0,
-                webrtc=True, webrtc_rate=100)
+                webrtc=True, webrtc_rate=100, webrtc_rounds=3)
 
 
 def netem_available():
@@ -470,6 +470,8 @@ def main(argv=None):
                    help='leave out the WebRTC phase after the churn (docs/isolation.md, "WebRTC displays")')
     p.add_argument('--webrtc-rate', type=int, default=DEFAULTS['webrtc_rate'],
                    help='WebRTC phase: packets per second of each of its streams')
+    p.add_argument('--webrtc-rounds', type=int, default=DEFAULTS['webrtc_rounds'],
+                   help='WebRTC phase: rounds in which all four displays switch streams at once')
     p.add_argument('--build', help='build directory of the srtpgw to test (default: build/)')
     p.add_argument('--json', help='write the full report here')
     a = p.parse_args(argv)

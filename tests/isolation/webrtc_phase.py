@@ -74,6 +74,8 @@ OWNERS = ('wa', 'wb', 'wc')
 STREAMS = (('a1', 'wa'), ('a2', 'wa'), ('b1', 'wb'), ('b2', 'wb'), ('c1', 'wc'))
 GRANT = ('b1', 'wa')
 ORPHAN = ('c1', 'wa')     # granted late, then withdrawn behind srtpgw-control's back
+# what each owner may watch after the revoke (the rounds of switching)
+ROUNDS = {'wa': ('a1', 'a2', 'c1'), 'wb': ('b1', 'b2'), 'wc': ('c1',)}
 DISPLAYS = (('wa', DISPLAY_IPS[0]), ('wa', DISPLAY_IPS[1]), ('wb', DISPLAY_IPS[2]), ('wc', DISPLAY_IPS[3]))
 INC = 0xffffffff        # the marker's incarnation field: this phase's streams
 
@@ -510,6 +512,24 @@ def run_phase(res, cfg, gw, agent, sw, src, say):
     ck.grants[-1][2] = r.t_commit
     rep['orphans'] = 2
     say('  WebRTC phase: switched, revoked, orphaned')
+    # rounds of switching: all four displays leave their streams at once
+    # and take the next one their owner may watch, while packets flow
+    rounds = rep['rounds'] = cfg.get('webrtc_rounds', 3)
+    for _ in range(rounds):
+        cur = [d.sessions[-1] for d in displays]
+        for s in cur:
+            s.display.send(cmd='detach')
+        outs = [s.display.reply() for s in cur]
+        te = t_end()
+        for s, o in zip(cur, outs):
+            if o['status'] != 200:
+                raise AssertionError('DELETE of %s: %d' % (s.name, o['status']))
+            s.t_end, s.aiortc_rtp = te, o['rtp']
+        nxt = []
+        for s in cur:
+            mine = ROUNDS[s.owner]
+            nxt.append(attach(s.display, mine[(mine.index(s.stream) + 1) % len(mine)]))
+        watching(attached(nxt), n=50)
     # the end: every display leaves, then the sources stop
     for s in sessions:
         if s.t_end is None:
