@@ -458,6 +458,9 @@ def run_phase(res, cfg, gw, agent, sw, src, say):
     for s in sdes:
         if (s.stream, s.owner) == GRANT:
             s.t_end = te
+    left = [v['name'] for v in ctl('viewer', 'show')['viewers'] if (v['stream'], v['owner']) == GRANT]
+    if left:
+        raise AssertionError('viewers of %s by %s after the revoke: %s' % (GRANT + (left,)))
     c = displays[1].call(cmd='closed', timeout=5)
     if not c['closed']:
         raise AssertionError('the session whose grant went was not ended by the gateway: %s' % c)
