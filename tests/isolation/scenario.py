@@ -403,14 +403,15 @@ def format_report(rep):
             'ended its session (close_notify) %.0f ms after srtpgwctl was started' % (
                 w['displays'], w['webrtc_sessions'], w['sdes_viewers'], w['streams'], w['owners'], w['seconds'],
                 w['revoked_session_closed_after_s'] * 1000),
-            '    packets checked: %d (%d at WebRTC displays, %d at SDES viewers; %d SRTP frames captured, '
-            '%d sent by the gateway\'s workers); misdeliveries %d %s; undecryptable %d; duplicates %d by the '
-            'gateway' % (
-                w['checked'], w['checked_webrtc'], w['checked_sdes'], w['frames'], w['gateway_sent'],
-                w['misdeliveries'],
+            '    packets checked: %d (RTP: %d at WebRTC displays, %d at SDES viewers; %d sender reports; '
+            '%d SRTP and SRTCP frames captured, %d sent by the gateway\'s workers); misdeliveries %d %s; '
+            'undecryptable %d; duplicates %d by the gateway' % (
+                w['checked'], w['checked_webrtc'], w['checked_sdes'], w['checked_rtcp'], w['frames'],
+                w['gateway_sent'], w['misdeliveries'],
                 w['misdelivery_kinds'] or '', w['undecryptable'], w['duplicates_gateway']),
-            '    per session (checked / aiortc decrypted): %s' % ', '.join(
-                '%s %s/%s %d/%s' % (s['name'], s['owner'], s['stream'], s['checked'], s['aiortc_rtp'])
+            '    per session, RTP and sender reports (checked / aiortc decrypted): %s' % ', '.join(
+                '%s %s/%s %d/%s %d/%s' % (s['name'], s['owner'], s['stream'], s['checked'], s['aiortc_rtp'],
+                                          s['rtcp_checked'], s['aiortc_rtcp'])
                 for s in w['sessions'] if s['kind'] == 'webrtc'),
             '    arrived after their session ended (sent before): %d; orphans (a grant withdrawn on the agent '
             'socket, %d viewers left attached): %d packets dropped by the owner check' % (

@@ -85,6 +85,8 @@ class IsolationCI(unittest.TestCase):
                 # only for packets in flight when it closed
                 self.assertGreater(s['aiortc_rtp'], 0, s)
                 self.assertGreaterEqual(s['checked'], s['aiortc_rtp'], s)
+                self.assertGreaterEqual(s['rtcp_checked'], s['aiortc_rtcp'], s)
+            self.assertGreater(s['rtcp_checked'], 0, s)    # the camera's sender reports, under its own key
         self.assertGreater(w['checked_webrtc'], 500)
         # everything the gateway sent in the phase was checked
         self.assertEqual(w['checked'], w['gateway_sent'])

@@ -18,8 +18,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, HERE)
 from isocommon import MAGIC, MARKER  # noqa: E402
-from srtpcheck import RxKey, TxKey, rtp_header_len  # noqa: E402
-from webrtc_phase import INC, PhaseChecker, Session  # noqa: E402
+from srtpcheck import RtcpKey, RxKey, TxKey, rtp_header_len  # noqa: E402
+from webrtc_phase import INC, PhaseChecker, Session, sender_report  # noqa: E402
 from webrtc_display import Counting, export_srtp_keys, only_address, split_keying_material  # noqa: E402
 
 WANT = 64
@@ -166,6 +166,17 @@ class PhaseCheckerDecides(unittest.TestCase):
         ck.check(50, '10.90.2.1', 1, bytes(q))
         ck.check(50, '10.90.2.1', 1, q2)
         self.assertEqual((ck.c['duplicates_network'], ck.c['duplicates_gateway']), (1, 1))
+
+    def test_sender_reports(self):
+        ck = self.ck
+        sr = sender_report(0x1234, 0, 1, 3000, 10)   # a1's, marked sent now
+        ck.check(60 + 10**30, '10.90.2.1', 1, RtcpKey(self.SUITE, self.keys[0]).protect(sr, 1))
+        self.assertEqual((ck.c['checked'], ck.c['checked_rtcp'], self.d0.rtcp_checked, self.d0.checked), (1, 1, 1, 0))
+        sr = sender_report(0x1234, 1, 2, 3000, 10)   # b1's under d0's key
+        ck.check(60 + 10**30, '10.90.2.1', 1, RtcpKey(self.SUITE, self.keys[0]).protect(sr, 2))
+        self.assertEqual(dict(ck.mis), {'wrong_context': 1})
+        ck.check(60, '10.90.2.1', 1, RtcpKey(self.SUITE, self.keys[2]).protect(sr, 3))   # v's key at d0
+        self.assertEqual(ck.c['undecryptable'], 1)
 
 
 if __name__ == '__main__':

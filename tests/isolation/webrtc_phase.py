@@ -53,7 +53,7 @@ import time
 
 import agentproto as ap
 from isocommon import GW_IP, MAGIC, MARKER
-from srtpcheck import RxKey, TxKey
+from srtpcheck import RtcpKey, RxKey, TxKey
 from sgwtest import Control, run, veth, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -86,10 +86,10 @@ class Session:
 
     def __init__(self, name, kind, owner, stream, dest, suite, key, t_post):
         self.name, self.kind, self.owner, self.stream, self.dest = name, kind, owner, stream, dest
-        self.rx = RxKey(suite, key)
+        self.rx, self.rtcp = RxKey(suite, key), RtcpKey(suite, key)
         self.t_post, self.t_end = t_post, None
-        self.checked = 0
-        self.aiortc_rtp = None
+        self.checked = self.rtcp_checked = 0
+        self.aiortc_rtp = self.aiortc_rtcp = None
         self.after_end = 0
 
 
@@ -127,9 +127,7 @@ class PhaseChecker:
     def check(self, r, ip, port, pl):
         c = self.c
         c['frames'] += 1
-        if len(pl) > 1 and 192 <= pl[1] <= 223:
-            c['rtcp'] += 1          # SRTCP (sender reports): not media, not checked
-            return
+        rtcp = len(pl) > 1 and 192 <= pl[1] <= 223
         cands = self.by_dest.get(ip) or self.by_dest.get((ip, port))
         if not cands:
             self.mis['unknown_destination'] += 1
@@ -138,18 +136,20 @@ class PhaseChecker:
             return
         found = None
         for s in reversed(cands):
-            plain = s.rx.unprotect(pl, MARKER.size)
+            plain = s.rtcp.unprotect(pl) if rtcp else s.rx.unprotect(pl, MARKER.size)
             if plain is not None:
                 found = s
                 break
         if found is None:
             c['undecryptable'] += 1
-            self._sample('undecryptable', dest=ip, port=port, length=len(pl), r=r)
+            self._sample('undecryptable', dest=ip, port=port, length=len(pl), r=r, rtcp=rtcp)
             return
         s = found
-        if len(plain) < MARKER.size or plain[:4] != MAGIC:
+        if rtcp:
+            plain = app_marker(plain)
+        if plain is None or len(plain) < MARKER.size or plain[:4] != MAGIC:
             c['no_marker'] += 1
-            self._sample('no_marker', session=s.name)
+            self._sample('no_marker', session=s.name, rtcp=rtcp)
             return
         _, flags, _, slot, inc, seq, t = MARKER.unpack_from(plain)
         if inc != INC or slot not in self.stream_owner:
@@ -158,7 +158,11 @@ class PhaseChecker:
             return
         stream, _ = self.stream_owner[slot]
         c['checked'] += 1
-        s.checked += 1
+        if rtcp:
+            c['checked_rtcp'] += 1
+            s.rtcp_checked += 1
+        else:
+            s.checked += 1
         bad = None
         if stream != s.stream:
             bad = 'wrong_context'
@@ -172,11 +176,11 @@ class PhaseChecker:
             self.mis[bad] += 1
             self.mis_at[s.kind] += 1
             self._sample(bad, session=s.name, owner=s.owner, attached=s.stream, marker_stream=stream, seq=seq,
-                         t=t, r=r, t_end=s.t_end)
+                         t=t, r=r, t_end=s.t_end, rtcp=rtcp)
         elif s.t_end is not None and r >= s.t_end:
             s.after_end += 1
             c['arrived_after_end'] += 1
-        k = (s.name, slot, seq)
+        k = (s.name, rtcp, slot, seq)
         prev = self.seen.get(k)
         if prev is None:
             self.seen[k] = pl
@@ -184,7 +188,33 @@ class PhaseChecker:
             c['duplicates_network'] += 1
         else:
             c['duplicates_gateway'] += 1
-            self._sample('duplicate_gateway', session=s.name, stream=stream, seq=seq)
+            self._sample('duplicate_gateway', session=s.name, stream=stream, seq=seq, rtcp=rtcp)
+
+
+APP_NAME = b'SGWI'
+
+
+def sender_report(ssrc, slot, n, rtp_ts, sent):
+    """A camera's RTCP: a sender report and an APP packet ('SGWI') whose
+    data is the marker (the n-th report of stream slot), which the gateway
+    forwards as it is (it rewrites the SSRCs only)."""
+    now = time.time()
+    ntp = (int(now) + 2208988800) << 32 | int((now % 1) * (1 << 32))
+    sr = struct.pack('!BBHIQIII', 0x80, 200, 6, ssrc, ntp, rtp_ts, sent, sent * 48)
+    body = MARKER.pack(MAGIC, 0, 0, slot, INC, n, time.monotonic_ns())
+    app = struct.pack('!BBHI4s', 0x80, 204, (12 + len(body)) // 4 - 1, ssrc, APP_NAME) + body
+    return sr + app
+
+
+def app_marker(compound):
+    """The data of the compound's APP packet named SGWI, or None."""
+    off = 0
+    while off + 4 <= len(compound):
+        plen = 4 * (int.from_bytes(compound[off + 2:off + 4], 'big') + 1)
+        if compound[off + 1] == 204 and compound[off + 8:off + 12] == APP_NAME:
+            return compound[off + 12:off + plen]
+        off += plen
+    return None
 
 
 class Sources(threading.Thread):
@@ -194,9 +224,10 @@ class Sources(threading.Thread):
     def __init__(self, sock, streams, rate):
         super().__init__(daemon=True)
         self.sock, self.rate = sock, rate
-        # slot, (ip, port), TxKey, ssrc
-        self.streams = [(slot, dest, TxKey(suite, key), 0x5a000000 + slot) for slot, dest, suite, key in streams]
-        self.sent = self.rounds = 0
+        # slot, (ip, port), TxKey, RtcpKey, ssrc
+        self.streams = [(slot, dest, TxKey(suite, key), RtcpKey(suite, key), 0x5a000000 + slot)
+                        for slot, dest, suite, key in streams]
+        self.sent = self.rounds = self.reports = 0
         self.error = None
         self._halt = threading.Event()
 
@@ -204,11 +235,18 @@ class Sources(threading.Thread):
         try:
             seq, t = 1, time.monotonic()
             while not self._halt.is_set():
-                for slot, dest, tx, ssrc in self.streams:
+                for slot, dest, tx, rtcp, ssrc in self.streams:
                     body = MARKER.pack(MAGIC, 0, 0, slot, INC, seq, time.monotonic_ns()) + bytes(16)
                     hdr = struct.pack('!BBHII', 0x80, 96, seq & 0xffff, (seq * 3000) & 0xffffffff, ssrc)
                     self.sock.sendto(tx.protect(hdr + body, seq), dest)
                     self.sent += 1
+                    if seq % 10 == 0:
+                        # a sender report every tenth packet, on the
+                        # listen port (rtcp-mux)
+                        n = seq // 10
+                        self.sock.sendto(rtcp.protect(sender_report(ssrc, slot, n, (seq * 3000) & 0xffffffff,
+                                                                    seq), n), dest)
+                        self.reports += 1
                 seq += 1
                 self.rounds += 1
                 t += 1.0 / self.rate
@@ -424,7 +462,7 @@ def run_phase(res, cfg, gw, agent, sw, src, say):
     def detach(s):
         r = s.display.call(cmd='detach')
         s.t_end = t_end()
-        s.aiortc_rtp = r['rtp']
+        s.aiortc_rtp, s.aiortc_rtcp = r['rtp'], r['rtcp']
         return r
 
     # another owner's stream: 403, nothing made
@@ -466,7 +504,7 @@ def run_phase(res, cfg, gw, agent, sw, src, say):
         raise AssertionError('the session whose grant went was not ended by the gateway: %s' % c)
     rep['revoked_session_closed_after_s'] = (c['t_closed'] - t_revoke) / 1e9
     r = displays[1].call(cmd='detach')
-    revoked.aiortc_rtp = r['rtp']
+    revoked.aiortc_rtp, revoked.aiortc_rtcp = r['rtp'], r['rtcp']
     rep['revoked_session_delete_status'] = r['status']
     # wa's display goes back to its own a1
     third = attached([attach(displays[1], 'a1')])
@@ -527,7 +565,7 @@ def run_phase(res, cfg, gw, agent, sw, src, say):
         for s, o in zip(cur, outs):
             if o['status'] != 200:
                 raise AssertionError('DELETE of %s: %d' % (s.name, o['status']))
-            s.t_end, s.aiortc_rtp = te, o['rtp']
+            s.t_end, s.aiortc_rtp, s.aiortc_rtcp = te, o['rtp'], o['rtcp']
         nxt = []
         for s in cur:
             mine = ROUNDS[s.owner]
@@ -564,13 +602,15 @@ def run_phase(res, cfg, gw, agent, sw, src, say):
 
     rep.update({
         'sessions': [{'name': s.name, 'kind': s.kind, 'owner': s.owner, 'stream': s.stream, 'checked': s.checked,
-                      'aiortc_rtp': s.aiortc_rtp, 'arrived_after_end': s.after_end} for s in sessions + sdes],
+                      'aiortc_rtp': s.aiortc_rtp, 'rtcp_checked': s.rtcp_checked, 'aiortc_rtcp': s.aiortc_rtcp,
+                      'arrived_after_end': s.after_end} for s in sessions + sdes],
         'webrtc_sessions': len(sessions), 'sdes_viewers': len(sdes),
         'frames': ck.c['frames'], 'checked': ck.c['checked'],
         'checked_webrtc': sum(s.checked for s in sessions), 'checked_sdes': sum(s.checked for s in sdes),
         'misdeliveries': sum(ck.mis.values()), 'misdelivery_kinds': dict(ck.mis),
         'misdeliveries_webrtc': ck.mis_at['webrtc'], 'misdeliveries_sdes': ck.mis_at['sdes'],
-        'undecryptable': ck.c['undecryptable'], 'no_marker': ck.c['no_marker'], 'rtcp': ck.c['rtcp'],
+        'undecryptable': ck.c['undecryptable'], 'no_marker': ck.c['no_marker'],
+        'checked_rtcp': ck.c['checked_rtcp'], 'reports_sent': sources.reports,
         'duplicates_network': ck.c['duplicates_network'], 'duplicates_gateway': ck.c['duplicates_gateway'],
         'arrived_after_end': ck.c['arrived_after_end'], 'capture_other': dict(cap.other),
         'samples': ck.samples, 'seconds': time.monotonic() - t0,
@@ -590,6 +630,11 @@ def run_phase(res, cfg, gw, agent, sw, src, say):
             f.append('WebRTC phase: %s (%s on %s) received nothing' % (s.name, s.owner, s.stream))
         elif s.aiortc_rtp is not None and s.aiortc_rtp > s.checked:
             f.append('WebRTC phase: aiortc decrypted %d in %s, the capture %d' % (s.aiortc_rtp, s.name, s.checked))
+        if s.rtcp_checked == 0:
+            f.append('WebRTC phase: %s (%s on %s) received no sender report' % (s.name, s.owner, s.stream))
+        elif s.aiortc_rtcp is not None and s.aiortc_rtcp > s.rtcp_checked:
+            f.append('WebRTC phase: aiortc decrypted %d SRTCP in %s, the capture %d' % (
+                s.aiortc_rtcp, s.name, s.rtcp_checked))
     return rep
 
 
