@@ -20,8 +20,9 @@ the WebRTC sessions need, replaces the gateway's whole state when it
 connects (REPLACE_ALL). So this phase comes after the churn, with its own
 owners, streams, grants and tokens made with srtpgwctl.
 
-What the phase checks, for every SRTP packet captured towards the
-displays' host (not what aiortc chose to keep: what arrived):
+What the phase checks, for every SRTP and SRTCP packet captured towards
+the displays' host (not what aiortc chose to keep: what arrived; the
+sources' sender reports carry the marker in an APP packet):
   - it decrypts under a key of the display or SDES viewer at its
     destination (else: undecryptable; the checker knows every key that
     display ever had, so the bound is 0);
@@ -219,7 +220,8 @@ def app_marker(compound):
 
 class Sources(threading.Thread):
     """Marked SRTP to every stream of the phase at `rate` packets a second
-    each, from a socket in the sources' namespace (pacing: sleeps)."""
+    each, and a marked sender report (SRTCP) with every tenth, from a
+    socket in the sources' namespace (pacing: sleeps)."""
 
     def __init__(self, sock, streams, rate):
         super().__init__(daemon=True)
