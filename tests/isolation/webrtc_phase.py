@@ -143,7 +143,7 @@ class PhaseChecker:
                 break
         if found is None:
             c['undecryptable'] += 1
-            self._sample('undecryptable', dest=ip, port=port, length=len(pl), r=r, rtcp=rtcp)
+            self._sample('undecryptable', dest=ip, port=port, length=len(pl), r=r, rtcp=rtcp, head=pl[:16].hex())
             return
         s = found
         if rtcp:
@@ -554,6 +554,16 @@ def run_phase(res, cfg, gw, agent, sw, src, say):
     r = agent.transaction([ap.grant_add(new[0]['stream'], new[0]['owner'])], ctl_seq=st['ctl_seq'])
     ck.grants[-1][2] = r.t_commit
     rep['orphans'] = 2
+    # srtpgw-control notices another writer at its next change and then
+    # pushes its whole state; until that push it takes changes without
+    # pushing them, and answers a WHEP DELETE 200 though its viewer is
+    # still on the gateway. Make that change now and wait for the push, so
+    # that every later DELETE's 200 is an applied change again.
+    syncs = control.read_log().count('gateway in sync at change')
+    ctl('owner', 'add', 'wresync')
+    wait_for(lambda: control.read_log().count('gateway in sync at change') > syncs, 20,
+             'srtpgw-control to push its whole state again')
+    control.wait_applied()
     say('  WebRTC phase: switched, revoked, orphaned')
     # rounds of switching: all four displays leave their streams at once
     # and take the next one their owner may watch, while packets flow
