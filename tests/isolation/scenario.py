@@ -14,6 +14,9 @@ on the bridge port towards the viewers when the kernel has sch_netem,
 otherwise the same model as a stage in the generator (source path) and in
 front of the checker (viewer path).
 
+After the churn, unless --no-webrtc: the WebRTC phase (webrtc_phase.py),
+srtpgw-control on the same gateway and WebRTC displays beside SDES viewers.
+
 Run it with scripts/isolation; docs/isolation.md explains the checker.
 """
 import argparse
@@ -51,7 +54,8 @@ DEFAULTS = dict(seconds=90, streams=1000, owners=50, displays=0, rate=5000, chan
                 quarantine=1.0, overlap=0.5, orphan_fraction=0.1, orphan_life=0.3,
                 owner_churn=1.0, owner_dead=0.5, forged_every=50, zombie=1.5, zombie_fraction=0.25, sample=1,
                 impair='auto', loss=1.0, dup=0.5, delay=5.0, jitter=3.0, reorder=5.0, seed=1,
-                build=None, max_batch=4000, mix=None, quiet=False, until_checked=0, max_unread=0)
+                build=None, max_batch=4000, mix=None, quiet=False, until_checked=0, max_unread=0,
+                webrtc=True, webrtc_rate=100, webrtc_rounds=3)
 
 
 def netem_available():
@@ -285,6 +289,12 @@ def run_scenario(**kw):
         _, report['deliveries'] = chk.get('deliveries', 300)
         report['gateway_counters'] = {k: c1.get(k, 0) - c0.get(k, 0) for k in c1 if c1.get(k, 0) != c0.get(k, 0)}
         report['gateway_tx_to_viewers'] = last['v'][1]
+        if cfg['webrtc']:
+            # after the churn: srtpgw-control replaces the gateway's state
+            # when it connects (webrtc_phase.py)
+            from webrtc_phase import run_phase
+            _say(cfg, 'WebRTC phase: srtpgw-control, WebRTC displays (aiortc) and SDES viewers')
+            report['webrtc'] = run_phase(res, cfg, gw, stats, sw, src, lambda *a: _say(cfg, *a))
         rc = gw.stop()
         report['gateway_exit'] = rc
     finally:
@@ -339,6 +349,8 @@ def _summarise(rep):
         rep['failures'].append('%d packets under a replaced viewer key' % ck['stale_egress_key'])
     if ck['duplicates_gateway']:
         rep['failures'].append('%d packets protected twice by the gateway' % ck['duplicates_gateway'])
+    if rep.get('webrtc'):
+        rep['failures'] += rep['webrtc']['failures']
     if rep.get('gateway_exit'):
         rep['failures'].append('srtpgw exit code %d' % rep['gateway_exit'])
 
@@ -383,6 +395,30 @@ def format_report(rep):
             ', '.join('%s %d' % kv for kv in sorted(rep['gateway_drops_unexpected'].items())) or 'none'),
         '  wall time %.0f s' % rep['wall_seconds'],
     ]
+    w = rep.get('webrtc')
+    if w:
+        lines += [
+            '  WebRTC phase: %d displays, %d WebRTC sessions and %d SDES viewers on %d streams of %d owners '
+            '(%.0f s); 1 offer for another owner\'s stream refused (403, nothing made); a revoked grant '
+            'ended its session (close_notify) %.0f ms after srtpgwctl was started' % (
+                w['displays'], w['webrtc_sessions'], w['sdes_viewers'], w['streams'], w['owners'], w['seconds'],
+                w['revoked_session_closed_after_s'] * 1000),
+            '    packets checked: %d (RTP: %d at WebRTC displays, %d at SDES viewers; %d sender reports; '
+            '%d SRTP and SRTCP frames captured, %d sent by the gateway\'s workers); misdeliveries %d %s; '
+            'undecryptable %d; duplicates %d by the gateway' % (
+                w['checked'], w['checked_webrtc'], w['checked_sdes'], w['checked_rtcp'], w['frames'],
+                w['gateway_sent'], w['misdeliveries'],
+                w['misdelivery_kinds'] or '', w['undecryptable'], w['duplicates_gateway']),
+            '    per session, RTP and sender reports (checked / aiortc decrypted): %s' % ', '.join(
+                '%s %s/%s %d/%s %d/%s' % (s['name'], s['owner'], s['stream'], s['checked'], s['aiortc_rtp'],
+                                          s['rtcp_checked'], s['aiortc_rtcp'])
+                for s in w['sessions'] if s['kind'] == 'webrtc'),
+            '    arrived after their session ended (sent before): %d; orphans (a grant withdrawn on the agent '
+            'socket, %d viewers left attached): %d packets dropped by the owner check' % (
+                w['arrived_after_end'], w['orphans'], w['orphan_drop_owner_mismatch']),
+        ]
+        for smp in w['samples'][:10]:
+            lines.append('    %s' % smp)
     if loss['checker_socket']:
         lines.append('  WARNING: %d frames were lost at the checker\'s socket and never checked: the '
                      'traffic was faster than the checker (lower --rate)' % loss['checker_socket'])
@@ -431,6 +467,12 @@ def main(argv=None):
                         'to itself and keeps up)')
     p.add_argument('--generator-nice', type=int, default=0,
                    help='nice increment of the sources (5 on long runs: they yield to the checker)')
+    p.add_argument('--no-webrtc', dest='webrtc', action='store_false',
+                   help='leave out the WebRTC phase after the churn (docs/isolation.md, "WebRTC displays")')
+    p.add_argument('--webrtc-rate', type=int, default=DEFAULTS['webrtc_rate'],
+                   help='WebRTC phase: packets per second of each of its streams')
+    p.add_argument('--webrtc-rounds', type=int, default=DEFAULTS['webrtc_rounds'],
+                   help='WebRTC phase: rounds in which all four displays switch streams at once')
     p.add_argument('--build', help='build directory of the srtpgw to test (default: build/)')
     p.add_argument('--json', help='write the full report here')
     a = p.parse_args(argv)

@@ -181,3 +181,53 @@ class RxKey(_Keys):
                     self.roc, self.s_l, self.started = roc, seq, True
                 return plain
         return None
+
+
+LABEL_RTCP_ENC, LABEL_RTCP_AUTH, LABEL_RTCP_SALT = 3, 4, 5
+
+
+class RtcpKey:
+    """SRTCP (RFC 3711 3.4) with AES-CM and HMAC-SHA1, both ways: the
+    WebRTC phase's sources protect sender reports, its checker unprotects
+    what the viewers received. Everything after the first 8 bytes (header
+    and sender SSRC) is encrypted; then E || 31-bit SRTCP index, then the
+    tag over all of it. (The AEAD suites' SRTCP is not needed here.)"""
+
+    def __init__(self, suite, material):
+        klen, slen, _, aead = SUITES[suite]
+        if aead:
+            raise ValueError('SRTCP with %s is not implemented here' % suite)
+        self.tag = 10   # 80 bits for both (RFC 4568 6.2.1: _32 is SRTP's only)
+        k, a, salt = _kdf(material[:klen], material[klen:],
+                          [(LABEL_RTCP_ENC, 16), (LABEL_RTCP_AUTH, 20), (LABEL_RTCP_SALT, 14)])
+        self.ecb = _ecb(k)
+        self.hmac0 = hmac.new(a, digestmod=hashlib.sha1)
+        self.salt = int.from_bytes(salt, 'big')
+
+    def _ctr(self, data, ssrc, index):
+        iv = (self.salt << 16) ^ (ssrc << 64) ^ (index << 16)
+        ks = self.ecb.encrypt(b''.join(((iv + j) & ((1 << 128) - 1)).to_bytes(16, 'big')
+                                      for j in range((len(data) + 15) // 16)))
+        return (int.from_bytes(data, 'big') ^ int.from_bytes(ks[:len(data)], 'big')).to_bytes(len(data), 'big')
+
+    def protect(self, pkt, index):
+        ssrc = int.from_bytes(pkt[4:8], 'big')
+        out = pkt[:8] + self._ctr(pkt[8:], ssrc, index) + (0x80000000 | index).to_bytes(4, 'big')
+        h = self.hmac0.copy()
+        h.update(out)
+        return out + h.digest()[:self.tag]
+
+    def unprotect(self, pkt):
+        """The plain compound packet, or None if it does not authenticate."""
+        if len(pkt) < 8 + 4 + self.tag:
+            return None
+        body, tag = pkt[:-self.tag], pkt[-self.tag:]
+        h = self.hmac0.copy()
+        h.update(body)
+        if not hmac.compare_digest(h.digest()[:self.tag], tag):
+            return None
+        ei = int.from_bytes(body[-4:], 'big')
+        if not ei & 0x80000000:
+            return body[:-4]
+        ssrc = int.from_bytes(body[4:8], 'big')
+        return body[:8] + self._ctr(body[8:-4], ssrc, ei & 0x7fffffff)

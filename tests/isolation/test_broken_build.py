@@ -1,8 +1,9 @@
 """The checker can fail: against a deliberately broken srtpgw
 (meson -Dbroken=no_owner_check: no owner check in the agent nor per packet)
 a short scenario in which every revoke leaves the grantee's viewers
-attached for a second must report misdeliveries. The test passes when the
-checker catches it.
+attached for a second must report misdeliveries, and so must the WebRTC
+phase, whose orphaned WebRTC display keeps receiving. The test passes when
+the checkers catch it.
 
 The broken build goes to build-broken-owner/ at the top of the tree (made
 once, rebuilt incrementally; scripts/env's environment).
@@ -44,6 +45,13 @@ class BrokenBuildIsCaught(unittest.TestCase):
         self.assertTrue(rep['failures'])
         # nothing else broke: what it delivered was authentic
         self.assertEqual(ck['unauthenticated'], 0, ck['samples'])
+        # the WebRTC phase's orphans (a grant withdrawn, the viewers left
+        # attached) go on receiving: caught at the WebRTC display too
+        w = rep['webrtc']
+        self.assertGreater(w['misdeliveries_webrtc'], 0, 'the phase missed the broken owner check')
+        self.assertGreater(w['misdelivery_kinds'].get('not_authorised', 0), 0)
+        self.assertEqual(w['orphan_drop_owner_mismatch'], 0)
+        self.assertEqual((w['undecryptable'], w['no_marker']), (0, 0), w['samples'])
 
 
 if __name__ == '__main__':

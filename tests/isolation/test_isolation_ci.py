@@ -7,7 +7,9 @@ ports reused after the quarantine, rekeys streams and viewers and deletes
 and recreates owners, aiming at 10,000 changes a second; sources send
 marked SRTP whose sequence numbers wrap during the churn, plus forged
 packets; every path loses, duplicates, delays and reorders. The checker
-decrypts everything the viewers receive.
+decrypts everything the viewers receive. Then the WebRTC phase: aiortc
+displays over WHEP beside SDES viewers on the same gateway, each packet
+they receive decrypted with the receiving display's own DTLS-SRTP key.
 
 Fails on any misdelivery, unauthenticated forward, packet under a replaced
 viewer key or packet the gateway protected twice; and if too little was
@@ -68,6 +70,29 @@ class IsolationCI(unittest.TestCase):
         self.assertGreater(ck['duplicates_network'], 0)         # the bad network was there
         # the gateway delivers what it must (the impairment alone loses ~2%)
         self.assertLess(rep['loss']['missing_percent'], 25)
+        # the WebRTC phase (webrtc_phase.py): every packet at a WebRTC
+        # display or SDES viewer decrypted with its own key, none astray
+        w = rep['webrtc']
+        self.assertEqual(w['misdeliveries'], 0, w['samples'])
+        self.assertEqual((w['undecryptable'], w['no_marker'], w['duplicates_gateway']), (0, 0, 0), w['samples'])
+        self.assertEqual((w['displays'], w['webrtc_sessions'], w['sdes_viewers'], w['refused_403']),
+                         (4, 8 + 4 * w['rounds'], 7, 1))
+        self.assertGreaterEqual(w['rounds'], 3)
+        for s in w['sessions']:
+            self.assertGreater(s['checked'], 0, s)
+            if s['kind'] == 'webrtc':
+                # the capture has everything aiortc decrypted, and more
+                # only for packets in flight when it closed
+                self.assertGreater(s['aiortc_rtp'], 0, s)
+                self.assertGreaterEqual(s['checked'], s['aiortc_rtp'], s)
+                self.assertGreaterEqual(s['rtcp_checked'], s['aiortc_rtcp'], s)
+            self.assertGreater(s['rtcp_checked'], 0, s)    # the camera's sender reports, under its own key
+        self.assertGreater(w['checked_webrtc'], 500)
+        # everything the gateway sent in the phase was checked
+        self.assertEqual(w['checked'], w['gateway_sent'])
+        self.assertLess(w['revoked_session_closed_after_s'], 1.5)   # "within a second" and a little
+        self.assertGreater(w['orphan_drop_owner_mismatch'], 0)     # the owner check stopped the orphans
+        self.assertLess(w['seconds'], 40)
 
 
 if __name__ == '__main__':

@@ -17,7 +17,7 @@ from isocommon import Impairment  # noqa: E402
 from model import Model  # noqa: E402
 from pacing import Pacer  # noqa: E402
 from sgwtest import SUITES, rtp, srtp_session  # noqa: E402
-from srtpcheck import RxKey, TxKey  # noqa: E402
+from srtpcheck import RtcpKey, RxKey, TxKey  # noqa: E402
 
 
 class SrtpAgainstLibsrtp(unittest.TestCase):
@@ -57,6 +57,25 @@ class SrtpAgainstLibsrtp(unittest.TestCase):
                 p = ours.protect(plain, base + n)
                 self.assertEqual(p, ref.protect(plain), (suite, n))
                 self.assertEqual(rx.unprotect(p), plain)
+
+    def test_srtcp_is_byte_for_byte_libsrtp(self):
+        # a sender report and an APP packet in one compound
+        for suite in ('AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'):
+            k = os.urandom(SUITES[suite][0])
+            ours, ref = RtcpKey(suite, k), srtp_session(suite, k, outbound=True)
+            rx = srtp_session(suite, k, outbound=False)
+            for n in range(1, 20):
+                sr = struct.pack('!BBHIQII', 0x80, 200, 6, 0x1234, n << 32, n * 3000, n) + struct.pack('!I', n * 100)
+                app = struct.pack('!BBHI4s', 0x80, 204, 4, 0x1234, b'TEST') + struct.pack('!II', n, 7)
+                plain = sr + app
+                p = ours.protect(plain, n)   # libsrtp's SRTCP index starts at 1
+                self.assertEqual(p, ref.protect_rtcp(plain), (suite, n))
+                self.assertEqual(rx.unprotect_rtcp(p), plain)
+                self.assertEqual(ours.unprotect(p), plain)
+                bad = bytearray(p)
+                bad[12] ^= 1
+                self.assertIsNone(ours.unprotect(bytes(bad)))
+                self.assertIsNone(RtcpKey(suite, os.urandom(30)).unprotect(p))
 
 
 class ImpairmentStage(unittest.TestCase):
