@@ -239,6 +239,8 @@ class Browsers(ControlCase):
         print('packets after DELETE: %d, the last growth seen %.3f s after its 200'
               % (samples[-1][1] - samples[0][1], last_growth))
         self.assertLess(last_growth, 1.0, samples)
+        # and the session ended with a DTLS close_notify
+        b.wait('srtpgw.state.dtls === "closed"', timeout=5, what='the DTLS transport closed')
         self.assertNotIn(self.viewer_of(st), [v['name'] for v in self.webrtc_viewers()])
 
     def whip_camera(self, name, colour):
