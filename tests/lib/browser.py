@@ -18,6 +18,7 @@ crash or a pulled plug would).
     png = b.screenshot()             # bytes
 """
 import base64
+import ctypes
 import json
 import os
 import shutil
@@ -69,6 +70,15 @@ def spki_sha256(cert_pem):
 
 class DevToolsError(Exception):
     pass
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    """In the child before exec: SIGKILL when the process that started it
+    dies (a test killed with -9 cannot clean up; its browser goes too)."""
+    ctypes.CDLL('libc.so.6', use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class WebSocket:
@@ -168,7 +178,7 @@ class Browser:
         # database under it: in our directory, and named on its command line
         env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(self.dir, 'config'))
         self.proc = self.ns.popen(*args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=True, env=env)
+                                  start_new_session=True, env=env, preexec_fn=_die_with_parent)
         log.close()
         port_file = os.path.join(self.dir, 'profile', 'DevToolsActivePort')
         deadline = time.monotonic() + timeout
