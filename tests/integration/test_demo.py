@@ -1,5 +1,6 @@
 """scripts/demo.py: every viewer ends with PNG frames in the output
-directory, or the demo fails.
+directory, and each display (headless Chromium over WHEP) with a
+screenshot of its page showing its owner's camera, or the demo fails.
 
 The demo once reported 80 frames for a viewer and left no PNG for it: two
 demos shared the default output directory, and each one's start (rm -rf of
@@ -21,8 +22,10 @@ DEMO = os.path.join(TOP, 'scripts', 'demo.py')
 sys.path.insert(0, os.path.join(TOP, 'tests', 'lib'))
 sys.path.insert(0, os.path.join(TOP, 'scripts'))
 import demo  # noqa: E402
+import media  # noqa: E402
 
 VIEWERS = ['alice-tv', 'alice-phone', 'bob-tv']
+DISPLAYS = {'alice-display': ['alice-tv', 'alice-phone'], 'bob-display': ['bob-tv']}
 
 
 class Demo(unittest.TestCase):
@@ -71,11 +74,32 @@ class Demo(unittest.TestCase):
         r = subprocess.run(['/usr/bin/python3', DEMO, '--seconds', '3', '--out', self.out],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
         self.assertEqual(r.returncode, 0, r.stdout)
-        self.assertIn("every viewer saw only its owner's camera", r.stdout)
+        self.assertIn("every viewer and display saw only its owner's camera", r.stdout)
         for v in VIEWERS:
             self.assertEqual(sorted(os.path.basename(p) for p in glob.glob(os.path.join(self.out, v, '*.png'))),
                              ['frame-1.png', 'frame-2.png', 'frame-3.png'], r.stdout)
-        self.assertEqual(sorted(os.listdir(self.out)), sorted(VIEWERS + ['.lock']))
+        self.assertEqual(sorted(os.listdir(self.out)), sorted(VIEWERS + list(DISPLAYS) + ['.lock']))
+        self.assertEqual(r.stdout.count("camera ok"), 4, r.stdout)  # 2 displays x (screenshot, picture)
+        self.assertIn("bob-display: POST /whep/cam-alice with bob's token -> 403 permission denied", r.stdout)
+        # each display's screenshot decodes and shows its owner's camera:
+        # near the frames the ffmpeg viewers of that owner decoded (the
+        # demo checked them against the camera), far from the other's
+        frames = {d: [media.rgb_of_png(p, demo.SIZE) for v in viewers
+                      for p in sorted(glob.glob(os.path.join(self.out, v, '*.png')))]
+                  for d, viewers in DISPLAYS.items()}
+        for d in DISPLAYS:
+            self.assertEqual(sorted(os.listdir(os.path.join(self.out, d))), ['picture.png', 'screenshot.png'])
+            for png in ('screenshot.png', 'picture.png'):
+                with open(os.path.join(self.out, d, png), 'rb') as f:
+                    self.assertEqual(f.read(8), b'\x89PNG\r\n\x1a\n')
+                # testsrc moves: 3 frames of it are a few dB further than
+                # the camera's every frame; smptebars is 15 dB further still
+                who, score = demo.whose_picture(os.path.join(self.out, d, png), frames, shows_db=15, margin_db=10)
+                self.assertEqual(who, d, '%s %s: %s\n%s' % (d, png, score, r.stdout))
+                # the check can fail: against the other owner's frames only
+                other = [o for o in DISPLAYS if o != d][0]
+                self.assertIsNone(demo.whose_picture(os.path.join(self.out, d, png), {other: frames[other]},
+                                                     shows_db=15, margin_db=10)[0])
 
 
 if __name__ == '__main__':

@@ -46,12 +46,61 @@ def reference_cmds(src, qv, out_pattern):
             FFMPEG + ['-f', 'mjpeg', '-i', '-', '-fps_mode', 'passthrough', out_pattern])
 
 
-def sdp(origin, port, key):
-    """What a viewer's ffmpeg is told: MJPEG (payload type 26) on port, SRTP
-    with key."""
+def sdp(origin, port, key, codec='MJPEG'):
+    """What a viewer's ffmpeg is told: MJPEG (payload type 26) or VP8
+    (payload type 96) on port, SRTP with key."""
+    media = ['m=video %d RTP/AVP 26' % port] if codec == 'MJPEG' else [
+        'm=video %d RTP/AVP %d' % (port, VP8_PT), 'a=rtpmap:%d VP8/90000' % VP8_PT]
     return '\n'.join([
-        'v=0', 'o=- 0 0 IN IP4 %s' % origin, 's=srtpgw', 'c=IN IP4 %s' % origin, 't=0 0',
-        'm=video %d RTP/AVP 26' % port, 'a=crypto:1 %s inline:%s' % (SUITE, b64(key)), ''])
+        'v=0', 'o=- 0 0 IN IP4 %s' % origin, 's=srtpgw', 'c=IN IP4 %s' % origin, 't=0 0'] + media +
+        ['a=crypto:1 %s inline:%s' % (SUITE, b64(key)), ''])
+
+
+# ---- VP8: what browsers decode over WebRTC (MJPEG they do not) ----------------
+VP8_PT = 96
+
+
+def vp8_file_cmd(src, rate, path):
+    """Encode a lavfi source to a VP8 file (IVF), a keyframe a second, no
+    hidden (alt-ref) frames: a camera's bitstream, sent as it is by
+    vp8_camera_cmd and decoded locally by decode_cmd for the reference, so
+    that a viewer that got every packet decodes exactly the reference's
+    frames."""
+    return FFMPEG + src + ['-c:v', 'libvpx', '-deadline', 'good', '-cpu-used', '4', '-b:v', '800k',
+                           '-g', str(rate), '-auto-alt-ref', '0', '-lag-in-frames', '0', '-f', 'ivf', path]
+
+
+def vp8_camera_cmd(path, key, dest, port):
+    """Send a VP8 file at its own rate as SRTP (payload type 96), in packets
+    of at most 1200 bytes as WebRTC senders make them: ffmpeg's default
+    (1472) leaves no room for a WebRTC viewer's longer SRTP tag (AES-GCM's
+    16 bytes for this suite's 10), and the gateway drops those packets
+    (drop_too_big), keyframes first."""
+    return FFMPEG + ['-re', '-i', path, '-c', 'copy', '-f', 'rtp', '-payload_type', str(VP8_PT),
+                     '-packetsize', '1200', '-srtp_out_suite', SUITE, '-srtp_out_params', b64(key),
+                     'srtp://%s:%d' % (dest, port)]
+
+
+def decode_cmd(path, out_pattern):
+    """Every frame of a video file as PNG files."""
+    return FFMPEG + ['-i', path, '-fps_mode', 'passthrough', out_pattern]
+
+
+def rgb_of_png(path, size):
+    """A PNG's top-left size[0] x size[1] pixels, rgb24 (bytes), decoded by
+    ffmpeg; None if the file does not decode or is smaller."""
+    r = subprocess.run(FFMPEG[:-1] + ['error', '-i', path, '-vf', 'crop=%d:%d:0:0' % size, '-frames:v', '1',
+                                      '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if r.returncode != 0 or len(r.stdout) != size[0] * size[1] * 3:
+        return None
+    return r.stdout
+
+
+def best_psnr(frame, refs, step=31):
+    """The highest PSNR (dB, every step-th byte) of frame against any of
+    refs: how close it is to the nearest of them."""
+    return max((psnr(frame, r, step) for r in refs), default=0.0)
 
 
 def viewer_cmd(sdp_path, idle_s, frames, out_pattern):
