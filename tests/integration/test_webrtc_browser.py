@@ -265,15 +265,9 @@ class Browsers(ControlCase):
               % (samples[-1][1] - samples[0][1], last_growth))
         self.assertLess(last_growth, 1.0, samples)
         # srtpgw-control sends a DTLS close_notify before the change that
-        # closes the port; not asserted: the gateway's agent thread takes
-        # its clients' changes before the punt channel in a turn, so on a
-        # loaded machine the close_notify can come after the port closed
-        # and be dropped (drop_punt_tx)
-        try:
-            b.wait('srtpgw.state.dtls === "closed"', timeout=5, what='the DTLS transport closed')
-            print('the close_notify arrived')
-        except AssertionError:
-            print('no close_notify: the gateway %s' % counter_deltas(c0, self.gw.counters(), 'drop_punt'))
+        # closes the port, and the gateway sends it before it takes the change
+        b.wait('srtpgw.state.dtls === "closed"', timeout=10, what='the DTLS transport closed')
+        self.assertEqual(counter_deltas(c0, self.gw.counters(), 'drop_punt').get('drop_punt_tx', 0), 0)
         self.assertNotIn(self.viewer_of(st), [v['name'] for v in self.webrtc_viewers()])
 
     def whip_camera(self, name, colour):
