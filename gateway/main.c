@@ -5,9 +5,9 @@
  * Start-up: EAL, config (fully validated before a port is touched), mbuf
  * pool, ports, RCU, flow table, rings, the --ops file's transaction (before
  * any port starts: the first packet read finds its streams), agent socket;
- * then root is dropped (gateway/privs.c) and the workers start. The main lcore runs the agent
- * thread until SIGINT/SIGTERM; then the workers stop and everything is
- * torn down. The process is never dumpable.
+ * then root is dropped (gateway/privs.c) and the workers start. The main
+ * lcore runs the agent thread until SIGINT/SIGTERM; then the workers stop
+ * and everything is torn down. The process is never dumpable.
  */
 #include <getopt.h>
 #include <signal.h>

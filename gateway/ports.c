@@ -13,7 +13,8 @@
 /*
  * ports.[i].mac: the device's MAC address, set before the port starts.
  * A driver without that operation (-ENOTSUP; net_pcap in DPDK 22.11) is
- * accepted only on a promiscuous port: it hands the workers every frame,
+ * accepted only on a port that is, or can be made, promiscuous (turned on
+ * here; net_pcap always is): it hands the workers every frame,
  * whatever its destination, so the MAC in software is a MAC all the same
  * -- the workers' L2 check (dataplane/worker.c) accepts the configured MAC
  * and nothing else, and every frame sent carries it as its source. A
