@@ -497,7 +497,7 @@ static int load_identities(struct cfg_loader *l, const config_setting_t *root)
 /* ---- ports ---------------------------------------------------------------- */
 
 static const char *const port_keys[] = {
-	"name", "device", "mtu", "rx_queues", "tx_queues", "vlan",
+	"name", "device", "mac", "mtu", "rx_queues", "tx_queues", "vlan",
 	"addresses", "gateway4", "gateway6", "neighbours", "learn_unsolicited", NULL,
 };
 static const char *const neigh_keys[] = { "ip", "mac", NULL };
@@ -662,6 +662,15 @@ static int load_port(struct cfg_loader *l, const config_setting_t *ps, unsigned 
 		if (strcmp(l->cfg->ports[j].device, str) == 0)
 			return fail(l, s, NULL, "device \"%s\" is already used by ports.[%u]", str, j);
 	memcpy(p->device, str, strlen(str) + 1);
+
+	if ((rc = get_string(l, ps, "mac", false, &str, &s)) < 0)
+		return -1;
+	if (rc > 0) {
+		const char *problem = parse_mac(str, p->mac);
+		if (problem != NULL)
+			return fail(l, s, NULL, "\"%s\": %s", str, problem);
+		p->has_mac = true;
+	}
 
 	p->mtu = 1500;
 	if ((rc = get_uint(l, ps, "mtu", 68, 9600, false, &v, NULL)) < 0)

@@ -36,6 +36,8 @@ struct sgw_port_config {
 	uint16_t rx_queues;  /* ports.[i].rx_queues, default 1 */
 	uint16_t tx_queues;  /* ports.[i].tx_queues, default = workers + 1; must be >= workers + 1 (one per worker, one for the agent thread) */
 	uint16_t vlan;       /* ports.[i].vlan: 802.1Q id for frames we send, 0 = untagged */
+	bool has_mac;        /* ports.[i].mac: the port's MAC address, set before it starts; */
+	uint8_t mac[6];      /*   default: the device's own */
 	bool learn_unsolicited; /* ports.[i].learn_unsolicited: also learn next hops from ARP/ND
 	                           nobody asked for (a trusted segment); default false */
 	unsigned n_addrs;

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * srtpgw: the gateway process. srtpgw [EAL args] -- --config FILE
+ * srtpgw: the gateway process. srtpgw [EAL args] -- --config FILE [--ops FILE]
  *
  * Start-up: EAL, config (fully validated before a port is touched), mbuf
- * pool, ports, RCU, flow table, rings, agent socket; then root is dropped
- * (gateway/privs.c) and the workers start. The main lcore runs the agent
- * thread until SIGINT/SIGTERM; then the workers stop and everything is
- * torn down. The process is never dumpable.
+ * pool, ports, RCU, flow table, rings, the --ops file's transaction (before
+ * any port starts: the first packet read finds its streams), agent socket;
+ * then root is dropped (gateway/privs.c) and the workers start. The main
+ * lcore runs the agent thread until SIGINT/SIGTERM; then the workers stop
+ * and everything is torn down. The process is never dumpable.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -32,11 +33,13 @@
 #include "gateway/port_guard.h"
 #include "gateway/ports.h"
 #include "gateway/privs.h"
+#include "gateway/startup_ops.h"
 
 static volatile bool quit;
 static struct sgw_config cfg;
 static struct sgw_dp dp;
 static struct sgw_agent agent;
+static FILE *ops_file; /* --ops, open from the config's load to the transaction */
 
 static void on_signal(int sig)
 {
@@ -47,13 +50,17 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: srtpgw [EAL options] -- --config FILE [--verbose]\n"
+		"usage: srtpgw [EAL options] -- --config FILE [--ops FILE] [--verbose]\n"
 		"\n"
 		"The srtpgw data plane: forwards SRTP streams to their viewers, each\n"
 		"with its own key, on DPDK ports. Streams and viewers are installed by\n"
-		"the control plane through the agent socket named in the config.\n"
+		"the control plane through the agent socket named in the config, or\n"
+		"at start-up from an ops file (--ops).\n"
 		"\n"
 		"  -c, --config FILE   gateway configuration (docs/config.md)\n"
+		"  -o, --ops FILE      install these streams and viewers before the ports start:\n"
+		"                      one transaction in the op language of srtpgw-agentctl apply\n"
+		"                      (docs/agentctl.md); an op refused stops the start\n"
 		"  -v, --verbose       log debug messages\n"
 		"  -h, --help          this text\n"
 		"\n"
@@ -65,6 +72,8 @@ static void usage(FILE *f)
 static int die(const char *what)
 {
 	sgw_log(LOG_ERR, "%s", what);
+	if (ops_file != NULL)
+		fclose(ops_file);
 	port_guard_disable();
 	rte_eal_cleanup();
 	return 1;
@@ -142,11 +151,12 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "ops", required_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config_path = NULL;
+	const char *config_path = NULL, *ops_path = NULL;
 	char err[512];
 	size_t qs_size;
 	int rc, opt, lfd;
@@ -170,10 +180,13 @@ int main(int argc, char **argv)
 	argc -= rc;
 	argv += rc;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:o:vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			config_path = optarg;
+			break;
+		case 'o':
+			ops_path = optarg;
 			break;
 		case 'v':
 			sgw_log_level = LOG_DEBUG;
@@ -194,6 +207,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (sgw_config_load(config_path, &cfg, err, sizeof(err)) != 0)
+		return die(err);
+	if (ops_path != NULL && (ops_file = startup_ops_open(ops_path, err, sizeof(err))) == NULL)
 		return die(err);
 	if (sgw_srtp_global_init() != 0)
 		return die("cannot initialise libsrtp");
@@ -230,6 +245,12 @@ int main(int argc, char **argv)
 	    getrandom(agent.digest_key, sizeof(agent.digest_key), 0) != sizeof(agent.digest_key))
 		return die("getrandom failed");
 	sgw_dp = &dp;
+	if (ops_file != NULL) {
+		FILE *f = ops_file;
+		ops_file = NULL; /* closed by startup_ops_apply() */
+		if (startup_ops_apply(&agent, f, ops_path, err, sizeof(err)) != 0)
+			return die(err);
+	}
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

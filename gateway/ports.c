@@ -10,6 +10,40 @@
 #define RX_DESC 1024
 #define TX_DESC 1024
 
+/*
+ * ports.[i].mac: the device's MAC address, set before the port starts.
+ * A driver without that operation (-ENOTSUP; net_pcap in DPDK 22.11) is
+ * accepted only on a port that is, or can be made, promiscuous (turned on
+ * here; net_pcap always is): it hands the workers every frame,
+ * whatever its destination, so the MAC in software is a MAC all the same
+ * -- the workers' L2 check (dataplane/worker.c) accepts the configured MAC
+ * and nothing else, and every frame sent carries it as its source. A
+ * port that filters in hardware with its own MAC would drop the frames to
+ * the configured one: that, and any other refusal, is an error.
+ */
+static int set_mac(const struct sgw_port_config *pc, uint16_t pid, const char *driver,
+		   struct rte_ether_addr *mac, char *err, size_t errlen)
+{
+	struct rte_ether_addr want;
+	int rc;
+
+	memcpy(want.addr_bytes, pc->mac, sizeof(want.addr_bytes));
+	rc = rte_eth_dev_default_mac_addr_set(pid, &want);
+	if (rc == -ENOTSUP && rte_eth_promiscuous_enable(pid) == 0 && rte_eth_promiscuous_get(pid) == 1) {
+		sgw_log(LOG_INFO, "port %s: %s cannot set its MAC address; the port is promiscuous, "
+			"the gateway takes the configured one in software", pc->name, driver);
+		rc = 0;
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "port %s: mac: device %s (%s) refuses the configured MAC address: %s",
+			 pc->name, pc->device, driver, rc == -ENOTSUP ?
+			 "it cannot change its MAC address (and is not promiscuous)" : strerror(-rc));
+		return -1;
+	}
+	*mac = want;
+	return 0;
+}
+
 static int port_setup(const struct sgw_port_config *pc, uint16_t pid, struct sgw_dp *dp,
 		      struct sgw_port_rt *rt, char *err, size_t errlen)
 {
@@ -70,6 +104,8 @@ static int port_setup(const struct sgw_port_config *pc, uint16_t pid, struct sgw
 		sgw_log(LOG_WARNING, "port %s: cannot set MTU %u (%s); using it for our own frames",
 			pc->name, pc->mtu, strerror(-rc));
 	rte_eth_macaddr_get(pid, &rt->mac);
+	if (pc->has_mac && set_mac(pc, pid, info.driver_name, &rt->mac, err, errlen) != 0)
+		return -1;
 	rt->port_id = pid;
 	rt->mtu = pc->mtu;
 	rt->vlan = pc->vlan;

@@ -1,6 +1,8 @@
 """srtpgw's start-up: --help, and clear one-line errors with a non-zero exit
 for a bad config file, a device the EAL does not have, an lcore the EAL
-does not run, and queue counts the device cannot give."""
+does not run, queue counts the device cannot give, and an --ops file with
+an op the parser or the agent refuses (nothing started: no agent socket)."""
+import base64
 import os
 import subprocess
 import sys
@@ -20,14 +22,19 @@ class Startup(unittest.TestCase):
         self.prefix = uniq('sgwst')
         self.addCleanup(subprocess.run, ['rm', '-rf', '/var/run/dpdk/' + self.prefix])
 
-    def gateway(self, config, eal=(), vdevs=('net_null0',)):
+    def gateway(self, config, eal=(), vdevs=('net_null0',), ops=None):
         path = os.path.join(self.dir.name, 'srtpgw.conf')
         with open(path, 'w') as f:
             f.write(config)
         args = [SRTPGW] + EAL + ['--file-prefix', self.prefix, '--lcores', '0@0,1@1'] + list(eal)
         for v in vdevs:
             args += ['--vdev', v]
-        return subprocess.run(args + ['--', '--config', path], stdout=subprocess.PIPE,
+        extra = []
+        if ops is not None:
+            extra = ['--ops', os.path.join(self.dir.name, 'flows.ops')]
+            with open(extra[1], 'w') as f:
+                f.write(ops)
+        return subprocess.run(args + ['--', '--config', path] + extra, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, timeout=60)
 
     def config(self, device='net_null0', port_extra='', top_extra='', lcore=1):
@@ -45,6 +52,35 @@ class Startup(unittest.TestCase):
         r = subprocess.run([SRTPGW, '--help'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.assertEqual(r.returncode, 0)
         self.assertIn('--config FILE', r.stdout)
+        self.assertIn('--ops FILE', r.stdout)
+
+    def test_ops_errors_name_file_and_line(self):
+        """A bad --ops file: one error line FILE:LINE, exit 1, and the
+        gateway never got as far as its agent socket."""
+        key = base64.b64encode(bytes(30)).decode()
+        stream = 'stream add 1 owner=7 listen=10.5.0.1:5000 suite=AES_CM_128_HMAC_SHA1_80 key=%s\n' % key
+        cases = [
+            ('# a comment\n' + stream + 'viewer add 10 stream=2 owner=7 to=10.5.0.9:6000 plain\n',
+             'flows.ops:3: viewer_add: no stream 2 (nothing applied)'),
+            (stream + 'viewer add 10 stream=1 owner=7 to=10.5.0.9:6000 plain bogus\n',
+             'flows.ops:2: unknown argument "bogus" (nothing applied)'),
+            (stream.replace('10.5.0.1', '10.6.0.1'), 'flows.ops:1: stream_add: '),
+        ]
+        for ops, want in cases:
+            with self.subTest(want=want):
+                r = self.gateway(self.config(), ops=ops)
+                self.assertEqual(r.returncode, 1, r.stdout)
+                self.assertIn(want, self.error_line(r.stdout))
+                self.assertNotIn(key, r.stdout)
+                self.assertFalse(os.path.exists(os.path.join(self.dir.name, 'agent.sock')))
+        path = os.path.join(self.dir.name, 'srtpgw.conf')
+        with open(path, 'w') as f:
+            f.write(self.config())
+        r = subprocess.run([SRTPGW] + EAL + ['--file-prefix', self.prefix, '--vdev', 'net_null0', '--',
+                            '--config', path, '--ops', os.path.join(self.dir.name, 'none.ops')],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('none.ops: cannot open the ops file: No such file or directory', self.error_line(r.stdout))
 
     def test_missing_config_option(self):
         r = subprocess.run([SRTPGW] + EAL + ['--file-prefix', self.prefix, '--'],

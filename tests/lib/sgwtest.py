@@ -225,9 +225,10 @@ class Gateway:
     argument without the leading device name is fine), addresses, and
     optional rx_queues, gateway4, gateway6, neighbours (config text), and
     extra (more of the port's keys, as config text).
-    workers: list of lists of (port name, queue)."""
+    workers: list of lists of (port name, queue). args: more srtpgw
+    arguments after --config (e.g. ['--ops', FILE])."""
 
-    def __init__(self, res, ports, workers, extra_config='', memory=256):
+    def __init__(self, res, ports, workers, extra_config='', memory=256, args=()):
         self.res = res
         self.dir = tempfile.mkdtemp(prefix='srtpgw-test-')
         res.add(lambda d: run('rm', '-rf', d), self.dir)
@@ -236,6 +237,7 @@ class Gateway:
         self.prefix = uniq('sgwt')
         self.ports, self.workers, self.memory = ports, workers, memory
         self.extra_config = extra_config
+        self.args = list(args)
         self.proc = None
 
     def config_text(self):
@@ -277,11 +279,13 @@ class Gateway:
         with open(cfg, 'w') as f:
             f.write(self.config_text())
         # the EAL leaves its runtime directory (config, fbarrays: a few MB)
-        # behind; as root it is /var/run/dpdk/PREFIX. Removed after the kill.
-        self.res.add(run, 'rm', '-rf', os.path.join('/var/run/dpdk', self.prefix))
+        # behind; as root it is /var/run/dpdk/PREFIX, for a user under
+        # $XDG_RUNTIME_DIR or /tmp. Removed after the kill.
+        runtime = ('/var/run' if os.geteuid() == 0 else os.environ.get('XDG_RUNTIME_DIR', '/tmp'))
+        self.res.add(run, 'rm', '-rf', os.path.join(runtime, 'dpdk', self.prefix))
         for attempt in range(20):
             with open(self.log_path, 'w') as log:
-                self.proc = subprocess.Popen([SRTPGW] + self.eal_args() + ['--', '--config', cfg],
+                self.proc = subprocess.Popen([SRTPGW] + self.eal_args() + ['--', '--config', cfg] + self.args,
                                              stdout=log, stderr=subprocess.STDOUT)
             self.res.add(self._kill)
             try:

@@ -77,7 +77,7 @@ static void full_valid_config(void)
 		"max_neighbours = 65536;\n"
 		"ports = (\n"
 		"  { name = \"wan\"; device = \"net_pcap0\";\n"
-		"    mtu = 9000; rx_queues = 2; tx_queues = 4; vlan = 100;\n" /* 10 */
+		"    mtu = 9000; rx_queues = 2; tx_queues = 4; vlan = 100; mac = \"02:00:00:00:00:01\";\n" /* 10 */
 		"    addresses = [ \"10.0.0.1/24\", \"fd00::1/64\", \"10.1.0.1/32\" ];\n"
 		"    gateway4 = \"10.0.0.254\";\n"
 		"    gateway6 = \"fe80::1\";\n"
@@ -117,6 +117,8 @@ static void full_valid_config(void)
 	CHECK_EQ(p->rx_queues, 2);
 	CHECK_EQ(p->tx_queues, 4);
 	CHECK_EQ(p->vlan, 100);
+	CHECK(p->has_mac);
+	CHECK_MEM(p->mac, "\x02\x00\x00\x00\x00\x01", 6);
 	CHECK_EQ(p->n_addrs, 3);
 	CHECK_EQ(p->addrs[0].ip.family, SGW_AF_INET);
 	CHECK_MEM(p->addrs[0].ip.a, "\x0a\x00\x00\x01", 4);
@@ -149,6 +151,7 @@ static void full_valid_config(void)
 	CHECK_EQ(p->rx_queues, 1);
 	CHECK_EQ(p->tx_queues, 3); /* = workers + 1 */
 	CHECK_EQ(p->vlan, 0);
+	CHECK(!p->has_mac);
 	CHECK_EQ(p->n_addrs, 1);
 	CHECK_MEM(p->addrs[0].ip.a, "\xc0\xa8\x01\x01", 4);
 	CHECK_EQ(p->addrs[0].prefix_len, 16);
@@ -190,6 +193,7 @@ static void minimal_config_defaults(void)
 	CHECK_EQ(p->rx_queues, 1);
 	CHECK_EQ(p->tx_queues, 2); /* 1 worker + the agent thread */
 	CHECK_EQ(p->vlan, 0);
+	CHECK(!p->has_mac);
 	CHECK_EQ(p->n_addrs, 1);
 	CHECK(!p->has_gw4);
 	CHECK(!p->has_gw6);
@@ -514,6 +518,19 @@ static void error_bad_mac(void)
 		     "  addresses = [ \"10.0.0.1/24\" ];\n"
 		     "  neighbours = ( { ip = \"10.0.0.2\"; } ); } );\n" GOOD_WORKER,
 		     ":3: ports.[0].neighbours.[0].mac: is required");
+	/* the port's own */
+	EXPECT_ERROR("ports = ( { name = \"p0\"; device = \"net_null0\";\n"
+		     "  addresses = [ \"10.0.0.1/24\" ];\n"
+		     "  mac = \"ff:ff:ff:ff:ff:ff\"; } );\n" GOOD_WORKER,
+		     ":3: ports.[0].mac: \"ff:ff:ff:ff:ff:ff\": multicast or broadcast "
+		     "MAC address (must be unicast)");
+	EXPECT_ERROR("ports = ( { name = \"p0\"; device = \"net_null0\"; mac = \"02-00-00-00-00-01\";\n"
+		     "  addresses = [ \"10.0.0.1/24\" ]; } );\n" GOOD_WORKER,
+		     ":1: ports.[0].mac: \"02-00-00-00-00-01\": not a MAC address "
+		     "(e.g. \"02:00:00:00:00:01\")");
+	EXPECT_ERROR("ports = ( { name = \"p0\"; device = \"net_null0\"; mac = 1;\n"
+		     "  addresses = [ \"10.0.0.1/24\" ]; } );\n" GOOD_WORKER,
+		     ":1: ports.[0].mac: must be a string");
 }
 
 static void error_queue_not_polled(void)
