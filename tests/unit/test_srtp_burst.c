@@ -440,7 +440,8 @@ static void test_unprotect_differential(void)
 		}
 		while (done < total) {
 			unsigned n = 0, want = 1 + rndn(rndn(4) == 0 ? MAXN : 64);
-			unsigned burst = rndn(3) == 0 ? 1 + rndn(8) : 64;
+			/* calls of 1..8 packets, of 64, or of all (chunked) */
+			unsigned burst = rndn(3) == 0 ? 1 + rndn(8) : rndn(2) ? 64 : MAXN;
 
 			while (n < want && done < total) {
 				unsigned c = rndn(nctx), r = rndn(40), i;
