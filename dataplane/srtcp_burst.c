@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * SRTCP over a burst (RFC 3711 3.4; AES-CM-128, HMAC-SHA1-80 for every
- * AES-CM suite), libsrtp 2.5's semantics: srtp_protect_rtcp sets the E
+ * AES-CM suite; RFC 7714 9 for the GCM suites, packet by packet), libsrtp
+ * 2.5's semantics: srtp_protect_rtcp sets the E
  * flag and takes the next SRTCP index (1, 2, ...; refused past 2^31 - 1);
  * srtp_unprotect_rtcp refuses a packet without the E flag (our policies
  * always encrypt), replay-checks the index against libsrtp's fixed
@@ -42,6 +43,22 @@ protect_chunk(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint8_
 			continue;
 		}
 		c->rtcp_ws++;
+		if (burst_is_gcm(c)) {
+			/* RFC 7714 9: AAD header || E+index, the tag after
+			 * the ciphertext, E+index after the tag */
+			uint8_t iv[12];
+
+			memcpy(m->aad, p, BURST_RTCP_HDR);
+			burst_wr32(m->aad + BURST_RTCP_HDR, BURST_SRTCP_E | c->rtcp_ws);
+			burst_gcm_iv(iv, c->gcm->rtcp_salt, ssrc, 0, c->rtcp_ws);
+			burst_gcm_enc(m, c, &c->gcm->rtcp, p + BURST_RTCP_HDR,
+				      (unsigned)len[i] - BURST_RTCP_HDR, iv, m->aad,
+				      BURST_RTCP_HDR + BURST_SRTCP_TRAILER, p + len[i]);
+			burst_wr32(p + len[i] + BURST_GCM_TAG, BURST_SRTCP_E | c->rtcp_ws);
+			len[i] += BURST_GCM_TAG + BURST_SRTCP_TRAILER;
+			res[i] = SGW_SRTP_OK;
+			continue;
+		}
 		burst_wr32(p + len[i], BURST_SRTCP_E | c->rtcp_ws);
 		if (len[i] > BURST_RTCP_HDR) {
 			burst_iv(m->iv[i], c->rtcp.salt, ssrc, c->rtcp_ws);
@@ -84,6 +101,54 @@ sgw_burst_protect_rtcp(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[
 	}
 }
 
+/* One AEAD packet, in packet order: libsrtp's srtp_unprotect_rtcp_aead.
+ * Without the E flag the packet is authenticated only (all of it AAD),
+ * as libsrtp does; with it, decrypted in place and, refused, encrypted
+ * back. */
+static enum sgw_srtp_result
+unprotect_gcm(struct sgw_burst_mgr *m, struct sgw_burst_ctx *c, uint8_t *p, int *len, unsigned i)
+{
+	uint32_t ssrc = burst_rd32(p + 4);
+	uint32_t trailer = burst_rd32(p + *len - BURST_SRTCP_TRAILER);
+	uint32_t idx = trailer & BURST_SRTCP_INDEX_MAX;
+	int body = *len - BURST_SRTCP_TRAILER - BURST_GCM_TAG; /* header + ciphertext */
+	enum sgw_srtp_result r;
+	uint8_t iv[12];
+
+	if (c->bound && ssrc != c->ssrc)
+		return SGW_SRTP_ERR_SSRCS;
+	if ((r = burst_rtcp_check(c, idx)) != SGW_SRTP_OK)
+		return r;
+	burst_gcm_iv(iv, c->gcm->rtcp_salt, ssrc, 0, idx);
+	if (trailer & BURST_SRTCP_E) {
+		memcpy(m->aad, p, BURST_RTCP_HDR);
+		burst_wr32(m->aad + BURST_RTCP_HDR, trailer);
+		burst_gcm_dec(m, c, &c->gcm->rtcp, p + BURST_RTCP_HDR,
+			      (unsigned)(body - BURST_RTCP_HDR), iv, m->aad,
+			      BURST_RTCP_HDR + BURST_SRTCP_TRAILER, m->tag[i]);
+		if (CRYPTO_memcmp(m->tag[i], p + body, BURST_GCM_TAG) != 0) {
+			burst_gcm_enc(m, c, &c->gcm->rtcp, p + BURST_RTCP_HDR,
+				      (unsigned)(body - BURST_RTCP_HDR), iv, m->aad,
+				      BURST_RTCP_HDR + BURST_SRTCP_TRAILER, m->tag[i]);
+			return SGW_SRTP_ERR_AUTH;
+		}
+	} else {
+		if ((size_t)body + BURST_SRTCP_TRAILER > sizeof(m->aad))
+			return SGW_SRTP_ERR_OTHER; /* longer than any packet here */
+		memcpy(m->aad, p, (size_t)body);
+		burst_wr32(m->aad + body, trailer);
+		burst_gcm_enc(m, c, &c->gcm->rtcp, p + BURST_RTCP_HDR, 0, iv, m->aad,
+			      (unsigned)body + BURST_SRTCP_TRAILER, m->tag[i]);
+		if (CRYPTO_memcmp(m->tag[i], p + body, BURST_GCM_TAG) != 0)
+			return SGW_SRTP_ERR_AUTH;
+	}
+	burst_rtcp_add(c, idx);
+	c->bound = true;
+	c->ssrc = ssrc;
+	*len -= BURST_GCM_TAG + BURST_SRTCP_TRAILER;
+	return SGW_SRTP_OK;
+}
+
 static void
 unprotect_chunk(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint8_t *const pkt[],
 		int len[], enum sgw_srtp_result res[], unsigned n)
@@ -95,6 +160,14 @@ unprotect_chunk(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint
 		uint8_t *p = pkt[i];
 
 		m->state[i] = PKT_DONE;
+		if (c->dir == SGW_SRTP_INBOUND && burst_is_gcm(c)) {
+			if (len[i] < BURST_RTCP_HDR + BURST_SRTCP_TRAILER + BURST_GCM_TAG) {
+				res[i] = SGW_SRTP_ERR_OTHER;
+				continue;
+			}
+			m->state[i] = PKT_GCM;
+			continue;
+		}
 		/* libsrtp: header + tag + trailer at least (bad_param), and
 		 * the E flag (cant_check): both before anything else */
 		if (c->dir != SGW_SRTP_INBOUND ||
@@ -121,6 +194,10 @@ unprotect_chunk(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint
 
 		if (m->state[i] == PKT_DONE)
 			continue;
+		if (m->state[i] == PKT_GCM) {
+			res[i] = unprotect_gcm(m, c, p, &len[i], i);
+			continue;
+		}
 		ssrc = burst_rd32(p + 4);
 		if (c->bound && ssrc != c->ssrc) {
 			res[i] = SGW_SRTP_ERR_SSRCS;

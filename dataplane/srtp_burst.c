@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * SRTP over a burst (AES-CM-128 with HMAC-SHA1-80/32), libsrtp 2.5's
+ * SRTP over a burst (AES-CM-128 with HMAC-SHA1-80/32; AEAD_AES_128/256_GCM
+ * packet by packet in the same passes, ipsec-mb 1.3 has no GCM burst
+ * call), libsrtp 2.5's
  * semantics (srtp_protect / srtp_unprotect, no MKI, allow_repeat_tx off).
  *
  * Protect, per chunk of up to SGW_BURST_MAX packets:
@@ -61,6 +63,17 @@ protect_chunk(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint8_
 		c->bound = true;
 		c->ssrc = ssrc;
 		c->rtp_seen = true;
+		if (burst_is_gcm(c)) {
+			/* RFC 7714: AAD the header, the tag after the payload */
+			uint8_t iv[12];
+
+			burst_gcm_iv(iv, c->gcm->rtp_salt, ssrc, (uint32_t)(est >> 32), (uint32_t)est);
+			burst_gcm_enc(m, c, &c->gcm->rtp, p + h, (unsigned)(len[i] - h), iv, p,
+				      (unsigned)h, p + len[i]);
+			len[i] += BURST_GCM_TAG;
+			res[i] = SGW_SRTP_OK;
+			continue;
+		}
 		burst_iv(m->iv[i], c->rtp.salt, ssrc, est);
 		burst_wr32(p + len[i], (uint32_t)(est >> 16));
 		m->hdr_len[i] = (uint16_t)h;
@@ -122,6 +135,43 @@ restore_tag(struct sgw_burst_mgr *m, const struct sgw_burst_ctx *c, uint8_t *p, 
 	memcpy(p + len - c->rtp_tag_len, m->rx_tag[i], c->rtp_tag_len);
 }
 
+/* One AEAD packet, in packet order: libsrtp's srtp_unprotect_aead. The
+ * packet is decrypted in place and, if its tag does not verify,
+ * encrypted back (GCM's CTR is its own inverse): refused, it is unchanged. */
+static enum sgw_srtp_result
+unprotect_gcm(struct sgw_burst_mgr *m, struct sgw_burst_ctx *c, uint8_t *p, int *len, int h,
+	      unsigned i)
+{
+	uint32_t ssrc = burst_rd32(p + 8);
+	enum sgw_srtp_result r;
+	uint8_t iv[12];
+	uint64_t est;
+	int32_t delta;
+	int enc_len;
+
+	if (c->bound && ssrc != c->ssrc)
+		return SGW_SRTP_ERR_SSRCS;
+	delta = burst_estimate(c->index, burst_rd16(p + 2), &est);
+	if ((r = burst_replay_check(c, delta)) != SGW_SRTP_OK)
+		return r;
+	if (h > *len - BURST_GCM_TAG)
+		return SGW_SRTP_ERR_OTHER; /* parse_err */
+	enc_len = *len - h - BURST_GCM_TAG;
+	burst_gcm_iv(iv, c->gcm->rtp_salt, ssrc, (uint32_t)(est >> 32), (uint32_t)est);
+	burst_gcm_dec(m, c, &c->gcm->rtp, p + h, (unsigned)enc_len, iv, p, (unsigned)h, m->tag[i]);
+	if (CRYPTO_memcmp(m->tag[i], p + h + enc_len, BURST_GCM_TAG) != 0) {
+		burst_gcm_enc(m, c, &c->gcm->rtp, p + h, (unsigned)enc_len, iv, p, (unsigned)h,
+			      m->tag[i]);
+		return SGW_SRTP_ERR_AUTH;
+	}
+	burst_replay_add(c, delta);
+	c->bound = true;
+	c->ssrc = ssrc;
+	c->rtp_seen = true;
+	*len -= BURST_GCM_TAG;
+	return SGW_SRTP_OK;
+}
+
 static void
 unprotect_chunk(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint8_t *const pkt[],
 		int len[], enum sgw_srtp_result res[], unsigned n)
@@ -142,6 +192,10 @@ unprotect_chunk(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint
 			continue;
 		}
 		m->hdr_len[i] = (uint16_t)h;
+		if (burst_is_gcm(c)) {
+			m->state[i] = PKT_GCM;
+			continue;
+		}
 		if (h > len[i] - (int)t) {
 			/* libsrtp: parse_err, after its replay check */
 			m->state[i] = PKT_PARSE_ERR;
@@ -175,6 +229,10 @@ unprotect_chunk(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint
 
 		if (m->state[i] == PKT_DONE)
 			continue;
+		if (m->state[i] == PKT_GCM) {
+			res[i] = unprotect_gcm(m, c, p, &len[i], m->hdr_len[i], i);
+			continue;
+		}
 		ssrc = burst_rd32(p + 8);
 		if (c->bound && ssrc != c->ssrc) {
 			res[i] = SGW_SRTP_ERR_SSRCS;

@@ -28,8 +28,10 @@
  * would make a stream for them: several SSRCs per context, lanes and
  * resume positions are for the session that wires the engine in).
  *
- * Suites: AES_CM_128_HMAC_SHA1_80 and _32 (SRTCP keeps the 80-bit tag).
- * Not yet: AEAD_AES_128_GCM / AEAD_AES_256_GCM (creation fails), MKI.
+ * Suites: AES_CM_128_HMAC_SHA1_80 and _32 (SRTCP keeps the 80-bit tag),
+ * in ipsec-mb bursts; AEAD_AES_128_GCM and AEAD_AES_256_GCM (RFC 7714)
+ * packet by packet within the burst (ipsec-mb 1.3's direct GCM calls: it
+ * has no GCM burst call). No MKI.
  */
 #ifndef SRTPGW_SRTP_BURST_H
 #define SRTPGW_SRTP_BURST_H
@@ -58,8 +60,8 @@ void sgw_burst_mgr_free(struct sgw_burst_mgr *m);
 const char *sgw_burst_mgr_arch(const struct sgw_burst_mgr *m);
 
 /*
- * A context for key (an AES_CM_128_HMAC_SHA1 suite; key->len its master
- * key + salt length) in direction dir; replay_window 64..SGW_BURST_WINDOW_MAX
+ * A context for key (any suite but PLAIN; key->len its master key + salt
+ * length) in direction dir; replay_window 64..SGW_BURST_WINDOW_MAX
  * packets, 0 = 128. The manager is used to expand the keys only. NULL on
  * bad parameters or allocation failure. The caller's key is not kept.
  */
@@ -77,7 +79,8 @@ void sgw_burst_ctx_free(struct sgw_burst_ctx *c);
  * SGW_SRTP_OK (else len[i] is unchanged).
  *
  * Unprotect: RTP/RTCP out. Nothing is OK that did not authenticate; a
- * refused packet's bytes are unchanged. The replay window and the ROC move
+ * refused packet's bytes are unchanged (GCM: decrypted in place, then
+ * encrypted back). The replay window and the ROC move
  * only for authenticated packets.
  * Protect: the buffer must have SGW_SRTP_MAX_TRAILER bytes free after
  * len[i]. A refused packet's bytes are undefined past len[i].

@@ -99,9 +99,11 @@ burst_run_cipher(struct sgw_burst_mgr *m, IMB_JOB *jobs, unsigned nj, IMB_CIPHER
 	return 0;
 }
 
-int
-sgw_burst_kdf(const uint8_t master_key[16], const uint8_t master_salt[14], uint8_t label,
-	      uint8_t *out, unsigned out_len)
+/* The AES-CM PRF with a 16- or 32-byte master key (libsrtp derives
+ * AES-256 suites' keys with AES-256). */
+static int
+kdf(const uint8_t *master_key, unsigned key_len, const uint8_t master_salt[14], uint8_t label,
+    uint8_t *out, unsigned out_len)
 {
 	EVP_CIPHER_CTX *e = EVP_CIPHER_CTX_new();
 	uint8_t x[16], ks[16];
@@ -114,7 +116,8 @@ sgw_burst_kdf(const uint8_t master_key[16], const uint8_t master_salt[14], uint8
 	memcpy(x, master_salt, 14);
 	x[7] ^= label;
 	x[14] = x[15] = 0;
-	if (EVP_EncryptInit_ex(e, EVP_aes_128_ecb(), NULL, master_key, NULL) != 1 ||
+	if (EVP_EncryptInit_ex(e, key_len == 32 ? EVP_aes_256_ecb() : EVP_aes_128_ecb(), NULL,
+			       master_key, NULL) != 1 ||
 	    EVP_CIPHER_CTX_set_padding(e, 0) != 1)
 		goto out;
 	for (unsigned off = 0, blk = 0; off < out_len; off += 16, blk++) {
@@ -130,6 +133,60 @@ out:
 	OPENSSL_cleanse(x, sizeof(x));
 	EVP_CIPHER_CTX_free(e);
 	return rc;
+}
+
+int
+sgw_burst_kdf(const uint8_t master_key[16], const uint8_t master_salt[14], uint8_t label,
+	      uint8_t *out, unsigned out_len)
+{
+	return kdf(master_key, 16, master_salt, label, out, out_len);
+}
+
+/* One half's GCM keys (labels enc, salt: label0, label0 + 2). */
+static int
+derive_gcm_half(struct sgw_burst_mgr *m, struct gcm_key_data *k, uint8_t salt[12],
+		const uint8_t *mkey, unsigned key_len, const uint8_t *msalt, uint8_t label0)
+{
+	uint8_t enc[32];
+	int rc = -1;
+
+	if (kdf(mkey, key_len, msalt, label0, enc, key_len) != 0 ||
+	    kdf(mkey, key_len, msalt, (uint8_t)(label0 + 2), salt, 12) != 0)
+		goto out;
+	if (key_len == 32)
+		IMB_AES256_GCM_PRE(m->imb, enc, k);
+	else
+		IMB_AES128_GCM_PRE(m->imb, enc, k);
+	rc = 0;
+out:
+	OPENSSL_cleanse(enc, sizeof(enc));
+	return rc;
+}
+
+void
+burst_gcm_enc(struct sgw_burst_mgr *m, const struct sgw_burst_ctx *c, const struct gcm_key_data *k,
+	      uint8_t *p, uint64_t len, const uint8_t *iv, const uint8_t *aad, uint64_t aad_len,
+	      uint8_t *tag)
+{
+	if (c->suite == SGW_SUITE_AEAD_AES_256_GCM)
+		IMB_AES256_GCM_ENC(m->imb, k, &m->gcm_ctx, p, p, len, iv, aad, aad_len, tag,
+				   BURST_GCM_TAG);
+	else
+		IMB_AES128_GCM_ENC(m->imb, k, &m->gcm_ctx, p, p, len, iv, aad, aad_len, tag,
+				   BURST_GCM_TAG);
+}
+
+void
+burst_gcm_dec(struct sgw_burst_mgr *m, const struct sgw_burst_ctx *c, const struct gcm_key_data *k,
+	      uint8_t *p, uint64_t len, const uint8_t *iv, const uint8_t *aad, uint64_t aad_len,
+	      uint8_t *tag)
+{
+	if (c->suite == SGW_SUITE_AEAD_AES_256_GCM)
+		IMB_AES256_GCM_DEC(m->imb, k, &m->gcm_ctx, p, p, len, iv, aad, aad_len, tag,
+				   BURST_GCM_TAG);
+	else
+		IMB_AES128_GCM_DEC(m->imb, k, &m->gcm_ctx, p, p, len, iv, aad, aad_len, tag,
+				   BURST_GCM_TAG);
 }
 
 /* One half's keys from the master key and salt (labels enc, auth, salt). */
@@ -174,6 +231,8 @@ sgw_burst_ctx_create(struct sgw_burst_mgr *m, const struct sgw_key *key, enum sg
 	unsigned bits, words;
 	size_t size;
 	uint8_t tag_len;
+	unsigned key_len = 16, salt_len = 14;
+	size_t gcm_off = 0;
 
 	if (m == NULL || key == NULL || (dir != SGW_SRTP_INBOUND && dir != SGW_SRTP_OUTBOUND))
 		return NULL;
@@ -184,10 +243,19 @@ sgw_burst_ctx_create(struct sgw_burst_mgr *m, const struct sgw_key *key, enum sg
 	case SGW_SUITE_AES_CM_128_HMAC_SHA1_32:
 		tag_len = 4;
 		break;
+	case SGW_SUITE_AEAD_AES_128_GCM:
+		tag_len = BURST_GCM_TAG;
+		salt_len = 12;
+		break;
+	case SGW_SUITE_AEAD_AES_256_GCM:
+		tag_len = BURST_GCM_TAG;
+		key_len = 32;
+		salt_len = 12;
+		break;
 	default:
-		return NULL; /* GCM: not yet */
+		return NULL;
 	}
-	if (key->len != 30)
+	if (key->len != key_len + salt_len)
 		return NULL;
 	if (replay_window == 0)
 		replay_window = 128;
@@ -197,6 +265,11 @@ sgw_burst_ctx_create(struct sgw_burst_mgr *m, const struct sgw_key *key, enum sg
 	words = (bits + 63) / 64;
 	size = sizeof(*c) + (size_t)words * 8;
 	size = (size + 63) & ~(size_t)63;
+	if (salt_len == 12) {
+		gcm_off = size;
+		size += sizeof(struct burst_gcm);
+		size = (size + 63) & ~(size_t)63;
+	}
 	if (posix_memalign((void **)&c, 64, size) != 0)
 		return NULL;
 	memset(c, 0, size);
@@ -205,6 +278,26 @@ sgw_burst_ctx_create(struct sgw_burst_mgr *m, const struct sgw_key *key, enum sg
 	c->rtp_tag_len = tag_len;
 	c->window_bits = (uint16_t)bits;
 	c->window_words = (uint16_t)words;
+	if (gcm_off != 0) {
+		/* the 96-bit master salt, zero-padded to the PRF's 112 bits
+		 * (as libsrtp pads it) */
+		uint8_t msalt[14] = { 0 };
+		int rc;
+
+		c->gcm = (struct burst_gcm *)((uint8_t *)c + gcm_off);
+		memcpy(msalt, key->material + key_len, 12);
+		rc = derive_gcm_half(m, &c->gcm->rtp, c->gcm->rtp_salt, key->material, key_len,
+				     msalt, KDF_LABEL_RTP_ENC);
+		if (rc == 0)
+			rc = derive_gcm_half(m, &c->gcm->rtcp, c->gcm->rtcp_salt, key->material,
+					     key_len, msalt, KDF_LABEL_RTCP_ENC);
+		OPENSSL_cleanse(msalt, sizeof(msalt));
+		if (rc != 0) {
+			sgw_burst_ctx_free(c);
+			return NULL;
+		}
+		return c;
+	}
 	if (derive_half(m, &c->rtp, key->material, key->material + 16, KDF_LABEL_RTP_ENC) != 0 ||
 	    derive_half(m, &c->rtcp, key->material, key->material + 16, KDF_LABEL_RTCP_ENC) != 0) {
 		sgw_burst_ctx_free(c);
@@ -220,6 +313,8 @@ sgw_burst_ctx_free(struct sgw_burst_ctx *c)
 		return;
 	OPENSSL_cleanse(&c->rtp, sizeof(c->rtp));
 	OPENSSL_cleanse(&c->rtcp, sizeof(c->rtcp));
+	if (c->gcm != NULL)
+		OPENSSL_cleanse(c->gcm, sizeof(*c->gcm));
 	free(c);
 }
 

@@ -34,6 +34,20 @@ struct burst_keys {
 	uint8_t salt[16];   /* the 112-bit session salt, then two zero bytes */
 };
 
+/* AEAD_AES_128_GCM / AEAD_AES_256_GCM (RFC 7714): ipsec-mb's expanded
+ * key and GHASH key table per half, the 96-bit session salts. In the
+ * context's allocation, after the window; AES-CM contexts have none. */
+struct burst_gcm {
+	struct gcm_key_data rtp __attribute__((aligned(64)));
+	struct gcm_key_data rtcp __attribute__((aligned(64)));
+	uint8_t rtp_salt[12];
+	uint8_t rtcp_salt[12];
+};
+
+#define BURST_GCM_TAG 16
+/* E = 0 SRTCP under GCM authenticates the packet as AAD: copied here */
+#define BURST_AAD_MAX 9216
+
 /*
  * A context: the mutable state first (one cache line with a 128-packet
  * window), then the keys. The replay window's words follow the keys
@@ -55,6 +69,7 @@ struct sgw_burst_ctx {
 	uint8_t rtp_tag_len;   /* 10 or 4 */
 	uint16_t window_bits;  /* the replay window, a multiple of 32 */
 	uint16_t window_words; /* 64-bit words of it */
+	struct burst_gcm *gcm; /* GCM suites: the keys (in this allocation) */
 	struct burst_keys rtp __attribute__((aligned(64)));
 	struct burst_keys rtcp;
 	/* bit k of the window (word k / 64): index (index - k) seen */
@@ -75,12 +90,15 @@ struct sgw_burst_mgr {
 	uint64_t est[SGW_BURST_MAX];           /* index guessed before auth */
 	uint16_t hdr_len[SGW_BURST_MAX];
 	uint8_t state[SGW_BURST_MAX];          /* enum burst_pkt_state */
+	struct gcm_context_data gcm_ctx;       /* one GCM call's */
+	uint8_t aad[BURST_AAD_MAX];            /* GCM SRTCP's AAD, assembled */
 };
 
 enum burst_pkt_state {
 	PKT_DONE = 0,      /* res[] is final */
 	PKT_HASHED,        /* waits for its verdict */
 	PKT_PARSE_ERR,     /* libsrtp's parse_err: after its replay check */
+	PKT_GCM,           /* an AEAD packet: all done in packet order */
 };
 
 static inline uint16_t burst_rd16(const uint8_t *p)
@@ -100,6 +118,34 @@ static inline void burst_wr32(uint8_t *p, uint32_t v)
 	p[2] = (uint8_t)(v >> 8);
 	p[3] = (uint8_t)v;
 }
+
+static inline bool burst_is_gcm(const struct sgw_burst_ctx *c)
+{
+	return c->gcm != NULL;
+}
+
+/* RFC 7714 8.1: the 12-byte IV, 00 00 || SSRC || ROC || SEQ XOR salt;
+ * 9.1 (SRTCP): 00 00 || SSRC || 00 00 || 0 || index XOR salt. */
+static inline void burst_gcm_iv(uint8_t iv[12], const uint8_t salt[12], uint32_t ssrc,
+				uint32_t hi, uint32_t lo)
+{
+	uint8_t in[12] = { 0 };
+
+	burst_wr32(in + 2, ssrc);
+	in[6] = (uint8_t)(hi >> 8);
+	in[7] = (uint8_t)hi;
+	burst_wr32(in + 8, lo);
+	for (int i = 0; i < 12; i++)
+		iv[i] = in[i] ^ salt[i];
+}
+
+/* GCM in place (ipsec-mb's direct API), the tag to tag. */
+void burst_gcm_enc(struct sgw_burst_mgr *m, const struct sgw_burst_ctx *c,
+		   const struct gcm_key_data *k, uint8_t *p, uint64_t len, const uint8_t *iv,
+		   const uint8_t *aad, uint64_t aad_len, uint8_t *tag);
+void burst_gcm_dec(struct sgw_burst_mgr *m, const struct sgw_burst_ctx *c,
+		   const struct gcm_key_data *k, uint8_t *p, uint64_t len, const uint8_t *iv,
+		   const uint8_t *aad, uint64_t aad_len, uint8_t *tag);
 
 /* The AES-CM IV of RFC 3711 4.1.1: (salt * 2^16) XOR (SSRC * 2^64) XOR
  * (index * 2^16), index 48 bits (SRTP) or 31 (SRTCP). */

@@ -55,11 +55,24 @@ static unsigned rndn(unsigned n)
 static void policy_for(srtp_policy_t *p, unsigned suite, struct sgw_key *k, bool inbound)
 {
 	memset(p, 0, sizeof(*p));
-	if (suite == SGW_SUITE_AES_CM_128_HMAC_SHA1_32)
+	switch (suite) {
+	case SGW_SUITE_AES_CM_128_HMAC_SHA1_32:
 		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p->rtp);
-	else
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtcp);
+		break;
+	case SGW_SUITE_AEAD_AES_128_GCM:
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p->rtp);
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p->rtcp);
+		break;
+	case SGW_SUITE_AEAD_AES_256_GCM:
+		srtp_crypto_policy_set_aes_gcm_256_16_auth(&p->rtp);
+		srtp_crypto_policy_set_aes_gcm_256_16_auth(&p->rtcp);
+		break;
+	default:
 		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtp);
-	srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtcp);
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtcp);
+		break;
+	}
 	p->ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
 	p->key = k->material;
 	p->window_size = 128;
@@ -75,9 +88,19 @@ static void random_key(unsigned suite, struct sgw_key *k)
 		k->material[i] = (uint8_t)rnd();
 }
 
+static const unsigned suites[] = {
+	SGW_SUITE_AES_CM_128_HMAC_SHA1_80, SGW_SUITE_AES_CM_128_HMAC_SHA1_32,
+	SGW_SUITE_AEAD_AES_128_GCM, SGW_SUITE_AEAD_AES_256_GCM,
+};
+
 static unsigned random_suite(void)
 {
-	return rndn(4) == 0 ? SGW_SUITE_AES_CM_128_HMAC_SHA1_32 : SGW_SUITE_AES_CM_128_HMAC_SHA1_80;
+	return suites[rndn(4)];
+}
+
+static bool is_gcm(unsigned suite)
+{
+	return suite == SGW_SUITE_AEAD_AES_128_GCM || suite == SGW_SUITE_AEAD_AES_256_GCM;
 }
 
 /* A context of the engine and a libsrtp session with the same key. */
@@ -305,7 +328,15 @@ static void test_create(void)
 	k.len = 29;
 	CHECK(sgw_burst_ctx_create(mgr, &k, SGW_SRTP_INBOUND, 128) == NULL);
 	random_key(SGW_SUITE_AEAD_AES_128_GCM, &k);
-	CHECK(sgw_burst_ctx_create(mgr, &k, SGW_SRTP_INBOUND, 128) == NULL); /* not yet */
+	c = sgw_burst_ctx_create(mgr, &k, SGW_SRTP_INBOUND, 128);
+	CHECK(c != NULL);
+	sgw_burst_ctx_free(c);
+	k.len = 30;
+	CHECK(sgw_burst_ctx_create(mgr, &k, SGW_SRTP_INBOUND, 128) == NULL);
+	random_key(SGW_SUITE_AEAD_AES_256_GCM, &k);
+	c = sgw_burst_ctx_create(mgr, &k, SGW_SRTP_OUTBOUND, 128);
+	CHECK(c != NULL);
+	sgw_burst_ctx_free(c);
 	random_key(SGW_SUITE_AES_CM_128_HMAC_SHA1_32, &k);
 	c = sgw_burst_ctx_create(mgr, &k, SGW_SRTP_OUTBOUND, 1024);
 	CHECK(c != NULL);
@@ -481,9 +512,8 @@ static void test_unprotect_every_byte(void)
 	static uint8_t bufs[8][BUF];
 	struct stream st = { .b = bufs };
 
-	for (unsigned suite_i = 0; suite_i < 2; suite_i++) {
-		unsigned suite = suite_i ? SGW_SUITE_AES_CM_128_HMAC_SHA1_32 :
-					   SGW_SUITE_AES_CM_128_HMAC_SHA1_80;
+	for (unsigned suite_i = 0; suite_i < 4; suite_i++) {
+		unsigned suite = suites[suite_i];
 		struct sgw_key k;
 		struct pair pr;
 
@@ -672,7 +702,7 @@ static void test_rtcp_unprotect_differential(void)
 				if (r == 2) {
 					switch (rndn(4)) {
 					case 0: /* the E flag cleared */
-						it->b[it->len - 14] &= 0x7f;
+						it->b[it->len - (is_gcm(pr[c].suite) ? 4 : 14)] &= 0x7f;
 						break;
 					case 1:
 						it->len = (int)rndn((unsigned)it->len);
@@ -719,8 +749,9 @@ static void test_rtcp_unprotect_differential(void)
 	}
 }
 
-/* SRTCP on fresh contexts: every byte tampered of an accepted-to-be
- * packet, the E flag, truncation to every length, then the packet. */
+/* SRTCP on fresh contexts, every suite: every byte tampered of an
+ * accepted-to-be packet (the E flag among them), truncation to every
+ * length, then the packet and its replay. */
 static void test_rtcp_every_byte(void)
 {
 	struct sgw_key k;
@@ -731,9 +762,11 @@ static void test_rtcp_every_byte(void)
 	int plen;
 	unsigned n = 0;
 
-	random_key(SGW_SUITE_AES_CM_128_HMAC_SHA1_80, &k);
-	pair_make(&pr, SGW_SUITE_AES_CM_128_HMAC_SHA1_80, true, &k);
-	policy_for(&pol, SGW_SUITE_AES_CM_128_HMAC_SHA1_80, &k, false);
+	for (unsigned si = 0; si < 4; si++) {
+	n = 0;
+	random_key(suites[si], &k);
+	pair_make(&pr, suites[si], true, &k);
+	policy_for(&pol, suites[si], &k, false);
 	CHECK(srtp_create(&tx, &pol) == srtp_err_status_ok);
 	plen = make_rtcp(one, 0xabcdef01);
 	CHECK(srtp_protect_rtcp(tx, one, &plen) == srtp_err_status_ok);
@@ -765,6 +798,44 @@ static void test_rtcp_every_byte(void)
 	n++;
 	diff_unprotect(&pr, n, true, 64);
 	pair_free(&pr);
+	}
+}
+
+/*
+ * SRTCP without the E flag: libsrtp refuses it under AES-CM (our policies
+ * encrypt) and, under GCM, authenticates it as AAD and accepts it
+ * unencrypted (srtp_unprotect_rtcp_aead): the engine must do the same.
+ * Sent by a libsrtp sender whose SRTCP is authentication only.
+ */
+static void test_rtcp_no_e_flag(void)
+{
+	for (unsigned si = 0; si < 4; si++) {
+		struct sgw_key k;
+		struct pair pr;
+		srtp_policy_t pol;
+		srtp_t tx;
+		unsigned n = 0;
+
+		random_key(suites[si], &k);
+		pair_make(&pr, suites[si], true, &k);
+		policy_for(&pol, suites[si], &k, false);
+		pol.rtcp.sec_serv = sec_serv_auth;
+		CHECK(srtp_create(&tx, &pol) == srtp_err_status_ok);
+		for (unsigned i = 0; i < 40; i++) {
+			items[n].ctx = 0;
+			items[n].len = make_rtcp(items[n].b, 0x0badcafe);
+			CHECK(srtp_protect_rtcp(tx, items[n].b, &items[n].len) == srtp_err_status_ok);
+			if (rndn(4) == 0) { /* tampered */
+				items[n + 1] = items[n];
+				items[n + 1].b[rndn((unsigned)items[n].len)] ^= 0x10;
+				n++;
+			}
+			n++;
+		}
+		srtp_dealloc(tx);
+		diff_unprotect(&pr, n, true, 64);
+		pair_free(&pr);
+	}
 }
 
 /* Wrong direction, another SSRC, the position. */
@@ -841,6 +912,7 @@ int main(void)
 	RUN(test_rtcp_protect_differential);
 	RUN(test_rtcp_unprotect_differential);
 	RUN(test_rtcp_every_byte);
+	RUN(test_rtcp_no_e_flag);
 	printf("# %lu packets compared with libsrtp (unprotect: %lu accepted, %lu refused: "
 	       "%lu auth, %lu replay, %lu other, %lu other SSRC)\n",
 	       n_compared, n_accepted, n_refused, n_by_result[1], n_by_result[2], n_by_result[3],
