@@ -2,7 +2,7 @@
 /*
  * The burst SRTP engine (dataplane/srtp_burst.h) against the libsrtp loop,
  * side by side on one core (no DPDK, no gateway): transcrypt of
- * AES_CM_128_HMAC_SHA1_80 packets of one size, what a worker does for a
+ * AES_CM_128_HMAC_SHA1_80 (or --suite AEAD_AES_128_GCM) packets of one size, what a worker does for a
  * stream with one viewer: the received SRTP copied into a work buffer,
  * unprotected under the camera's key, protected under the viewer's.
  *   libsrtp  per packet: srtp_unprotect, then srtp_protect (the sessions
@@ -20,7 +20,7 @@
  * Before timing, one pass checks that both produce the same bytes.
  *
  *   bench_burst [--rounds N] [--packets N] [--size BYTES] [--burst B]
- *               [--streams S[,S...]] [--json]
+ *               [--streams S[,S...]] [--suite NAME] [--json]
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -41,6 +41,21 @@
 
 static unsigned rounds = 15, n_packets = 32000, pkt_size = 200, burst = 32;
 
+struct suite {
+	const char *name;
+	uint8_t sgw_suite;
+	unsigned master_len;
+	void (*set)(srtp_crypto_policy_t *p);
+};
+
+static const struct suite suites[] = {
+	{ "AES_CM_128_HMAC_SHA1_80", SGW_SUITE_AES_CM_128_HMAC_SHA1_80, 30,
+	  srtp_crypto_policy_set_rtp_default },
+	{ "AEAD_AES_128_GCM", SGW_SUITE_AEAD_AES_128_GCM, 28,
+	  srtp_crypto_policy_set_aes_gcm_128_16_auth },
+};
+static const struct suite *suite = &suites[0];
+
 struct stream {
 	struct sgw_key cam, view;
 	uint32_t ssrc;
@@ -57,8 +72,8 @@ struct set {
 static void policy(srtp_policy_t *p, struct sgw_key *k, bool inbound)
 {
 	memset(p, 0, sizeof(*p));
-	srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtp);
-	srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtcp);
+	suite->set(&p->rtp);
+	suite->set(&p->rtcp);
 	p->ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
 	p->key = k->material;
 	p->window_size = 128;
@@ -88,9 +103,9 @@ static void make_set(struct set *s, unsigned n_streams)
 		struct stream *st = &s->st[i];
 		srtp_policy_t p;
 
-		st->cam.suite = st->view.suite = SGW_SUITE_AES_CM_128_HMAC_SHA1_80;
-		st->cam.len = st->view.len = 30;
-		for (unsigned b = 0; b < 30; b++) {
+		st->cam.suite = st->view.suite = suite->sgw_suite;
+		st->cam.len = st->view.len = (uint8_t)suite->master_len;
+		for (unsigned b = 0; b < suite->master_len; b++) {
 			st->cam.material[b] = (uint8_t)random();
 			st->view.material[b] = (uint8_t)random();
 		}
@@ -248,7 +263,8 @@ static double pass_burst(struct sgw_burst_mgr *m, const struct set *s,
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bench_burst [--rounds N] [--packets N] [--size BYTES] [--burst B]\n"
-		   "                   [--streams S[,S...]] [--json]\n");
+		   "                   [--streams S[,S...]] [--suite AES_CM_128_HMAC_SHA1_80|AEAD_AES_128_GCM]\n"
+		   "                   [--json]\n");
 }
 
 int main(int argc, char **argv)
@@ -259,6 +275,7 @@ int main(int argc, char **argv)
 		{ "size", required_argument, NULL, 's' },
 		{ "burst", required_argument, NULL, 'b' },
 		{ "streams", required_argument, NULL, 'S' },
+		{ "suite", required_argument, NULL, 'u' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -275,6 +292,16 @@ int main(int argc, char **argv)
 		case 's': pkt_size = (unsigned)atoi(optarg); break;
 		case 'b': burst = (unsigned)atoi(optarg); break;
 		case 'S': snprintf(streams_arg, sizeof(streams_arg), "%s", optarg); break;
+		case 'u':
+			suite = NULL;
+			for (unsigned i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+				if (strcmp(optarg, suites[i].name) == 0)
+					suite = &suites[i];
+			if (suite == NULL) {
+				usage(stderr);
+				return 2;
+			}
+			break;
 		case 'j': json = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -323,17 +350,18 @@ int main(int argc, char **argv)
 		ml = bench_median(tl, rounds);
 		mb = bench_median(tb, rounds);
 		if (json)
-			printf("{\"suite\": \"AES_CM_128_HMAC_SHA1_80\", \"size\": %u, \"streams\": %u, "
+			printf("{\"suite\": \"%s\", \"size\": %u, \"streams\": %u, "
 			       "\"burst\": %u, \"packets\": %u, \"rounds\": %u, \"arch\": \"%s\", "
 			       "\"libsrtp_ns\": %.1f, \"burst_ns\": %.1f, \"libsrtp_mpps\": %.3f, "
 			       "\"burst_mpps\": %.3f, \"ratio\": %.2f}\n",
-			       pkt_size, n_streams, burst, n_packets, rounds, sgw_burst_mgr_arch(m), ml,
+			       suite->name, pkt_size, n_streams, burst, n_packets, rounds,
+			       sgw_burst_mgr_arch(m), ml,
 			       mb, 1e3 / ml, 1e3 / mb, ratio);
 		else
-			printf("transcrypt AES_CM_128_HMAC_SHA1_80 %u B, %u stream%s, burst %u (ipsec-mb %s): "
+			printf("transcrypt %s %u B, %u stream%s, burst %u (ipsec-mb %s): "
 			       "libsrtp %.1f ns/pkt (%.3f Mpps), burst engine %.1f ns/pkt (%.3f Mpps), "
 			       "engine/libsrtp %.2fx\n",
-			       pkt_size, n_streams, n_streams == 1 ? "" : "s", burst,
+			       suite->name, pkt_size, n_streams, n_streams == 1 ? "" : "s", burst,
 			       sgw_burst_mgr_arch(m), ml, 1e3 / ml, mb, 1e3 / mb, ratio);
 		fflush(stdout);
 		free(tl);
