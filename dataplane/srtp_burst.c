@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * SRTP over a burst (AES-CM-128 with HMAC-SHA1-80/32; AEAD_AES_128/256_GCM
- * packet by packet in the same passes, ipsec-mb 1.3 has no GCM burst
- * call), libsrtp 2.5's
+ * packet by packet in the same passes: ipsec-mb's cipher and hash burst
+ * calls take no GCM), libsrtp 2.5's
  * semantics (srtp_protect / srtp_unprotect, no MKI, allow_repeat_tx off).
  *
  * Protect, per chunk of up to SGW_BURST_MAX packets:

@@ -30,8 +30,8 @@
  *
  * Suites: AES_CM_128_HMAC_SHA1_80 and _32 (SRTCP keeps the 80-bit tag),
  * in ipsec-mb bursts; AEAD_AES_128_GCM and AEAD_AES_256_GCM (RFC 7714)
- * packet by packet within the burst (ipsec-mb 1.3's direct GCM calls: it
- * has no GCM burst call). No MKI.
+ * packet by packet within the burst (ipsec-mb's direct GCM calls: its
+ * cipher and hash burst calls take no GCM). No MKI.
  */
 #ifndef SRTPGW_SRTP_BURST_H
 #define SRTPGW_SRTP_BURST_H
