@@ -62,8 +62,11 @@ const char *sgw_burst_mgr_arch(const struct sgw_burst_mgr *m);
 /*
  * A context for key (any suite but PLAIN; key->len its master key + salt
  * length) in direction dir; replay_window 64..SGW_BURST_WINDOW_MAX
- * packets, 0 = 128. The manager is used to expand the keys only. NULL on
- * bad parameters or allocation failure. The caller's key is not kept.
+ * packets, 0 = 128. The manager is used to expand the keys only, but like
+ * any manager it must not be used by two threads at once: a thread that
+ * makes contexts for the workers (the agent) has a manager of its own.
+ * NULL on bad parameters or allocation failure. The caller's key is not
+ * kept.
  */
 struct sgw_burst_ctx *sgw_burst_ctx_create(struct sgw_burst_mgr *m, const struct sgw_key *key,
 					   enum sgw_srtp_dir dir, unsigned replay_window);
