@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The burst engine's state layout and the pieces its files share:
+ * srtp_burst_ctx.c (managers, contexts, key derivation), srtp_burst.c
+ * (SRTP), srtcp_burst.c (SRTCP). docs/crypto-engine.md has the design.
+ */
+#ifndef SRTPGW_SRTP_BURST_PRIV_H
+#define SRTPGW_SRTP_BURST_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <intel-ipsec-mb.h>
+
+#include "dataplane/srtp_burst.h"
+
+#define BURST_RTP_HDR_MIN 12
+#define BURST_RTCP_HDR 8
+#define BURST_SRTCP_TRAILER 4      /* E flag + 31-bit SRTCP index */
+#define BURST_SRTCP_TAG 10         /* SRTCP's HMAC-SHA1-80, every AES-CM suite */
+#define BURST_SRTCP_E 0x80000000u
+#define BURST_SRTCP_INDEX_MAX 0x7fffffffu
+#define BURST_HMAC_OUT 12          /* HMAC-SHA1 bytes ipsec-mb writes (>= any tag) */
+#define BURST_SEQ_MEDIAN 0x8000
+#define BURST_SRTCP_WINDOW 128     /* libsrtp's srtp_rdb_t: fixed */
+
+/* One half (RTP or RTCP) of a context's session keys. ipsec-mb wants the
+ * round keys and HMAC states 16-byte aligned. */
+struct burst_keys {
+	uint8_t aes_enc[16 * 11] __attribute__((aligned(16))); /* AES-128 round keys */
+	uint8_t ipad[32] __attribute__((aligned(16)));  /* SHA-1 state after K ^ ipad */
+	uint8_t opad[32] __attribute__((aligned(16)));  /* SHA-1 state after K ^ opad */
+	uint8_t salt[16];   /* the 112-bit session salt, then two zero bytes */
+};
+
+/* AEAD_AES_128_GCM / AEAD_AES_256_GCM (RFC 7714): ipsec-mb's expanded
+ * key and GHASH key table per half, the 96-bit session salts. In the
+ * context's allocation, after the window; AES-CM contexts have none. */
+struct burst_gcm {
+	struct gcm_key_data rtp __attribute__((aligned(64)));
+	struct gcm_key_data rtcp __attribute__((aligned(64)));
+	uint8_t rtp_salt[12];
+	uint8_t rtcp_salt[12];
+};
+
+#define BURST_GCM_TAG 16
+/* E = 0 SRTCP under GCM authenticates the packet as AAD: copied here */
+#define BURST_AAD_MAX 9216
+
+/*
+ * A context: the mutable state first (one cache line with a 128-packet
+ * window), then the keys. The replay window's words follow the keys
+ * (window_words of them), allocated with the context.
+ */
+struct sgw_burst_ctx {
+	/* mutable, the owner's */
+	uint64_t index;        /* libsrtp's rdbx index: the highest RTP index
+	                          accepted (in) or used (out); 0 at first */
+	uint32_t ssrc;         /* the SSRC bound, if bound */
+	uint32_t rtcp_ws;      /* SRTCP: libsrtp's srtp_rdb_t window_start (in);
+	                          the last index used (out) */
+	uint64_t rtcp_mask[2]; /* SRTCP: bit j: index rtcp_ws + j seen (in) */
+	bool bound;            /* ssrc is set */
+	bool rtp_seen;         /* index is a real position */
+	/* constant after creation */
+	uint8_t dir;           /* enum sgw_srtp_dir */
+	uint8_t suite;
+	uint8_t rtp_tag_len;   /* 10 or 4 */
+	uint16_t window_bits;  /* the replay window, a multiple of 32 */
+	uint16_t window_words; /* 64-bit words of it */
+	struct burst_gcm *gcm; /* GCM suites: the keys (in this allocation) */
+	struct burst_keys rtp __attribute__((aligned(64)));
+	struct burst_keys rtcp;
+	/* bit k of the window (word k / 64): index (index - k) seen */
+	uint64_t window[];
+};
+
+/* One lcore's: the ipsec-mb manager and the burst's scratch. */
+struct sgw_burst_mgr {
+	IMB_MGR *imb;
+	const char *arch;
+	IMB_JOB jobs[SGW_BURST_MAX];
+	IMB_JOB redo;                          /* one packet's hash again */
+	uint8_t jpkt[SGW_BURST_MAX];           /* job -> packet of the chunk */
+	/* per packet of the chunk */
+	uint8_t tag[SGW_BURST_MAX][16] __attribute__((aligned(16))); /* computed */
+	uint8_t rx_tag[SGW_BURST_MAX][16];     /* the tag the packet carried */
+	uint8_t iv[SGW_BURST_MAX][16] __attribute__((aligned(16)));
+	uint64_t est[SGW_BURST_MAX];           /* index guessed before auth */
+	uint16_t hdr_len[SGW_BURST_MAX];
+	uint8_t state[SGW_BURST_MAX];          /* enum burst_pkt_state */
+	struct gcm_context_data gcm_ctx;       /* one GCM call's */
+	uint8_t aad[BURST_AAD_MAX];            /* GCM SRTCP's AAD, assembled */
+};
+
+enum burst_pkt_state {
+	PKT_DONE = 0,      /* res[] is final */
+	PKT_HASHED,        /* waits for its verdict */
+	PKT_PARSE_ERR,     /* libsrtp's parse_err: after its replay check */
+	PKT_GCM,           /* an AEAD packet: all done in packet order */
+};
+
+static inline uint16_t burst_rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t burst_rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void burst_wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline bool burst_is_gcm(const struct sgw_burst_ctx *c)
+{
+	return c->gcm != NULL;
+}
+
+/* RFC 7714 8.1: the 12-byte IV, 00 00 || SSRC || ROC || SEQ XOR salt;
+ * 9.1 (SRTCP): 00 00 || SSRC || 00 00 || 0 || index XOR salt. */
+static inline void burst_gcm_iv(uint8_t iv[12], const uint8_t salt[12], uint32_t ssrc,
+				uint32_t hi, uint32_t lo)
+{
+	uint8_t in[12] = { 0 };
+
+	burst_wr32(in + 2, ssrc);
+	in[6] = (uint8_t)(hi >> 8);
+	in[7] = (uint8_t)hi;
+	burst_wr32(in + 8, lo);
+	for (int i = 0; i < 12; i++)
+		iv[i] = in[i] ^ salt[i];
+}
+
+/* GCM in place (ipsec-mb's direct API), the tag to tag. */
+void burst_gcm_enc(struct sgw_burst_mgr *m, const struct sgw_burst_ctx *c,
+		   const struct gcm_key_data *k, uint8_t *p, uint64_t len, const uint8_t *iv,
+		   const uint8_t *aad, uint64_t aad_len, uint8_t *tag);
+void burst_gcm_dec(struct sgw_burst_mgr *m, const struct sgw_burst_ctx *c,
+		   const struct gcm_key_data *k, uint8_t *p, uint64_t len, const uint8_t *iv,
+		   const uint8_t *aad, uint64_t aad_len, uint8_t *tag);
+
+/* The AES-CM IV of RFC 3711 4.1.1: (salt * 2^16) XOR (SSRC * 2^64) XOR
+ * (index * 2^16), index 48 bits (SRTP) or 31 (SRTCP). */
+static inline void burst_iv(uint8_t iv[16], const uint8_t salt[16], uint32_t ssrc, uint64_t index)
+{
+	memcpy(iv, salt, 16);
+	iv[4] ^= (uint8_t)(ssrc >> 24);
+	iv[5] ^= (uint8_t)(ssrc >> 16);
+	iv[6] ^= (uint8_t)(ssrc >> 8);
+	iv[7] ^= (uint8_t)ssrc;
+	iv[8] ^= (uint8_t)(index >> 40);
+	iv[9] ^= (uint8_t)(index >> 32);
+	iv[10] ^= (uint8_t)(index >> 24);
+	iv[11] ^= (uint8_t)(index >> 16);
+	iv[12] ^= (uint8_t)(index >> 8);
+	iv[13] ^= (uint8_t)index;
+}
+
+/*
+ * libsrtp 2.5's srtp_rdbx_estimate_index (RFC 3711 Appendix A, with
+ * libsrtp's rule that an index at or below 2^15 never guesses ROC - 1):
+ * the index of seq s for a receiver (or sender) at local; returns delta,
+ * the guess minus local.
+ */
+static inline int32_t burst_estimate(uint64_t local, uint16_t s, uint64_t *guess)
+{
+	uint32_t local_roc = (uint32_t)(local >> 16), roc;
+	uint16_t local_seq = (uint16_t)local;
+	int32_t diff;
+
+	if (local <= BURST_SEQ_MEDIAN) {
+		*guess = s;
+		return (int32_t)s - (int32_t)local_seq;
+	}
+	if (local_seq < BURST_SEQ_MEDIAN) {
+		if ((int32_t)s - (int32_t)local_seq > BURST_SEQ_MEDIAN) {
+			roc = local_roc - 1;
+			diff = (int32_t)s - (int32_t)local_seq - 0x10000;
+		} else {
+			roc = local_roc;
+			diff = (int32_t)s - (int32_t)local_seq;
+		}
+	} else if ((int32_t)local_seq - BURST_SEQ_MEDIAN > (int32_t)s) {
+		roc = local_roc + 1;
+		diff = (int32_t)s - (int32_t)local_seq + 0x10000;
+	} else {
+		roc = local_roc;
+		diff = (int32_t)s - (int32_t)local_seq;
+	}
+	*guess = (uint64_t)roc << 16 | s;
+	return diff;
+}
+
+/* libsrtp's srtp_rdbx_check: SGW_SRTP_OK, or SGW_SRTP_ERR_REPLAY (a
+ * replay, or older than the window). */
+static inline enum sgw_srtp_result burst_replay_check(const struct sgw_burst_ctx *c, int32_t delta)
+{
+	uint32_t k;
+
+	if (delta > 0)
+		return SGW_SRTP_OK;
+	k = (uint32_t)-delta;
+	if (k >= c->window_bits)
+		return SGW_SRTP_ERR_REPLAY;
+	return (c->window[k >> 6] >> (k & 63)) & 1 ? SGW_SRTP_ERR_REPLAY : SGW_SRTP_OK;
+}
+
+/* libsrtp's srtp_rdbx_add_index, after a check passed. */
+static inline void burst_replay_add(struct sgw_burst_ctx *c, int32_t delta)
+{
+	if (delta <= 0) {
+		uint32_t k = (uint32_t)-delta;
+
+		c->window[k >> 6] |= 1ull << (k & 63);
+		return;
+	}
+	/* index + (uint16_t)delta, as libsrtp's srtp_index_advance: delta
+	 * is at most 2^16 - 1 here */
+	c->index += (uint16_t)delta;
+	if ((uint32_t)delta >= c->window_bits) {
+		memset(c->window, 0, (size_t)c->window_words * 8);
+	} else {
+		unsigned w = (unsigned)delta >> 6, b = (unsigned)delta & 63;
+
+		for (int i = (int)c->window_words - 1; i >= 0; i--) {
+			uint64_t v = 0;
+
+			if (i - (int)w >= 0) {
+				v = c->window[i - w] << b;
+				if (b != 0 && i - (int)w - 1 >= 0)
+					v |= c->window[i - w - 1] >> (64 - b);
+			}
+			c->window[i] = v;
+		}
+	}
+	c->window[0] |= 1;
+}
+
+/* libsrtp's srtp_rdb_check (SRTCP, inbound). */
+static inline enum sgw_srtp_result burst_rtcp_check(const struct sgw_burst_ctx *c, uint32_t idx)
+{
+	uint32_t j;
+
+	if (idx >= c->rtcp_ws + BURST_SRTCP_WINDOW)
+		return SGW_SRTP_OK;
+	if (idx < c->rtcp_ws)
+		return SGW_SRTP_ERR_REPLAY;
+	j = idx - c->rtcp_ws;
+	return (c->rtcp_mask[j >> 6] >> (j & 63)) & 1 ? SGW_SRTP_ERR_REPLAY : SGW_SRTP_OK;
+}
+
+/* libsrtp's srtp_rdb_add_index, after a check passed. */
+static inline void burst_rtcp_add(struct sgw_burst_ctx *c, uint32_t idx)
+{
+	uint32_t j = idx - c->rtcp_ws;
+
+	if (j >= BURST_SRTCP_WINDOW) {
+		uint32_t d = j - (BURST_SRTCP_WINDOW - 1);
+
+		if (d >= 128) {
+			c->rtcp_mask[0] = c->rtcp_mask[1] = 0;
+		} else if (d >= 64) {
+			c->rtcp_mask[0] = c->rtcp_mask[1] >> (d - 64);
+			c->rtcp_mask[1] = 0;
+		} else if (d > 0) {
+			c->rtcp_mask[0] = c->rtcp_mask[0] >> d | c->rtcp_mask[1] << (64 - d);
+			c->rtcp_mask[1] >>= d;
+		}
+		c->rtcp_ws += d;
+		j = BURST_SRTCP_WINDOW - 1;
+	}
+	c->rtcp_mask[j >> 6] |= 1ull << (j & 63);
+}
+
+/* RTP header length as libsrtp's srtp_validate_rtp_header counts it (the
+ * start of the encrypted part), or -1 if the packet is too short for it. */
+static inline int burst_rtp_hdr_len(const uint8_t *p, int len)
+{
+	int h;
+
+	if (len < BURST_RTP_HDR_MIN)
+		return -1;
+	h = BURST_RTP_HDR_MIN + 4 * (p[0] & 0x0f);
+	if (p[0] & 0x10) {
+		h += 4;
+		if (len < h)
+			return -1;
+		h += 4 * burst_rd16(p + h - 2);
+	}
+	return len < h ? -1 : h;
+}
+
+/* A hash (HMAC-SHA1) job over len bytes of src, the tag to out. */
+static inline void burst_hash_job(IMB_JOB *j, const struct burst_keys *k, const uint8_t *src,
+				  uint64_t len, uint8_t *out)
+{
+	j->src = src;
+	j->hash_start_src_offset_in_bytes = 0;
+	j->msg_len_to_hash_in_bytes = len;
+	j->auth_tag_output = out;
+	j->auth_tag_output_len_in_bytes = BURST_HMAC_OUT;
+	j->u.HMAC._hashed_auth_key_xor_ipad = k->ipad;
+	j->u.HMAC._hashed_auth_key_xor_opad = k->opad;
+	j->hash_alg = IMB_AUTH_HMAC_SHA_1;
+	j->cipher_mode = IMB_CIPHER_NULL;
+	j->chain_order = IMB_ORDER_HASH_CIPHER;
+}
+
+/* An AES-128-CTR job over len bytes at p (in place). */
+static inline void burst_cipher_job(IMB_JOB *j, const struct burst_keys *k, uint8_t *p,
+				    uint64_t len, const uint8_t *iv, IMB_CIPHER_DIRECTION dir)
+{
+	j->enc_keys = k->aes_enc;
+	j->dec_keys = k->aes_enc;
+	j->key_len_in_bytes = IMB_KEY_128_BYTES;
+	j->src = p;
+	j->dst = p;
+	j->cipher_start_src_offset_in_bytes = 0;
+	j->msg_len_to_cipher_in_bytes = len;
+	j->iv = iv;
+	j->iv_len_in_bytes = 16;
+	j->cipher_mode = IMB_CIPHER_CNTR;
+	j->cipher_direction = dir;
+	j->hash_alg = IMB_AUTH_NULL;
+	j->chain_order = dir == IMB_DIR_ENCRYPT ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
+}
+
+/* Submit nj hash (HMAC-SHA1) or cipher (AES-128-CTR) jobs; 0, or -1 if
+ * ipsec-mb refused one (then no result of the burst may be trusted). */
+int burst_run_hash(struct sgw_burst_mgr *m, IMB_JOB *jobs, unsigned nj);
+int burst_run_cipher(struct sgw_burst_mgr *m, IMB_JOB *jobs, unsigned nj,
+		     IMB_CIPHER_DIRECTION dir);
+
+#endif
