@@ -59,7 +59,7 @@ static int checked_status(struct http_job *j, int status)
 	const char *what = j->del ? "webrtc_delete" : "webrtc_offer";
 
 	struct http_route loc;
-	bool ok = status == 200 || status == 204 || (status >= 400 && status <= 599);
+	bool ok = status == 200 || status == 202 || status == 204 || (status >= 400 && status <= 599);
 
 	/* a 201 names the session as DELETE finds it; header values are
 	 * printable */

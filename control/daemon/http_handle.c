@@ -361,7 +361,7 @@ void http_handle_answer(struct http_server *h, struct http_job *j)
 	snprintf(r.path, sizeof(r.path), "/%s/%s%s", j->whip ? "whip" : "whep", j->del ? "session/" : "", j->name);
 	if (j->status == 401) {
 		unauthorized(h, req, &r, j->principal, true, w->reason);
-	} else if (j->status >= 400) {
+	} else if (j->status >= 400 || j->status == 202) { /* 202: a pending DELETE, and why */
 		if (w->retry_after > 0 && (j->status == 503 || j->status == 429)) {
 			snprintf(retry, sizeof(retry), "%u", w->retry_after);
 			add(req, "Retry-After", retry);

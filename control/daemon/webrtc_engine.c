@@ -127,7 +127,7 @@ void wrtc_flush_dtls(struct ctl_daemon *d, struct wrtc_session *s)
 
 static void end_session(struct ctl_daemon *d, struct wrtc_session *s, const char *why)
 {
-	wrtc_end(d, s, why);
+	wrtc_end(d, s, why, NULL);
 	wrtc_session_free(d, s);
 }
 
@@ -342,7 +342,7 @@ static void session_tick(struct ctl_daemon *d, struct wrtc_session *s, uint64_t 
 
 /* Whether session s's viewer row is gone (in the store's current view:
  * inside a change's transaction, that change's deletions count). */
-static bool viewer_gone(struct ctl_daemon *d, const struct wrtc_session *s)
+bool wrtc_viewer_gone(struct ctl_daemon *d, const struct wrtc_session *s)
 {
 	struct store_webrtc w;
 	int rc;
@@ -361,7 +361,7 @@ static void forget_deleted(struct ctl_daemon *d)
 {
 	for (struct wrtc_session *s = W(d)->sessions, *next; s != NULL; s = next) {
 		next = s->next;
-		if (!viewer_gone(d, s))
+		if (!wrtc_viewer_gone(d, s))
 			continue;
 		sgw_log(LOG_INFO, "webrtc session %s: its viewer was deleted, ended", s->id);
 		if (s->dtls != NULL) { /* told already unless the change was made while the gateway was away */
@@ -382,7 +382,7 @@ void webrtc_before_push(struct ctl_daemon *d)
 	 * go first. Should the gateway refuse the change, the peer that was
 	 * told leaves, and its session ends when consent lapses. */
 	for (struct wrtc_session *s = W(d)->sessions; s != NULL; s = s->next) {
-		if (s->dtls == NULL || !viewer_gone(d, s))
+		if (s->dtls == NULL || !wrtc_viewer_gone(d, s))
 			continue;
 		dtls_session_close(s->dtls);
 		wrtc_flush_dtls(d, s);

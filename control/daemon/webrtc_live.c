@@ -230,15 +230,17 @@ static int end_live(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *e
 	return rc;
 }
 
-int wrtc_end(struct ctl_daemon *d, struct wrtc_session *s, const char *why)
+int wrtc_end(struct ctl_daemon *d, struct wrtc_session *s, const char *why, bool *pending)
 {
 	char err[256];
 	int rc = 0;
 
+	if (pending != NULL)
+		*pending = false;
 	if (s->state == WRTC_SETUP && !s->whip)
-		rc = ctl_change(d, end_setup, s, err, sizeof(err));
+		rc = ctl_change_cmd(d, end_setup, s, 0, NULL, pending, err, sizeof(err));
 	else if (s->state != WRTC_SETUP)
-		rc = ctl_change_cmd(d, end_live, s, s->owner_id, "a WebRTC session ended", NULL, err,
+		rc = ctl_change_cmd(d, end_live, s, s->owner_id, "a WebRTC session ended", pending, err,
 				    sizeof(err));
 	d->wrtc->ended++;
 	if (rc != 0)

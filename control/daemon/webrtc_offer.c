@@ -361,7 +361,21 @@ int webrtc_delete(struct ctl_daemon *d, const struct ctl_principal *who, bool wh
 		return reply_err(out, 404, "no %s session %s", whip ? "WHIP" : "WHEP", session);
 	if (!who->admin && who->owner_id != s->owner_id)
 		return reply_err(out, 403, "permission denied: session %s is not %s's", session, who->name);
-	wrtc_end(d, s, "deleted");
+	bool pending = false;
+	int rc = 0;
+
+	/* a change (a revoke) that deleted its viewer ended it already: it is
+	 * over either way */
+	if (!wrtc_viewer_gone(d, s))
+		rc = wrtc_end(d, s, "deleted", &pending);
 	wrtc_session_free(d, s);
+	if (rc != 0)
+		return reply_err(out, 500, "session %s: ending it failed (the daemon's log says why); "
+				 "consent will lapse", session);
+	/* the gateway has not taken the change yet (away, or not within
+	 * apply_timeout): the session is over, its packets stop when it is back */
+	if (pending)
+		return reply_err(out, 202, "session %s ended; the gateway has not applied it yet, "
+				 "it will when it is back (srtpgwctl status lists it pending)", session);
 	return 200;
 }

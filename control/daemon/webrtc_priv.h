@@ -96,8 +96,12 @@ int wrtc_install(struct ctl_daemon *d, struct wrtc_session *s, const struct dtls
 int wrtc_set_dest(struct ctl_daemon *d, struct wrtc_session *s, const struct sgw_endpoint *to,
 		  char *err, size_t errlen);
 /* Ends s in the store and the gateway (the session itself stays: the
- * caller frees it). why: for the log. */
-int wrtc_end(struct ctl_daemon *d, struct wrtc_session *s, const char *why);
+ * caller frees it). why: for the log; *pending (pending may be NULL): the
+ * gateway has not applied it yet (away, or not within apply_timeout). */
+int wrtc_end(struct ctl_daemon *d, struct wrtc_session *s, const char *why, bool *pending);
+/* Whether a live session's viewer row is gone (in the store's current
+ * view: a change that deleted it ended the session already). */
+bool wrtc_viewer_gone(struct ctl_daemon *d, const struct wrtc_session *s);
 /* At start: a session for every WebRTC leg in the store. */
 int wrtc_restore(struct ctl_daemon *d, uint64_t now_ms);
 
