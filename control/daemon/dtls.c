@@ -19,6 +19,7 @@
 #define SRTP_ID_AES128_CM_SHA1_80 0x0001
 #define SRTP_ID_AEAD_AES_128_GCM 0x0007
 #define SRTP_PROFILES "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80"
+#define SRTP_PROFILES_CM_FIRST "SRTP_AES128_CM_SHA1_80:SRTP_AEAD_AES_128_GCM"
 #define SRTP_EXPORTER "EXTRACTOR-dtls_srtp"
 /* ECDHE with ECDSA (our key), AEAD first; the CBC ones for older peers. */
 #define DTLS_CIPHERS                                                                   \
@@ -511,6 +512,14 @@ struct dtls_session *dtls_session_new(struct dtls_ctx *c, const struct cert_fp *
 	SSL_set_info_callback(s->ssl, info_cb);
 	DTLS_set_timer_cb(s->ssl, timer_cb);
 	SSL_set_accept_state(s->ssl);
+	/* 0 is success here */
+	if (cfg != NULL && cfg->cm_first && SSL_set_tlsext_use_srtp(s->ssl, SRTP_PROFILES_CM_FIRST) != 0) {
+		SSL_free(s->ssl);
+		free(s);
+		ERR_clear_error();
+		*err = "cannot set the SRTP profiles";
+		return NULL;
+	}
 	/* OpenSSL 3.0 answers the MTU it took, 0 if too small */
 	if (SSL_set_mtu(s->ssl, s->mtu) <= 0) {
 		SSL_free(s->ssl);

@@ -13,8 +13,8 @@
  *   a session).
  * - The client must present a certificate whose fingerprint is one the
  *   SDP gave (sha-256, -384 or -512); otherwise the handshake fails.
- * - use_srtp: SRTP_AEAD_AES_128_GCM, then SRTP_AES128_CM_SHA1_80 (the
- *   server's order wins). A ClientHello without use_srtp, or offering
+ * - use_srtp: SRTP_AEAD_AES_128_GCM, then SRTP_AES128_CM_SHA1_80, or the
+ *   other way round with cm_first (the server's order wins). A ClientHello without use_srtp, or offering
  *   neither, fails the handshake.
  * - When the handshake is done, the keys come from
  *   SSL_export_keying_material("EXTRACTOR-dtls_srtp") split as RFC 5764
@@ -64,6 +64,10 @@ struct dtls_config {
 	uint32_t handshake_ms;  /* 0: DTLS_HANDSHAKE_MS */
 	uint32_t retransmit_ms; /* 0: DTLS_RETRANSMIT_MS */
 	uint16_t mtu;           /* 0: DTLS_MTU; at most DTLS_MTU_MAX */
+	/* SRTP_AES128_CM_SHA1_80 before GCM: for a viewer of a camera whose
+	 * packets carry a 10-byte tag (or 4), a GCM tag (16) would not fit a
+	 * packet the camera made as big as the MTU allows */
+	bool cm_first;
 };
 
 enum dtls_state {

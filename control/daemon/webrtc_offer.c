@@ -23,6 +23,7 @@
 
 #include "api/addr.h"
 #include "api/log.h"
+#include "api/suite.h"
 #include "control/daemon/auth.h"
 #include "control/daemon/sdp.h"
 #include "control/daemon/webrtc.h"
@@ -135,8 +136,14 @@ static int port_del(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *e
 
 /* The session's ICE agent and DTLS server for the chosen peer. */
 static int session_modules(struct ctl_daemon *d, struct wrtc_session *s, const struct sdp_choice *c,
-			   const char *pwd, struct webrtc_reply *out)
+			   const char *pwd, uint8_t stream_suite, struct webrtc_reply *out)
 {
+	const struct sgw_suite_info *si = sgw_suite_info(stream_suite);
+	/* a viewer's packets are the camera's, re-protected: a tag longer than
+	 * the camera's pushes a full-size packet over the MTU (ffmpeg sends
+	 * 1472-byte packets with a 10-byte tag; GCM's is 16): the shorter
+	 * tag first for a camera whose tag is shorter than GCM's */
+	struct dtls_config dc = { .cm_first = !s->whip && si != NULL && si->rtp_tag_len < 16 };
 	struct ice_creds cr;
 	struct cert_fp fp = { .alg = CERT_FP_SHA256, .len = 32 };
 	const char *why = NULL;
@@ -151,7 +158,7 @@ static int session_modules(struct ctl_daemon *d, struct wrtc_session *s, const s
 	if (s->ice == NULL)
 		return reply_err(out, 500, "internal error: ICE: %s", why);
 	memcpy(fp.md, c->remote_fp, 32);
-	s->dtls = dtls_session_new(d->wrtc->dtls, &fp, 1, NULL, now, &why);
+	s->dtls = dtls_session_new(d->wrtc->dtls, &fp, 1, &dc, now, &why);
 	if (s->dtls == NULL)
 		return reply_err(out, 500, "internal error: DTLS: %s", why);
 	return 0;
@@ -312,7 +319,7 @@ int webrtc_offer(struct ctl_daemon *d, const struct ctl_principal *who, bool whi
 	snprintf(s->ufrag, sizeof(s->ufrag), "%s", gen.ufrag);
 	OPENSSL_cleanse(&gen, sizeof(gen));
 	s->ssrc |= 1; /* never 0 */
-	status = session_modules(d, s, &c, pwd, out);
+	status = session_modules(d, s, &c, pwd, st.suite, out);
 	if (status != 0)
 		goto refused;
 	if (!whip) {

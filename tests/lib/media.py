@@ -71,13 +71,12 @@ def vp8_file_cmd(src, rate, path):
 
 
 def vp8_camera_cmd(path, key, dest, port):
-    """Send a VP8 file at its own rate as SRTP (payload type 96), in packets
-    of at most 1200 bytes as WebRTC senders make them: ffmpeg's default
-    (1472) leaves no room for a WebRTC viewer's longer SRTP tag (AES-GCM's
-    16 bytes for this suite's 10), and the gateway drops those packets
-    (drop_too_big), keyframes first."""
+    """Send a VP8 file at its own rate as SRTP (payload type 96), in
+    ffmpeg's own packet size (up to 1472 bytes: the MTU's worth): a
+    browser viewing it gets AES_CM_128_HMAC_SHA1_80 like the camera's, so
+    its tag fits (AES-GCM's 16 bytes would not: drop_too_big)."""
     return FFMPEG + ['-re', '-i', path, '-c', 'copy', '-f', 'rtp', '-payload_type', str(VP8_PT),
-                     '-packetsize', '1200', '-srtp_out_suite', SUITE, '-srtp_out_params', b64(key),
+                     '-srtp_out_suite', SUITE, '-srtp_out_params', b64(key),
                      'srtp://%s:%d' % (dest, port)]
 
 

@@ -230,7 +230,8 @@ static void check_keys(struct client *cl, struct dtls_session *s, enum sgw_suite
 	CHECK(memcmp(want_in, want_out, k + sl) != 0);
 }
 
-static void handshake_ok(const char *profiles, enum sgw_suite suite, uint16_t profile_id)
+static void handshake_ok_cfg(const char *profiles, const struct dtls_config *cfg, enum sgw_suite suite,
+			     uint16_t profile_id)
 {
 	struct client cl;
 	struct net net = { 0 };
@@ -240,7 +241,7 @@ static void handshake_ok(const char *profiles, enum sgw_suite suite, uint16_t pr
 	struct cert_fp fp;
 
 	client_init(&cl, profiles, 10000);
-	s = session_for(&cl.cert, NULL, T0);
+	s = session_for(&cl.cert, cfg, T0);
 	CHECK_EQ(dtls_session_state(s), DTLS_NEW);
 	CHECK(!dtls_session_poll_event(s, &ev));
 	CHECK_EQ(dtls_session_srtp_keys(s, &(struct dtls_srtp_keys){ 0 }), -EAGAIN);
@@ -266,10 +267,26 @@ static void handshake_ok(const char *profiles, enum sgw_suite suite, uint16_t pr
 	client_free(&cl);
 }
 
+static void handshake_ok(const char *profiles, enum sgw_suite suite, uint16_t profile_id)
+{
+	handshake_ok_cfg(profiles, NULL, suite, profile_id);
+}
+
 static void gcm_when_offered(void)
 {
 	/* the client prefers CM; the server's order wins */
 	handshake_ok("SRTP_AES128_CM_SHA1_80:SRTP_AEAD_AES_128_GCM", SGW_SUITE_AEAD_AES_128_GCM, 0x0007);
+}
+
+/* A viewer of a camera with a 10-byte tag: CM first, GCM if it is all
+ * the client has. */
+static void cm_first_when_asked(void)
+{
+	const struct dtls_config cf = { .cm_first = true };
+
+	handshake_ok_cfg("SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80", &cf, SGW_SUITE_AES_CM_128_HMAC_SHA1_80,
+			 0x0001);
+	handshake_ok_cfg("SRTP_AEAD_AES_128_GCM", &cf, SGW_SUITE_AEAD_AES_128_GCM, 0x0007);
 }
 
 static void cm_when_only_cm(void)
@@ -646,6 +663,7 @@ int main(void)
 		fprintf(stderr, "set-up: %s\n", err);
 		return 1;
 	}
+	RUN(cm_first_when_asked);
 	RUN(gcm_when_offered);
 	RUN(cm_when_only_cm);
 	RUN(wrong_fingerprint_fails);
