@@ -556,9 +556,9 @@ def run_phase(res, cfg, gw, agent, sw, src, say):
     rep['orphans'] = 2
     # srtpgw-control notices another writer at its next change and then
     # pushes its whole state; until that push it takes changes without
-    # pushing them, and answers a WHEP DELETE 200 though its viewer is
-    # still on the gateway. Make that change now and wait for the push, so
-    # that every later DELETE's 200 is an applied change again.
+    # pushing them, and answers a WHEP DELETE 202 (not applied yet).
+    # Make that change now and wait for the push, so that every later
+    # DELETE is answered 200, an applied change, whose time the checker takes.
     syncs = control.read_log().count('gateway in sync at change')
     ctl('owner', 'add', 'wresync')
     wait_for(lambda: control.read_log().count('gateway in sync at change') > syncs, 20,
