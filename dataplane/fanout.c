@@ -83,6 +83,48 @@ static int frame_and_send(struct sgw_worker *w, const struct sgw_flow_viewer *v,
 	return 0;
 }
 
+/* The viewer's NACKs that wait: resend what its cache holds, at most
+ * SGW_NACK_PER_PACKET now (nack_cache.h). Called with a packet for the
+ * viewer: a paused or unresolved viewer's requests wait. */
+static void nack_answer(struct sgw_worker *w, const struct sgw_flow_viewer *v,
+			const struct sgw_port_rt *port, const struct rte_ether_addr *mac)
+{
+	struct sgw_viewer_state *st = v->st;
+	uint64_t missed = 0, lost = 0;
+	unsigned sent = 0;
+
+	while (sent < SGW_NACK_PER_PACKET) {
+		const struct sgw_nack_slot *s = sgw_nack_next(v->nack, &st->nack_mb, &missed, &lost);
+		struct rte_mbuf *m;
+		uint8_t *dst;
+
+		if (s == NULL)
+			break;
+		m = rte_pktmbuf_alloc(sgw_dp->pool);
+		if (unlikely(m == NULL)) {
+			w->ctr[SGW_CTR_DROP_NO_MBUF]++;
+			break;
+		}
+		dst = (uint8_t *)rte_pktmbuf_append(m, s->len);
+		if (likely(dst != NULL))
+			rte_memcpy(dst, s->data, s->len);
+		if (unlikely(dst == NULL || frame_and_send(w, v, port, mac, m, s->len) != 0)) {
+			w->ctr[SGW_CTR_DROP_TOO_BIG]++;
+			rte_pktmbuf_free(m);
+			break;
+		}
+		sent++;
+	}
+	w->ctr[SGW_CTR_NACK_RESENT] += sent;
+	w->ctr[SGW_CTR_NACK_MISSED] += missed;
+	if (sent != 0)
+		sgw_ctr_add(&st->nack_resent, sent);
+	if (missed != 0)
+		sgw_ctr_add(&st->nack_missed, missed);
+	if (lost != 0)
+		sgw_ctr_add(&st->nack_lost, lost);
+}
+
 /* Build and queue one viewer's packet from out, which holds exactly the
  * plain RTP/RTCP packet (len bytes). Consumes out. */
 static void send_one(struct sgw_worker *w, const struct sgw_flow_viewer *v,
@@ -100,6 +142,8 @@ static void send_one(struct sgw_worker *w, const struct sgw_flow_viewer *v,
 		w->ctr[SGW_CTR_DROP_NEIGH_UNRESOLVED]++;
 		goto drop;
 	}
+	if (unlikely(v->nack != NULL) && sgw_nack_pending(&v->st->nack_mb, v->nack))
+		nack_answer(w, v, port, &mac);
 	if (unlikely(v->n_pt != 0) && !rtcp)
 		rewrite_pt(v, rte_pktmbuf_mtod(out, uint8_t *));
 	if (v->egress != NULL) {
@@ -138,50 +182,6 @@ drop:
 	rte_pktmbuf_free(out);
 }
 
-/* The viewer's NACKs that wait: resend what its cache holds, at most
- * SGW_NACK_PER_PACKET now (nack_cache.h). */
-static void nack_answer(struct sgw_worker *w, const struct sgw_flow_viewer *v)
-{
-	const struct sgw_port_rt *port = &sgw_dp->ports[v->port];
-	struct sgw_viewer_state *st = v->st;
-	uint64_t missed = 0, lost = 0;
-	struct rte_ether_addr mac;
-	unsigned sent = 0;
-
-	if (v->neigh == SGW_NEIGH_NONE || sgw_neigh_mac(&sgw_dp->neigh[v->neigh], &mac) != 0)
-		return; /* paused or unresolved: the requests wait */
-	while (sent < SGW_NACK_PER_PACKET) {
-		const struct sgw_nack_slot *s = sgw_nack_next(v->nack, &st->nack_mb, &missed, &lost);
-		struct rte_mbuf *m;
-		uint8_t *dst;
-
-		if (s == NULL)
-			break;
-		m = rte_pktmbuf_alloc(sgw_dp->pool);
-		if (unlikely(m == NULL)) {
-			w->ctr[SGW_CTR_DROP_NO_MBUF]++;
-			break;
-		}
-		dst = (uint8_t *)rte_pktmbuf_append(m, s->len);
-		if (likely(dst != NULL))
-			rte_memcpy(dst, s->data, s->len);
-		if (unlikely(dst == NULL || frame_and_send(w, v, port, &mac, m, s->len) != 0)) {
-			w->ctr[SGW_CTR_DROP_TOO_BIG]++;
-			rte_pktmbuf_free(m);
-			break;
-		}
-		sent++;
-	}
-	w->ctr[SGW_CTR_NACK_RESENT] += sent;
-	w->ctr[SGW_CTR_NACK_MISSED] += missed;
-	if (sent != 0)
-		sgw_ctr_add(&st->nack_resent, sent);
-	if (missed != 0)
-		sgw_ctr_add(&st->nack_missed, missed);
-	if (lost != 0)
-		sgw_ctr_add(&st->nack_lost, lost);
-}
-
 void sgw_fanout(struct sgw_worker *w, const struct sgw_flow_entry *e,
 		struct rte_mbuf *m, uint32_t off, uint32_t len, bool rtcp)
 {
@@ -198,8 +198,6 @@ void sgw_fanout(struct sgw_worker *w, const struct sgw_flow_entry *e,
 			sgw_ctr_add(&v->st->drops, 1);
 			continue;
 		}
-		if (unlikely(v->nack != NULL) && sgw_nack_pending(&v->st->nack_mb, v->nack))
-			nack_answer(w, v);
 		c = rte_pktmbuf_alloc(sgw_dp->pool);
 		if (unlikely(c == NULL)) {
 			w->ctr[SGW_CTR_DROP_NO_MBUF]++;
@@ -225,8 +223,6 @@ void sgw_fanout(struct sgw_worker *w, const struct sgw_flow_entry *e,
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (unlikely(v->nack != NULL) && sgw_nack_pending(&v->st->nack_mb, v->nack))
-		nack_answer(w, v);
 	rte_pktmbuf_adj(m, (uint16_t)off);
 	rte_pktmbuf_trim(m, (uint16_t)(m->data_len - len));
 	send_one(w, v, m, len, rtcp);
