@@ -121,6 +121,18 @@ class Colour(VideoStreamTrack):
         return f
 
 
+async def dtls_state_after_close(pc, seconds):
+    """The receiver's DTLS transport state once it is 'closed' (a
+    close_notify came), or after seconds. aiortc 1.4 keeps connectionState
+    'connected' while ICE is up even after the DTLS peer closed; the DTLS
+    transport's own state says it."""
+    dtls = pc.getReceivers()[0].transport
+    deadline = time.monotonic() + seconds
+    while dtls.state != 'closed' and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return dtls.state
+
+
 async def whep(a):
     pc = RTCPeerConnection()
     pc.addTransceiver('video', direction='recvonly')
@@ -186,13 +198,7 @@ async def whep(a):
         print(json.dumps(out), flush=True)
         line = await asyncio.get_event_loop().run_in_executor(None, sys.stdin.readline)
     if a.hold and line.strip() != 'delete':  # 'delete': straight to DELETE
-        # aiortc 1.4 keeps connectionState 'connected' while ICE is up even
-        # after the DTLS peer closed; the DTLS transport's own state says it
-        dtls = pc.getReceivers()[0].transport
-        deadline = time.monotonic() + 3
-        while dtls.state != 'closed' and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        out['dtls_while_held'] = dtls.state
+        out['dtls_while_held'] = await dtls_state_after_close(pc, 3)
     if not a.keep:
         base = urllib.parse.urlsplit(a.url)
         st, _, _ = https('DELETE', '%s://%s%s' % (base.scheme, base.netloc, out['location']), a.token, a.pin)
@@ -200,11 +206,7 @@ async def whep(a):
         if st in (200, 202) and 'dtls_while_held' not in out:
             # the gateway ends the session with a close_notify (a test may
             # have stopped it for a while: a generous bound)
-            dtls = pc.getReceivers()[0].transport
-            deadline = time.monotonic() + 15
-            while dtls.state != 'closed' and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-            out['dtls_after_delete'] = dtls.state
+            out['dtls_after_delete'] = await dtls_state_after_close(pc, 15)
     await pc.close()
     return out
 
