@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 from browser import Browser, spki_sha256  # noqa: E402
 from ctltest import ControlCase  # noqa: E402
 from media import FFMPEG, stop  # noqa: E402
-from sgwtest import NetNS, counter_deltas, run, uniq, wait_for  # noqa: E402
+from sgwtest import NetNS, addressed_link, counter_deltas, uniq, wait_for  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOCS = os.path.join(TOP, 'docs')
@@ -64,25 +64,10 @@ class Browsers(ControlCase):
     @classmethod
     def prepare(cls):
         # the management network: the daemon's HTTPS on the root end
-        a, b = uniq('sbm'), uniq('sbn')
-        run('ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b)
-        cls.res.add(run, 'ip', 'link', 'del', a, check=False)
-        run('ip', 'link', 'set', b, 'netns', cls.ns.name)
-        run('ip', 'addr', 'add', MGMT_ROOT + '/24', 'dev', a)
-        run('ip', 'link', 'set', a, 'up')
-        cls.ns.run('ip', 'addr', 'add', MGMT_NS + '/24', 'dev', b)
-        cls.ns.run('ip', 'link', 'set', b, 'up')
+        addressed_link(cls.res, None, MGMT_ROOT + '/24', cls.ns, MGMT_NS + '/24', 'sbm')
         # the page server: a namespace of its own, another origin than the API
         cls.pages = NetNS(cls.res, uniq('sgwbpage'))
-        a, b = uniq('sbp'), uniq('sbq')
-        run('ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b)
-        cls.res.add(run, 'ip', 'link', 'del', a, check=False)
-        run('ip', 'link', 'set', a, 'netns', cls.pages.name)
-        run('ip', 'link', 'set', b, 'netns', cls.ns.name)
-        cls.pages.run('ip', 'addr', 'add', PAGE_SRV + '/24', 'dev', a)
-        cls.pages.run('ip', 'link', 'set', a, 'up')
-        cls.ns.run('ip', 'addr', 'add', PAGE_NS + '/24', 'dev', b)
-        cls.ns.run('ip', 'link', 'set', b, 'up')
+        addressed_link(cls.res, cls.pages, PAGE_SRV + '/24', cls.ns, PAGE_NS + '/24', 'sbp')
         for port in (PAGE_PORT, OTHER_PORT):
             srv = cls.pages.popen('/usr/bin/python3', '-m', 'http.server', '--bind', PAGE_SRV, '--directory', DOCS,
                                   str(port), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

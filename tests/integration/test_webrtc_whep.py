@@ -12,13 +12,12 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 from ctltest import ControlCase  # noqa: E402
 from media import FFMPEG, stop  # noqa: E402
-from sgwtest import run, uniq, wait_for  # noqa: E402
+from sgwtest import addressed_link, wait_for  # noqa: E402
 
 GW4, PEER4 = '10.87.0.1', '10.87.0.2'
 MGMT_ROOT, MGMT_NS = '10.89.0.1', '10.89.0.2'
@@ -39,14 +38,7 @@ class WebRTC(ControlCase):
     @classmethod
     def prepare(cls):
         # the management network: the daemon's HTTPS on the root end
-        a, b = uniq('sgm'), uniq('sgn')
-        run('ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b)
-        cls.res.add(run, 'ip', 'link', 'del', a, check=False)
-        run('ip', 'link', 'set', b, 'netns', cls.ns.name)
-        run('ip', 'addr', 'add', MGMT_ROOT + '/24', 'dev', a)
-        run('ip', 'link', 'set', a, 'up')
-        cls.ns.run('ip', 'addr', 'add', MGMT_NS + '/24', 'dev', b)
-        cls.ns.run('ip', 'link', 'set', b, 'up')
+        addressed_link(cls.res, None, MGMT_ROOT + '/24', cls.ns, MGMT_NS + '/24', 'sgm')
 
     @classmethod
     def ready(cls):

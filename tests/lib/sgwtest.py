@@ -142,6 +142,23 @@ def veth(res, ns, peer_addrs, ns_ifname=None):
     return a, b
 
 
+def addressed_link(res, a_ns, a_addr, b_ns, b_addr, prefix='sgl'):
+    """A veth between two namespaces (NetNS, or None for the root one),
+    each end with its address ("10.0.0.1/24") and up: a plain IP link for a
+    test's own hosts (a management network, a web server), not a gateway
+    port. Gone with res (or with the namespace that holds an end)."""
+    a, b = uniq(prefix + 'a'), uniq(prefix + 'b')
+    run('ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b)
+    res.add(run, 'ip', 'link', 'del', a, check=False)
+    for ns, name, addr in ((a_ns, a, a_addr), (b_ns, b, b_addr)):
+        if ns is not None:
+            run('ip', 'link', 'set', name, 'netns', ns.name)
+        inside = ns.run if ns is not None else run
+        inside('ip', 'addr', 'add', addr, 'dev', name)
+        inside('ip', 'link', 'set', name, 'up')
+    return a, b
+
+
 def switch(res, name=None):
     """An Ethernet switch: a namespace holding one Linux bridge, "br0" (STP
     off, no forwarding delay, no IPv6 of its own). Join namespaces (or the
