@@ -31,8 +31,11 @@ struct ctl_server {
 /* Opens the sockets into d->srv. 0, or -1 with one line in err. */
 int ctl_server_open(struct ctl_daemon *d, char *err, size_t errlen);
 
-/* The UNIX socket, listening: its fd, or -1 with err. */
-int ctl_unix_listen(const struct ctl_config *cfg, char *err, size_t errlen);
+/* The UNIX socket, bound but not listening: its fd, or -1 with err.
+ * ctl_serve listens on it once the daemon runs as its user and has set up,
+ * so that a connect that succeeds means the daemon is ready (the signal a
+ * script waits on, docs/control.md). */
+int ctl_unix_bind(const struct ctl_config *cfg, char *err, size_t errlen);
 
 /* TLS: the listener and up to CTL_TLS_MAX_CONNS connections. */
 #define CTL_TLS_MAX_CONNS 16

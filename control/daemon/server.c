@@ -163,7 +163,7 @@ int ctl_server_open(struct ctl_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	srv->unix_fd = ctl_unix_listen(&d->cfg, err, errlen);
+	srv->unix_fd = ctl_unix_bind(&d->cfg, err, errlen);
 	if (srv->unix_fd >= 0 && d->cfg.tls && (srv->tls = ctl_tls_open(&d->cfg, err, errlen)) == NULL) {
 		close(srv->unix_fd);
 		srv->unix_fd = -1;
@@ -192,6 +192,10 @@ int ctl_serve(struct ctl_daemon *d, volatile bool *quit)
 
 	if (srv == NULL) {
 		sgw_log(LOG_ERR, "no socket to serve (ctl_server_open)");
+		return -1;
+	}
+	if (listen(srv->unix_fd, 16) != 0) {
+		sgw_log(LOG_ERR, "socket %s: listen: %s", d->cfg.socket, strerror(errno));
 		return -1;
 	}
 	if (srv->http != NULL && http_start(srv->http, err, sizeof(err)) != 0) {

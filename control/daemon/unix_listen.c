@@ -86,7 +86,7 @@ static int check_dir(const char *dir, uid_t uid, uid_t owner, gid_t group, char 
 	return 0;
 }
 
-int ctl_unix_listen(const struct ctl_config *cfg, char *err, size_t errlen)
+int ctl_unix_bind(const struct ctl_config *cfg, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	uid_t uid = cfg->drop ? (uid_t)cfg->uid : geteuid();
@@ -126,7 +126,7 @@ int ctl_unix_listen(const struct ctl_config *cfg, char *err, size_t errlen)
 	old = umask(0117);
 	e = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
-	if (e != 0 || (gid != (gid_t)-1 && chown(cfg->socket, (uid_t)-1, gid) != 0) || listen(fd, 16) != 0)
+	if (e != 0 || (gid != (gid_t)-1 && chown(cfg->socket, (uid_t)-1, gid) != 0))
 		goto fail;
 	return fd;
 fail:
