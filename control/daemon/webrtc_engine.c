@@ -138,11 +138,17 @@ static void maybe_install(struct ctl_daemon *d, struct wrtc_session *s)
 	struct sgw_endpoint sel;
 	char err[256];
 
-	/* the peer nominated an address (USE-CANDIDATE) and DTLS is done */
-	if (s->state != WRTC_SETUP || s->dtls == NULL || dtls_session_state(s->dtls) != DTLS_CONNECTED ||
-	    !ice_agent_selected(s->ice, &sel))
+	if (s->state != WRTC_SETUP || s->dtls == NULL || dtls_session_state(s->dtls) != DTLS_CONNECTED)
 		return;
-	s->remote = sel;
+	/* The nominated address; before the peer nominated one (Chromium may
+	 * nominate a second after DTLS is done), the address DTLS came from,
+	 * which passed an authenticated check: RFC 8445 12.1 lets data go on
+	 * any valid pair before one is selected, and a later nomination moves
+	 * the media (ice_events). */
+	if (ice_agent_selected(s->ice, &sel))
+		s->remote = sel;
+	else if (s->remote.addr.family == SGW_AF_NONE || !ice_agent_is_valid(s->ice, &s->remote))
+		return;
 	if (dtls_session_srtp_keys(s->dtls, &k) != 0)
 		return;
 	if (wrtc_install(d, s, &k, err, sizeof(err)) != 0) {
@@ -254,6 +260,7 @@ static void dtls_in(struct ctl_daemon *d, struct wrtc_session *s, const uint8_t 
 	wrtc_flush_dtls(d, s);
 	while (dtls_session_poll_event(s->dtls, &ev)) {
 		if (ev == DTLS_EV_CONNECTED) {
+			s->dtls_done_ms = now_ms;
 			maybe_install(d, s);
 			return; /* s may be gone */
 		}

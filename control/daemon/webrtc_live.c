@@ -144,13 +144,18 @@ int wrtc_install(struct ctl_daemon *d, struct wrtc_session *s, const struct dtls
 	struct install in = { s, k };
 	char at[SGW_ADDR_STRLEN + 8];
 	bool pending = false;
+	uint64_t t0 = ctl_now_ms();
 	int rc = ctl_change_cmd(d, s->whip ? install_whip : install_whep, &in, s->owner_id,
 				s->whip ? "a WHIP camera" : "a WHEP viewer", &pending, err, errlen);
 
+	/* the times say where a slow start went: waiting for the peer's
+	 * nomination after DTLS, or the change itself */
 	if (rc == 0)
-		sgw_log(LOG_INFO, "webrtc session %s: live, %s %s (%s)%s", s->id,
-			s->whip ? "receiving from" : "sending to", sgw_endpoint_format(&s->remote, at, sizeof(at)),
-			sdp_codec_name(s->codec), pending ? "; the gateway gets it when it is back" : "");
+		sgw_log(LOG_INFO, "webrtc session %s: live, %s %s (%s), %llu ms after DTLS, installed in %llu ms%s",
+			s->id, s->whip ? "receiving from" : "sending to",
+			sgw_endpoint_format(&s->remote, at, sizeof(at)), sdp_codec_name(s->codec),
+			(unsigned long long)(t0 - s->dtls_done_ms), (unsigned long long)(ctl_now_ms() - t0),
+			pending ? "; the gateway gets it when it is back" : "");
 	return rc;
 }
 

@@ -62,6 +62,7 @@ struct wrtc_session {
 	bool nack;                      /* WHEP: the answer took generic NACK: the gateway answers them */
 	uint32_t ssrc;                  /* WHEP: the SSRC the answer named (the first lane's) */
 	uint64_t created_ms, last_check_ms, paused_ms;
+	uint64_t dtls_done_ms;          /* when DTLS connected; 0 = not yet */
 };
 
 struct wrtc {

@@ -118,6 +118,17 @@ class Browsers(ControlCase):
         p = cls.ns.popen(*cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cls.res.add(stop, p, 0)
 
+    def setUp(self):
+        # what the test before ended (a DELETE answered 202, a stream
+        # deleted with its WHIP session) has been applied, so that made()
+        # sees only what this test does
+        def quiet():
+            self.control.wait_applied()
+            streams = self.ctl('stream', 'show')['streams']
+            sessions = len(self.webrtc_viewers()) + sum('publisher' in s for s in streams)
+            return self.ctl('status')['webrtc']['sessions'] == sessions
+        wait_for(quiet, timeout=30, what='the sessions of the tests before to end')
+
     # ---- helpers -------------------------------------------------------------
     def browser(self, name):
         """A chromium of the test's own, killed (its whole group) at the end
@@ -290,6 +301,9 @@ class Browsers(ControlCase):
               'DTLS %.3f s after the answer); %s' % (
                   decoded_s, (t['first_packet_ms'] - t['dtls_connected_ms']) / 1000, shown_s,
                   (t['dtls_connected_ms'] - t['answered_ms']) / 1000, stats))
+        live = [ln for ln in self.control.read_log().splitlines()
+                if 'webrtc session %s: live' % st['session'].rsplit('/', 1)[1] in ln]
+        print('the daemon: %s' % (live[-1] if live else None))
         self.assertTrue(is_green(rgb), rgb)
         # decoded: the browser's own rendering, on a loaded machine, may
         # show it later, which is not the gateway's doing

@@ -98,6 +98,20 @@ class WebRTC(ControlCase):
         # nothing of the session is left
         wait_for(lambda: self.ctl('viewer', 'show')['viewers'] == [], what='the viewer gone')
 
+    def test_media_before_a_nomination(self):
+        """A viewer whose checks carry no USE-CANDIDATE (Chromium's
+        nomination may come a second after DTLS): its media starts when
+        DTLS is done, to the address DTLS came from, which passed a check
+        (RFC 8445 12.1). Before, the viewer waited for a nomination."""
+        self.sdes_camera('cam6', 'red')
+        r = self.peer('whep', self.url('whep', 'cam6'), self.alice, '--frames', '10', '--no-nominate')
+        self.assertEqual((r['status'], r['frames']), (201, 10), r)
+        self.assertTrue(red(r['mean_rgb']), r)
+        sid = r['location'].rsplit('/', 1)[1]
+        live = [ln for ln in self.control.read_log().splitlines() if 'webrtc session %s: live' % sid in ln]
+        self.assertEqual(len(live), 1, live)
+        self.assertIn('sending to %s:' % PEER4, live[0])
+
     def whip_camera(self, name, colour, codec=None):
         """An aiortc camera publishing to WHIP stream name: its Popen, once
         its session is answered."""

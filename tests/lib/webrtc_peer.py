@@ -5,7 +5,7 @@ that sends a test picture of one colour. Run in a test's network namespace;
 prints one JSON object on stdout when done.
 
   webrtc_peer.py whep URL TOKEN --pin SHA256HEX [--frames N] [--timeout S]
-      [--drop-every N]
+      [--drop-every N] [--no-nominate]
   webrtc_peer.py whip URL TOKEN --pin SHA256HEX --colour R,G,B [--seconds S]
       [--codec VP8|H264]
 
@@ -17,6 +17,10 @@ Location; it ends the session
 with DELETE unless --keep (with --hold, after a line on stdin: first it
 waits up to 3 s for the DTLS session to end, unless the line is 'delete'). whip reports the Location and the PLIs the
 camera answered with a keyframe.
+
+--no-nominate (whep): aioice sends its checks without USE-CANDIDATE, so
+srtpgw sees a peer that has not nominated an address (as Chromium may not
+have yet when DTLS is done); the viewer must get its media all the same.
 
 --drop-every N loses every Nth SRTP packet that arrives (its first arrival
 only: what comes again with its sequence number is kept), below aiortc's
@@ -254,7 +258,16 @@ def main():
     p.add_argument('--colour', default='255,0,0')
     p.add_argument('--seconds', type=float, default=30)
     p.add_argument('--codec', help='whip: offer only this codec (VP8, H264)')
+    p.add_argument('--no-nominate', action='store_true',
+                   help='whep: checks without USE-CANDIDATE (a peer that has not nominated yet)')
     a = p.parse_args()
+    if a.no_nominate:
+        import aioice.ice
+        build = aioice.ice.Connection.build_request
+
+        def unnominated(self, pair, nominate):
+            return build(self, pair, nominate=False)
+        aioice.ice.Connection.build_request = unnominated
     out = asyncio.run(whep(a) if a.mode == 'whep' else whip(a))
     print(json.dumps(out), flush=True)
     return 0
