@@ -17,6 +17,7 @@
 #include "api/srtpgw_counters.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/neigh.h"
+#include "dataplane/srtp_ctx.h"
 
 #define SGW_DP_MAX_PORTS 16
 #define SGW_DP_MAX_WORKERS 32
@@ -46,6 +47,17 @@ struct sgw_rxq {
 	uint16_t port_idx;
 };
 
+/* A viewer's packet waiting for its protect (dataplane/fanout.c): the
+ * worker protects the viewer copies of a whole burst in one call. */
+#define SGW_PROTECT_Q 256
+struct sgw_pending_tx {
+	const struct sgw_flow_viewer *v;
+	struct rte_mbuf *m;        /* holds the plain packet, len bytes */
+	uint32_t len;
+	bool rtcp;
+	struct rte_ether_addr mac; /* the next hop's, resolved when queued */
+};
+
 /* One worker. dataplane: rw by its own lcore; ctlplane: reads counters. */
 struct sgw_worker {
 	unsigned idx;              /* 0..n_workers-1, also its RCU thread id and TX queue */
@@ -54,6 +66,10 @@ struct sgw_worker {
 	struct sgw_rxq rxq[SGW_DP_MAX_RXQ];
 	struct rte_eth_dev_tx_buffer *txb[SGW_DP_MAX_PORTS];
 	uint64_t ctr[SGW_CTR_MAX];
+	struct sgw_srtp_lcore *crypto; /* for sgw_srtp_protect_burst() */
+	unsigned n_pending;        /* queued for sgw_fanout_flush() */
+	struct sgw_pending_tx pending[SGW_PROTECT_Q];
+	struct sgw_srtp_op ops[SGW_PROTECT_Q];
 } __rte_cache_aligned;
 
 struct sgw_dp {

@@ -125,14 +125,72 @@ static void nack_answer(struct sgw_worker *w, const struct sgw_flow_viewer *v,
 		sgw_ctr_add(&st->nack_lost, lost);
 }
 
-/* Build and queue one viewer's packet from out, which holds exactly the
- * plain RTP/RTCP packet (len bytes). Consumes out. */
+/* The rest of a viewer's packet once protected (plen bytes in out): the
+ * MTU, the NACK cache, the frame, the counters. Consumes out. */
+static void finish_one(struct sgw_worker *w, const struct sgw_flow_viewer *v,
+		       const struct rte_ether_addr *mac, struct rte_mbuf *out, uint32_t plen, bool rtcp)
+{
+	const struct sgw_port_rt *port = &sgw_dp->ports[v->port];
+
+	if (unlikely(plen + v->hdr_len - v->l3_off > v->mtu)) {
+		w->ctr[SGW_CTR_DROP_TOO_BIG]++;
+		goto drop;
+	}
+	if (unlikely(v->nack != NULL) && !rtcp)
+		sgw_nack_keep(v->nack, rte_pktmbuf_mtod(out, const uint8_t *), plen);
+	if (unlikely(frame_and_send(w, v, port, mac, out, plen) != 0)) {
+		w->ctr[SGW_CTR_DROP_TOO_BIG]++;
+		goto drop;
+	}
+	sgw_ctr_add(&v->st->packets, 1);
+	sgw_ctr_add(&v->st->bytes, (uint64_t)plen);
+	return;
+drop:
+	sgw_ctr_add(&v->st->drops, 1);
+	rte_pktmbuf_free(out);
+}
+
+void sgw_fanout_flush(struct sgw_worker *w)
+{
+	unsigned n = w->n_pending;
+
+	if (n == 0)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		const struct sgw_pending_tx *q = &w->pending[i];
+
+		w->ops[i] = (struct sgw_srtp_op){ .ctx = q->v->egress, .len = (int)q->len, .rtcp = q->rtcp,
+						  .pkt = rte_pktmbuf_mtod(q->m, uint8_t *) };
+	}
+	sgw_srtp_protect_burst(w->crypto, w->ops, n);
+	w->n_pending = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct sgw_pending_tx *q = &w->pending[i];
+		const struct sgw_srtp_op *o = &w->ops[i];
+
+		if (unlikely(o->res != SGW_SRTP_OK)) {
+			w->ctr[o->res == SGW_SRTP_ERR_RESERVE ? SGW_CTR_DROP_SRTP_RESERVE :
+			       o->res == SGW_SRTP_ERR_SSRCS   ? SGW_CTR_DROP_SRTP_SSRCS :
+			       o->res == SGW_SRTP_ERR_REPLAY  ? SGW_CTR_DROP_SRTP_INDEX_USED :
+								SGW_CTR_DROP_SRTP_OTHER]++;
+			sgw_ctr_add(&q->v->st->drops, 1);
+			rte_pktmbuf_free(q->m);
+			continue;
+		}
+		rte_pktmbuf_append(q->m, (uint16_t)((uint32_t)o->len - q->len));
+		finish_one(w, q->v, &q->mac, q->m, (uint32_t)o->len, q->rtcp);
+	}
+}
+
+/* One viewer's packet from out, which holds exactly the plain RTP/RTCP
+ * packet (len bytes): sent now if the viewer takes plain RTP, else queued
+ * for its protect (sgw_fanout_flush). Consumes out. */
 static void send_one(struct sgw_worker *w, const struct sgw_flow_viewer *v,
 		     struct rte_mbuf *out, uint32_t len, bool rtcp)
 {
 	const struct sgw_port_rt *port = &sgw_dp->ports[v->port];
+	struct sgw_pending_tx *q;
 	struct rte_ether_addr mac;
-	int plen = (int)len;
 
 	if (unlikely(v->neigh == SGW_NEIGH_NONE)) {
 		w->ctr[SGW_CTR_DROP_VIEWER_PAUSED]++;
@@ -146,36 +204,22 @@ static void send_one(struct sgw_worker *w, const struct sgw_flow_viewer *v,
 		nack_answer(w, v, port, &mac);
 	if (unlikely(v->n_pt != 0) && !rtcp)
 		rewrite_pt(v, rte_pktmbuf_mtod(out, uint8_t *));
-	if (v->egress != NULL) {
-		enum sgw_srtp_result r;
-
-		if (unlikely(rte_pktmbuf_tailroom(out) < SGW_SRTP_MAX_TRAILER)) {
-			w->ctr[SGW_CTR_DROP_TOO_BIG]++;
-			goto drop;
-		}
-		r = rtcp ? sgw_srtp_protect_rtcp(v->egress, rte_pktmbuf_mtod(out, void *), &plen)
-			 : sgw_srtp_protect(v->egress, rte_pktmbuf_mtod(out, void *), &plen);
-		if (unlikely(r != SGW_SRTP_OK)) {
-			w->ctr[r == SGW_SRTP_ERR_RESERVE ? SGW_CTR_DROP_SRTP_RESERVE :
-			       r == SGW_SRTP_ERR_SSRCS	 ? SGW_CTR_DROP_SRTP_SSRCS :
-			       r == SGW_SRTP_ERR_REPLAY	 ? SGW_CTR_DROP_SRTP_INDEX_USED :
-							   SGW_CTR_DROP_SRTP_OTHER]++;
-			goto drop;
-		}
-		rte_pktmbuf_append(out, (uint16_t)((uint32_t)plen - len));
+	if (v->egress == NULL) {
+		finish_one(w, v, &mac, out, len, rtcp);
+		return;
 	}
-	if (unlikely(plen + v->hdr_len - v->l3_off > v->mtu)) {
+	if (unlikely(rte_pktmbuf_tailroom(out) < SGW_SRTP_MAX_TRAILER)) {
 		w->ctr[SGW_CTR_DROP_TOO_BIG]++;
 		goto drop;
 	}
-	if (unlikely(v->nack != NULL) && !rtcp)
-		sgw_nack_keep(v->nack, rte_pktmbuf_mtod(out, const uint8_t *), (uint32_t)plen);
-	if (unlikely(frame_and_send(w, v, port, &mac, out, (uint32_t)plen) != 0)) {
-		w->ctr[SGW_CTR_DROP_TOO_BIG]++;
-		goto drop;
-	}
-	sgw_ctr_add(&v->st->packets, 1);
-	sgw_ctr_add(&v->st->bytes, (uint64_t)plen);
+	if (unlikely(w->n_pending == SGW_PROTECT_Q))
+		sgw_fanout_flush(w);
+	q = &w->pending[w->n_pending++];
+	q->v = v;
+	q->m = out;
+	q->len = len;
+	q->rtcp = rtcp;
+	q->mac = mac;
 	return;
 drop:
 	sgw_ctr_add(&v->st->drops, 1);

@@ -18,6 +18,12 @@
 void sgw_fanout(struct sgw_worker *w, const struct sgw_flow_entry *e,
 		struct rte_mbuf *m, uint32_t off, uint32_t len, bool rtcp);
 
+/* Protect what sgw_fanout() and sgw_keyframe_request() queued, in one
+ * burst, and send it. The worker calls it at the end of every burst it
+ * processed, before it flushes its TX buffers (and the queue flushes
+ * itself when full). */
+void sgw_fanout_flush(struct sgw_worker *w);
+
 /*
  * A keyframe is wanted for e's stream (st->kf_wanted): unless one was
  * asked less than SGW_KF_INTERVAL_MS ago, send a PLI (RFC 4585 6.3.1)

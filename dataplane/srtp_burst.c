@@ -32,9 +32,31 @@
 
 #include "dataplane/srtp_burst_priv.h"
 
+/* libsrtp's index check for an index the caller chose (srtp_set_stream_roc
+ * then srtp_protect: its srtp_estimate_index): more than 2^15 ahead of the
+ * context moves it there with an empty window; else the usual replay check
+ * with delta idx - index, and more than 2^15 behind is refused.
+ * SGW_SRTP_OK and *delta, or the refusal. */
+static enum sgw_srtp_result
+index_at(struct sgw_burst_ctx *c, uint64_t idx, int32_t *delta)
+{
+	if (idx > c->index && idx - c->index > BURST_SEQ_MEDIAN) {
+		c->index = idx;
+		memset(c->window, 0, (size_t)c->window_words * 8);
+		*delta = 0;
+		return SGW_SRTP_OK; /* the window's bit 0 is set by burst_replay_add */
+	}
+	if (idx < c->index && c->index - idx > BURST_SEQ_MEDIAN)
+		return SGW_SRTP_ERR_OTHER; /* libsrtp's srtp_err_status_pkt_idx_old */
+	if (idx < c->index && c->index - idx >= c->window_bits)
+		return SGW_SRTP_ERR_REPLAY;
+	*delta = (int32_t)(int64_t)(idx - c->index);
+	return burst_replay_check(c, *delta);
+}
+
 static void
 protect_chunk(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint8_t *const pkt[],
-	      int len[], enum sgw_srtp_result res[], unsigned n)
+	      int len[], const uint64_t *at, enum sgw_srtp_result res[], unsigned n)
 {
 	unsigned nj = 0;
 
@@ -56,8 +78,15 @@ protect_chunk(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint8_
 			res[i] = SGW_SRTP_ERR_SSRCS;
 			continue;
 		}
-		delta = burst_estimate(c->index, burst_rd16(p + 2), &est);
-		if ((res[i] = burst_replay_check(c, delta)) != SGW_SRTP_OK)
+		if (at == NULL) {
+			delta = burst_estimate(c->index, burst_rd16(p + 2), &est);
+			res[i] = burst_replay_check(c, delta);
+		} else {
+			est = at[i];
+			res[i] = (uint16_t)est == burst_rd16(p + 2) ? index_at(c, est, &delta)
+								   : SGW_SRTP_ERR_OTHER;
+		}
+		if (res[i] != SGW_SRTP_OK)
 			continue;
 		burst_replay_add(c, delta);
 		c->bound = true;
@@ -123,7 +152,18 @@ sgw_burst_protect(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], ui
 	for (unsigned off = 0; off < n; off += SGW_BURST_MAX) {
 		unsigned k = n - off < SGW_BURST_MAX ? n - off : SGW_BURST_MAX;
 
-		protect_chunk(m, ctx + off, pkt + off, len + off, res + off, k);
+		protect_chunk(m, ctx + off, pkt + off, len + off, NULL, res + off, k);
+	}
+}
+
+void
+sgw_burst_protect_at(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint8_t *const pkt[],
+		     int len[], const uint64_t idx[], enum sgw_srtp_result res[], unsigned n)
+{
+	for (unsigned off = 0; off < n; off += SGW_BURST_MAX) {
+		unsigned k = n - off < SGW_BURST_MAX ? n - off : SGW_BURST_MAX;
+
+		protect_chunk(m, ctx + off, pkt + off, len + off, idx + off, res + off, k);
 	}
 }
 
@@ -298,4 +338,10 @@ sgw_burst_unprotect(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[],
 
 		unprotect_chunk(m, ctx + off, pkt + off, len + off, res + off, k);
 	}
+}
+
+int
+sgw_burst_rtp_header_len(const uint8_t *p, int len)
+{
+	return burst_rtp_hdr_len(p, len);
 }

@@ -100,6 +100,24 @@ void sgw_burst_unprotect_rtcp(struct sgw_burst_mgr *m, struct sgw_burst_ctx *con
 			      uint8_t *const pkt[], int len[], enum sgw_srtp_result res[],
 			      unsigned n);
 
+/*
+ * Protect with the index the caller chose: idx[i] is packet i's index,
+ * ROC << 16 | its sequence number (else SGW_SRTP_ERR_OTHER), taken as
+ * libsrtp takes it after srtp_set_stream_roc(): checked against the
+ * context's window (SGW_SRTP_ERR_REPLAY for an index it used or one older
+ * than the window), and an index more than 2^15 ahead of the context moves
+ * it there with an empty window. For egress lanes, which choose each
+ * packet's index themselves (dataplane/srtp_egress.c).
+ */
+void sgw_burst_protect_at(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[],
+			  uint8_t *const pkt[], int len[], const uint64_t idx[],
+			  enum sgw_srtp_result res[], unsigned n);
+
+/* The length of an RTP packet's header as the engine (and libsrtp's
+ * srtp_validate_rtp_header) counts it, or -1 if len is too short for it:
+ * a packet the engine protects parses. */
+int sgw_burst_rtp_header_len(const uint8_t *p, int len);
+
 /* The context's RTP position: 0 and *out, or -1 before its first packet.
  * The owner's lcore only (no publication yet). */
 int sgw_burst_position(const struct sgw_burst_ctx *c, struct sgw_srtp_pos *out);

@@ -50,6 +50,79 @@ _Static_assert(SGW_KEY_MAX <= SRTP_MAX_KEY_LEN,
 
 
 
+/* ---- the burst engine outside the workers ----------------------------------- */
+
+static enum sgw_srtp_engine engine = SGW_SRTP_ENGINE_LIBSRTP;
+/* Contexts are made (keys expanded) on the agent thread and tests' threads,
+ * and a lone packet protected outside a burst: on this manager, locked. */
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sgw_burst_mgr *shared_mgr;
+
+static struct sgw_burst_mgr *
+shared_mgr_locked(void)
+{
+	if (shared_mgr == NULL)
+		shared_mgr = sgw_burst_mgr_create();
+	return shared_mgr;
+}
+
+int
+sgw_srtp_set_engine(enum sgw_srtp_engine e)
+{
+	int rc = 0;
+
+	if (e == SGW_SRTP_ENGINE_BURST) {
+		pthread_mutex_lock(&shared_lock);
+		rc = shared_mgr_locked() != NULL ? 0 : -1;
+		pthread_mutex_unlock(&shared_lock);
+	}
+	if (rc == 0)
+		__atomic_store_n(&engine, e, __ATOMIC_RELEASE);
+	return rc;
+}
+
+enum sgw_srtp_engine
+sgw_srtp_get_engine(void)
+{
+	return __atomic_load_n(&engine, __ATOMIC_ACQUIRE);
+}
+
+bool
+sgw_srtp_is_burst(const struct sgw_srtp *ctx)
+{
+	return ctx != NULL && ctx->burst;
+}
+
+struct sgw_burst_ctx *
+srtp_ctx_burst_lane(const struct sgw_key *key, unsigned window)
+{
+	struct sgw_burst_ctx *c = NULL;
+	struct sgw_burst_mgr *m;
+
+	pthread_mutex_lock(&shared_lock);
+	m = shared_mgr_locked();
+	if (m != NULL)
+		c = sgw_burst_ctx_create(m, key, SGW_SRTP_OUTBOUND, window);
+	pthread_mutex_unlock(&shared_lock);
+	return c;
+}
+
+enum sgw_srtp_result
+srtp_ctx_burst_one(struct sgw_burst_ctx *c, uint8_t *p, int *len, uint64_t idx)
+{
+	enum sgw_srtp_result r = SGW_SRTP_ERR_OTHER;
+	struct sgw_burst_mgr *m;
+
+	pthread_mutex_lock(&shared_lock);
+	m = shared_mgr_locked();
+	if (m != NULL)
+		sgw_burst_protect_at(m, &c, &p, len, &idx, &r, 1);
+	pthread_mutex_unlock(&shared_lock);
+	return r;
+}
+
+/* ---- libsrtp ------------------------------------------------------------------ */
+
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_rc = -1;
 
@@ -173,6 +246,24 @@ srtp_ctx_follow(struct sgw_srtp *ctx, const uint8_t *pkt)
 	if (est > ctx->f_index) {
 		ctx->f_index = est;
 		__atomic_store_n(&ctx->pub_index, POS_VALID | est, __ATOMIC_RELEASE);
+	}
+}
+
+/* After a lane's packet went out at index (known exactly): as
+ * srtp_ctx_follow, without estimating. */
+void
+srtp_ctx_follow_index(struct sgw_srtp *ctx, uint32_t ssrc, uint64_t index)
+{
+	if (__builtin_expect(!ctx->following || ssrc != ctx->f_ssrc, 0)) {
+		if (ctx->following && ++ctx->others < SGW_SRTP_FOLLOW_AFTER)
+			return;
+		srtp_ctx_follow_at(ctx, ssrc, index);
+		return;
+	}
+	ctx->others = 0;
+	if (index > ctx->f_index) {
+		ctx->f_index = index;
+		__atomic_store_n(&ctx->pub_index, POS_VALID | index, __ATOMIC_RELEASE);
 	}
 }
 
@@ -342,11 +433,22 @@ sgw_srtp_create_lanes(const struct sgw_key *key, unsigned replay_window,
 		l->rtcp_next = lanes[i].rtcp_next;
 		l->rtcp_limit = lanes[i].rtcp_limit;
 	}
-	if (ctx_session(ctx, &lanes[0].ssrc) != 0) {
+	if (sgw_srtp_get_engine() == SGW_SRTP_ENGINE_BURST) {
+		/* a context of the engine per lane, bound to the lane's SSRC
+		 * by its first packet; no libsrtp session */
+		ctx->burst = true;
+		for (unsigned i = 0; i < n; i++) {
+			ctx->lanes[i].bctx = srtp_ctx_burst_lane(key, ctx->window);
+			if (ctx->lanes[i].bctx == NULL) {
+				sgw_srtp_free(ctx);
+				return NULL;
+			}
+		}
+	} else if (ctx_session(ctx, &lanes[0].ssrc) != 0) {
 		sgw_srtp_free(ctx);
 		return NULL;
 	}
-	for (unsigned i = 1; i < n; i++) {
+	for (unsigned i = 1; i < n && !ctx->burst; i++) {
 		if (srtp_ctx_add_stream(ctx, lanes[i].ssrc) != 0) {
 			sgw_srtp_free(ctx);
 			return NULL;
@@ -367,6 +469,8 @@ sgw_srtp_free(struct sgw_srtp *ctx)
 		return;
 	if (ctx->session != NULL)
 		srtp_dealloc(ctx->session); /* zeroes the session keys */
+	for (unsigned i = 0; i < ctx->n_lanes; i++)
+		sgw_burst_ctx_free(ctx->lanes[i].bctx); /* zeroes them too */
 	sgw_srtcp_tx_free(ctx->rtcp_tx);
 	OPENSSL_cleanse(ctx, sizeof(*ctx));
 	free(ctx);

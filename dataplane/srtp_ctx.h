@@ -159,4 +159,42 @@ enum sgw_srtp_result sgw_srtp_unprotect_rtcp(struct sgw_srtp *ctx, void *pkt, in
 enum sgw_srtp_result sgw_srtp_protect(struct sgw_srtp *ctx, void *pkt, int *len);
 enum sgw_srtp_result sgw_srtp_protect_rtcp(struct sgw_srtp *ctx, void *pkt, int *len);
 
+/*
+ * The crypto under egress lanes (docs/crypto-engine.md): libsrtp, or the
+ * burst engine (dataplane/srtp_burst.h, intel-ipsec-mb), which protects
+ * all the lanes' packets of a burst together in sgw_srtp_protect_burst().
+ * A context keeps the engine it was made with; ingress contexts and egress
+ * contexts without lanes are libsrtp's either way. Set it before the
+ * workers run (the gateway's `crypto`). 0, or -1 if the burst engine
+ * cannot run on this CPU (no AES-NI).
+ */
+enum sgw_srtp_engine { SGW_SRTP_ENGINE_LIBSRTP, SGW_SRTP_ENGINE_BURST };
+int sgw_srtp_set_engine(enum sgw_srtp_engine e);
+enum sgw_srtp_engine sgw_srtp_get_engine(void);
+/* True if ctx's lanes run on the burst engine. */
+bool sgw_srtp_is_burst(const struct sgw_srtp *ctx);
+
+/*
+ * Protect a burst: ops[i].ctx's packet at ops[i].pkt (ops[i].len bytes, the
+ * SGW_SRTP_MAX_TRAILER bytes after it free), RTP or RTCP, in array order,
+ * exactly as sgw_srtp_protect() or sgw_srtp_protect_rtcp() would one by
+ * one; ops[i].res gets the result and ops[i].len the new length. The
+ * worker queues every viewer copy of an RX burst and protects them here in
+ * one call, so that the crypto of the whole burst can run together.
+ */
+struct sgw_srtp_op {
+	struct sgw_srtp *ctx;
+	uint8_t *pkt;
+	int len;
+	bool rtcp;
+	enum sgw_srtp_result res;
+};
+struct sgw_srtp_lcore;
+void sgw_srtp_protect_burst(struct sgw_srtp_lcore *lc, struct sgw_srtp_op *ops, unsigned n);
+/* A worker's state for sgw_srtp_protect_burst(): the engine's manager and
+ * the burst's scratch, made once per lcore and used by it alone. NULL on
+ * allocation failure. */
+struct sgw_srtp_lcore *sgw_srtp_lcore_create(void);
+void sgw_srtp_lcore_free(struct sgw_srtp_lcore *lc);
+
 #endif

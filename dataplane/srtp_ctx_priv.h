@@ -13,6 +13,7 @@
 #include <srtp2/srtp.h>
 
 #include "dataplane/srtcp_tx.h"
+#include "dataplane/srtp_burst.h"
 #include "dataplane/srtp_ctx.h"
 
 #define RTP_HDR_MIN 12
@@ -61,10 +62,12 @@ struct lane {
 	uint64_t floor;       /* no index below this (where this mapping began) */
 	uint64_t hi;          /* highest index sent */
 	uint64_t last;        /* n_ok at its last packet: LRU clock */
+	struct sgw_burst_ctx *bctx; /* the burst engine's context for out_ssrc, or NULL */
 };
 
 struct sgw_srtp {
-	srtp_t session;
+	srtp_t session;       /* NULL for lanes on the burst engine */
+	bool burst;           /* lanes on the burst engine (lane.bctx) */
 	enum sgw_srtp_dir dir;
 	unsigned window;
 	/* the master key, to add libsrtp streams for SSRCs met again after
@@ -114,6 +117,8 @@ static inline uint32_t rtp_ssrc(const uint8_t *p)
 /* srtp_ctx.c */
 enum sgw_srtp_result srtp_ctx_map_status(srtp_err_status_t st);
 void srtp_ctx_follow(struct sgw_srtp *ctx, const uint8_t *pkt);
+/* After a lane's packet of ssrc went out at index (known exactly). */
+void srtp_ctx_follow_index(struct sgw_srtp *ctx, uint32_t ssrc, uint64_t index);
 /* Follow ssrc from index on. */
 void srtp_ctx_follow_at(struct sgw_srtp *ctx, uint32_t ssrc, uint64_t index);
 /* Add a libsrtp stream of its own for ssrc (made from the kept key). */
@@ -127,5 +132,10 @@ int srtp_ctx_make_room(struct sgw_srtp *ctx);
  * used at the clock's present value (the caller moves the clock). */
 void srtp_ctx_note(struct sgw_srtp *ctx, uint32_t ssrc, uint64_t index);
 struct resume_ent *srtp_ctx_resume_of(struct sgw_srtp *ctx, uint32_t ssrc);
+/* The burst engine, outside the workers (srtp_ctx.c): a lane's context
+ * made, or one packet protected at idx, on a shared manager (locked: not
+ * for the hot path). */
+struct sgw_burst_ctx *srtp_ctx_burst_lane(const struct sgw_key *key, unsigned window);
+enum sgw_srtp_result srtp_ctx_burst_one(struct sgw_burst_ctx *c, uint8_t *p, int *len, uint64_t idx);
 
 #endif

@@ -19,6 +19,7 @@
  * restart (docs/security.md).
  */
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dataplane/srtp_ctx_priv.h"
@@ -103,20 +104,19 @@ lane_for(struct sgw_srtp *ctx, uint32_t in)
 	return l;
 }
 
-static enum sgw_srtp_result __attribute__((noinline))
-lanes_protect(struct sgw_srtp *ctx, uint8_t *p, int *len)
+/* An RTP packet's lane and index: the header gets the lane's SSRC and
+ * sequence number. SGW_SRTP_OK with *lp and *idx, or the refusal. */
+static enum sgw_srtp_result
+lane_take(struct sgw_srtp *ctx, uint8_t *p, struct lane **lp, uint64_t *idx)
 {
 	struct lane *l;
+	uint64_t ref;
+	uint16_t seq;
 
 	/* egress packets are authentic: each one, sent or not, ages the
 	 * lanes of other source SSRCs */
 	ctx->n_ok++;
 	l = lane_for(ctx, rtp_ssrc(p));
-	uint64_t idx, ref;
-	uint16_t seq;
-	uint32_t roc;
-	srtp_err_status_t st;
-
 	if (l == NULL)
 		return SGW_SRTP_ERR_SSRCS;
 	l->last = ctx->n_ok;
@@ -127,26 +127,64 @@ lanes_protect(struct sgw_srtp *ctx, uint8_t *p, int *len)
 	}
 	seq = (uint16_t)(rtp_seq(p) + l->seq_delta);
 	ref = l->used && l->hi >= l->floor ? l->hi : l->floor;
-	idx = (uint64_t)sgw_srtp_roc_estimate(ref, seq) << 16 | seq;
-	if (idx < l->floor || idx > __atomic_load_n(&l->limit, __ATOMIC_ACQUIRE))
+	*idx = (uint64_t)sgw_srtp_roc_estimate(ref, seq) << 16 | seq;
+	if (*idx < l->floor || *idx > __atomic_load_n(&l->limit, __ATOMIC_ACQUIRE))
 		return SGW_SRTP_ERR_RESERVE;
 	wr32(p + 8, l->out_ssrc);
 	p[2] = (uint8_t)(seq >> 8);
 	p[3] = (uint8_t)seq;
-	/* libsrtp would estimate the same ROC; telling it makes sure (ROC 0
-	 * cannot be told, and is what a stream that has not wrapped has) */
-	roc = (uint32_t)(idx >> 16);
-	if (roc != 0)
-		srtp_set_stream_roc(ctx->session, l->out_ssrc, roc);
-	st = srtp_protect(ctx->session, p, len);
-	if (st != srtp_err_status_ok)
-		return srtp_ctx_map_status(st);
+	*lp = l;
+	return SGW_SRTP_OK;
+}
+
+/* Index idx of lane l went out (or, on the engine, will: see
+ * lanes_queue). */
+static void
+lane_sent(struct lane *l, uint64_t idx)
+{
 	if (!l->used || idx > l->hi) {
 		l->hi = idx;
 		l->used = true;
 		__atomic_store_n(&l->next, idx + 1, __ATOMIC_RELEASE);
 	}
-	srtp_ctx_follow(ctx, p);
+}
+
+static enum sgw_srtp_result __attribute__((noinline))
+lanes_protect(struct sgw_srtp *ctx, uint8_t *p, int *len)
+{
+	enum sgw_srtp_result r;
+	srtp_err_status_t st;
+	struct lane *l;
+	uint64_t idx;
+	uint32_t roc;
+
+	if ((r = lane_take(ctx, p, &l, &idx)) != SGW_SRTP_OK)
+		return r;
+	if (ctx->burst) {
+		/* a lone packet, outside a worker's burst */
+		if (sgw_burst_rtp_header_len(p, *len) < 0)
+			return SGW_SRTP_ERR_OTHER;
+		lane_sent(l, idx);
+		r = srtp_ctx_burst_one(l->bctx, p, len, idx);
+		if (r == SGW_SRTP_OK)
+			srtp_ctx_follow_index(ctx, l->out_ssrc, idx);
+		return r;
+	}
+	/* libsrtp takes the ROC it is told. ROC 0 cannot be told: telling it
+	 * 0 only clears what an earlier packet told (else a packet reordered
+	 * back across the first wrap went out under that earlier ROC, at an
+	 * index the lane uses later), and libsrtp estimates from its highest
+	 * index, the lane's hi; a packet it would estimate otherwise than the
+	 * lane does is refused. */
+	roc = (uint32_t)(idx >> 16);
+	if (roc == 0 && sgw_srtp_roc_estimate(l->used ? l->hi : 0, (uint16_t)idx) != 0)
+		return SGW_SRTP_ERR_OTHER;
+	srtp_set_stream_roc(ctx->session, l->out_ssrc, roc);
+	st = srtp_protect(ctx->session, p, len);
+	if (st != srtp_err_status_ok)
+		return srtp_ctx_map_status(st);
+	lane_sent(l, idx);
+	srtp_ctx_follow_index(ctx, l->out_ssrc, idx);
 	return SGW_SRTP_OK;
 }
 
@@ -289,4 +327,107 @@ sgw_srtp_protect_rtcp(struct sgw_srtp *ctx, void *pkt, int *len)
 	if (ctx->n_lanes != 0)
 		return lanes_protect_rtcp(ctx, pkt, len);
 	return srtp_ctx_map_status(srtp_protect_rtcp(ctx->session, pkt, len));
+}
+
+/* ---- bursts -------------------------------------------------------------------- */
+
+struct sgw_srtp_lcore {
+	struct sgw_burst_mgr *mgr;    /* NULL: no lane runs on the engine here */
+	unsigned n;                   /* packets queued for the engine */
+	struct sgw_burst_ctx *bctx[SGW_BURST_MAX];
+	uint8_t *pkt[SGW_BURST_MAX];
+	int len[SGW_BURST_MAX];
+	uint64_t idx[SGW_BURST_MAX];
+	enum sgw_srtp_result res[SGW_BURST_MAX];
+	struct sgw_srtp_op *op[SGW_BURST_MAX];
+};
+
+struct sgw_srtp_lcore *
+sgw_srtp_lcore_create(void)
+{
+	struct sgw_srtp_lcore *lc = calloc(1, sizeof(*lc));
+
+	if (lc != NULL && sgw_srtp_get_engine() == SGW_SRTP_ENGINE_BURST &&
+	    (lc->mgr = sgw_burst_mgr_create()) == NULL) {
+		free(lc);
+		return NULL;
+	}
+	return lc;
+}
+
+void
+sgw_srtp_lcore_free(struct sgw_srtp_lcore *lc)
+{
+	if (lc == NULL)
+		return;
+	sgw_burst_mgr_free(lc->mgr);
+	free(lc);
+}
+
+/* The engine protects what lanes_queue() queued; the results go back to
+ * their ops, in order. */
+static void
+engine_run(struct sgw_srtp_lcore *lc)
+{
+	sgw_burst_protect_at(lc->mgr, lc->bctx, lc->pkt, lc->len, lc->idx, lc->res, lc->n);
+	for (unsigned j = 0; j < lc->n; j++) {
+		struct sgw_srtp_op *o = lc->op[j];
+
+		o->res = lc->res[j];
+		if (o->res == SGW_SRTP_OK) {
+			o->len = lc->len[j];
+			srtp_ctx_follow_index(o->ctx, rtp_ssrc(o->pkt), lc->idx[j]);
+		}
+	}
+	lc->n = 0;
+}
+
+/* A lane's packet for the engine: its lane and index now, in order, as
+ * lanes_protect() would take them; its crypto with the burst's. The lane
+ * moves on at once, before the crypto: an index above the lane's highest
+ * is one the engine takes for sure once the header parses (the engine
+ * refuses only indices it used, or older than its window), so the next
+ * packet of the lane is numbered as if this one had gone out; one below
+ * is the engine's to check. */
+static void
+lanes_queue(struct sgw_srtp_lcore *lc, struct sgw_srtp_op *o)
+{
+	struct lane *l;
+	uint64_t idx;
+
+	o->res = lane_take(o->ctx, o->pkt, &l, &idx);
+	if (o->res != SGW_SRTP_OK)
+		return;
+	if (sgw_burst_rtp_header_len(o->pkt, o->len) < 0) {
+		o->res = SGW_SRTP_ERR_OTHER;
+		return;
+	}
+	lane_sent(l, idx);
+	lc->bctx[lc->n] = l->bctx;
+	lc->pkt[lc->n] = o->pkt;
+	lc->len[lc->n] = o->len;
+	lc->idx[lc->n] = idx;
+	lc->op[lc->n] = o;
+	if (++lc->n == SGW_BURST_MAX)
+		engine_run(lc);
+}
+
+void
+sgw_srtp_protect_burst(struct sgw_srtp_lcore *lc, struct sgw_srtp_op *ops, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct sgw_srtp_op *o = &ops[i];
+
+		if (lc != NULL && lc->mgr != NULL && !o->rtcp && o->ctx != NULL && o->ctx->burst &&
+		    o->len >= RTP_HDR_MIN) {
+			lanes_queue(lc, o);
+			continue;
+		}
+		/* RTCP (its own index, srtcp_tx.c) and libsrtp's contexts: one
+		 * by one, in order (nothing here waits on the engine's) */
+		o->res = o->rtcp ? sgw_srtp_protect_rtcp(o->ctx, o->pkt, &o->len)
+				 : sgw_srtp_protect(o->ctx, o->pkt, &o->len);
+	}
+	if (lc != NULL && lc->n != 0)
+		engine_run(lc);
 }

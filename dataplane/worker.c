@@ -330,6 +330,8 @@ static void process_burst(struct sgw_worker *w, const struct ft_root *root,
 	for (unsigned i = 0; i < n; i++)
 		if (e[i] != NULL)
 			deliver(w, e[i], pkts[i], &pi[i], now, origin);
+	/* the viewers' copies of the whole burst, protected together */
+	sgw_fanout_flush(w);
 }
 
 static unsigned flush_tx(struct sgw_worker *w)

@@ -765,7 +765,7 @@ static int load_worker(struct cfg_loader *l, const config_setting_t *ws, unsigne
 /* ---- top level ------------------------------------------------------------ */
 
 static const char *const top_keys[] = {
-	"agent_socket", "punt_socket", "mbufs", "replay_window", "idle_sleep_us", "handoff_ring",
+	"agent_socket", "punt_socket", "mbufs", "replay_window", "crypto", "idle_sleep_us", "handoff_ring",
 	"max_neighbours", "ports", "workers",
 	"agent_max_clients", "agent_txn_timeout_ms", "agent_idle_timeout_ms", "agent_send_timeout_ms",
 	"agent_allow_uids", "agent_allow_gids", "user", "group", NULL,
@@ -830,6 +830,14 @@ static int load_root(struct cfg_loader *l, const config_setting_t *root)
 		return -1;
 	if ((cfg->handoff_ring & (cfg->handoff_ring - 1)) != 0)
 		return fail(l, s, NULL, "must be a power of two");
+	cfg->crypto = SGW_SRTP_ENGINE_LIBSRTP;
+	str = NULL;
+	if (get_string(l, root, "crypto", false, &str, &s) < 0)
+		return -1;
+	if (str != NULL && strcmp(str, "burst") == 0)
+		cfg->crypto = SGW_SRTP_ENGINE_BURST;
+	else if (str != NULL && strcmp(str, "libsrtp") != 0)
+		return fail(l, s, NULL, "must be \"burst\" or \"libsrtp\"");
 
 	cfg->agent_max_clients = 16;
 	cfg->agent_txn_timeout_ms = 10000;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include "dataplane/srtp_ctx.h"
 #include "api/addr.h"
 
 #define SGW_MAX_PORTS 16
@@ -64,6 +65,7 @@ struct sgw_config {
 	char punt_socket[108];    /* punt_socket: the punt channel's socket; "" off */
 	unsigned mbufs;           /* mbufs: mbuf pool size, default 8191 */
 	unsigned replay_window;   /* replay_window: default for streams, 64..32767, default 128 */
+	enum sgw_srtp_engine crypto; /* crypto: "libsrtp" or "burst" (dataplane/srtp_ctx.h) */
 	unsigned idle_sleep_us;   /* idle_sleep_us: max sleep of an idle worker, 0 = busy poll; default 200 */
 	unsigned handoff_ring;    /* handoff_ring: slots per worker's hand-off ring, power of 2, default 1024 */
 	unsigned max_neighbours;  /* max_neighbours: next-hop slots, default 4096 */

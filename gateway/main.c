@@ -101,6 +101,9 @@ static int setup_workers(char *err, size_t errlen)
 			goto nomem;
 		w->idx = i;
 		w->lcore = wc->lcore;
+		w->crypto = sgw_srtp_lcore_create();
+		if (w->crypto == NULL)
+			goto nomem;
 		w->n_rxq = wc->n_rxq;
 		for (unsigned q = 0; q < wc->n_rxq; q++) {
 			w->rxq[q].port_idx = wc->rxq[q].port;
@@ -212,6 +215,9 @@ int main(int argc, char **argv)
 		return die(err);
 	if (sgw_srtp_global_init() != 0)
 		return die("cannot initialise libsrtp");
+	if (sgw_srtp_set_engine(cfg.crypto) != 0)
+		return die("crypto: the burst engine cannot run on this CPU (intel-ipsec-mb needs AES-NI); "
+			   "use crypto = \"libsrtp\"");
 
 	dp.idle_sleep_us = cfg.idle_sleep_us;
 	dp.pool = rte_pktmbuf_pool_create("mbufs", cfg.mbufs, RTE_MIN(256u, cfg.mbufs / 2), 0,
@@ -282,6 +288,8 @@ int main(int argc, char **argv)
 
 	__atomic_store_n(&dp.quit, true, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();
+	for (unsigned i = 0; i < dp.n_workers; i++)
+		sgw_srtp_lcore_free(dp.workers[i]->crypto);
 	ports_stop(&dp);
 	agent_punt_close(&agent);
 	agent_fini(&agent);
