@@ -5,10 +5,11 @@
  * synchronous burst API (AES-128-CTR and HMAC-SHA1 of all packets of a
  * burst submitted together, whatever context each belongs to).
  *
- * Not yet used by the worker: libsrtp (dataplane/srtp_ctx.h) is what the
- * gateway runs, and the reference the engine is tested against
- * (tests/unit/test_srtp_burst.c: byte-identical output, the same packets
- * accepted and refused).
+ * With crypto = "burst", egress lanes run on it (dataplane/srtp_egress.c:
+ * sgw_srtp_protect_burst); libsrtp (dataplane/srtp_ctx.h) stays for the
+ * rest and is the reference the engine is tested against
+ * (tests/unit/test_srtp_burst.c, test_srtp_lanes_burst.c: byte-identical
+ * output, the same packets accepted and refused).
  *
  * Two objects:
  *   struct sgw_burst_mgr  one per lcore: the ipsec-mb manager and the

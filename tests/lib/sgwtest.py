@@ -23,6 +23,7 @@ import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get('SRTPGW_BUILD', os.path.join(TOP, 'build'))
+CRYPTO = os.environ.get('SRTPGW_CRYPTO', '')
 SRTPGW = os.path.join(BUILD, 'gateway', 'srtpgw')
 AGENTCTL = os.path.join(BUILD, 'tools', 'agentctl', 'srtpgw-agentctl')
 
@@ -259,6 +260,11 @@ class Gateway:
 
     def config_text(self):
         out = ['agent_socket = "%s";' % self.sock, 'idle_sleep_us = 100;', self.extra_config]
+        # SRTPGW_CRYPTO=burst|libsrtp: the engine of every gateway a test
+        # starts, unless its own config names one (scripts/test runs the
+        # suites on the default and the isolation suite on the other)
+        if CRYPTO and 'crypto =' not in self.extra_config:
+            out.insert(1, 'crypto = "%s";' % CRYPTO)
         ports = []
         for p in self.ports:
             keys = ['name = "%s"' % p['name'], 'device = "%s"' % p['device'],

@@ -272,6 +272,19 @@ static void punt_socket_key(void)
 	EXPECT_ERROR("punt_socket = 1;\n" GOOD_PORT GOOD_WORKER, ":1: punt_socket: must be a string");
 }
 
+static void crypto_key(void)
+{
+	CHECK_EQ(load_text(GOOD_PORT GOOD_WORKER), 0);
+	CHECK_EQ(cfg.crypto, SGW_SRTP_ENGINE_LIBSRTP);
+	CHECK_EQ(load_text("crypto = \"burst\";\n" GOOD_PORT GOOD_WORKER), 0);
+	CHECK_EQ(cfg.crypto, SGW_SRTP_ENGINE_BURST);
+	CHECK_EQ(load_text("crypto = \"libsrtp\";\n" GOOD_PORT GOOD_WORKER), 0);
+	CHECK_EQ(cfg.crypto, SGW_SRTP_ENGINE_LIBSRTP);
+	EXPECT_ERROR("\ncrypto = \"openssl\";\n" GOOD_PORT GOOD_WORKER,
+		     ":2: crypto: must be \"burst\" or \"libsrtp\"");
+	EXPECT_ERROR("crypto = 1;\n" GOOD_PORT GOOD_WORKER, ":1: crypto: must be a string");
+}
+
 static void error_agent_and_identity_keys(void)
 {
 	EXPECT_ERROR("agent_max_clients = 0;\n" GOOD_PORT GOOD_WORKER,
@@ -656,6 +669,7 @@ int main(void)
 	RUN(agent_and_identity_keys);
 	RUN(error_agent_and_identity_keys);
 	RUN(punt_socket_key);
+	RUN(crypto_key);
 	RUN(example_file_loads);
 	RUN(error_syntax);
 	RUN(error_unknown_top_level_key);
