@@ -274,6 +274,36 @@ static int position_of(const struct line *l, struct sgw_pos *p)
 	return 0;
 }
 
+/* lanes=SSRC[,SSRC...] (hex): egress lanes with the whole index space
+ * reserved, from index 1 (tools and benches; srtpgw-control reserves) */
+static int lanes_of(const struct line *l, struct sgw_lanes *out)
+{
+	const char *v = opt_val(l, "lanes");
+
+	memset(out, 0, sizeof(*out));
+	if (v == NULL)
+		return 0;
+	while (*v != '\0') {
+		const char *end = strchr(v, ',');
+		uint64_t ssrc;
+
+		if (end == NULL)
+			end = v + strlen(v);
+		if (out->n == SGW_MAX_LANES || digits(v, end, 16, UINT32_MAX, &ssrc))
+			return fail(l, "lanes= must be 1 to 8 SSRCs in hex, separated by commas");
+		for (uint32_t i = 0; i < out->n; i++)
+			if (out->lane[i].ssrc == (uint32_t)ssrc)
+				return fail(l, "lanes= names an SSRC twice");
+		out->lane[out->n++] = (struct sgw_lane_res){ .ssrc = (uint32_t)ssrc, .next = 1,
+							     .limit = (1ull << 48) - 1, .rtcp_next = 1,
+							     .rtcp_limit = 0x7fffffffu };
+		v = *end == ',' ? end + 1 : end;
+	}
+	if (out->n == 0)
+		return fail(l, "lanes= must be 1 to 8 SSRCs in hex, separated by commas");
+	return 0;
+}
+
 static int parse(const struct line *l, struct sgw_text_op *op)
 {
 	const char *obj = l->tok[0], *verb = l->n > 1 ? l->tok[1] : "";
@@ -341,14 +371,16 @@ static int parse(const struct line *l, struct sgw_text_op *op)
 	}
 	if (strcmp(obj, "viewer") == 0 && strcmp(verb, "add") == 0) {
 		static const char *const known[] = { "stream", "owner", "to", "suite", "key", "plain",
-						     "resume", "port", "punt", "pt", "rtcp-key", "camera", NULL };
+						     "resume", "port", "punt", "pt", "rtcp-key", "camera", "lanes",
+						     NULL };
 		struct sgw_op_viewer_add *b = &op->body.viewer_add;
 		op->type = SGW_OP_VIEWER_ADD;
 		op->len = sizeof(*b);
 		if (check_keys(l, 3, known) || id_at(l, 2, "viewer id", &b->viewer_id) ||
 		    num(l, opt_val(l, "stream"), "stream=", &b->stream_id) ||
 		    num32(l, opt_val(l, "owner"), "owner=", &b->owner) ||
-		    dest_of(l, &b->dest) || position_of(l, &b->resume) || key_of(l, &b->key, true))
+		    dest_of(l, &b->dest) || position_of(l, &b->resume) || key_of(l, &b->key, true) ||
+		    lanes_of(l, &b->lanes))
 			return -1;
 		return viewer_port_of(l, &b->key, &b->port);
 	}

@@ -124,13 +124,14 @@ def _through(env, procs, d, ops, target, rate, seconds, warmup, size=188, during
     return rep
 
 
-def _gateway_run(env, streams, viewers, plain, rate, seconds, warmup, size=188, during=None):
+def _gateway_run(env, streams, viewers, plain, rate, seconds, warmup, size=188, during=None, crypto=None,
+                 lanes=False):
     import gwrun
     procs = gwrun.Procs()
     try:
         d = procs.tmpdir()
-        gw = gwrun.Gateway(procs, env.build, os.path.join(d, 'memif.sock')).start('0@0,1@1')
-        ops, _ = gwrun.make_ops(streams, viewers, SUITE, plain=plain)
+        gw = gwrun.Gateway(procs, env.build, os.path.join(d, 'memif.sock'), crypto=crypto).start('0@0,1@1')
+        ops, _ = gwrun.make_ops(streams, viewers, SUITE, plain=plain, lanes=lanes)
         rep = _through(env, procs, d, ops, gw, rate, seconds, warmup, size, during)
         rep['gateway_counters'] = gw.counters()
         rc = gw.stop()
@@ -146,7 +147,9 @@ def _timing(env):
 
 
 def transcrypt(env):
-    """srtpgw transcrypting on one worker, 1 and 4 viewers per stream, vs (1)"""
+    """srtpgw transcrypting on one worker, 1 and 4 viewers per stream, vs (1);
+    viewers with lanes (as srtpgw-control makes them), crypto = "libsrtp"
+    and "burst" side by side"""
     env.exe(LOADGEN)
     seconds, warmup = _timing(env)
     streams = 16 if env.smoke else 100
@@ -155,39 +158,57 @@ def transcrypt(env):
     if f1:
         r1 = next(r for r in f1['rows'] if r['suite'] == SUITE and r['size'] == 200)
         rt = (r1['unprotect_ns'], r1['protect_ns'])
-    lines, by_viewers, limit = [], [], []
+    lines, by_viewers, limit, burst_by_viewers = [], [], [], []
     rows = {}
     one = {}
+
+    def both(n_streams, n):
+        """(libsrtp's run, the burst engine's run), one after the other."""
+        return tuple(_gateway_run(env, n_streams, n, False, 0, seconds, warmup, crypto=c, lanes=True)
+                     for c in ('libsrtp', 'burst'))
+
+    def engines(src_lib, src_burst, n):
+        line = '; burst engine %.3f M/s: %.2fx libsrtp' % (src_burst / 1e6, src_burst / src_lib)
+        if rt:
+            line += ', %.2fx the raw libsrtp limit' % (src_burst * (rt[0] + n * rt[1]) / 1e9)
+        return line
+
     # one stream first: the same single pair of contexts as (1), hot in the cache
     for n in (1, 4):
-        rep = _gateway_run(env, 1, n, False, 0, seconds, warmup)
-        one[n] = rep['rx_pps'] / n
+        lib, burst = both(1, n)
+        one[n] = lib['rx_pps'] / n
         line = '1 stream, %d viewer%s: %.3f M source packets/s -> %.3f M viewer packets/s' % (
-            n, '' if n == 1 else 's', one[n] / 1e6, rep['rx_pps'] / 1e6)
+            n, '' if n == 1 else 's', one[n] / 1e6, lib['rx_pps'] / 1e6)
         if rt:
             line += '; ratio to the raw libsrtp limit %.2f' % (one[n] * (rt[0] + n * rt[1]) / 1e9)
-        lines.append(line)
+        lines.append(line + engines(one[n], burst['rx_pps'] / n, n))
     for n in ((1, 4) if env.smoke else (1, 2, 4, 8)):
-        rep = _gateway_run(env, streams, n, False, 0, seconds, warmup)
+        rep, burst = both(streams, n)
         src_pps = rep['rx_pps'] / n
         row = {'viewers': n, 'rx_pps': rep['rx_pps'], 'tx_pps': rep['tx_pps'], 'source_pps': src_pps,
-               'decrypt_failures': rep['decrypt_failures'], 'latency_us': rep['latency_us']}
+               'decrypt_failures': rep['decrypt_failures'], 'latency_us': rep['latency_us'],
+               'burst_source_pps': burst['rx_pps'] / n, 'burst_decrypt_failures': burst['decrypt_failures'],
+               'burst_vs_libsrtp': burst['rx_pps'] / rep['rx_pps'] if rep['rx_pps'] else None}
         line = '%d streams, %d viewer%s: %.3f M source packets/s -> %.3f M viewer packets/s' % (
             streams, n, '' if n == 1 else 's', src_pps / 1e6, rep['rx_pps'] / 1e6)
         if rt:
             cost = rt[0] + n * rt[1]            # ns of crypto per source packet, from (1)
             row['limit_source_pps'] = 1e9 / cost
             row['ratio'] = src_pps / row['limit_source_pps']
+            row['burst_ratio'] = row['burst_source_pps'] / row['limit_source_pps']
             line += '; raw libsrtp limit %.3f M/s (U + %d P = %.0f ns): ratio %.2f' % (
                 row['limit_source_pps'] / 1e6, n, cost, row['ratio'])
             limit.append((n, n * row['limit_source_pps'] / 1e6))
-        lines.append(line)
+        lines.append(line + engines(src_pps, row['burst_source_pps'], n))
         by_viewers.append((n, rep['rx_pps'] / 1e6))
+        burst_by_viewers.append((n, burst['rx_pps'] / 1e6))
         rows[n] = row
-    lines.append('(%d SRTP streams %s 200 B, one worker busy polling, load generator over net_memif as fast as '
-                 'it can; viewer packets verified by the load generator)' % (streams, SUITE))
+    lines.append('(%d SRTP streams %s 200 B, each viewer with one egress lane, one worker busy polling, load '
+                 'generator over net_memif as fast as it can; viewer packets verified by the load generator; '
+                 'the burst engine protects the viewers\' packets, libsrtp still decrypts the sources\')' % (
+                     streams, SUITE))
     return {'lines': lines, 'rows': rows, 'one_stream_source_pps': one, 'by_viewers': by_viewers,
-            'limit_by_viewers': limit}
+            'burst_by_viewers': burst_by_viewers, 'limit_by_viewers': limit}
 
 
 def passthrough(env):
@@ -324,5 +345,6 @@ def plots(figs):
             title='srtpgw transcrypt throughput vs viewers per stream (1 worker)',
             xlabel='viewers per stream', ylabel='Mpps received by viewers',
             series=[('srtpgw', [(v, r) for v, r in f2['by_viewers']]),
+                    ('srtpgw, burst engine', [(v, r) for v, r in f2.get('burst_by_viewers', [])]),
                     ('raw libsrtp limit', [(v, r) for v, r in f2['limit_by_viewers']])])
     return out

@@ -64,10 +64,12 @@ class Procs:
         return p
 
 
-def make_ops(streams, viewers, suite, plain=False):
+def make_ops(streams, viewers, suite, plain=False, lanes=False):
     """The description of `streams` streams with `viewers` viewers each (own
-    keys), owner 1. Returns the op text (keys inside: keep it in a 0600
-    file) and the list of (stream id, listen port, [viewer ports])."""
+    keys), owner 1; with lanes, each viewer has one egress lane (as
+    srtpgw-control gives them; the burst engine runs under lanes). Returns
+    the op text (keys inside: keep it in a 0600 file) and the list of
+    (stream id, listen port, [viewer ports])."""
     klen = {'AES_CM_128_HMAC_SHA1_80': 30, 'AEAD_AES_128_GCM': 28}[suite]
     lines, layout = [], []
 
@@ -83,8 +85,9 @@ def make_ops(streams, viewers, suite, plain=False):
         vports = []
         for _ in range(viewers):
             vp = PORT_BASE + (vid - 1) % PER_ADDR
-            lines.append('viewer add %d stream=%d owner=1 to=%s:%d %s' % (
-                vid, s + 1, VIEW_IPS[(vid - 1) // PER_ADDR], vp, key()))
+            lines.append('viewer add %d stream=%d owner=1 to=%s:%d %s%s' % (
+                vid, s + 1, VIEW_IPS[(vid - 1) // PER_ADDR], vp, key(),
+                ' lanes=%x' % (0x5e000000 + vid) if lanes and not plain else ''))
             vports.append(vp)
             vid += 1
         layout.append((s + 1, lp, vports))
@@ -109,8 +112,8 @@ def wait_for(pred, timeout, what):
 class Gateway:
     """srtpgw with one memif server port and `workers` workers, busy polling."""
 
-    def __init__(self, procs, build, memif_sock, workers=1, mbufs=65535, memory=1024):
-        self.procs, self.build = procs, build
+    def __init__(self, procs, build, memif_sock, workers=1, mbufs=65535, memory=1024, crypto=None):
+        self.procs, self.build, self.crypto = procs, build, crypto
         self.dir = procs.tmpdir()
         self.sock = os.path.join(self.dir, 'agent.sock')
         self.memif_sock, self.workers, self.mbufs, self.memory = memif_sock, workers, mbufs, memory
@@ -123,6 +126,7 @@ class Gateway:
             'agent_socket = "%s";' % self.sock,
             'mbufs = %d;' % self.mbufs,
             'idle_sleep_us = 0;',
+            'crypto = "%s";' % (self.crypto or 'libsrtp'),
             'ports = ( { name = "m"; device = "net_memif0"; rx_queues = %d; tx_queues = %d;' % (
                 self.workers, self.workers + 1),
             '  addresses = [ %s ];' % ', '.join('"%s/16"' % a for a in GW_IPS),

@@ -131,6 +131,15 @@ static void other_ops(void)
 	CHECK_EQ(op.body.viewer_add.resume.ssrc, 0xffffffffu);
 	CHECK_EQ(op.body.viewer_add.resume.roc, 4294967295u);
 	CHECK_EQ(op.body.viewer_add.resume.seq, 0);
+	CHECK_EQ(op.body.viewer_add.lanes.n, 0);
+	CHECK_EQ(parse("viewer add 102 stream=9 owner=3 to=192.0.2.1:7004 plain lanes=5ca1ab1e,2", &op, &err), 1);
+	CHECK_EQ(op.body.viewer_add.lanes.n, 2);
+	CHECK_EQ(op.body.viewer_add.lanes.lane[0].ssrc, 0x5ca1ab1eu);
+	CHECK_EQ(op.body.viewer_add.lanes.lane[1].ssrc, 2);
+	CHECK_EQ(op.body.viewer_add.lanes.lane[1].next, 1);
+	CHECK_EQ(op.body.viewer_add.lanes.lane[1].limit, (1ull << 48) - 1);
+	CHECK_EQ(op.body.viewer_add.lanes.lane[1].rtcp_next, 1);
+	CHECK_EQ(op.body.viewer_add.lanes.lane[1].rtcp_limit, 0x7fffffff);
 
 	CHECK_EQ(parse("viewer rekey 100 plain", &op, &err), 1);
 	CHECK_EQ(op.type, SGW_OP_VIEWER_REKEY);
@@ -189,6 +198,11 @@ static void errors(void)
 	err_is("stream rekey 1 suite=AEAD_AES_128_GCM key=AAAAAAAA",
 	       "key: AEAD_AES_128_GCM needs 28 bytes of key and salt");
 	err_is("a b c d e f g h i j k l m n o p q", "too many arguments");
+	err_is("viewer add 102 stream=9 owner=3 to=192.0.2.1:7004 plain lanes=1,1", "lanes= names an SSRC twice");
+	err_is("viewer add 102 stream=9 owner=3 to=192.0.2.1:7004 plain lanes=1,x",
+	       "lanes= must be 1 to 8 SSRCs in hex, separated by commas");
+	err_is("viewer add 102 stream=9 owner=3 to=192.0.2.1:7004 plain lanes=1,2,3,4,5,6,7,8,9",
+	       "lanes= must be 1 to 8 SSRCs in hex, separated by commas");
 	{
 		static const char *const bad[] = { "1/2", "1/2/3/4", "x1/2/3", "1//3", "1/2/", "1/-2/3",
 						   "1/2/65536", "1/4294967296/0", "123456789/0/0", "" };

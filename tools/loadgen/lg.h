@@ -95,6 +95,8 @@ struct lg_viewer {
 	struct sgw_endpoint to;
 	struct sgw_key key;          /* zeroed once the receive context is made */
 	bool plain;
+	bool lanes;                  /* egress lanes: it receives lane_ssrc, the gateway's sequence */
+	uint32_t lane_ssrc;
 	struct sgw_srtp *rx;         /* receive context (NULL: plain) */
 	/* RX lcore */
 	uint64_t received, verified, decrypt_fail, mismatch, misdelivered;

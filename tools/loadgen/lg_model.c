@@ -151,6 +151,9 @@ static int apply(const struct sgw_text_op *op, int line, void *arg)
 		v->to = b->dest;
 		v->key = b->key;
 		v->plain = b->key.suite == SGW_SUITE_PLAIN;
+		/* one source SSRC per stream here: its first lane */
+		v->lanes = b->lanes.n > 0;
+		v->lane_ssrc = b->lanes.lane[0].ssrc;
 		return 0;
 	}
 	case SGW_OP_VIEWER_DEL:

@@ -119,6 +119,12 @@ static void verify(struct lg_run *r, struct lg_viewer *v, const uint8_t *udp, un
 		return;
 	}
 	lg_rtp_plain(st, v->stream, k, r->o->size, r->scratch[1]);
+	if (v->lanes && plen >= 12) {
+		/* the lane's SSRC, and the gateway's sequence (an offset of the
+		 * source's fixed by the first packet it forwarded) */
+		memcpy(r->scratch[1] + 2, r->scratch[0] + 2, 2);
+		memcpy(r->scratch[1] + 8, r->scratch[0] + 8, 4);
+	}
 	v->verified++;
 	if ((unsigned)plen != want || memcmp(r->scratch[0], r->scratch[1], want) != 0)
 		v->mismatch++;
@@ -132,8 +138,20 @@ static void rtp_frame(struct lg_run *r, const uint8_t *frame, const struct pkt_i
 	void *data;
 	uint32_t s = UINT32_MAX, k = 0;
 
+	struct lg_viewer *v = NULL;
+
+	dest_key_of(&dk, pi->family, pi->dst, pi->dport);
+	if (rte_hash_lookup_data(r->by_dest, &dk, &data) >= 0)
+		v = &r->m->viewers[(uintptr_t)data];
 	if (pi->payload_len >= 12) {
-		s = rd32(udp + 8) - r->ssrc_base;
+		uint32_t ssrc = rd32(udp + 8);
+
+		/* the stream: from its SSRC; a viewer with lanes gets the
+		 * lane's, which names its one stream */
+		if (v != NULL && v->lanes)
+			s = ssrc == v->lane_ssrc ? v->stream : UINT32_MAX;
+		else
+			s = ssrc - r->ssrc_base;
 		k = rd32(udp + 4);
 	}
 	if (s < m->n_streams) {
@@ -147,12 +165,10 @@ static void rtp_frame(struct lg_run *r, const uint8_t *frame, const struct pkt_i
 			r->lat_lost++;
 		}
 	}
-	dest_key_of(&dk, pi->family, pi->dst, pi->dport);
-	if (rte_hash_lookup_data(r->by_dest, &dk, &data) < 0) {
+	if (v == NULL) {
 		r->unknown++;
 		return;
 	}
-	struct lg_viewer *v = &r->m->viewers[(uintptr_t)data];
 	v->received++;
 	__atomic_store_n(&r->rx_known, r->rx_known + 1, __ATOMIC_RELAXED);
 	if (s != v->stream) {
