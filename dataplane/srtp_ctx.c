@@ -711,3 +711,15 @@ sgw_srtp_unprotect_rtcp(struct sgw_srtp *ctx, void *pkt, int *len)
 		return SGW_SRTP_ERR_OTHER;
 	return srtp_ctx_map_status(srtp_unprotect_rtcp(ctx->session, pkt, len));
 }
+
+void
+sgw_srtp_unprotect_burst(struct sgw_srtp_lcore *lc, struct sgw_srtp_op *ops, unsigned n)
+{
+	(void)lc; /* ingress is libsrtp's: packet by packet */
+	for (unsigned i = 0; i < n; i++) {
+		struct sgw_srtp_op *o = &ops[i];
+
+		o->res = o->rtcp ? sgw_srtp_unprotect_rtcp(o->ctx, o->pkt, &o->len)
+				 : sgw_srtp_unprotect(o->ctx, o->pkt, &o->len);
+	}
+}

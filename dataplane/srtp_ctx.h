@@ -191,6 +191,11 @@ struct sgw_srtp_op {
 };
 struct sgw_srtp_lcore;
 void sgw_srtp_protect_burst(struct sgw_srtp_lcore *lc, struct sgw_srtp_op *ops, unsigned n);
+/* Unprotect a burst: as sgw_srtp_unprotect() or sgw_srtp_unprotect_rtcp()
+ * one by one, in array order; ops[i].len is the plain length when
+ * ops[i].res is SGW_SRTP_OK. A refused packet's bytes are undefined (as
+ * with sgw_srtp_unprotect: retry from a copy). */
+void sgw_srtp_unprotect_burst(struct sgw_srtp_lcore *lc, struct sgw_srtp_op *ops, unsigned n);
 /* A worker's state for sgw_srtp_protect_burst(): the engine's manager and
  * the burst's scratch, made once per lcore and used by it alone. NULL on
  * allocation failure. */
