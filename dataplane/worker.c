@@ -128,42 +128,66 @@ static void hand_off(struct sgw_worker *w, struct rte_mbuf *m, uint16_t to)
 		w->ctr[SGW_CTR_HANDOFF_OUT]++;
 }
 
-/* Source check and unprotect (invariant 4). True: m is authentic and *len
+/* An unprotect's verdict on m: true if it authenticated; else m is
+ * dropped and counted. */
+static bool verdict(struct sgw_worker *w, const struct sgw_flow_entry *e, struct rte_mbuf *m,
+		    enum sgw_srtp_result r)
+{
+	struct sgw_stream_state *st = e->st;
+
+	if (likely(r == SGW_SRTP_OK))
+		return true;
+	if (r == SGW_SRTP_ERR_AUTH) {
+		sgw_ctr_add(&st->auth_fail, 1);
+		drop(w, m, SGW_CTR_DROP_SRTP_AUTH);
+	} else if (r == SGW_SRTP_ERR_REPLAY) {
+		sgw_ctr_add(&st->replay_fail, 1);
+		drop(w, m, SGW_CTR_DROP_SRTP_REPLAY);
+	} else if (r == SGW_SRTP_ERR_SSRCS) {
+		sgw_ctr_add(&st->other_fail, 1);
+		drop(w, m, SGW_CTR_DROP_SRTP_SSRCS);
+	} else {
+		sgw_ctr_add(&st->other_fail, 1);
+		drop(w, m, SGW_CTR_DROP_SRTP_OTHER);
+	}
+	return false;
+}
+
+/* The source check (invariant 4): false if m was dropped and counted. */
+static bool from_source(struct sgw_worker *w, const struct sgw_flow_entry *e, struct rte_mbuf *m,
+			const struct pkt_info *pi)
+{
+	if (likely(source_ok(e, pi)))
+		return true;
+	sgw_ctr_add(&e->st->other_fail, 1);
+	drop(w, m, SGW_CTR_DROP_SOURCE_MISMATCH);
+	return false;
+}
+
+/* Source check and unprotect, one packet. True: m is authentic and *len
  * its plain RTP/RTCP length; false: m was dropped and counted. */
 static bool authenticate(struct sgw_worker *w, const struct sgw_flow_entry *e,
 			 struct rte_mbuf *m, const struct pkt_info *pi, int *len)
 {
-	struct sgw_stream_state *st = e->st;
-	uint8_t *p;
-
-	if (unlikely(!source_ok(e, pi))) {
-		sgw_ctr_add(&st->other_fail, 1);
-		drop(w, m, SGW_CTR_DROP_SOURCE_MISMATCH);
+	if (!from_source(w, e, m, pi))
 		return false;
-	}
-	p = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->payload_off);
 	*len = pi->payload_len;
-	if (!e->plain_in) {
-		enum sgw_srtp_result r = unprotect(e, pi->cls == PKT_RTCP, p, len);
-		if (unlikely(r != SGW_SRTP_OK)) {
-			if (r == SGW_SRTP_ERR_AUTH) {
-				sgw_ctr_add(&st->auth_fail, 1);
-				drop(w, m, SGW_CTR_DROP_SRTP_AUTH);
-			} else if (r == SGW_SRTP_ERR_REPLAY) {
-				sgw_ctr_add(&st->replay_fail, 1);
-				drop(w, m, SGW_CTR_DROP_SRTP_REPLAY);
-			} else if (r == SGW_SRTP_ERR_SSRCS) {
-				sgw_ctr_add(&st->other_fail, 1);
-				drop(w, m, SGW_CTR_DROP_SRTP_SSRCS);
-			} else {
-				sgw_ctr_add(&st->other_fail, 1);
-				drop(w, m, SGW_CTR_DROP_SRTP_OTHER);
-			}
-			return false;
-		}
-	}
-	return true;
+	if (e->plain_in)
+		return true;
+	return verdict(w, e, m, unprotect(e, pi->cls == PKT_RTCP,
+					  rte_pktmbuf_mtod_offset(m, uint8_t *, pi->payload_off), len));
 }
+
+/* The packets of a burst whose unprotect waits, so that all of them are
+ * unprotected in one sgw_srtp_unprotect_burst() call (in arrival order;
+ * a stream's packets keep theirs). */
+struct ingress_batch {
+	unsigned n;
+	struct sgw_srtp_op ops[SGW_BURST];
+	const struct sgw_flow_entry *e[SGW_BURST];
+	struct rte_mbuf *m[SGW_BURST];
+	const struct pkt_info *pi[SGW_BURST];
+};
 
 /* An authentic packet: count it and fan it out to the viewers. */
 static void forward(struct sgw_worker *w, const struct sgw_flow_entry *e, struct rte_mbuf *m,
@@ -267,7 +291,7 @@ not_media(struct sgw_worker *w, const struct sgw_flow_entry *e, struct rte_mbuf 
  * home worker. origin: the worker m came in at (w, or the one that handed
  * it over). */
 static void deliver(struct sgw_worker *w, struct sgw_flow_entry *e, struct rte_mbuf *m,
-		    const struct pkt_info *pi, uint64_t now, uint16_t origin)
+		    const struct pkt_info *pi, uint64_t now, uint16_t origin, struct ingress_batch *b)
 {
 	if (unlikely(pi->cls == PKT_STUN || pi->cls == PKT_DTLS || e->kind != SGW_ENTRY_STREAM)) {
 		if (!not_media(w, e, m, pi))
@@ -287,8 +311,35 @@ static void deliver(struct sgw_worker *w, struct sgw_flow_entry *e, struct rte_m
 			hand_off(w, m, home);
 		return;
 	}
+	/* the common case waits for the burst's unprotect; a rekey
+	 * overlap's two keys and plain RTP go one by one */
+	if (likely(!e->plain_in && e->ingress_old == NULL)) {
+		unsigned i = b->n;
+
+		if (!from_source(w, e, m, pi))
+			return;
+		b->ops[i] = (struct sgw_srtp_op){ .ctx = e->ingress, .len = (int)pi->payload_len,
+						  .rtcp = pi->cls == PKT_RTCP,
+						  .pkt = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->payload_off) };
+		b->e[i] = e;
+		b->m[i] = m;
+		b->pi[i] = pi;
+		b->n++;
+		return;
+	}
 	if (authenticate(w, e, m, pi, &len))
 		forward(w, e, m, pi, len, now);
+}
+
+/* Unprotect what deliver() queued, together, and forward what
+ * authenticated, in order. */
+static void ingress_flush(struct sgw_worker *w, struct ingress_batch *b, uint64_t now)
+{
+	sgw_srtp_unprotect_burst(w->crypto, b->ops, b->n);
+	for (unsigned i = 0; i < b->n; i++)
+		if (verdict(w, b->e[i], b->m[i], b->ops[i].res))
+			forward(w, b->e[i], b->m[i], b->pi[i], b->ops[i].len, now);
+	b->n = 0;
 }
 
 /*
@@ -327,10 +378,15 @@ static void process_burst(struct sgw_worker *w, const struct ft_root *root,
 			rte_prefetch0(e[i]->st);
 			rte_prefetch0(e[i]->ingress);
 		}
+	struct ingress_batch b;
+
+	b.n = 0;
 	for (unsigned i = 0; i < n; i++)
 		if (e[i] != NULL)
-			deliver(w, e[i], pkts[i], &pi[i], now, origin);
-	/* the viewers' copies of the whole burst, protected together */
+			deliver(w, e[i], pkts[i], &pi[i], now, origin, &b);
+	/* the streams' packets of the whole burst, unprotected together,
+	 * then the viewers' copies, protected together */
+	ingress_flush(w, &b, now);
 	sgw_fanout_flush(w);
 }
 
