@@ -9,6 +9,7 @@ plain, or None if the tag is wrong.
 """
 import ctypes
 import ctypes.util
+import threading
 
 _EVP_CTRL_GCM_SET_IVLEN, _EVP_CTRL_GCM_GET_TAG, _EVP_CTRL_GCM_SET_TAG = 0x9, 0x10, 0x11
 
@@ -39,17 +40,26 @@ try:
     _ECB = {16: _fetch(b'AES-128-ECB'), 32: _fetch(b'AES-256-ECB')}
     _GCM = {16: _fetch(b'AES-128-GCM'), 32: _fetch(b'AES-256-GCM')}
     _scratch = ctypes.create_string_buffer(64)   # GCM's final step writes nothing
-    _n = ctypes.c_int()
-    _n_ref = ctypes.byref(_n)
-    _bufs = {}
+    # Output buffers and the length out-parameter are per thread: a ctypes
+    # call lets go of the GIL, and the WebRTC phase derives keys, protects
+    # and decrypts in three threads at once (one module-wide buffer gave a
+    # thread another's bytes: wrong session keys, undecryptable packets).
+    _tls = threading.local()
 
     def _out_buf(n):
-        """A reusable output buffer of at least n bytes (rounded up)."""
+        """This thread's reusable output buffer of at least n bytes (rounded
+        up), and its length out-parameter (c_int, byref)."""
+        t = _tls.__dict__
+        bufs = t.get('bufs')
+        if bufs is None:
+            bufs = t['bufs'] = {}
+            t['n'] = ctypes.c_int()
+            t['n_ref'] = ctypes.byref(t['n'])
         n = (n + 2047) & ~2047
-        b = _bufs.get(n)
+        b = bufs.get(n)
         if b is None:
-            b = _bufs[n] = ctypes.create_string_buffer(n)
-        return b
+            b = bufs[n] = ctypes.create_string_buffer(n)
+        return b, t['n'], t['n_ref']
 except (OSError, AttributeError):
     _lib = None
 
@@ -81,9 +91,9 @@ class _EcbC(_Ctx):
             raise ValueError('AES key')
 
     def encrypt(self, data):
-        out = _out_buf(len(data) + 32)
-        _lib.EVP_EncryptUpdate(self.ctx, out, _n_ref, data, len(data))
-        return ctypes.string_at(out, _n.value)
+        out, n, n_ref = _out_buf(len(data) + 32)
+        _lib.EVP_EncryptUpdate(self.ctx, out, n_ref, data, len(data))
+        return ctypes.string_at(out, n.value)
 
 
 class _GcmC(_Ctx):
@@ -100,15 +110,15 @@ class _GcmC(_Ctx):
             return None
         ct = data[:-16]
         c = self.ctx
-        # one module-wide output buffer and length: the checker is one
-        # thread, and this runs for every packet and every wrong key
-        out = _out_buf(len(ct) + 16)
+        # reused buffers (this thread's): this runs for every packet and
+        # every wrong key
+        out, n, n_ref = _out_buf(len(ct) + 16)
         _lib.EVP_DecryptInit_ex(c, None, None, None, iv)
-        _lib.EVP_DecryptUpdate(c, None, _n_ref, aad, len(aad))
-        _lib.EVP_DecryptUpdate(c, out, _n_ref, ct, len(ct))
-        got = _n.value
+        _lib.EVP_DecryptUpdate(c, None, n_ref, aad, len(aad))
+        _lib.EVP_DecryptUpdate(c, out, n_ref, ct, len(ct))
+        got = n.value
         _lib.EVP_CIPHER_CTX_ctrl(c, _EVP_CTRL_GCM_SET_TAG, 16, data[-16:])
-        if _lib.EVP_DecryptFinal_ex(c, _scratch, _n_ref) != 1:
+        if _lib.EVP_DecryptFinal_ex(c, _scratch, n_ref) != 1:
             return None
         return ctypes.string_at(out, got)
 

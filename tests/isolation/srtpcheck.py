@@ -13,6 +13,7 @@ state (duplicates are counted by the checker from the payload markers).
 import hashlib
 import hmac
 import struct
+import threading
 
 from aesfast import Ecb, Gcm, GcmEnc
 
@@ -30,7 +31,7 @@ def _ecb(k):
     return Ecb(k)
 
 
-_kdf_ecb = None
+_kdf_tls = threading.local()
 
 
 def _kdf(master_key, master_salt, wants):
@@ -38,19 +39,19 @@ def _kdf(master_key, master_salt, wants):
     master key, IV = (master salt XOR label << 48) << 16. A 96-bit GCM
     salt is padded with zero bytes to 112 bits, as libsrtp does.
     wants: [(label, bytes)]; returns the session keys in that order.
-    One AES context, re-keyed, and one encryption for all labels: the
-    checker derives thousands of keys a second."""
-    global _kdf_ecb
-    if _kdf_ecb is None:
-        _kdf_ecb = _ecb(master_key)
+    One AES context per thread, re-keyed, and one encryption for all
+    labels: the checker derives thousands of keys a second."""
+    ecb = _kdf_tls.__dict__.get('ecb')   # per thread: rekeyed for every derivation
+    if ecb is None:
+        ecb = _kdf_tls.ecb = _ecb(master_key)
     else:
-        _kdf_ecb.rekey(master_key)
+        ecb.rekey(master_key)
     salt = int.from_bytes(master_salt.ljust(14, b'\0'), 'big')
     blocks = []
     for label, n in wants:
         iv = (salt ^ (label << 48)) << 16
         blocks.extend((iv + j).to_bytes(16, 'big') for j in range((n + 15) // 16))
-    ks = _kdf_ecb.encrypt(b''.join(blocks))
+    ks = ecb.encrypt(b''.join(blocks))
     out, off = [], 0
     for _, n in wants:
         out.append(ks[off:off + n])

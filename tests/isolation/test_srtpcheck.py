@@ -78,6 +78,36 @@ class SrtpAgainstLibsrtp(unittest.TestCase):
                 self.assertIsNone(RtcpKey(suite, os.urandom(30)).unprotect(p))
 
 
+class Threads(unittest.TestCase):
+    def test_aes_from_several_threads(self):
+        """The WebRTC phase derives keys in its main thread while its
+        sources protect and its capture decrypts in theirs: aesfast's
+        ctypes calls let go of the GIL, so each thread must have its own
+        output buffer. With one module-wide buffer, a key derived while
+        another thread encrypted was sometimes the other thread's bytes (a
+        session whose sender reports no key decrypted)."""
+        import threading
+        from aesfast import Ecb, Gcm, GcmEnc
+        keys = [bytes([i]) * 16 for i in range(4)]
+        data = bytes(range(256)) * 4
+        want = [Ecb(k).encrypt(data) for k in keys]
+        iv, aad = bytes(12), b'aad'
+        sealed = [GcmEnc(k).encrypt(iv, data, aad) for k in keys]
+        bad = []
+
+        def run(i):
+            e, g = Ecb(keys[i]), Gcm(keys[i])
+            for _ in range(3000):
+                if e.encrypt(data) != want[i] or g.decrypt(iv, sealed[i], aad) != data:
+                    bad.append(i)
+        ts = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        self.assertEqual(bad, [])
+
+
 class ImpairmentStage(unittest.TestCase):
     def test_rates_and_order(self):
         imp = Impairment(random.Random(3), loss=0.01, dup=0.005, delay_ms=5, jitter_ms=3, reorder=0.05)
