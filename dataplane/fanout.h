@@ -12,8 +12,9 @@
 /*
  * Send the authenticated RTP/RTCP packet at m[off .. off+len) to every
  * viewer of e: a copy for all but the last viewer, m itself for the last;
- * per viewer the owner check, new Ethernet/IP/UDP headers, protect with the
- * viewer's context, checksums, TX buffer. Consumes m.
+ * per viewer the owner check and, for a viewer that takes SRTP, a place in
+ * the worker's protect queue (sgw_fanout_flush: protect with the viewer's
+ * context, new Ethernet/IP/UDP headers, checksums, TX buffer). Consumes m.
  */
 void sgw_fanout(struct sgw_worker *w, const struct sgw_flow_entry *e,
 		struct rte_mbuf *m, uint32_t off, uint32_t len, bool rtcp);
