@@ -10,8 +10,9 @@
  *
  * Input: a set-up, then ops.
  *   byte 0  bits 0-1: 1..3 context pairs; bit 2: one key (and suite) for
- *           all pairs; bits 3-5: the replay window of every context (128,
- *           64, 96, 100, 160, 256, 1000, 1024 packets)
+ *           all pairs; bits 3-6: the replay window of every context (128,
+ *           64, 96, 100, 160, 256, 1000, 1024, 0, 65, 127, 129, 192, 320,
+ *           512, 993 packets)
  *   u32     seed of the bytes the harness makes up (payloads, timestamps)
  *   per pair: u8 suite (AES_CM_128_HMAC_SHA1_80, _32, AEAD_AES_128_GCM,
  *           AEAD_AES_256_GCM), u8 key seed, u32 SSRC, u16 first sequence
@@ -88,7 +89,9 @@ static const unsigned suites[4] = {
 	SGW_SUITE_AES_CM_128_HMAC_SHA1_80, SGW_SUITE_AES_CM_128_HMAC_SHA1_32,
 	SGW_SUITE_AEAD_AES_128_GCM, SGW_SUITE_AEAD_AES_256_GCM,
 };
-static const unsigned windows[8] = { 128, 64, 96, 100, 160, 256, 1000, 1024 };
+/* 0 is the default (128) for both; libsrtp and the engine round up to 32 */
+static const unsigned windows[16] = { 128, 64, 96, 100, 160, 256, 1000, 1024,
+				      0,   65, 127, 129, 192, 320, 512,  993 };
 
 /* the SSRC an engine context follows, as the harness sees it */
 struct bind {
@@ -698,7 +701,7 @@ static void mutate(struct fz *f, struct item *it, bool rtcp)
 			if (len >= (rtcp ? 8 : 12)) {
 				unsigned at = rtcp ? 4 : 8;
 				uint32_t s = arg < 8 ? r.p[arg % r.npairs].ssrc
-						     : rd32(it->b + at) ^ (1u << (arg * 3));
+						     : rd32(it->b + at) ^ (1u << (arg * 4 % 32));
 
 				wr32(it->b + at, s);
 			}
@@ -834,7 +837,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&r, 0, sizeof(r));
 	flags = fz_u8(&f);
 	r.npairs = 1 + (flags & 3) % NPAIR;
-	r.window = windows[(flags >> 3) & 7];
+	r.window = windows[(flags >> 3) & 15];
 	r.rng = fz_u32(&f) | 0x100000000ull;
 	for (unsigned i = 0; i < r.npairs; i++) {
 		unsigned suite = suites[fz_u8(&f) & 3];

@@ -276,7 +276,8 @@ def control_seeds():
 # ---- fuzz_srtp_burst: set-up, then ops (tests/fuzz/fuzz_srtp_burst.c) -----
 
 CM80, CM32, GCM128, GCM256 = 0, 1, 2, 3
-WINDOWS = {128: 0, 64: 1, 96: 2, 100: 3, 160: 4, 256: 5, 1000: 6, 1024: 7}
+WINDOWS = {w: i for i, w in enumerate((128, 64, 96, 100, 160, 256, 1000, 1024,
+                                       0, 65, 127, 129, 192, 320, 512, 993))}
 
 
 def sb_setup(pairs, window=128, one_key=False, seed=0x5eed):
@@ -448,6 +449,12 @@ def srtp_burst_seeds():
                       sb_item(kind="auth_only", arg=3), sb_item(kind="auth_only", arg=0),
                       sb_item(kind="skip", arg=5), sb_item(kind="replay", arg=4)] +
                   [sb_item() for _ in range(10)], split=6)
+    # SRTCP indices far ahead: the receiver's first packet is the 406th
+    # (its window moves by more than its size at once), then replays
+    s["rtcp_jump"] = sb_setup([(CM32, 6, ssrc_c, 0)], window=0) + \
+        sb_op(2, [sb_rtcp(words=0) for _ in range(256)]) + sb_op(2, [sb_rtcp(words=1) for _ in range(150)]) + \
+        sb_op(3, [sb_item(kind="skip", arg=255), sb_item(), sb_item(kind="skip", arg=140),
+                  sb_item(kind="replay", arg=150), sb_item(kind="replay", arg=20), sb_item()])
     # packets made at a ROC: the receiver's, one behind, ahead
     s["forged_roc"] = sb_setup([(CM80, 8, ssrc_a, 65530), (GCM256, 8, ssrc_b, 3)]) + \
         sb_op(0, [sb_rtp(i % 2) for i in range(16)], head=bytes([10])) + \
