@@ -37,7 +37,8 @@
  * Packets both sides protected (byte for byte the same) are kept, per pair
  * and per kind, the last 256, as what the pair's receiver may be given.
  * Unprotect, per packet: bits 0-1 the pair whose packet it is; bits 2-4:
- *   the next one in order (0, 1), a replay (2: u8 back), one ahead of
+ *   the next one in order (0), the next 1 + u8 in order (1: a run, as
+ *   many packets, never mutated), a replay (2: u8 back), one ahead of
  *   order, not consumed (3: u8), skip 1 + u8 then the next (4), the newest
  *   sent (5), RTP: one made at any ROC and sequence number (6: u8 x,
  *   u16 seq, u8 payload; ROC the receiver's - 1, + 0, + 1, + 2, or with
@@ -728,8 +729,9 @@ static void mutate(struct fz *f, struct item *it, bool rtcp)
 	}
 }
 
-/* One packet for the receiver: an item, or false if there is none. */
-static bool pick(struct fz *f, struct item *it, bool rtcp)
+/* Packets for the receivers: it[0..room) get up to room of them; how
+ * many (none if the pair has sent nothing yet). */
+static unsigned pick(struct fz *f, struct item *it, unsigned room, bool rtcp)
 {
 	uint8_t s = fz_u8(f);
 	unsigned pi = (s & 3) % r.npairs, kind = (s >> 2) & 7;
@@ -743,6 +745,18 @@ static bool pick(struct fz *f, struct item *it, bool rtcp)
 		*next = oldest;
 	it->pair = rx;
 	switch (kind) {
+	case 1: { /* a run of 1 + u8 in order */
+		unsigned want = 1u + fz_u8(f), c = 0;
+
+		while (c < want && c < room && *next < sent) {
+			k = &hist[pi][rtcp][(*next)++ % HIST];
+			it[c].pair = rx;
+			it[c].len = k->len;
+			memcpy(it[c].b, k->b, (size_t)k->len);
+			c++;
+		}
+		return c;
+	}
 	case 2: /* a replay */
 		at = *next - 1 - fz_u8(f);
 		if (*next == 0 || at >= *next || at < oldest)
@@ -801,7 +815,7 @@ static bool pick(struct fz *f, struct item *it, bool rtcp)
 		break;
 	}
 	if (sent == 0)
-		return false;
+		return 0;
 	if (at >= sent)
 		at = sent - 1;
 	if (at < oldest)
@@ -812,16 +826,16 @@ static bool pick(struct fz *f, struct item *it, bool rtcp)
 mutations:
 	if (s & 0x20)
 		mutate(f, it, rtcp);
-	return true;
+	return 1;
 }
 
 static void op_unprotect(struct fz *f, unsigned n, unsigned split, bool rtcp)
 {
 	unsigned m = 0;
 
-	for (unsigned i = 0; i < n; i++)
-		if (pick(f, &items[m], rtcp))
-			m++;
+	/* n packets (a run is many), n picks at most */
+	for (unsigned i = 0; i < n && m < n; i++)
+		m += pick(f, &items[m], n - m, rtcp);
 	diff(rtcp ? 3 : 1, m, split);
 }
 

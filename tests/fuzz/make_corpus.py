@@ -289,10 +289,11 @@ def sb_setup(pairs, window=128, one_key=False, seed=0x5eed):
     return b
 
 
-def sb_op(kind, packets, split=0, head=b""):
+def sb_op(kind, packets, split=0, head=b"", count=None):
     """kind 0 protect, 1 unprotect, 2 protect_rtcp, 3 unprotect_rtcp;
-    packets: their encodings (one or more bytes each)."""
-    n = len(packets)
+    packets: their encodings (one or more bytes each); count: how many
+    packets they make if not one each (runs)."""
+    n = count or len(packets)
     assert 1 <= n <= 256
     op = bytes([kind | 4, n - 1]) if n > 32 else bytes([kind | (n - 1) << 3])
     return op + bytes([split]) + head + b"".join(packets)
@@ -352,14 +353,15 @@ def sb_mut(kind, arg=0, *args):
 
 def sb_item(pair=0, kind="next", arg=0, muts=(), cross=False, raw=b"", roc=None, seq=0,
             payload=40, other_ssrc=False):
-    """A packet to unprotect: kind next, replay (arg back), ahead (arg),
-    skip (arg), newest, forge (RTP: roc -1..2 or an absolute 'abs:N', seq;
-    RTCP: an authentication-only packet of arg words), raw (bytes)."""
-    kinds = {"next": 0, "replay": 2, "ahead": 3, "skip": 4, "newest": 5, "forge": 6, "raw": 7,
+    """A packet to unprotect: kind next, run (the next 1 + arg in order),
+    replay (arg back), ahead (arg), skip (arg), newest, forge (RTP: roc
+    -1..2 or an absolute 'abs:N', seq; RTCP: an authentication-only packet
+    of arg words), raw (bytes)."""
+    kinds = {"next": 0, "run": 1, "replay": 2, "ahead": 3, "skip": 4, "newest": 5, "forge": 6, "raw": 7,
              "auth_only": 6}
     s = pair | kinds[kind] << 2 | (0x40 if cross else 0) | (0x20 if muts else 0)
     tail = b""
-    if kind in ("replay", "ahead", "skip", "auth_only"):
+    if kind in ("run", "replay", "ahead", "skip", "auth_only"):
         tail += bytes([arg])
     elif kind == "forge":
         if isinstance(roc, str):
@@ -449,6 +451,15 @@ def srtp_burst_seeds():
                       sb_item(kind="auth_only", arg=3), sb_item(kind="auth_only", arg=0),
                       sb_item(kind="skip", arg=5), sb_item(kind="replay", arg=4)] +
                   [sb_item() for _ in range(10)], split=6)
+    # long in-order runs (the windows slide bit by bit, SRTCP's across its
+    # two words), then replays 60 to 135 behind the newest
+    s["long_runs"] = sb_setup([(CM80, 3, ssrc_a, 65400), (GCM128, 4, ssrc_b, 9)]) + \
+        sb_op(2, [sb_rtcp(int(i % 5 == 4), words=0) for i in range(256)]) + \
+        sb_op(0, [sb_rtp(i % 2) for i in range(256)], head=bytes([4])) + \
+        sb_op(3, [sb_item(0, kind="run", arg=199), sb_item(1, kind="run", arg=39)] +
+              [sb_item(0, kind="replay", arg=60 + 5 * i) for i in range(16)], split=0, count=256) + \
+        sb_op(1, [sb_item(0, kind="run", arg=109), sb_item(1, kind="run", arg=109)] +
+              [sb_item(i % 2, kind="replay", arg=60 + 5 * i) for i in range(16)], split=0, count=236)
     # SRTCP indices far ahead: the receiver's first packet is the 406th
     # (its window moves by more than its size at once), then replays
     s["rtcp_jump"] = sb_setup([(CM32, 6, ssrc_c, 0)], window=0) + \
