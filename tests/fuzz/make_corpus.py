@@ -273,10 +273,234 @@ def control_seeds():
     return s
 
 
+# ---- fuzz_srtp_burst: set-up, then ops (tests/fuzz/fuzz_srtp_burst.c) -----
+
+CM80, CM32, GCM128, GCM256 = 0, 1, 2, 3
+WINDOWS = {w: i for i, w in enumerate((128, 64, 96, 100, 160, 256, 1000, 1024,
+                                       0, 65, 127, 129, 192, 320, 512, 993))}
+
+
+def sb_setup(pairs, window=128, one_key=False, seed=0x5eed):
+    """pairs: (suite, key seed, SSRC, first sequence number) each."""
+    flags = (len(pairs) - 1) | (4 if one_key else 0) | WINDOWS[window] << 3
+    b = struct.pack("<BI", flags, seed)
+    for suite, key, ssrc, seq in pairs:
+        b += struct.pack("<BBIH", suite, key, ssrc, seq)
+    return b
+
+
+def sb_op(kind, packets, split=0, head=b"", count=None):
+    """kind 0 protect, 1 unprotect, 2 protect_rtcp, 3 unprotect_rtcp;
+    packets: their encodings (one or more bytes each); count: how many
+    packets they make if not one each (runs)."""
+    n = count or len(packets)
+    assert 1 <= n <= 256
+    op = bytes([kind | 4, n - 1]) if n > 32 else bytes([kind | (n - 1) << 3])
+    return op + bytes([split]) + head + b"".join(packets)
+
+
+def sb_rtp(pair=0, step=None, arg=0, cc=None, ext=None, payload=None):
+    """A packet to protect. step: None (the next sequence number), 'gap',
+    'jump', 'back', 'other_ssrc', 'short', 'seq', 'again'."""
+    steps = {None: 0, "gap": 4, "jump": 5, "back": 6}
+    special = {"other_ssrc": 0, "short": 1, "seq": 2, "again": 3}
+    s = pair | (steps[step] if step in steps else 7) << 2
+    tail = b""
+    if step in ("gap", "back"):
+        tail += bytes([arg])
+    elif step == "jump":
+        tail += struct.pack("<H", arg)
+    elif step in special:
+        tail += bytes([special[step] | (arg & 0x3f) << 2])
+        if step == "seq":
+            tail += struct.pack("<H", arg)
+    if cc is not None or ext is not None:
+        s |= (0x20 if cc is not None else 0) | (0x40 if ext is not None else 0)
+        tail += bytes([(cc or 0) | (ext or 0) << 4])
+    if payload is not None:
+        s |= 0x80
+        tail += struct.pack("<H", payload)
+    return bytes([s]) + tail
+
+
+def sb_rtcp(pair=0, words=5, short=None, other_ssrc=False, size=None):
+    """An RTCP packet to protect: 8 + 4 * words bytes (words < 15), or
+    size bytes, or short (< 12) bytes."""
+    assert words < 15
+    s = pair | (15 if size is not None else words) << 2
+    tail = struct.pack("<H", size - 8) if size is not None else b""
+    if short is not None:
+        s |= 0x40
+        tail += bytes([short])
+    if other_ssrc:
+        s |= 0x80
+    return bytes([s]) + tail
+
+
+def sb_mut(kind, arg=0, *args):
+    """A mutation: kind 0 bit flip (position), 1 xor (position, value),
+    2 truncate (length), 3 append 1 + arg bytes, 4 RTP seq (value) / RTCP
+    E flag, 5 SSRC, 6 tag byte (value), 7 RTP byte 0 (value) / RTCP index
+    (value)."""
+    b = bytes([kind | (arg & 15) << 3])
+    fmt = {0: "<H", 1: "<HB", 2: "<H", 3: "", 4: "<H", 5: "", 6: "<B", 7: "<B"}[kind]
+    if kind == 4 and not args:
+        fmt = ""
+    if kind == 7 and args and args[0] > 255:
+        fmt = "<I"
+    return b + (struct.pack(fmt, *args) if fmt else b"")
+
+
+def sb_item(pair=0, kind="next", arg=0, muts=(), cross=False, raw=b"", roc=None, seq=0,
+            payload=40, other_ssrc=False):
+    """A packet to unprotect: kind next, run (the next 1 + arg in order),
+    replay (arg back), ahead (arg), skip (arg), newest, forge (RTP: roc
+    -1..2 or an absolute 'abs:N', seq; RTCP: an authentication-only packet
+    of arg words), raw (bytes)."""
+    kinds = {"next": 0, "run": 1, "replay": 2, "ahead": 3, "skip": 4, "newest": 5, "forge": 6, "raw": 7,
+             "auth_only": 6}
+    s = pair | kinds[kind] << 2 | (0x40 if cross else 0) | (0x20 if muts else 0)
+    tail = b""
+    if kind in ("run", "replay", "ahead", "skip", "auth_only"):
+        tail += bytes([arg])
+    elif kind == "forge":
+        if isinstance(roc, str):
+            x = 8 | (4 if other_ssrc else 0)
+            tail += bytes([x]) + struct.pack("<HBI", seq, payload, int(roc[4:]))
+        else:
+            x = {-1: 0, 0: 1, 1: 2, 2: 3}[roc or 0] | (4 if other_ssrc else 0)
+            tail += bytes([x]) + struct.pack("<HB", seq, payload)
+    elif kind == "raw":
+        tail += bytes([len(raw)]) + raw
+    for i, m in enumerate(muts):
+        tail += bytes([m[0] | (0x80 if i + 1 < len(muts) else 0)]) + m[1:]
+    return bytes([s]) + tail
+
+
+def srtp_burst_seeds():
+    s = {}
+    ssrc_a, ssrc_b, ssrc_c = 0x11223344, 0xCAFEF00D, 0x0BADBEEF
+    in_order = [sb_item() for _ in range(20)]
+    # each suite: RTP and RTCP, protected and unprotected in order
+    for name, suite in (("cm80", CM80), ("cm32", CM32), ("gcm128", GCM128), ("gcm256", GCM256)):
+        s["basic_" + name] = sb_setup([(suite, 7, ssrc_a, 1000)]) + \
+            sb_op(0, [sb_rtp() for _ in range(20)], head=bytes([120])) + \
+            sb_op(1, in_order, split=7) + \
+            sb_op(2, [sb_rtcp(words=w) for w in range(10)]) + \
+            sb_op(3, [sb_item() for _ in range(10)], split=3)
+    # a ROC wrap, with packets reordered, replayed and skipped around it
+    s["wrap_reorder"] = sb_setup([(CM80, 1, ssrc_a, 65520)]) + \
+        sb_op(0, [sb_rtp() for _ in range(40)], head=bytes([60])) + \
+        sb_op(1, [sb_item(), sb_item(kind="ahead", arg=20), sb_item(), sb_item(kind="skip", arg=12),
+                  sb_item(kind="replay", arg=3), sb_item(kind="replay", arg=13), sb_item(),
+                  sb_item(kind="newest"), sb_item(kind="replay", arg=30)] +
+              [sb_item() for _ in range(20)], split=4)
+    # jumps of the sequence number across ROC wraps (ROC 3 reached)
+    s["jumps_gcm"] = sb_setup([(GCM128, 2, ssrc_b, 100)]) + \
+        sb_op(0, [sb_rtp(), sb_rtp(step="jump", arg=0x7000), sb_rtp(step="jump", arg=0x7000),
+                  sb_rtp(step="jump", arg=0x7000), sb_rtp(), sb_rtp(step="jump", arg=0x7ff0),
+                  sb_rtp(step="jump", arg=0x7ff0), sb_rtp(step="jump", arg=0x7ff0),
+                  sb_rtp(step="jump", arg=0x7ff0), sb_rtp(step="back", arg=5), sb_rtp(),
+                  sb_rtp(step="again"), sb_rtp(step="gap", arg=200), sb_rtp()], head=bytes([30])) + \
+        sb_op(1, [sb_item() for _ in range(14)] + [sb_item(kind="replay", arg=5)], split=2)
+    # header shapes, short and foreign-SSRC packets to protect
+    s["shapes"] = sb_setup([(CM32, 3, ssrc_a, 7), (GCM256, 4, ssrc_b, 65535)]) + \
+        sb_op(0, [sb_rtp(cc=3), sb_rtp(1, ext=2), sb_rtp(cc=15, ext=15), sb_rtp(1, payload=0),
+                  sb_rtp(payload=1300), sb_rtp(1, step="short", arg=7), sb_rtp(step="other_ssrc", arg=1),
+                  sb_rtp(1, step="seq", arg=40000), sb_rtp(1, cc=1, ext=0), sb_rtp()],
+              head=bytes([17])) + \
+        sb_op(1, [sb_item(0), sb_item(1), sb_item(0), sb_item(1), sb_item(0), sb_item(1), sb_item(0),
+                  sb_item(1), sb_item(0)])
+    # every kind of tampering, each then the packet valid
+    muts = [sb_mut(0, 3, 5), sb_mut(1, 0, 30, 0x40), sb_mut(2, 0, 20), sb_mut(3, 7),
+            sb_mut(4, 0, 1234), sb_mut(5, 1), sb_mut(5, 9), sb_mut(6, 0, 1), sb_mut(6, 9, 0x80),
+            sb_mut(7, 0, 0x90), sb_mut(2, 0, 11)]
+    for name, suite in (("cm80", CM80), ("gcm128", GCM128)):
+        items = []
+        for m in muts:
+            items += [sb_item(kind="ahead", arg=0, muts=[m]), sb_item()]
+        items.append(sb_item(kind="ahead", arg=0, muts=[sb_mut(0, 1, 40), sb_mut(6, 2, 4)]))
+        s["tamper_" + name] = sb_setup([(suite, 5, ssrc_c, 30000)]) + \
+            sb_op(0, [sb_rtp(cc=1, ext=1) for _ in range(14)], head=bytes([80])) + \
+            sb_op(1, items, split=5)
+    # three pairs interleaved in one burst, one key: packets given to the
+    # next pair's receiver (another SSRC: SSRCS on a bound context)
+    s["three_one_key"] = sb_setup([(CM80, 9, ssrc_a, 10), (CM80, 9, ssrc_b, 20),
+                                   (CM80, 9, ssrc_c, 65500)], one_key=True) + \
+        sb_op(0, [sb_rtp(i % 3) for i in range(60)], head=bytes([50])) + \
+        sb_op(1, [sb_item(i % 3) for i in range(30)] +
+              [sb_item(i % 3, cross=True) for i in range(6)] +
+              [sb_item(i % 3) for i in range(24)], split=0)
+    # three pairs, three suites, large bursts (chunked by 64)
+    s["big_bursts"] = sb_setup([(CM80, 1, ssrc_a, 65000), (GCM128, 2, ssrc_b, 1), (CM32, 3, ssrc_c, 32760)]) + \
+        sb_op(0, [sb_rtp(i % 3) for i in range(200)], head=bytes([20])) + \
+        sb_op(1, [sb_item(i % 3) for i in range(150)] + [sb_item(1, kind="replay", arg=i) for i in range(40)],
+              split=0) + \
+        sb_op(1, [sb_item(i % 3, kind="replay", arg=60) for i in range(50)], split=65)
+    # SRTCP: reordered, replayed, E flag flipped, index changed, truncated,
+    # an authentication-only sender's packets (no E flag)
+    for name, suite in (("cm80", CM80), ("gcm256", GCM256)):
+        s["rtcp_" + name] = sb_setup([(suite, 6, ssrc_b, 0)]) + \
+            sb_op(2, [sb_rtcp(words=w % 15) for w in range(40)] + [sb_rtcp(size=300), sb_rtcp(short=5),
+                                                                 sb_rtcp(other_ssrc=True)]) + \
+            sb_op(3, [sb_item(), sb_item(kind="ahead", arg=10), sb_item(), sb_item(kind="replay", arg=1),
+                      sb_item(kind="ahead", arg=0, muts=[sb_mut(4)]),
+                      sb_item(kind="ahead", arg=0, muts=[sb_mut(7, 0, 99999)]),
+                      sb_item(kind="ahead", arg=0, muts=[sb_mut(2, 0, 15)]),
+                      sb_item(kind="ahead", arg=0, muts=[sb_mut(1, 0, 9, 0x21)]),
+                      sb_item(kind="auth_only", arg=3), sb_item(kind="auth_only", arg=0),
+                      sb_item(kind="skip", arg=5), sb_item(kind="replay", arg=4)] +
+                  [sb_item() for _ in range(10)], split=6)
+    # long in-order runs (the windows slide bit by bit, SRTCP's across its
+    # two words), then replays 60 to 135 behind the newest
+    s["long_runs"] = sb_setup([(CM80, 3, ssrc_a, 65400), (GCM128, 4, ssrc_b, 9)]) + \
+        sb_op(2, [sb_rtcp(int(i % 5 == 4), words=0) for i in range(256)]) + \
+        sb_op(0, [sb_rtp(i % 2) for i in range(256)], head=bytes([4])) + \
+        sb_op(3, [sb_item(0, kind="run", arg=199), sb_item(1, kind="run", arg=39)] +
+              [sb_item(0, kind="replay", arg=60 + 5 * i) for i in range(16)], split=0, count=256) + \
+        sb_op(1, [sb_item(0, kind="run", arg=109), sb_item(1, kind="run", arg=109)] +
+              [sb_item(i % 2, kind="replay", arg=60 + 5 * i) for i in range(16)], split=0, count=236)
+    # SRTCP indices far ahead: the receiver's first packet is the 406th
+    # (its window moves by more than its size at once), then replays
+    s["rtcp_jump"] = sb_setup([(CM32, 6, ssrc_c, 0)], window=0) + \
+        sb_op(2, [sb_rtcp(words=0) for _ in range(256)]) + sb_op(2, [sb_rtcp(words=1) for _ in range(150)]) + \
+        sb_op(3, [sb_item(kind="skip", arg=255), sb_item(), sb_item(kind="skip", arg=140),
+                  sb_item(kind="replay", arg=150), sb_item(kind="replay", arg=20), sb_item()])
+    # packets made at a ROC: the receiver's, one behind, ahead
+    s["forged_roc"] = sb_setup([(CM80, 8, ssrc_a, 65530), (GCM256, 8, ssrc_b, 3)]) + \
+        sb_op(0, [sb_rtp(i % 2) for i in range(16)], head=bytes([10])) + \
+        sb_op(1, [sb_item(i % 2) for i in range(16)]) + \
+        sb_op(1, [sb_item(0, kind="forge", roc=0, seq=8), sb_item(0, kind="forge", roc=-1, seq=65500),
+                  sb_item(0, kind="forge", roc=1, seq=100), sb_item(1, kind="forge", roc=1, seq=2),
+                  sb_item(1, kind="forge", roc=0, seq=40000), sb_item(0, kind="forge", roc=2, seq=5),
+                  sb_item(1, kind="forge", roc="abs:65535", seq=9), sb_item(0, kind="forge", other_ssrc=True,
+                                                                            seq=50)], split=3)
+    # raw bytes, some with version 2 and the receiver's SSRC written in
+    s["raw"] = sb_setup([(CM32, 2, ssrc_c, 500)], window=64) + \
+        sb_op(0, [sb_rtp() for _ in range(4)], head=bytes([8])) + \
+        sb_op(1, [sb_item(kind="raw", raw=bytes(range(40))), sb_item(kind="raw", raw=b"\x90" + bytes(30),
+                                                                      cross=True),
+                  sb_item(kind="raw", raw=b""), sb_item(kind="raw", raw=b"\xbf\x00" + bytes(13), cross=True),
+                  sb_item(), sb_item()]) + \
+        sb_op(3, [sb_item(kind="raw", raw=bytes(range(30)), cross=True), sb_item(kind="raw", raw=b"\x80")])
+    # windows of 1024 and 64: packets late by more and less than them (the
+    # sender jumps; the receiver takes the later ones first)
+    for w, jump in ((1024, 975), (64, 15)):
+        s["window_%d" % w] = sb_setup([(CM80, 4, ssrc_a, 1000)], window=w) + \
+            sb_op(0, [sb_rtp() for _ in range(10)] + [sb_rtp(step="jump", arg=jump)] +
+                  [sb_rtp() for _ in range(9)] + [sb_rtp(step="jump", arg=30)] + [sb_rtp() for _ in range(4)],
+                  head=bytes([0])) + \
+            sb_op(1, [sb_item(kind="skip", arg=9)] + [sb_item() for _ in range(14)] +
+                  [sb_item(kind="replay", arg=24 - j) for j in range(10)] + [sb_item(kind="replay", arg=5)],
+                  split=9)
+    return s
+
+
 def main():
     top = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                              "corpus")
-    for name, seeds in (("pkt", pkt_seeds()), ("agent", agent_seeds()), ("control", control_seeds())):
+    for name, seeds in (("pkt", pkt_seeds()), ("agent", agent_seeds()), ("control", control_seeds()),
+                        ("srtp_burst", srtp_burst_seeds())):
         d = os.path.join(top, name)
         os.makedirs(d, exist_ok=True)
         for old in os.listdir(d):
