@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,6 +86,20 @@ enum sgw_srtp_engine
 sgw_srtp_get_engine(void)
 {
 	return __atomic_load_n(&engine, __ATOMIC_ACQUIRE);
+}
+
+const char *
+sgw_srtp_engine_name(void)
+{
+	static char name[64];
+
+	if (sgw_srtp_get_engine() != SGW_SRTP_ENGINE_BURST)
+		return "libsrtp";
+	pthread_mutex_lock(&shared_lock);
+	snprintf(name, sizeof(name), "burst (intel-ipsec-mb, %s)",
+		 shared_mgr != NULL ? sgw_burst_mgr_arch(shared_mgr) : "?");
+	pthread_mutex_unlock(&shared_lock);
+	return name;
 }
 
 bool

@@ -171,6 +171,9 @@ enum sgw_srtp_result sgw_srtp_protect_rtcp(struct sgw_srtp *ctx, void *pkt, int 
 enum sgw_srtp_engine { SGW_SRTP_ENGINE_LIBSRTP, SGW_SRTP_ENGINE_BURST };
 int sgw_srtp_set_engine(enum sgw_srtp_engine e);
 enum sgw_srtp_engine sgw_srtp_get_engine(void);
+/* The engine for a log line: "libsrtp", or "burst (intel-ipsec-mb, AVX2)"
+ * with the code path ipsec-mb picked on this CPU. */
+const char *sgw_srtp_engine_name(void);
 /* True if ctx's lanes run on the burst engine. */
 bool sgw_srtp_is_burst(const struct sgw_srtp *ctx);
 

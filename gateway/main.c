@@ -281,8 +281,8 @@ int main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < dp.n_workers; i++)
 		rte_eal_remote_launch(sgw_worker_main, dp.workers[i], dp.workers[i]->lcore);
-	sgw_log(LOG_INFO, "%u ports, %u workers, %u addresses; boot id %016llx", dp.n_ports,
-		dp.n_workers, dp.n_laddrs, (unsigned long long)agent.boot_id);
+	sgw_log(LOG_INFO, "%u ports, %u workers, %u addresses; crypto %s; boot id %016llx", dp.n_ports,
+		dp.n_workers, dp.n_laddrs, sgw_srtp_engine_name(), (unsigned long long)agent.boot_id);
 
 	rc = agent_serve(&agent, lfd, cfg.agent_socket, &quit);
 

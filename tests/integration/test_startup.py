@@ -118,17 +118,26 @@ class Startup(unittest.TestCase):
                       self.error_line(r.stdout))
 
     def test_starts_and_stops_cleanly(self):
-        """A good config on net_null: up, then SIGTERM, exit 0, socket gone."""
+        """A good config on net_null: up, then SIGTERM, exit 0, socket gone;
+        each crypto engine, named in the start-up line."""
+        for crypto, says in (('libsrtp', 'crypto libsrtp;'), ('burst', 'crypto burst (intel-ipsec-mb, ')):
+            with self.subTest(crypto=crypto):
+                self.start_and_stop('idle_sleep_us = 1000;\ncrypto = "%s";' % crypto, says)
+
+    def start_and_stop(self, top_extra, says):
         path = os.path.join(self.dir.name, 'srtpgw.conf')
         with open(path, 'w') as f:
-            f.write(self.config(top_extra='idle_sleep_us = 1000;'))
+            f.write(self.config(top_extra=top_extra))
         p = subprocess.Popen([SRTPGW] + EAL + ['--file-prefix', self.prefix, '--lcores', '0@0,1@1',
                                                 '--vdev', 'net_null0,copy=1', '--', '--config', path],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
+            seen = []
             for line in p.stdout:
+                seen.append(line)
                 if 'agent listening' in line:
                     break
+            self.assertTrue(any(says in line for line in seen), seen)
             self.assertTrue(os.path.exists(os.path.join(self.dir.name, 'agent.sock')))
             p.terminate()
             self.assertEqual(p.wait(30), 0)
