@@ -152,6 +152,43 @@ class LoadgenMemif(unittest.TestCase):
         for v in rep['per_viewer']:
             self.assertEqual(viewers[v['viewer']][1], viewers0.get(v['viewer'], (0, 0))[1], v)
 
+    def test_1c_lanes(self):
+        """A third viewer of each keyed stream with an egress lane, as
+        srtpgw-control's viewers have (its SSRC, the gateway's sequence
+        numbers; with crypto = "burst" the engine protects them): exact too."""
+        lanes = []
+        for line in self.ops:
+            w = line.split()
+            if w[:2] == ['stream', 'add'] and 'plain' not in w:
+                sid = int(w[2])
+                owner = next(x for x in w if x.startswith('owner='))
+                to = '[fd78::%x]' % 102 if sid == 305 else '10.78.0.102'
+                k = new_key('AES_CM_128_HMAC_SHA1_80')
+                lanes.append('viewer add %d stream=%d %s to=%s:%d suite=AES_CM_128_HMAC_SHA1_80 key=%s '
+                             'lanes=%x' % (sid * 10 + 5, sid, owner, to, 46000 + sid, b64(k),
+                                           0x1a000000 + sid))
+        path = os.path.join(self.gw.dir, 'lanes.ops')
+        with open(path, 'w') as f:
+            f.write('\n'.join(self.ops + lanes) + '\n')
+        self.gw.apply(lanes)
+        self.addCleanup(self.gw.apply, ['viewer del %d' % int(x.split()[2]) for x in lanes])
+        lg = Loadgen(self.res, self.gw, path, ['--rate', '2000', '--warmup', '0.5', '--duration', '1',
+                                               '--drain', '10', '--strict'], 'lanes')
+        rc, log = lg.wait()
+        self.assertEqual(rc, 0, log)
+        rep = lg.report()
+        by_id = {v['viewer']: v for v in rep['per_viewer']}
+        for x in lanes:
+            v = by_id[int(x.split()[2])]
+            self.assertEqual((v['received'], v['decrypt_failures'], v['mismatches'], v['misdelivered']),
+                             (v['expected'], 0, 0, 0), v)
+            self.assertGreater(v['verified'], 0, v)
+        self.assertEqual(rep['received'], rep['expected'])
+        _, viewers = self.totals()
+        for x in lanes:
+            vid = int(x.split()[2])
+            self.assertEqual(viewers[vid][1], 0, 'drops of viewer %d' % vid)
+
     def test_1_exact_counts(self):
         """Low rate, short run: the load generator and the gateway agree on
         every packet of every stream and viewer; every viewer's sample
