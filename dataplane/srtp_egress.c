@@ -331,17 +331,6 @@ sgw_srtp_protect_rtcp(struct sgw_srtp *ctx, void *pkt, int *len)
 
 /* ---- bursts -------------------------------------------------------------------- */
 
-struct sgw_srtp_lcore {
-	struct sgw_burst_mgr *mgr;    /* NULL: no lane runs on the engine here */
-	unsigned n;                   /* packets queued for the engine */
-	struct sgw_burst_ctx *bctx[SGW_BURST_MAX];
-	uint8_t *pkt[SGW_BURST_MAX];
-	int len[SGW_BURST_MAX];
-	uint64_t idx[SGW_BURST_MAX];
-	enum sgw_srtp_result res[SGW_BURST_MAX];
-	struct sgw_srtp_op *op[SGW_BURST_MAX];
-};
-
 struct sgw_srtp_lcore *
 sgw_srtp_lcore_create(void)
 {
