@@ -682,17 +682,19 @@ usable(const struct sgw_srtp *ctx, enum sgw_srtp_dir dir, const int *len,
 	return ctx != NULL && ctx->dir == dir && *len >= min_len;
 }
 
-/* The first packet of a resumed SSRC went through under roc. */
+/* The first packet of resumed SSRC ssrc went through under roc. */
 static void
-resumed(struct sgw_srtp *ctx, struct resume_ent *r, uint32_t roc, uint16_t seq)
+resumed(struct sgw_srtp *ctx, uint32_t ssrc, uint32_t roc, uint16_t seq)
 {
 	uint64_t index = (uint64_t)roc << 16 | seq;
+	struct resume_ent *r = srtp_ctx_resume_of(ctx, ssrc);
 
-	if (!ctx->following || ctx->f_ssrc == r->ssrc)
-		srtp_ctx_follow_at(ctx, r->ssrc, index);
+	if (!ctx->following || ctx->f_ssrc == ssrc)
+		srtp_ctx_follow_at(ctx, ssrc, index);
 	ctx->n_ok++;
-	srtp_ctx_note(ctx, r->ssrc, index);
-	r->valid = false;
+	srtp_ctx_note(ctx, ssrc, index);
+	if (r != NULL)
+		r->valid = false;
 }
 
 /* The stream of a resumed SSRC, added when its first packet comes
@@ -711,11 +713,13 @@ resume_stream(struct sgw_srtp *ctx, uint32_t ssrc)
  * ones, until one authenticates. libsrtp checks no replay for a packet
  * whose ROC is set, and the resume index is the highest the old context
  * (or the evicted stream) accepted: a packet at or below it is one it had,
- * and is refused as a replay without a try. */
+ * and is refused as a replay without a try. The entry is read first: the
+ * room made for the SSRC leaves a tombstone, which may move or drop it. */
 static enum sgw_srtp_result __attribute__((noinline))
-unprotect_resumed(struct sgw_srtp *ctx, struct sgw_burst_mgr *m, struct resume_ent *r,
+unprotect_resumed(struct sgw_srtp *ctx, struct sgw_burst_mgr *m, const struct resume_ent *ent,
 		  uint8_t *pkt, int *len)
 {
+	const struct resume_ent r0 = *ent, *r = &r0;
 	uint8_t copy[RESUME_COPY_MAX];
 	uint16_t seq = rtp_seq(pkt);
 	uint32_t roc = sgw_srtp_roc_estimate(r->index, seq);
@@ -744,7 +748,7 @@ unprotect_resumed(struct sgw_srtp *ctx, struct sgw_burst_mgr *m, struct resume_e
 		sess_set_roc(ctx, r->ssrc, roc);
 		st = sess_unprotect(ctx, m, NULL, pkt, len);
 		if (st == SGW_SRTP_OK) {
-			resumed(ctx, r, roc, seq);
+			resumed(ctx, r->ssrc, roc, seq);
 			break;
 		}
 		if (st != SGW_SRTP_ERR_AUTH)
