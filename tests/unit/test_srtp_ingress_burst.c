@@ -184,6 +184,7 @@ struct pair {
 };
 
 static struct pair pairs[N_PAIRS];
+static bool directed; /* pair_make: no position, the engine */
 static unsigned n_pairs;
 static struct sgw_srtp_lcore *lc;
 static struct pk delay[DELAY_MAX];
@@ -270,7 +271,7 @@ static void pair_make(unsigned k, unsigned suite)
 		new_src(&pr->src[i]);
 		pr->src[i].active = i < 3 || below(3) == 0;
 	}
-	if (below(3) == 0) {
+	if (!directed && below(3) == 0) {
 		/* resumed: source 0 (or, now and then, one never seen) was at
 		 * from; what it sent up to there is old; it goes on 0..3
 		 * wraps ahead */
@@ -293,7 +294,7 @@ static void pair_make(unsigned k, unsigned suite)
 	CHECK(sgw_srtp_set_engine(SGW_SRTP_ENGINE_LIBSRTP) == 0);
 	pr->a = sgw_srtp_create_at(&pr->key, SGW_SRTP_INBOUND, window, fromp);
 	/* now and then a libsrtp context among the engine's in the bursts */
-	engine = below(8) != 0;
+	engine = directed || below(8) != 0;
 	CHECK(sgw_srtp_set_engine(engine ? SGW_SRTP_ENGINE_BURST : SGW_SRTP_ENGINE_LIBSRTP) == 0);
 	pr->b = sgw_srtp_create_at(&pr->key, SGW_SRTP_INBOUND, window, fromp);
 	CHECK(sgw_srtp_set_engine(SGW_SRTP_ENGINE_BURST) == 0);
@@ -536,6 +537,70 @@ out:
 		pair_free(&pairs[k]);
 }
 
+/*
+ * The position moves to another SSRC in the middle of a burst (its 64th
+ * packet in a row since the one followed went quiet), and a later packet
+ * of it in the same burst wraps: the position takes the ROC of the
+ * switching packet's stream as it was right after it (libsrtp's, packet
+ * by packet), not after the burst.
+ */
+static void follow_switch_in_burst(void)
+{
+	static struct sgw_srtp_op ops[8];
+	static uint8_t bufs[8][BUF];
+	struct sgw_srtp_pos pa, pb;
+	struct pair *pr = &pairs[0];
+	struct src *a, *b;
+	struct pk p;
+
+	directed = true;
+	pair_make(0, SGW_SUITE_AES_CM_128_HMAC_SHA1_80);
+	directed = false;
+	if (pr->a == NULL || pr->b == NULL)
+		goto out;
+	a = &pr->src[0];
+	b = &pr->src[1];
+	a->next = 100;
+	b->next = 0xffff - SGW_SRTP_FOLLOW_AFTER + 1;
+	/* A is followed; B's first packets, one by one */
+	for (unsigned i = 0; i < SGW_SRTP_FOLLOW_AFTER; i++) {
+		struct src *s = i == 0 ? a : b;
+		int la, lb;
+
+		send_rtp(pr, s, &p);
+		s->next++;
+		memcpy(bufs[0], p.b, (size_t)p.len);
+		la = lb = p.len;
+		CHECK_EQ(sgw_srtp_unprotect(pr->a, p.b, &la), SGW_SRTP_OK);
+		CHECK_EQ(sgw_srtp_unprotect(pr->b, bufs[0], &lb), SGW_SRTP_OK);
+	}
+	CHECK(sgw_srtp_position(pr->a, &pa) == 0 && pa.ssrc == a->ssrc);
+	/* one burst: B's 64th in a row at 65535, then 0, 1, 2 (ROC 1) */
+	CHECK_EQ(b->next, 0xffff);
+	for (unsigned j = 0; j < 4; j++) {
+		int la;
+
+		send_rtp(pr, b, &p);
+		b->next++;
+		memcpy(bufs[j], p.b, (size_t)p.len);
+		ops[j] = (struct sgw_srtp_op){ .ctx = pr->b, .pkt = bufs[j], .len = p.len };
+		la = p.len;
+		CHECK_EQ(sgw_srtp_unprotect(pr->a, p.b, &la), SGW_SRTP_OK);
+	}
+	sgw_srtp_unprotect_burst(lc, ops, 4);
+	for (unsigned j = 0; j < 4; j++)
+		CHECK_EQ(ops[j].res, SGW_SRTP_OK);
+	CHECK(sgw_srtp_position(pr->a, &pa) == 0 && sgw_srtp_position(pr->b, &pb) == 0);
+	CHECK_EQ(pa.ssrc, b->ssrc);
+	CHECK_EQ(pa.roc, 1);
+	CHECK_EQ(pa.seq, 2);
+	CHECK_EQ(pb.ssrc, pa.ssrc);
+	CHECK_EQ(pb.roc, pa.roc);
+	CHECK_EQ(pb.seq, pa.seq);
+out:
+	pair_free(pr);
+}
+
 static unsigned runs;
 
 static void ingress_differential(void)
@@ -561,6 +626,7 @@ int main(void)
 	CHECK(sgw_srtp_set_engine(SGW_SRTP_ENGINE_BURST) == 0);
 	lc = sgw_srtp_lcore_create();
 	CHECK(lc != NULL);
+	RUN(follow_switch_in_burst);
 	RUN(ingress_differential);
 	sgw_srtp_lcore_free(lc);
 	sgw_srtp_set_engine(SGW_SRTP_ENGINE_LIBSRTP);
