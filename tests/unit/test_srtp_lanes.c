@@ -588,6 +588,49 @@ static void outbound_ssrc_cap(void)
 	sgw_srtp_free(tx);
 }
 
+/* Outbound without lanes, the same as inbound_resume_while_evicting: an
+ * evicted SSRC that wrapped comes back while every resume entry is taken;
+ * its first packet must go out above its old index (ROC 1), not at one
+ * it used under ROC 0. */
+static void outbound_resume_while_evicting(void)
+{
+	struct sgw_key k;
+	struct sgw_srtp_pos pos = { .ssrc = 0x51, .roc = 3, .seq = 100 };
+	struct sgw_srtp *tx;
+	uint8_t pkt[BUF];
+	int len;
+
+	key_fill(&k, SGW_SUITE_AES_CM_128_HMAC_SHA1_80, 24);
+	tx = sgw_srtp_create_at(&k, SGW_SRTP_OUTBOUND, 0, &pos); /* resume entry 0 */
+	CHECK(tx != NULL);
+	for (uint32_t s = 1; s <= SGW_SRTP_MAX_SSRCS; s++) {
+		unsigned n_pkts = s == 2 || s == 3 ? 40 : 1;
+
+		for (unsigned n = 0; n < n_pkts; n++) {
+			len = rtp(pkt, (uint16_t)(0xfff0 + n), s, 1);
+			CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+		}
+	}
+	for (unsigned n = 1; n <= SGW_SRTP_IDLE_PKTS; n++) {
+		len = rtp(pkt, (uint16_t)(0xfff0 + n), SGW_SRTP_MAX_SSRCS, 1);
+		CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+	}
+	for (uint32_t s = 9; s <= 11; s++) { /* evict 1, 2, 3: entries 1..3 */
+		len = rtp(pkt, 7, s, 1);
+		CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+	}
+	/* 2 (the third entry) and 3 come back with the sequence numbers
+	 * after their last (0x10017, ROC 1); 4 and 5 are evicted for them */
+	for (uint32_t s = 2; s <= 3; s++) {
+		for (unsigned n = 0; n < 3; n++) {
+			len = rtp(pkt, (uint16_t)(0x18 + n), s, 1);
+			CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+			CHECK(decrypts_at(&k, pkt, len, 1ull << 16 | (0x18 + n), NULL, NULL));
+		}
+	}
+	sgw_srtp_free(tx);
+}
+
 int main(void)
 {
 	CHECK(sgw_srtp_global_init() == 0);
@@ -607,6 +650,7 @@ int main(void)
 		RUN(inbound_ssrc_cap);
 		RUN(inbound_resume_while_evicting);
 		RUN(outbound_ssrc_cap);
+		RUN(outbound_resume_while_evicting);
 	}
 	return CHECK_DONE();
 }
