@@ -83,7 +83,8 @@ struct sgw_srtp {
 	enum sgw_srtp_dir dir;
 	unsigned window;
 	/* the master key, to add libsrtp streams for SSRCs met again after
-	 * their eviction; cleansed on free */
+	 * their eviction; cleansed on free (ingress on the engine: once the
+	 * template is made) */
 	struct sgw_key key;
 	uint64_t n_ok;        /* packets accepted or sent: the LRU clock */
 	unsigned max_ssrcs;

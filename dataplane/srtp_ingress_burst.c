@@ -45,6 +45,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "dataplane/srtp_burst_priv.h"
 #include "dataplane/srtp_ctx_priv.h"
 
@@ -56,6 +58,8 @@ int
 srtp_in_init(struct sgw_srtp *ctx)
 {
 	ctx->tmpl = srtp_ctx_burst_ctx(&ctx->key, SGW_SRTP_INBOUND, ctx->window);
+	/* streams are clones of the template: the master key is not kept */
+	OPENSSL_cleanse(ctx->key.material, sizeof(ctx->key.material));
 	ctx->streams = calloc(STREAMS_FIRST, sizeof(*ctx->streams));
 	if (ctx->tmpl == NULL || ctx->streams == NULL)
 		return -1;
