@@ -5,10 +5,12 @@
  * synchronous burst API (AES-128-CTR and HMAC-SHA1 of all packets of a
  * burst submitted together, whatever context each belongs to).
  *
- * With crypto = "burst", egress lanes run on it (dataplane/srtp_egress.c:
- * sgw_srtp_protect_burst); libsrtp (dataplane/srtp_ctx.h) stays for the
- * rest and is the reference the engine is tested against
- * (tests/unit/test_srtp_burst.c, test_srtp_lanes_burst.c: byte-identical
+ * With crypto = "burst", egress lanes (dataplane/srtp_egress.c:
+ * sgw_srtp_protect_burst) and inbound contexts
+ * (dataplane/srtp_ingress_burst.c: sgw_srtp_unprotect_burst) run on it;
+ * libsrtp (dataplane/srtp_ctx.h) stays for the rest and is the reference
+ * the engine is tested against (tests/unit/test_srtp_burst.c,
+ * test_srtp_lanes_burst.c, test_srtp_ingress_burst.c: byte-identical
  * output, the same packets accepted and refused).
  *
  * Two objects:
