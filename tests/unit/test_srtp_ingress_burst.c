@@ -241,9 +241,13 @@ static void send_rtcp(struct pair *pr, struct src *s, struct pk *out)
 	CHECK(srtp_protect_rtcp(pr->tx, out->b, &out->len) == srtp_err_status_ok);
 }
 
+static uint32_t ssrc_count;
+
 static void new_src(struct src *s)
 {
-	s->ssrc = 0x10000u + rnd() % 5000000u;
+	/* distinct (an odd multiplier is a bijection): a sender's session
+	 * has one stream per SSRC */
+	s->ssrc = ++ssrc_count * 2654435761u;
 	s->next = start_index(false);
 	s->added = false;
 	s->active = true;
