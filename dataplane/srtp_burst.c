@@ -184,15 +184,18 @@ unprotect_gcm(struct sgw_burst_mgr *m, struct sgw_burst_ctx *c, uint8_t *p, int 
 {
 	uint32_t ssrc = burst_rd32(p + 8);
 	enum sgw_srtp_result r;
+	enum burst_est e;
 	uint8_t iv[12];
 	uint64_t est;
-	int32_t delta;
+	int32_t delta = 0;
 	int enc_len;
 
 	if (c->bound && ssrc != c->ssrc)
 		return SGW_SRTP_ERR_SSRCS;
-	delta = burst_estimate(c->index, burst_rd16(p + 2), &est);
-	if ((r = burst_replay_check(c, delta)) != SGW_SRTP_OK)
+	e = burst_in_estimate(c, burst_rd16(p + 2), &est, &delta);
+	if (e == EST_OLD)
+		return SGW_SRTP_ERR_OTHER;
+	if (e == EST_OK && (r = burst_replay_check(c, delta)) != SGW_SRTP_OK)
 		return r;
 	if (h > *len - BURST_GCM_TAG)
 		return SGW_SRTP_ERR_OTHER; /* parse_err */
@@ -204,7 +207,7 @@ unprotect_gcm(struct sgw_burst_mgr *m, struct sgw_burst_ctx *c, uint8_t *p, int 
 			      m->tag[i]);
 		return SGW_SRTP_ERR_AUTH;
 	}
-	burst_replay_add(c, delta);
+	burst_in_take(c, e, est, delta);
 	c->bound = true;
 	c->ssrc = ssrc;
 	c->rtp_seen = true;
@@ -214,7 +217,7 @@ unprotect_gcm(struct sgw_burst_mgr *m, struct sgw_burst_ctx *c, uint8_t *p, int 
 
 static void
 unprotect_chunk(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint8_t *const pkt[],
-		int len[], enum sgw_srtp_result res[], unsigned n)
+		int len[], enum sgw_srtp_result res[], uint64_t *after, unsigned n)
 {
 	unsigned nj = 0, nc = 0;
 
@@ -241,7 +244,11 @@ unprotect_chunk(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint
 			m->state[i] = PKT_PARSE_ERR;
 			continue;
 		}
-		burst_estimate(c->index, burst_rd16(p + 2), &est);
+		{
+			int32_t d;
+
+			burst_in_estimate(c, burst_rd16(p + 2), &est, &d);
+		}
 		m->est[i] = est;
 		memcpy(m->rx_tag[i], p + len[i] - t, t);
 		burst_wr32(p + len[i] - t, (uint32_t)(est >> 16));
@@ -255,6 +262,8 @@ unprotect_chunk(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint
 				restore_tag(m, ctx[i], pkt[i], len[i], i);
 			if (m->state[i] != PKT_DONE)
 				res[i] = SGW_SRTP_ERR_OTHER;
+			if (after != NULL)
+				after[i] = ctx[i]->index;
 		}
 		return;
 	}
@@ -263,27 +272,32 @@ unprotect_chunk(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint
 		struct sgw_burst_ctx *c = ctx[i];
 		uint8_t *p = pkt[i];
 		unsigned t = c->rtp_tag_len;
+		enum burst_est e;
 		uint32_t ssrc;
 		uint64_t est;
-		int32_t delta;
+		int32_t delta = 0;
 
 		if (m->state[i] == PKT_DONE)
-			continue;
+			goto next;
 		if (m->state[i] == PKT_GCM) {
 			res[i] = unprotect_gcm(m, c, p, &len[i], m->hdr_len[i], i);
-			continue;
+			goto next;
 		}
 		ssrc = burst_rd32(p + 8);
 		if (c->bound && ssrc != c->ssrc) {
 			res[i] = SGW_SRTP_ERR_SSRCS;
 			goto refuse;
 		}
-		delta = burst_estimate(c->index, burst_rd16(p + 2), &est);
-		if ((res[i] = burst_replay_check(c, delta)) != SGW_SRTP_OK)
+		e = burst_in_estimate(c, burst_rd16(p + 2), &est, &delta);
+		if (e == EST_OLD) {
+			res[i] = SGW_SRTP_ERR_OTHER;
+			goto refuse;
+		}
+		if (e == EST_OK && (res[i] = burst_replay_check(c, delta)) != SGW_SRTP_OK)
 			goto refuse;
 		if (m->state[i] == PKT_PARSE_ERR) {
 			res[i] = SGW_SRTP_ERR_OTHER;
-			continue;
+			goto next;
 		}
 		if (__builtin_expect(est != m->est[i], 0)) {
 			/* the packets before it moved the ROC guess: again */
@@ -299,7 +313,7 @@ unprotect_chunk(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint
 			goto refuse;
 		}
 		/* authenticated: now the state moves */
-		burst_replay_add(c, delta);
+		burst_in_take(c, e, est, delta);
 		c->bound = true;
 		c->ssrc = ssrc;
 		c->rtp_seen = true;
@@ -311,10 +325,13 @@ unprotect_chunk(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint
 					 (unsigned)(len[i] - m->hdr_len[i]), m->iv[i], IMB_DIR_DECRYPT);
 			m->jpkt[nc++] = (uint8_t)i;
 		}
-		continue;
+		goto next;
 refuse:
 		if (m->state[i] == PKT_HASHED)
 			restore_tag(m, c, p, len[i], i);
+next:
+		if (after != NULL)
+			after[i] = c->index;
 	}
 	/* 4. decrypt what authenticated */
 	if (burst_run_cipher(m, m->jobs, nc, IMB_DIR_DECRYPT) != 0) {
@@ -336,7 +353,19 @@ sgw_burst_unprotect(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[],
 	for (unsigned off = 0; off < n; off += SGW_BURST_MAX) {
 		unsigned k = n - off < SGW_BURST_MAX ? n - off : SGW_BURST_MAX;
 
-		unprotect_chunk(m, ctx + off, pkt + off, len + off, res + off, k);
+		unprotect_chunk(m, ctx + off, pkt + off, len + off, res + off, NULL, k);
+	}
+}
+
+void
+sgw_burst_unprotect_idx(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[],
+			uint8_t *const pkt[], int len[], enum sgw_srtp_result res[],
+			uint64_t after[], unsigned n)
+{
+	for (unsigned off = 0; off < n; off += SGW_BURST_MAX) {
+		unsigned k = n - off < SGW_BURST_MAX ? n - off : SGW_BURST_MAX;
+
+		unprotect_chunk(m, ctx + off, pkt + off, len + off, res + off, after + off, k);
 	}
 }
 

@@ -5,10 +5,12 @@
  * synchronous burst API (AES-128-CTR and HMAC-SHA1 of all packets of a
  * burst submitted together, whatever context each belongs to).
  *
- * With crypto = "burst", egress lanes run on it (dataplane/srtp_egress.c:
- * sgw_srtp_protect_burst); libsrtp (dataplane/srtp_ctx.h) stays for the
- * rest and is the reference the engine is tested against
- * (tests/unit/test_srtp_burst.c, test_srtp_lanes_burst.c: byte-identical
+ * With crypto = "burst", egress lanes (dataplane/srtp_egress.c:
+ * sgw_srtp_protect_burst) and inbound contexts
+ * (dataplane/srtp_ingress_burst.c: sgw_srtp_unprotect_burst) run on it;
+ * libsrtp (dataplane/srtp_ctx.h) stays for the rest and is the reference
+ * the engine is tested against (tests/unit/test_srtp_burst.c,
+ * test_srtp_lanes_burst.c, test_srtp_ingress_burst.c: byte-identical
  * output, the same packets accepted and refused).
  *
  * Two objects:
@@ -26,8 +28,10 @@
  * RTCP forms, allow_repeat_tx off), for one SSRC per context: the first
  * packet a context accepts (inbound) or sends (outbound) binds its SSRC;
  * packets of any other SSRC are refused with SGW_SRTP_ERR_SSRCS (libsrtp
- * would make a stream for them: several SSRCs per context, lanes and
- * resume positions are for the session that wires the engine in).
+ * would make a stream for them). An engine context is what libsrtp calls
+ * a stream; dataplane/srtp_ctx.c keeps several per srtp_ctx context (the
+ * SSRCs, egress lanes; ingress: dataplane/srtp_ingress_burst.c clones a
+ * context per SSRC from one whose keys were derived once).
  *
  * Suites: AES_CM_128_HMAC_SHA1_80 and _32 (SRTCP keeps the 80-bit tag),
  * in ipsec-mb bursts; AEAD_AES_128_GCM and AEAD_AES_256_GCM (RFC 7714)
@@ -100,6 +104,35 @@ void sgw_burst_protect_rtcp(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const
 void sgw_burst_unprotect_rtcp(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[],
 			      uint8_t *const pkt[], int len[], enum sgw_srtp_result res[],
 			      unsigned n);
+
+/*
+ * Unprotect as above; after[i] gets ctx[i]'s RTP index (libsrtp's rdbx
+ * index: the highest accepted) as packet i left it, accepted or not: what
+ * srtp_get_stream_roc() would have said right after that packet.
+ */
+void sgw_burst_unprotect_idx(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[],
+			     uint8_t *const pkt[], int len[], enum sgw_srtp_result res[],
+			     uint64_t after[], unsigned n);
+
+/*
+ * Inbound: tell the context the ROC of its next packets, as libsrtp's
+ * srtp_set_stream_roc() does (0: none, the usual estimate). libsrtp's
+ * rules, which the engine follows: a packet's index is then that ROC and
+ * its sequence number; one more than 2^15 ahead of the context is taken
+ * without a replay check and, accepted, becomes the context's index with
+ * an empty window, and the ROC told is forgotten; one more than 2^15
+ * behind is refused (SGW_SRTP_ERR_OTHER); one within 2^15 is checked and
+ * taken as usual, and the ROC told stays for the packets after it (until
+ * one is more than 2^15 ahead).
+ */
+void sgw_burst_set_roc(struct sgw_burst_ctx *c, uint32_t roc);
+
+/* A copy of c (its keys and state) in an allocation of its own: a
+ * context per SSRC without deriving the keys again. NULL on allocation
+ * failure. */
+struct sgw_burst_ctx *sgw_burst_ctx_clone(const struct sgw_burst_ctx *c);
+/* c as made: no packet seen, no ROC told (the keys are kept). */
+void sgw_burst_ctx_reset(struct sgw_burst_ctx *c);
 
 /*
  * Protect with the index the caller chose: idx[i] is packet i's index,

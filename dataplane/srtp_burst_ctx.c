@@ -273,6 +273,7 @@ sgw_burst_ctx_create(struct sgw_burst_mgr *m, const struct sgw_key *key, enum sg
 	if (posix_memalign((void **)&c, 64, size) != 0)
 		return NULL;
 	memset(c, 0, size);
+	c->size = (uint32_t)size;
 	c->dir = (uint8_t)dir;
 	c->suite = key->suite;
 	c->rtp_tag_len = tag_len;
@@ -316,6 +317,38 @@ sgw_burst_ctx_free(struct sgw_burst_ctx *c)
 	if (c->gcm != NULL)
 		OPENSSL_cleanse(c->gcm, sizeof(*c->gcm));
 	free(c);
+}
+
+struct sgw_burst_ctx *
+sgw_burst_ctx_clone(const struct sgw_burst_ctx *c)
+{
+	struct sgw_burst_ctx *d;
+
+	if (c == NULL || posix_memalign((void **)&d, 64, c->size) != 0)
+		return NULL;
+	memcpy(d, c, c->size);
+	if (c->gcm != NULL)
+		d->gcm = (struct burst_gcm *)((uint8_t *)d + ((const uint8_t *)c->gcm - (const uint8_t *)c));
+	return d;
+}
+
+void
+sgw_burst_ctx_reset(struct sgw_burst_ctx *c)
+{
+	c->index = 0;
+	c->ssrc = 0;
+	c->rtcp_ws = 0;
+	c->rtcp_mask[0] = c->rtcp_mask[1] = 0;
+	c->bound = false;
+	c->rtp_seen = false;
+	c->pending_roc = 0;
+	memset(c->window, 0, (size_t)c->window_words * 8);
+}
+
+void
+sgw_burst_set_roc(struct sgw_burst_ctx *c, uint32_t roc)
+{
+	c->pending_roc = roc;
 }
 
 int

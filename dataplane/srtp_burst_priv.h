@@ -63,12 +63,14 @@ struct sgw_burst_ctx {
 	uint64_t rtcp_mask[2]; /* SRTCP: bit j: index rtcp_ws + j seen (in) */
 	bool bound;            /* ssrc is set */
 	bool rtp_seen;         /* index is a real position */
+	uint32_t pending_roc;  /* inbound: a ROC told (sgw_burst_set_roc), 0: none */
 	/* constant after creation */
 	uint8_t dir;           /* enum sgw_srtp_dir */
 	uint8_t suite;
 	uint8_t rtp_tag_len;   /* 10 or 4 */
 	uint16_t window_bits;  /* the replay window, a multiple of 32 */
 	uint16_t window_words; /* 64-bit words of it */
+	uint32_t size;         /* bytes of the allocation (sgw_burst_ctx_clone) */
 	struct burst_gcm *gcm; /* GCM suites: the keys (in this allocation) */
 	struct burst_keys rtp __attribute__((aligned(64)));
 	struct burst_keys rtcp;
@@ -199,6 +201,39 @@ static inline int32_t burst_estimate(uint64_t local, uint16_t s, uint64_t *guess
 	return diff;
 }
 
+/* How an inbound packet's index relates to its context's (libsrtp's
+ * srtp_get_est_pkt_index). */
+enum burst_est {
+	EST_OK,  /* delta is the index minus the context's: replay-check it */
+	EST_ADV, /* a told ROC put it more than 2^15 ahead: no replay check;
+	            accepted, it becomes the index with an empty window */
+	EST_OLD, /* a told ROC put it more than 2^15 behind: refused
+	            (srtp_err_status_pkt_idx_old) before anything else */
+};
+
+/*
+ * An inbound packet's index: the usual estimate (burst_estimate), or with
+ * a ROC told (c->pending_roc != 0) libsrtp's srtp_estimate_index: that ROC
+ * and seq s, whatever the context's index. libsrtp keeps a told ROC until
+ * a packet accepted under it is more than 2^15 ahead (EST_ADV); packets
+ * within 2^15 take it too, and move the window as usual.
+ */
+static inline enum burst_est burst_in_estimate(const struct sgw_burst_ctx *c, uint16_t s,
+					       uint64_t *est, int32_t *delta)
+{
+	if (__builtin_expect(c->pending_roc == 0, 1)) {
+		*delta = burst_estimate(c->index, s, est);
+		return EST_OK;
+	}
+	*est = (uint64_t)c->pending_roc << 16 | s;
+	if (*est > c->index && *est - c->index > BURST_SEQ_MEDIAN)
+		return EST_ADV;
+	if (*est < c->index && c->index - *est > BURST_SEQ_MEDIAN)
+		return EST_OLD;
+	*delta = (int32_t)(int64_t)(*est - c->index);
+	return EST_OK;
+}
+
 /* libsrtp's srtp_rdbx_check: SGW_SRTP_OK, or SGW_SRTP_ERR_REPLAY (a
  * replay, or older than the window). */
 static inline enum sgw_srtp_result burst_replay_check(const struct sgw_burst_ctx *c, int32_t delta)
@@ -242,6 +277,21 @@ static inline void burst_replay_add(struct sgw_burst_ctx *c, int32_t delta)
 		}
 	}
 	c->window[0] |= 1;
+}
+
+/* An inbound packet authenticated: its index into the window (as libsrtp
+ * after srtp_unprotect's tag check). */
+static inline void burst_in_take(struct sgw_burst_ctx *c, enum burst_est e, uint64_t est,
+				 int32_t delta)
+{
+	if (__builtin_expect(e == EST_ADV, 0)) {
+		/* srtp_rdbx_set_roc_seq, pending_roc = 0, srtp_rdbx_add_index(0) */
+		c->index = est;
+		memset(c->window, 0, (size_t)c->window_words * 8);
+		c->pending_roc = 0;
+		delta = 0;
+	}
+	burst_replay_add(c, delta);
 }
 
 /* libsrtp's srtp_rdb_check (SRTCP, inbound). */

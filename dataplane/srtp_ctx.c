@@ -17,6 +17,12 @@
  * made from a position has a resume entry for that SSRC: its libsrtp
  * stream is added when the first packet of it comes, with its ROC set
  * (srtp_set_stream_roc: the ROC of the next packet exactly).
+ *
+ * Ingress on the burst engine: an inbound context made with the engine
+ * set has no libsrtp session; srtp_ingress_burst.c stands in for it with
+ * the engine's contexts, under the same code here (the sess_* calls),
+ * and runs the known SSRCs' packets of a burst together
+ * (sgw_srtp_unprotect_burst).
  */
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -109,7 +115,7 @@ sgw_srtp_is_burst(const struct sgw_srtp *ctx)
 }
 
 struct sgw_burst_ctx *
-srtp_ctx_burst_lane(const struct sgw_key *key, unsigned window)
+srtp_ctx_burst_ctx(const struct sgw_key *key, enum sgw_srtp_dir dir, unsigned window)
 {
 	struct sgw_burst_ctx *c = NULL;
 	struct sgw_burst_mgr *m;
@@ -117,7 +123,7 @@ srtp_ctx_burst_lane(const struct sgw_key *key, unsigned window)
 	pthread_mutex_lock(&shared_lock);
 	m = shared_mgr_locked();
 	if (m != NULL)
-		c = sgw_burst_ctx_create(m, key, SGW_SRTP_OUTBOUND, window);
+		c = sgw_burst_ctx_create(m, key, dir, window);
 	pthread_mutex_unlock(&shared_lock);
 	return c;
 }
@@ -229,9 +235,12 @@ srtp_ctx_follow_at(struct sgw_srtp *ctx, uint32_t ssrc, uint64_t index)
 	__atomic_store_n(&ctx->pub_index, POS_VALID | index, __ATOMIC_RELEASE);
 }
 
-/* A packet of another SSRC than the one followed was accepted. */
+static int sess_stream_roc(const struct sgw_srtp *ctx, uint32_t ssrc, uint32_t *roc);
+
+/* A packet of another SSRC than the one followed was accepted. known: its
+ * stream's index after it, if the caller knows it. */
 static void __attribute__((noinline))
-follow_other(struct sgw_srtp *ctx, uint32_t ssrc, uint16_t seq)
+follow_other(struct sgw_srtp *ctx, uint32_t ssrc, uint16_t seq, const uint64_t *known)
 {
 	uint32_t roc;
 
@@ -239,21 +248,23 @@ follow_other(struct sgw_srtp *ctx, uint32_t ssrc, uint16_t seq)
 		return;
 	/* libsrtp's ROC of that SSRC (its highest index), with this seq: at
 	 * most a reordered packet's distance from the truth */
-	if (srtp_get_stream_roc(ctx->session, ssrc, &roc) != srtp_err_status_ok)
+	if (known != NULL)
+		roc = (uint32_t)(*known >> 16);
+	else if (sess_stream_roc(ctx, ssrc, &roc) != 0)
 		roc = 0;
 	srtp_ctx_follow_at(ctx, ssrc, (uint64_t)roc << 16 | seq);
 }
 
 /* After a packet was accepted or sent: move the followed index. */
-void
-srtp_ctx_follow(struct sgw_srtp *ctx, const uint8_t *pkt)
+static inline void
+follow(struct sgw_srtp *ctx, const uint8_t *pkt, const uint64_t *known)
 {
 	uint32_t ssrc = rtp_ssrc(pkt);
 	uint16_t seq = rtp_seq(pkt);
 	uint64_t est;
 
 	if (__builtin_expect(!ctx->following || ssrc != ctx->f_ssrc, 0)) {
-		follow_other(ctx, ssrc, seq);
+		follow_other(ctx, ssrc, seq, known);
 		return;
 	}
 	ctx->others = 0;
@@ -262,6 +273,12 @@ srtp_ctx_follow(struct sgw_srtp *ctx, const uint8_t *pkt)
 		ctx->f_index = est;
 		__atomic_store_n(&ctx->pub_index, POS_VALID | est, __ATOMIC_RELEASE);
 	}
+}
+
+void
+srtp_ctx_follow(struct sgw_srtp *ctx, const uint8_t *pkt)
+{
+	follow(ctx, pkt, NULL);
 }
 
 /* After a lane's packet went out at index (known exactly): as
@@ -399,10 +416,20 @@ sgw_srtp_create_at(const struct sgw_key *key, enum sgw_srtp_dir dir,
 		   unsigned replay_window, const struct sgw_srtp_pos *from)
 {
 	struct sgw_srtp *ctx = ctx_alloc(key, dir, replay_window);
+	int rc;
 
 	if (ctx == NULL)
 		return NULL;
-	if (ctx_session(ctx, NULL) != 0) {
+	if (dir == SGW_SRTP_INBOUND && sgw_srtp_get_engine() == SGW_SRTP_ENGINE_BURST &&
+	    ctx->window <= SGW_BURST_WINDOW_MAX) {
+		/* the engine's streams (srtp_ingress_burst.c), no libsrtp
+		 * session; a wider window than the engine's stays libsrtp's */
+		ctx->burst = true;
+		rc = srtp_in_init(ctx);
+	} else {
+		rc = ctx_session(ctx, NULL);
+	}
+	if (rc != 0) {
 		sgw_srtp_free(ctx);
 		return NULL;
 	}
@@ -453,7 +480,7 @@ sgw_srtp_create_lanes(const struct sgw_key *key, unsigned replay_window,
 		 * by its first packet; no libsrtp session */
 		ctx->burst = true;
 		for (unsigned i = 0; i < n; i++) {
-			ctx->lanes[i].bctx = srtp_ctx_burst_lane(key, ctx->window);
+			ctx->lanes[i].bctx = srtp_ctx_burst_ctx(key, SGW_SRTP_OUTBOUND, ctx->window);
 			if (ctx->lanes[i].bctx == NULL) {
 				sgw_srtp_free(ctx);
 				return NULL;
@@ -486,6 +513,7 @@ sgw_srtp_free(struct sgw_srtp *ctx)
 		srtp_dealloc(ctx->session); /* zeroes the session keys */
 	for (unsigned i = 0; i < ctx->n_lanes; i++)
 		sgw_burst_ctx_free(ctx->lanes[i].bctx); /* zeroes them too */
+	srtp_in_free(ctx);
 	sgw_srtcp_tx_free(ctx->rtcp_tx);
 	OPENSSL_cleanse(ctx, sizeof(*ctx));
 	free(ctx);
@@ -505,6 +533,66 @@ srtp_ctx_map_status(srtp_err_status_t st)
 	default:
 		return SGW_SRTP_ERR_OTHER;
 	}
+}
+
+/* ---- the session: libsrtp's, or the engine's streams (ingress) ----------------- */
+
+static bool
+sess_has_stream(const struct sgw_srtp *ctx, uint32_t ssrc)
+{
+	uint32_t roc;
+
+	if (ctx->burst)
+		return srtp_in_has_stream(ctx, ssrc);
+	return srtp_get_stream_roc(ctx->session, ssrc, &roc) == srtp_err_status_ok;
+}
+
+static int
+sess_add_stream(struct sgw_srtp *ctx, uint32_t ssrc)
+{
+	return ctx->burst ? srtp_in_add_stream(ctx, ssrc) : srtp_ctx_add_stream(ctx, ssrc);
+}
+
+static void
+sess_remove_stream(struct sgw_srtp *ctx, uint32_t ssrc)
+{
+	if (ctx->burst)
+		srtp_in_remove_stream(ctx, ssrc);
+	else
+		srtp_remove_stream(ctx->session, htonl(ssrc));
+}
+
+static void
+sess_set_roc(struct sgw_srtp *ctx, uint32_t ssrc, uint32_t roc)
+{
+	if (ctx->burst)
+		srtp_in_set_roc(ctx, ssrc, roc);
+	else
+		srtp_set_stream_roc(ctx->session, ssrc, roc);
+}
+
+/* The ROC of ssrc's stream (its highest index): 0, or -1 without one. */
+static int
+sess_stream_roc(const struct sgw_srtp *ctx, uint32_t ssrc, uint32_t *roc)
+{
+	uint64_t index;
+
+	if (!ctx->burst)
+		return srtp_get_stream_roc(ctx->session, ssrc, roc) == srtp_err_status_ok ? 0 : -1;
+	if (srtp_in_stream_index(ctx, ssrc, &index) != 0)
+		return -1;
+	*roc = (uint32_t)(index >> 16);
+	return 0;
+}
+
+/* srtp_unprotect: s, if not NULL, is the packet's slot. */
+static enum sgw_srtp_result
+sess_unprotect(struct sgw_srtp *ctx, struct sgw_burst_mgr *m, const struct ssrc_slot *s,
+	       uint8_t *p, int *len)
+{
+	if (ctx->burst)
+		return srtp_in_unprotect(ctx, m, s != NULL ? s->bctx : NULL, p, len);
+	return srtp_ctx_map_status(srtp_unprotect(ctx->session, p, len));
 }
 
 /* ---- SSRCs ---------------------------------------------------------------- */
@@ -560,7 +648,7 @@ srtp_ctx_make_room(struct sgw_srtp *ctx)
 	}
 	if (victim == NULL)
 		return -1;
-	srtp_remove_stream(ctx->session, htonl(victim->ssrc));
+	sess_remove_stream(ctx, victim->ssrc);
 	tombstone(ctx, victim->ssrc, victim->hi);
 	*victim = ctx->slots[--ctx->n_slots];
 	return 0;
@@ -577,6 +665,7 @@ srtp_ctx_note(struct sgw_srtp *ctx, uint32_t ssrc, uint64_t index)
 		s = &ctx->slots[ctx->n_slots++];
 		s->ssrc = ssrc;
 		s->hi = index;
+		s->bctx = ctx->burst ? srtp_in_stream_ctx(ctx, ssrc) : NULL;
 	} else if (index > s->hi) {
 		s->hi = index;
 	}
@@ -593,47 +682,50 @@ usable(const struct sgw_srtp *ctx, enum sgw_srtp_dir dir, const int *len,
 	return ctx != NULL && ctx->dir == dir && *len >= min_len;
 }
 
-/* The first packet of a resumed SSRC went through under roc. */
+/* The first packet of resumed SSRC ssrc went through under roc. */
 static void
-resumed(struct sgw_srtp *ctx, struct resume_ent *r, uint32_t roc, uint16_t seq)
+resumed(struct sgw_srtp *ctx, uint32_t ssrc, uint32_t roc, uint16_t seq)
 {
 	uint64_t index = (uint64_t)roc << 16 | seq;
+	struct resume_ent *r = srtp_ctx_resume_of(ctx, ssrc);
 
-	if (!ctx->following || ctx->f_ssrc == r->ssrc)
-		srtp_ctx_follow_at(ctx, r->ssrc, index);
+	if (!ctx->following || ctx->f_ssrc == ssrc)
+		srtp_ctx_follow_at(ctx, ssrc, index);
 	ctx->n_ok++;
-	srtp_ctx_note(ctx, r->ssrc, index);
-	r->valid = false;
+	srtp_ctx_note(ctx, ssrc, index);
+	if (r != NULL)
+		r->valid = false;
 }
 
-/* The libsrtp stream of a resumed SSRC, added when its first packet comes
+/* The stream of a resumed SSRC, added when its first packet comes
  * (within the SSRC cap). 0 or -1. */
 static int
 resume_stream(struct sgw_srtp *ctx, uint32_t ssrc)
 {
-	uint32_t roc;
-
-	if (srtp_get_stream_roc(ctx->session, ssrc, &roc) == srtp_err_status_ok)
+	if (sess_has_stream(ctx, ssrc))
 		return 0;
 	if (srtp_ctx_make_room(ctx) != 0)
 		return -1;
-	return srtp_ctx_add_stream(ctx, ssrc);
+	return sess_add_stream(ctx, ssrc);
 }
 
 /* The first packets of a resumed SSRC: the estimated ROC, then the next
  * ones, until one authenticates. libsrtp checks no replay for a packet
  * whose ROC is set, and the resume index is the highest the old context
  * (or the evicted stream) accepted: a packet at or below it is one it had,
- * and is refused as a replay without a try. */
+ * and is refused as a replay without a try. The entry is read first: the
+ * room made for the SSRC leaves a tombstone, which may move or drop it. */
 static enum sgw_srtp_result __attribute__((noinline))
-unprotect_resumed(struct sgw_srtp *ctx, struct resume_ent *r, uint8_t *pkt, int *len)
+unprotect_resumed(struct sgw_srtp *ctx, struct sgw_burst_mgr *m, const struct resume_ent *ent,
+		  uint8_t *pkt, int *len)
 {
+	const struct resume_ent r0 = *ent, *r = &r0;
 	uint8_t copy[RESUME_COPY_MAX];
 	uint16_t seq = rtp_seq(pkt);
 	uint32_t roc = sgw_srtp_roc_estimate(r->index, seq);
 	int len0 = *len;
 	bool retry = len0 <= (int)sizeof(copy), tried = false, older = false;
-	srtp_err_status_t st = srtp_err_status_fail;
+	enum sgw_srtp_result st = SGW_SRTP_ERR_OTHER;
 
 	if (resume_stream(ctx, r->ssrc) != 0)
 		return SGW_SRTP_ERR_SSRCS;
@@ -653,41 +745,41 @@ unprotect_resumed(struct sgw_srtp *ctx, struct resume_ent *r, uint8_t *pkt, int 
 		tried = true;
 		/* ROC 0 clears what an earlier try set: a fresh stream
 		 * estimates ROC 0 by itself */
-		srtp_set_stream_roc(ctx->session, r->ssrc, roc);
-		st = srtp_unprotect(ctx->session, pkt, len);
-		if (st == srtp_err_status_ok) {
-			resumed(ctx, r, roc, seq);
+		sess_set_roc(ctx, r->ssrc, roc);
+		st = sess_unprotect(ctx, m, NULL, pkt, len);
+		if (st == SGW_SRTP_OK) {
+			resumed(ctx, r->ssrc, roc, seq);
 			break;
 		}
-		if (st != srtp_err_status_auth_fail)
+		if (st != SGW_SRTP_ERR_AUTH)
 			break;
 	}
 	if (retry)
 		OPENSSL_cleanse(copy, (size_t)len0);
-	if (st != srtp_err_status_ok && older)
+	if (st != SGW_SRTP_OK && older)
 		return SGW_SRTP_ERR_REPLAY;
-	return srtp_ctx_map_status(st);
+	return st;
 }
 
-/* A packet of an SSRC the context has no stream for: the template
- * authenticates it and libsrtp clones a stream; past the cap the clone
- * takes the place of an idle SSRC, or is undone and the packet refused.
- * Room is made only after authentication, so forged packets of new SSRCs
- * evict nothing. */
+/* A packet of an SSRC the context has no slot for: the template
+ * authenticates it and libsrtp clones a stream (or the SSRC's stream made
+ * by its SRTCP does); past the cap the stream takes the place of an idle
+ * SSRC, or is undone and the packet refused. Room is made only after
+ * authentication, so forged packets of new SSRCs evict nothing. */
 static enum sgw_srtp_result __attribute__((noinline))
-unprotect_new(struct sgw_srtp *ctx, uint8_t *pkt, int *len)
+unprotect_new(struct sgw_srtp *ctx, struct sgw_burst_mgr *m, uint8_t *pkt, int *len)
 {
 	uint32_t ssrc = rtp_ssrc(pkt);
 	uint16_t seq = rtp_seq(pkt);
-	srtp_err_status_t st = srtp_unprotect(ctx->session, pkt, len);
+	enum sgw_srtp_result st = sess_unprotect(ctx, m, NULL, pkt, len);
 
-	if (st != srtp_err_status_ok)
-		return srtp_ctx_map_status(st);
+	if (st != SGW_SRTP_OK)
+		return st;
 	/* the clock counts it even if refused: a source that moved to new
 	 * SSRCs ages its old ones (only a key holder gets this far) */
 	ctx->n_ok++;
 	if (srtp_ctx_make_room(ctx) != 0) {
-		srtp_remove_stream(ctx->session, htonl(ssrc));
+		sess_remove_stream(ctx, ssrc);
 		return SGW_SRTP_ERR_SSRCS;
 	}
 	srtp_ctx_note(ctx, ssrc, seq); /* a new stream starts at ROC 0 */
@@ -695,28 +787,65 @@ unprotect_new(struct sgw_srtp *ctx, uint8_t *pkt, int *len)
 	return SGW_SRTP_OK;
 }
 
-enum sgw_srtp_result
-sgw_srtp_unprotect(struct sgw_srtp *ctx, void *pkt, int *len)
+void
+srtp_ctx_accepted(struct sgw_srtp *ctx, struct ssrc_slot *s, const uint8_t *p,
+		  const uint64_t *stream_index)
 {
-	struct ssrc_slot *s;
-	srtp_err_status_t st;
-	uint8_t *p = pkt;
+	s->hi = MAX64(s->hi, (uint64_t)sgw_srtp_roc_estimate(s->hi, rtp_seq(p)) << 16 | rtp_seq(p));
+	s->last = ++ctx->n_ok;
+	follow(ctx, p, stream_index);
+}
 
-	if (!usable(ctx, SGW_SRTP_INBOUND, len, RTP_HDR_MIN))
-		return SGW_SRTP_ERR_OTHER;
-	s = srtp_ctx_slot(ctx, rtp_ssrc(p));
+enum sgw_srtp_result
+srtp_ctx_unprotect_m(struct sgw_srtp *ctx, struct sgw_burst_mgr *m, uint8_t *p, int *len)
+{
+	struct ssrc_slot *s = srtp_ctx_slot(ctx, rtp_ssrc(p));
+	enum sgw_srtp_result st;
+
 	if (__builtin_expect(s == NULL, 0)) {
 		struct resume_ent *r = srtp_ctx_resume_of(ctx, rtp_ssrc(p));
 
-		return r != NULL ? unprotect_resumed(ctx, r, p, len) : unprotect_new(ctx, p, len);
+		return r != NULL ? unprotect_resumed(ctx, m, r, p, len) : unprotect_new(ctx, m, p, len);
 	}
-	st = srtp_unprotect(ctx->session, p, len);
-	if (st != srtp_err_status_ok)
-		return srtp_ctx_map_status(st);
-	s->hi = MAX64(s->hi, (uint64_t)sgw_srtp_roc_estimate(s->hi, rtp_seq(p)) << 16 | rtp_seq(p));
-	s->last = ++ctx->n_ok;
-	srtp_ctx_follow(ctx, p);
+	st = sess_unprotect(ctx, m, s, p, len);
+	if (st != SGW_SRTP_OK)
+		return st;
+	srtp_ctx_accepted(ctx, s, p, NULL);
 	return SGW_SRTP_OK;
+}
+
+enum sgw_srtp_result
+srtp_ctx_unprotect_rtcp_m(struct sgw_srtp *ctx, struct sgw_burst_mgr *m, uint8_t *p, int *len)
+{
+	if (ctx->burst)
+		return srtp_in_unprotect_rtcp(ctx, m, p, len);
+	return srtp_ctx_map_status(srtp_unprotect_rtcp(ctx->session, p, len));
+}
+
+/* An engine context's packet outside a worker's burst: on the shared
+ * manager (locked: tests and tools, not the hot path). */
+static enum sgw_srtp_result __attribute__((noinline))
+unprotect_lone(struct sgw_srtp *ctx, uint8_t *p, int *len, bool rtcp)
+{
+	enum sgw_srtp_result r = SGW_SRTP_ERR_OTHER;
+	struct sgw_burst_mgr *m;
+
+	pthread_mutex_lock(&shared_lock);
+	m = shared_mgr_locked();
+	if (m != NULL)
+		r = rtcp ? srtp_ctx_unprotect_rtcp_m(ctx, m, p, len) : srtp_ctx_unprotect_m(ctx, m, p, len);
+	pthread_mutex_unlock(&shared_lock);
+	return r;
+}
+
+enum sgw_srtp_result
+sgw_srtp_unprotect(struct sgw_srtp *ctx, void *pkt, int *len)
+{
+	if (!usable(ctx, SGW_SRTP_INBOUND, len, RTP_HDR_MIN))
+		return SGW_SRTP_ERR_OTHER;
+	if (ctx->burst)
+		return unprotect_lone(ctx, pkt, len, false);
+	return srtp_ctx_unprotect_m(ctx, NULL, pkt, len);
 }
 
 enum sgw_srtp_result
@@ -724,17 +853,7 @@ sgw_srtp_unprotect_rtcp(struct sgw_srtp *ctx, void *pkt, int *len)
 {
 	if (!usable(ctx, SGW_SRTP_INBOUND, len, RTCP_HDR_MIN))
 		return SGW_SRTP_ERR_OTHER;
-	return srtp_ctx_map_status(srtp_unprotect_rtcp(ctx->session, pkt, len));
-}
-
-void
-sgw_srtp_unprotect_burst(struct sgw_srtp_lcore *lc, struct sgw_srtp_op *ops, unsigned n)
-{
-	(void)lc; /* ingress is libsrtp's: packet by packet */
-	for (unsigned i = 0; i < n; i++) {
-		struct sgw_srtp_op *o = &ops[i];
-
-		o->res = o->rtcp ? sgw_srtp_unprotect_rtcp(o->ctx, o->pkt, &o->len)
-				 : sgw_srtp_unprotect(o->ctx, o->pkt, &o->len);
-	}
+	if (ctx->burst)
+		return unprotect_lone(ctx, pkt, len, true);
+	return srtp_ctx_unprotect_rtcp_m(ctx, NULL, pkt, len);
 }

@@ -148,9 +148,11 @@ int sgw_srtp_position(const struct sgw_srtp *ctx, struct sgw_srtp_pos *out);
 uint32_t sgw_srtp_roc_estimate(uint64_t index, uint16_t seq);
 
 /* In place. *len in: bytes of the SRTP packet; out: bytes of RTP. On
- * failure the buffer is undefined (GCM decrypts before it checks the tag):
- * drop the packet, or retry from a copy. Wrong-direction calls fail
- * with SGW_SRTP_ERR_OTHER. */
+ * failure the buffer is undefined (libsrtp's GCM decrypts before it checks
+ * the tag): drop the packet, or retry from a copy. Wrong-direction calls
+ * fail with SGW_SRTP_ERR_OTHER. On an engine context (sgw_srtp_is_burst)
+ * a packet outside a burst uses a shared manager, under a lock: for tests
+ * and tools; the workers use sgw_srtp_unprotect_burst(). */
 enum sgw_srtp_result sgw_srtp_unprotect(struct sgw_srtp *ctx, void *pkt, int *len);
 enum sgw_srtp_result sgw_srtp_unprotect_rtcp(struct sgw_srtp *ctx, void *pkt, int *len);
 /* In place. The buffer must have SGW_SRTP_MAX_TRAILER bytes free after *len.
@@ -160,13 +162,16 @@ enum sgw_srtp_result sgw_srtp_protect(struct sgw_srtp *ctx, void *pkt, int *len)
 enum sgw_srtp_result sgw_srtp_protect_rtcp(struct sgw_srtp *ctx, void *pkt, int *len);
 
 /*
- * The crypto under egress lanes (docs/crypto-engine.md): libsrtp, or the
- * burst engine (dataplane/srtp_burst.h, intel-ipsec-mb), which protects
- * all the lanes' packets of a burst together in sgw_srtp_protect_burst().
- * A context keeps the engine it was made with; ingress contexts and egress
- * contexts without lanes are libsrtp's either way. Set it before the
- * workers run (the gateway's `crypto`). 0, or -1 if the burst engine
- * cannot run on this CPU (no AES-NI).
+ * The crypto under egress lanes and ingress (docs/crypto-engine.md):
+ * libsrtp, or the burst engine (dataplane/srtp_burst.h, intel-ipsec-mb),
+ * which protects all the lanes' packets of a burst together in
+ * sgw_srtp_protect_burst(), and unprotects the inbound contexts' packets
+ * of a burst together in sgw_srtp_unprotect_burst(), with libsrtp's
+ * semantics either way. A context keeps the engine it was made with;
+ * egress contexts without lanes, and inbound ones with a replay window
+ * wider than SGW_BURST_WINDOW_MAX, are libsrtp's either way. Set it
+ * before the workers run (the gateway's `crypto`). 0, or -1 if the burst
+ * engine cannot run on this CPU (no AES-NI).
  */
 enum sgw_srtp_engine { SGW_SRTP_ENGINE_LIBSRTP, SGW_SRTP_ENGINE_BURST };
 int sgw_srtp_set_engine(enum sgw_srtp_engine e);
@@ -174,7 +179,7 @@ enum sgw_srtp_engine sgw_srtp_get_engine(void);
 /* The engine for a log line: "libsrtp", or "burst (intel-ipsec-mb, AVX2)"
  * with the code path ipsec-mb picked on this CPU. */
 const char *sgw_srtp_engine_name(void);
-/* True if ctx's lanes run on the burst engine. */
+/* True if ctx runs on the burst engine (its lanes, or ingress). */
 bool sgw_srtp_is_burst(const struct sgw_srtp *ctx);
 
 /*
@@ -197,10 +202,13 @@ void sgw_srtp_protect_burst(struct sgw_srtp_lcore *lc, struct sgw_srtp_op *ops, 
 /* Unprotect a burst: as sgw_srtp_unprotect() or sgw_srtp_unprotect_rtcp()
  * one by one, in array order; ops[i].len is the plain length when
  * ops[i].res is SGW_SRTP_OK. A refused packet's bytes are undefined (as
- * with sgw_srtp_unprotect: retry from a copy). */
+ * with sgw_srtp_unprotect: retry from a copy; the burst engine leaves
+ * them unchanged but for SGW_SRTP_ERR_SSRCS, which libsrtp does not). The
+ * RTP packets of engine contexts' known SSRCs are unprotected together
+ * (with lc's manager; lc NULL or without one: one by one). */
 void sgw_srtp_unprotect_burst(struct sgw_srtp_lcore *lc, struct sgw_srtp_op *ops, unsigned n);
-/* A worker's state for sgw_srtp_protect_burst(): the engine's manager and
- * the burst's scratch, made once per lcore and used by it alone. NULL on
+/* A worker's state for sgw_srtp_protect_burst() and
+ * sgw_srtp_unprotect_burst(): the engine's manager and the burst's scratch, made once per lcore and used by it alone. NULL on
  * allocation failure. */
 struct sgw_srtp_lcore *sgw_srtp_lcore_create(void);
 void sgw_srtp_lcore_free(struct sgw_srtp_lcore *lc);

@@ -32,6 +32,17 @@ struct ssrc_slot {
 	uint32_t ssrc;
 	uint64_t hi;    /* highest index accepted (inbound) or sent (outbound) */
 	uint64_t last;  /* the context's n_ok at its last packet: LRU clock */
+	struct sgw_burst_ctx *bctx; /* ingress on the engine: the SSRC's stream */
+};
+
+/* Ingress on the burst engine (srtp_ingress_burst.c): what libsrtp calls a
+ * stream. Slots are a subset of the streams, as with libsrtp (SRTCP of an
+ * SSRC without a slot, a resumed SSRC's first tries, make one too). */
+struct in_stream {
+	uint32_t ssrc;
+	uint32_t pending_roc;      /* a ROC told while c is NULL */
+	struct sgw_burst_ctx *c;   /* NULL: as made, no packet taken yet (no
+	                              allocation until one authenticates) */
 };
 
 /* An SSRC to go on from index (a position, or an evicted stream). */
@@ -66,12 +77,14 @@ struct lane {
 };
 
 struct sgw_srtp {
-	srtp_t session;       /* NULL for lanes on the burst engine */
-	bool burst;           /* lanes on the burst engine (lane.bctx) */
+	srtp_t session;       /* NULL on the burst engine */
+	bool burst;           /* on the burst engine: egress lanes (lane.bctx),
+	                         or ingress (streams) */
 	enum sgw_srtp_dir dir;
 	unsigned window;
 	/* the master key, to add libsrtp streams for SSRCs met again after
-	 * their eviction; cleansed on free */
+	 * their eviction; cleansed on free (ingress on the engine: once the
+	 * template is made) */
 	struct sgw_key key;
 	uint64_t n_ok;        /* packets accepted or sent: the LRU clock */
 	unsigned max_ssrcs;
@@ -81,6 +94,12 @@ struct sgw_srtp {
 	unsigned n_lanes;     /* 0: a context without lanes */
 	struct lane lanes[SGW_SRTP_MAX_SSRCS];
 	struct sgw_srtcp_tx *rtcp_tx; /* lanes' SRTCP */
+	/* ingress on the burst engine: libsrtp's template (keys derived once,
+	 * kept as made: it tries the packets of SSRCs without a stream, and
+	 * is cloned when one authenticates) and its streams */
+	struct sgw_burst_ctx *tmpl;
+	struct in_stream *streams;
+	unsigned n_streams, cap_streams;
 	/* position: the owner's alone */
 	bool following;       /* f_ssrc and f_index are set */
 	uint32_t f_ssrc;
@@ -114,6 +133,21 @@ static inline uint32_t rtp_ssrc(const uint8_t *p)
 	return rd32(p + 8);
 }
 
+/* A worker's (sgw_srtp_lcore_create): the engine's manager and the queue
+ * of packets for it (srtp_egress.c's protect, srtp_ingress_burst.c's
+ * unprotect; one at a time, each empties it before it returns). */
+struct sgw_srtp_lcore {
+	struct sgw_burst_mgr *mgr;    /* NULL: nothing runs on the engine here */
+	unsigned n;                   /* packets queued for the engine */
+	struct sgw_burst_ctx *bctx[SGW_BURST_MAX];
+	uint8_t *pkt[SGW_BURST_MAX];
+	int len[SGW_BURST_MAX];
+	uint64_t idx[SGW_BURST_MAX];  /* protect: the index; unprotect: after */
+	enum sgw_srtp_result res[SGW_BURST_MAX];
+	struct sgw_srtp_op *op[SGW_BURST_MAX];
+	struct ssrc_slot *slot[SGW_BURST_MAX]; /* unprotect: the packet's slot */
+};
+
 /* srtp_ctx.c */
 enum sgw_srtp_result srtp_ctx_map_status(srtp_err_status_t st);
 void srtp_ctx_follow(struct sgw_srtp *ctx, const uint8_t *pkt);
@@ -135,7 +169,42 @@ struct resume_ent *srtp_ctx_resume_of(struct sgw_srtp *ctx, uint32_t ssrc);
 /* The burst engine, outside the workers (srtp_ctx.c): a lane's context
  * made, or one packet protected at idx, on a shared manager (locked: not
  * for the hot path). */
-struct sgw_burst_ctx *srtp_ctx_burst_lane(const struct sgw_key *key, unsigned window);
+struct sgw_burst_ctx *srtp_ctx_burst_ctx(const struct sgw_key *key, enum sgw_srtp_dir dir,
+				       unsigned window);
 enum sgw_srtp_result srtp_ctx_burst_one(struct sgw_burst_ctx *c, uint8_t *p, int *len, uint64_t idx);
+/* Inbound, on ctx's own streams (m: the engine's manager, NULL for
+ * libsrtp): sgw_srtp_unprotect() and sgw_srtp_unprotect_rtcp() once the
+ * packet's length has been checked. */
+enum sgw_srtp_result srtp_ctx_unprotect_m(struct sgw_srtp *ctx, struct sgw_burst_mgr *m,
+					  uint8_t *p, int *len);
+enum sgw_srtp_result srtp_ctx_unprotect_rtcp_m(struct sgw_srtp *ctx, struct sgw_burst_mgr *m,
+					       uint8_t *p, int *len);
+/* A packet of slot s's SSRC was accepted: the slot's highest index, the
+ * LRU clock, the position (srtp_ctx_follow; stream_index, if not NULL, is
+ * the index the packet's stream was at after it, which it uses instead of
+ * looking the stream up: the engine tells it for the packets of a burst,
+ * whose streams have moved on by then). */
+void srtp_ctx_accepted(struct sgw_srtp *ctx, struct ssrc_slot *s, const uint8_t *p,
+		       const uint64_t *stream_index);
+
+/* srtp_ingress_burst.c: libsrtp's session calls, on the engine's streams.
+ * The stream of ssrc exists; one is added as made (0, or -1 on allocation
+ * failure); removed; told a ROC (srtp_set_stream_roc); its RTP index
+ * (0 and *index, or -1 without a stream). */
+int srtp_in_init(struct sgw_srtp *ctx);
+void srtp_in_free(struct sgw_srtp *ctx);
+bool srtp_in_has_stream(const struct sgw_srtp *ctx, uint32_t ssrc);
+int srtp_in_add_stream(struct sgw_srtp *ctx, uint32_t ssrc);
+void srtp_in_remove_stream(struct sgw_srtp *ctx, uint32_t ssrc);
+void srtp_in_set_roc(struct sgw_srtp *ctx, uint32_t ssrc, uint32_t roc);
+int srtp_in_stream_index(const struct sgw_srtp *ctx, uint32_t ssrc, uint64_t *index);
+struct sgw_burst_ctx *srtp_in_stream_ctx(const struct sgw_srtp *ctx, uint32_t ssrc);
+/* srtp_unprotect / srtp_unprotect_rtcp on the session: the packet's
+ * stream (c if not NULL, else the one of its SSRC), or the template if
+ * its SSRC has none (cloned into a stream if the packet authenticates). */
+enum sgw_srtp_result srtp_in_unprotect(struct sgw_srtp *ctx, struct sgw_burst_mgr *m,
+				       struct sgw_burst_ctx *c, uint8_t *p, int *len);
+enum sgw_srtp_result srtp_in_unprotect_rtcp(struct sgw_srtp *ctx, struct sgw_burst_mgr *m,
+					    uint8_t *p, int *len);
 
 #endif

@@ -252,10 +252,14 @@ lanes_protect_rtcp(struct sgw_srtp *ctx, uint8_t *p, int *len)
 
 /* The first packet of a resumed (or evicted and returning) SSRC goes out
  * above the index it had: under the ROC a receiver at that index
- * estimates, or the next one if that would not be above it. */
+ * estimates, or the next one if that would not be above it. The entry is
+ * read first: the room made for the SSRC leaves a tombstone, which may
+ * move or drop it. */
 static enum sgw_srtp_result __attribute__((noinline))
-protect_resumed(struct sgw_srtp *ctx, struct resume_ent *r, uint8_t *p, int *len)
+protect_resumed(struct sgw_srtp *ctx, const struct resume_ent *ent, uint8_t *p, int *len)
 {
+	const struct resume_ent r0 = *ent, *r = &r0;
+	struct resume_ent *left;
 	uint16_t seq = rtp_seq(p);
 	uint32_t roc = sgw_srtp_roc_estimate(r->index, seq), have;
 	srtp_err_status_t st;
@@ -273,7 +277,8 @@ protect_resumed(struct sgw_srtp *ctx, struct resume_ent *r, uint8_t *p, int *len
 	if (!ctx->following || ctx->f_ssrc == r->ssrc)
 		srtp_ctx_follow_at(ctx, r->ssrc, (uint64_t)roc << 16 | seq);
 	srtp_ctx_note(ctx, r->ssrc, (uint64_t)roc << 16 | seq);
-	r->valid = false;
+	if ((left = srtp_ctx_resume_of(ctx, r->ssrc)) != NULL)
+		left->valid = false;
 	return SGW_SRTP_OK;
 }
 
@@ -330,17 +335,6 @@ sgw_srtp_protect_rtcp(struct sgw_srtp *ctx, void *pkt, int *len)
 }
 
 /* ---- bursts -------------------------------------------------------------------- */
-
-struct sgw_srtp_lcore {
-	struct sgw_burst_mgr *mgr;    /* NULL: no lane runs on the engine here */
-	unsigned n;                   /* packets queued for the engine */
-	struct sgw_burst_ctx *bctx[SGW_BURST_MAX];
-	uint8_t *pkt[SGW_BURST_MAX];
-	int len[SGW_BURST_MAX];
-	uint64_t idx[SGW_BURST_MAX];
-	enum sgw_srtp_result res[SGW_BURST_MAX];
-	struct sgw_srtp_op *op[SGW_BURST_MAX];
-};
 
 struct sgw_srtp_lcore *
 sgw_srtp_lcore_create(void)

@@ -505,6 +505,104 @@ static void test_unprotect_differential(void)
 	}
 }
 
+/*
+ * A ROC told (sgw_burst_set_roc against libsrtp's srtp_set_stream_roc):
+ * one context per round, a pool of its camera's packets at indices going
+ * up across wraps and jumps either side of 2^15, delivered in any order
+ * (within, behind and far ahead of the context), tampered now and then,
+ * in bursts; between bursts both are told a ROC: the one of a packet in
+ * the pool, one more or less, or 0 (none). libsrtp keeps a ROC told until
+ * a packet more than 2^15 ahead takes it; the engine must do the same:
+ * the same results, bytes, and what follows.
+ */
+static void test_told_roc(void)
+{
+	enum { POOL = 300 };
+	static uint8_t pool[POOL][BUF];
+	static int pool_len[POOL];
+	static uint64_t pool_idx[POOL];
+
+	for (unsigned round = 0; round < 48; round++) {
+		unsigned suite = suites[round % 4];
+		uint64_t idx = rndn(2) ? (uint64_t)(1 + rndn(4)) << 16 | (0xff00 + rndn(256)) : rndn(0x10000);
+		srtp_policy_t pol;
+		struct sgw_key k;
+		struct pair pr;
+		srtp_t tx;
+		bool bound = false;
+
+		random_key(suite, &k);
+		pair_make(&pr, suite, true, &k);
+		pr.ssrc = (uint32_t)rnd();
+		policy_for(&pol, suite, &pr.key, false);
+		pol.ssrc.type = ssrc_specific;
+		pol.ssrc.value = pr.ssrc;
+		pol.allow_repeat_tx = 1;
+		CHECK(srtp_create(&tx, &pol) == srtp_err_status_ok);
+		for (unsigned i = 0; i < POOL; i++) {
+			unsigned r = rndn(40);
+
+			if (r == 0)
+				idx += 0x7f00 + rndn(0x200);
+			else if (r == 1)
+				idx += 0x10000 + rndn(0x100);
+			else
+				idx += 1 + rndn(3);
+			pool_idx[i] = idx;
+			pool_len[i] = make_rtp(pool[i], pr.ssrc, (uint16_t)idx, random_payload());
+			/* the sender told each ROC: indices only go up, so
+			 * it uses the one told */
+			CHECK(srtp_set_stream_roc(tx, pr.ssrc, (uint32_t)(idx >> 16)) == srtp_err_status_ok);
+			CHECK(srtp_protect(tx, pool[i], &pool_len[i]) == srtp_err_status_ok);
+		}
+		srtp_dealloc(tx);
+		for (unsigned step = 0, at = 0; step < 120; step++) {
+			unsigned n = 1 + rndn(rndn(3) == 0 ? 24 : 4);
+
+			if (rndn(3) == 0 && bound) {
+				uint32_t roc = (uint32_t)(pool_idx[rndn(POOL)] >> 16);
+
+				switch (rndn(6)) {
+				case 0: roc = 0; break;
+				case 1: roc++; break;
+				case 2: roc = roc > 0 ? roc - 1 : 0; break;
+				default: break;
+				}
+				/* (libsrtp's stream exists once a packet was
+				 * accepted: the template clones it then) */
+				CHECK(srtp_set_stream_roc(pr.s, pr.ssrc, roc) == srtp_err_status_ok);
+				sgw_burst_set_roc(pr.e, roc);
+			}
+			for (unsigned i = 0; i < n; i++) {
+				unsigned j;
+
+				switch (rndn(4)) {
+				case 0: j = rndn(POOL); break;                 /* anywhere */
+				case 1: j = at > 0 ? at - 1 - rndn(at < 30 ? at : 30) : 0; break;
+				default: j = at < POOL - 1 ? at++ : rndn(POOL); break;
+				}
+				items[i].ctx = 0;
+				items[i].len = pool_len[j];
+				memcpy(items[i].b, pool[j], (size_t)pool_len[j]);
+				if (rndn(10) == 0)
+					items[i].b[rndn((unsigned)items[i].len)] ^= (uint8_t)(1 + rndn(255));
+			}
+			diff_unprotect(&pr, n, false, rndn(2) ? n : 1 + rndn(3));
+			{
+				struct sgw_srtp_pos pos;
+				uint32_t roc;
+
+				if (sgw_burst_position(pr.e, &pos) == 0 &&
+				    srtp_get_stream_roc(pr.s, pr.ssrc, &roc) == srtp_err_status_ok) {
+					bound = true;
+					CHECK_EQ(pos.roc, roc);
+				}
+			}
+		}
+		pair_free(&pr);
+	}
+}
+
 /* Every byte of a packet tampered (three ways), in bursts, between valid
  * packets, at a ROC wrap; then truncated to every length. */
 static void test_unprotect_every_byte(void)
@@ -909,6 +1007,7 @@ int main(void)
 	RUN(test_unprotect_differential);
 	RUN(test_unprotect_every_byte);
 	RUN(test_unprotect_guess_redo);
+	RUN(test_told_roc);
 	RUN(test_rtcp_protect_differential);
 	RUN(test_rtcp_unprotect_differential);
 	RUN(test_rtcp_every_byte);

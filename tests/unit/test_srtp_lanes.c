@@ -488,6 +488,67 @@ static void inbound_ssrc_cap(void)
 	sgw_srtp_free(rx);
 }
 
+/* A resumed SSRC whose first packet makes room for it while every resume
+ * entry is taken: the eviction's tombstone moves the entries, and the
+ * packet must still be tried at its own SSRC's index (it was tried at the
+ * next entry's, and the slot went to that entry's SSRC). SSRCs 2 and 3
+ * wrap (ROC 1) before they are evicted; both come back. */
+static void inbound_resume_while_evicting(void)
+{
+	struct sgw_key k;
+	struct sgw_srtp_pos pos = { .ssrc = 0x51, .roc = 3, .seq = 100 };
+	struct sgw_srtp *txs[16], *rx;
+	uint8_t pkt[BUF];
+	int len;
+
+	key_fill(&k, SGW_SUITE_AES_CM_128_HMAC_SHA1_80, 23);
+	for (unsigned i = 0; i < 16; i++)
+		txs[i] = sgw_srtp_create(&k, SGW_SRTP_OUTBOUND, 0);
+#define tx txs[rd32(pkt + 8) & 15]
+	/* resume entry 0: the position */
+	rx = sgw_srtp_create_at(&k, SGW_SRTP_INBOUND, 0, &pos);
+	CHECK(rx != NULL);
+	for (uint32_t s = 1; s <= SGW_SRTP_MAX_SSRCS; s++) {
+		unsigned n_pkts = s == 2 || s == 3 ? 40 : 1;
+
+		for (unsigned n = 0; n < n_pkts; n++) {
+			len = rtp(pkt, (uint16_t)(0xfff0 + n), s, 1);
+			CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+			CHECK_EQ(sgw_srtp_unprotect(rx, pkt, &len), SGW_SRTP_OK);
+		}
+	}
+	/* 1..7 go idle; 9, 10, 11 evict 1, 2, 3: resume entries 1..3 */
+	for (unsigned n = 1; n <= SGW_SRTP_IDLE_PKTS; n++) {
+		len = rtp(pkt, (uint16_t)(0xfff0 + n), SGW_SRTP_MAX_SSRCS, 1);
+		CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+		CHECK_EQ(sgw_srtp_unprotect(rx, pkt, &len), SGW_SRTP_OK);
+	}
+	for (uint32_t s = 9; s <= 11; s++) {
+		len = rtp(pkt, 7, s, 1);
+		CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+		CHECK_EQ(sgw_srtp_unprotect(rx, pkt, &len), SGW_SRTP_OK);
+	}
+	/* 2 comes back (its entry is the third): 4 is evicted for it, and
+	 * its packets go on at ROC 1; then 3, for which 5 is evicted */
+	for (uint32_t s = 2; s <= 3; s++) {
+		for (unsigned n = 40; n < 44; n++) {
+			len = rtp(pkt, (uint16_t)(0xfff0 + n), s, 1);
+			CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+			CHECK_EQ(sgw_srtp_unprotect(rx, pkt, &len), SGW_SRTP_OK);
+		}
+	}
+	/* 4 and 5 come back too, at ROC 0 */
+	for (uint32_t s = 4; s <= 5; s++) {
+		len = rtp(pkt, 0xfff1, s, 1);
+		CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+		CHECK_EQ(sgw_srtp_unprotect(rx, pkt, &len), SGW_SRTP_OK);
+	}
+#undef tx
+	for (unsigned i = 0; i < 16; i++)
+		sgw_srtp_free(txs[i]);
+	sgw_srtp_free(rx);
+}
+
 /* Outbound without lanes: the same cap; an evicted SSRC that comes back
  * goes on above the highest index it had (never below: no reuse). */
 static void outbound_ssrc_cap(void)
@@ -527,6 +588,49 @@ static void outbound_ssrc_cap(void)
 	sgw_srtp_free(tx);
 }
 
+/* Outbound without lanes, the same as inbound_resume_while_evicting: an
+ * evicted SSRC that wrapped comes back while every resume entry is taken;
+ * its first packet must go out above its old index (ROC 1), not at one
+ * it used under ROC 0. */
+static void outbound_resume_while_evicting(void)
+{
+	struct sgw_key k;
+	struct sgw_srtp_pos pos = { .ssrc = 0x51, .roc = 3, .seq = 100 };
+	struct sgw_srtp *tx;
+	uint8_t pkt[BUF];
+	int len;
+
+	key_fill(&k, SGW_SUITE_AES_CM_128_HMAC_SHA1_80, 24);
+	tx = sgw_srtp_create_at(&k, SGW_SRTP_OUTBOUND, 0, &pos); /* resume entry 0 */
+	CHECK(tx != NULL);
+	for (uint32_t s = 1; s <= SGW_SRTP_MAX_SSRCS; s++) {
+		unsigned n_pkts = s == 2 || s == 3 ? 40 : 1;
+
+		for (unsigned n = 0; n < n_pkts; n++) {
+			len = rtp(pkt, (uint16_t)(0xfff0 + n), s, 1);
+			CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+		}
+	}
+	for (unsigned n = 1; n <= SGW_SRTP_IDLE_PKTS; n++) {
+		len = rtp(pkt, (uint16_t)(0xfff0 + n), SGW_SRTP_MAX_SSRCS, 1);
+		CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+	}
+	for (uint32_t s = 9; s <= 11; s++) { /* evict 1, 2, 3: entries 1..3 */
+		len = rtp(pkt, 7, s, 1);
+		CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+	}
+	/* 2 (the third entry) and 3 come back with the sequence numbers
+	 * after their last (0x10017, ROC 1); 4 and 5 are evicted for them */
+	for (uint32_t s = 2; s <= 3; s++) {
+		for (unsigned n = 0; n < 3; n++) {
+			len = rtp(pkt, (uint16_t)(0x18 + n), s, 1);
+			CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+			CHECK(decrypts_at(&k, pkt, len, 1ull << 16 | (0x18 + n), NULL, NULL));
+		}
+	}
+	sgw_srtp_free(tx);
+}
+
 int main(void)
 {
 	CHECK(sgw_srtp_global_init() == 0);
@@ -544,7 +648,9 @@ int main(void)
 		RUN(rtcp_on_lanes);
 		RUN(bad_lanes);
 		RUN(inbound_ssrc_cap);
+		RUN(inbound_resume_while_evicting);
 		RUN(outbound_ssrc_cap);
+		RUN(outbound_resume_while_evicting);
 	}
 	return CHECK_DONE();
 }
