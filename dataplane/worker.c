@@ -39,10 +39,24 @@ static bool source_ok(const struct sgw_flow_entry *e, const struct pkt_info *pi)
 	return s->port == 0 || s->port == pi->sport;
 }
 
+/* One packet with one context, on the worker's own crypto state (a lone
+ * sgw_srtp_unprotect() on a burst-engine context would take the shared
+ * manager's lock). */
+static enum sgw_srtp_result unprotect_one(struct sgw_worker *w, struct sgw_srtp *ctx, bool rtcp,
+					  uint8_t *p, int *len)
+{
+	struct sgw_srtp_op op = { .ctx = ctx, .pkt = p, .len = *len, .rtcp = rtcp };
+
+	sgw_srtp_unprotect_burst(w->crypto, &op, 1);
+	if (op.res == SGW_SRTP_OK)
+		*len = op.len;
+	return op.res;
+}
+
 /* Unprotect with the current key, then with the previous one during a
  * rekey overlap. libsrtp's GCM decrypts in place before it checks the tag,
  * so the second attempt works on a copy taken before the first. */
-static enum sgw_srtp_result unprotect(const struct sgw_flow_entry *e, bool rtcp,
+static enum sgw_srtp_result unprotect(struct sgw_worker *w, const struct sgw_flow_entry *e, bool rtcp,
 				      uint8_t *p, int *len)
 {
 	uint8_t copy[RTE_MBUF_DEFAULT_DATAROOM];
@@ -54,13 +68,11 @@ static enum sgw_srtp_result unprotect(const struct sgw_flow_entry *e, bool rtcp,
 			return SGW_SRTP_ERR_OTHER;
 		memcpy(copy, p, (size_t)len0);
 	}
-	r = rtcp ? sgw_srtp_unprotect_rtcp(e->ingress, p, len)
-		 : sgw_srtp_unprotect(e->ingress, p, len);
+	r = unprotect_one(w, e->ingress, rtcp, p, len);
 	if (r == SGW_SRTP_ERR_AUTH && e->ingress_old != NULL) {
 		memcpy(p, copy, (size_t)len0);
 		*len = len0;
-		r = rtcp ? sgw_srtp_unprotect_rtcp(e->ingress_old, p, len)
-			 : sgw_srtp_unprotect(e->ingress_old, p, len);
+		r = unprotect_one(w, e->ingress_old, rtcp, p, len);
 	}
 	return r;
 }
@@ -174,7 +186,7 @@ static bool authenticate(struct sgw_worker *w, const struct sgw_flow_entry *e,
 	*len = pi->payload_len;
 	if (e->plain_in)
 		return true;
-	return verdict(w, e, m, unprotect(e, pi->cls == PKT_RTCP,
+	return verdict(w, e, m, unprotect(w, e, pi->cls == PKT_RTCP,
 					  rte_pktmbuf_mtod_offset(m, uint8_t *, pi->payload_off), len));
 }
 

@@ -830,13 +830,14 @@ static int load_root(struct cfg_loader *l, const config_setting_t *root)
 		return -1;
 	if ((cfg->handoff_ring & (cfg->handoff_ring - 1)) != 0)
 		return fail(l, s, NULL, "must be a power of two");
-	cfg->crypto = SGW_SRTP_ENGINE_LIBSRTP;
+	cfg->crypto = SGW_SRTP_ENGINE_BURST;
 	str = NULL;
 	if (get_string(l, root, "crypto", false, &str, &s) < 0)
 		return -1;
-	if (str != NULL && strcmp(str, "burst") == 0)
-		cfg->crypto = SGW_SRTP_ENGINE_BURST;
-	else if (str != NULL && strcmp(str, "libsrtp") != 0)
+	cfg->crypto_set = str != NULL;
+	if (str != NULL && strcmp(str, "libsrtp") == 0)
+		cfg->crypto = SGW_SRTP_ENGINE_LIBSRTP;
+	else if (str != NULL && strcmp(str, "burst") != 0)
 		return fail(l, s, NULL, "must be \"burst\" or \"libsrtp\"");
 
 	cfg->agent_max_clients = 16;

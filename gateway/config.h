@@ -65,7 +65,8 @@ struct sgw_config {
 	char punt_socket[108];    /* punt_socket: the punt channel's socket; "" off */
 	unsigned mbufs;           /* mbufs: mbuf pool size, default 8191 */
 	unsigned replay_window;   /* replay_window: default for streams, 64..32767, default 128 */
-	enum sgw_srtp_engine crypto; /* crypto: "libsrtp" or "burst" (dataplane/srtp_ctx.h) */
+	enum sgw_srtp_engine crypto; /* crypto: "libsrtp" or "burst" (dataplane/srtp_ctx.h), default burst */
+	bool crypto_set;          /* crypto was in the file (else libsrtp where the engine cannot run) */
 	unsigned idle_sleep_us;   /* idle_sleep_us: max sleep of an idle worker, 0 = busy poll; default 200 */
 	unsigned handoff_ring;    /* handoff_ring: slots per worker's hand-off ring, power of 2, default 1024 */
 	unsigned max_neighbours;  /* max_neighbours: next-hop slots, default 4096 */

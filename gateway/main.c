@@ -215,9 +215,14 @@ int main(int argc, char **argv)
 		return die(err);
 	if (sgw_srtp_global_init() != 0)
 		return die("cannot initialise libsrtp");
-	if (sgw_srtp_set_engine(cfg.crypto) != 0)
-		return die("crypto: the burst engine cannot run on this CPU (intel-ipsec-mb needs AES-NI); "
-			   "use crypto = \"libsrtp\"");
+	if (sgw_srtp_set_engine(cfg.crypto) != 0) {
+		if (cfg.crypto_set)
+			return die("crypto: the burst engine cannot run on this CPU (intel-ipsec-mb needs "
+				   "AES-NI); use crypto = \"libsrtp\"");
+		/* the default: libsrtp where the engine cannot run */
+		sgw_log(LOG_NOTICE, "crypto: the burst engine cannot run on this CPU (no AES-NI): libsrtp");
+		sgw_srtp_set_engine(SGW_SRTP_ENGINE_LIBSRTP);
+	}
 
 	dp.idle_sleep_us = cfg.idle_sleep_us;
 	dp.pool = rte_pktmbuf_pool_create("mbufs", cfg.mbufs, RTE_MIN(256u, cfg.mbufs / 2), 0,

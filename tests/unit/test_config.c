@@ -275,11 +275,14 @@ static void punt_socket_key(void)
 static void crypto_key(void)
 {
 	CHECK_EQ(load_text(GOOD_PORT GOOD_WORKER), 0);
-	CHECK_EQ(cfg.crypto, SGW_SRTP_ENGINE_LIBSRTP);
+	CHECK_EQ(cfg.crypto, SGW_SRTP_ENGINE_BURST);
+	CHECK(!cfg.crypto_set);
 	CHECK_EQ(load_text("crypto = \"burst\";\n" GOOD_PORT GOOD_WORKER), 0);
 	CHECK_EQ(cfg.crypto, SGW_SRTP_ENGINE_BURST);
+	CHECK(cfg.crypto_set);
 	CHECK_EQ(load_text("crypto = \"libsrtp\";\n" GOOD_PORT GOOD_WORKER), 0);
 	CHECK_EQ(cfg.crypto, SGW_SRTP_ENGINE_LIBSRTP);
+	CHECK(cfg.crypto_set);
 	EXPECT_ERROR("\ncrypto = \"openssl\";\n" GOOD_PORT GOOD_WORKER,
 		     ":2: crypto: must be \"burst\" or \"libsrtp\"");
 	EXPECT_ERROR("crypto = 1;\n" GOOD_PORT GOOD_WORKER, ":1: crypto: must be a string");
