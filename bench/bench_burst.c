@@ -136,17 +136,6 @@ static void make_set(struct set *s, unsigned n_streams)
 	free(tx);
 }
 
-/* The thread's CPU time: the machines this runs on are shared, and time
- * the thread spends descheduled is no cost of either variant (what the
- * neighbours do to the caches still is: hence the interleaved rounds). */
-static uint64_t cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static uint8_t work[MAX_BURST][MAX_PKT + 64] __attribute__((aligned(64)));
 
 /* libsrtp: one pass; ns per packet. out (optional): the last burst's
@@ -177,7 +166,7 @@ static double pass_libsrtp(const struct set *s, uint8_t (*out)[MAX_PKT + 64])
 		bad += srtp_unprotect(rx[i], work[0], &len) != srtp_err_status_ok;
 		bad += srtp_protect(tx[i], work[0], &len) != srtp_err_status_ok;
 	}
-	t0 = cpu_ns();
+	t0 = bench_cpu_ns();
 	for (unsigned i = s->n_streams; i < s->n; i++) {
 		unsigned si = s->sidx[i];
 		int len = s->len[i];
@@ -187,7 +176,7 @@ static double pass_libsrtp(const struct set *s, uint8_t (*out)[MAX_PKT + 64])
 		bad += srtp_unprotect(rx[si], w, &len) != srtp_err_status_ok;
 		bad += srtp_protect(tx[si], w, &len) != srtp_err_status_ok;
 	}
-	t1 = cpu_ns();
+	t1 = bench_cpu_ns();
 	for (unsigned i = 0; i < s->n_streams; i++) {
 		srtp_dealloc(rx[i]);
 		srtp_dealloc(tx[i]);
@@ -228,7 +217,7 @@ static double pass_burst(struct sgw_burst_mgr *m, const struct set *s,
 		sgw_burst_protect(m, &tx[i], pkt, len, res, 1);
 		bad += res[0] != SGW_SRTP_OK;
 	}
-	t0 = cpu_ns();
+	t0 = bench_cpu_ns();
 	for (unsigned i = s->n_streams; i < s->n; i += burst) {
 		unsigned k = s->n - i < burst ? s->n - i : burst;
 
@@ -248,7 +237,7 @@ static double pass_burst(struct sgw_burst_mgr *m, const struct set *s,
 		for (unsigned j = 0; j < k; j++)
 			bad += res[j] != SGW_SRTP_OK;
 	}
-	t1 = cpu_ns();
+	t1 = bench_cpu_ns();
 	for (unsigned i = 0; i < s->n_streams; i++) {
 		sgw_burst_ctx_free(rx[i]);
 		sgw_burst_ctx_free(tx[i]);

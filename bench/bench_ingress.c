@@ -124,14 +124,6 @@ static void make_set(struct set *s, unsigned n_streams)
 	free(ssrc);
 }
 
-static uint64_t cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static uint8_t work[MAX_BURST][MAX_PKT] __attribute__((aligned(64)));
 
 /* One pass on engine e; ns per packet. out (optional): the last burst's
@@ -160,7 +152,7 @@ static double pass(enum sgw_srtp_engine e, const struct set *s, uint8_t (*out)[M
 		sgw_srtp_unprotect_burst(lc, ops, 1);
 		bad += ops[0].res != SGW_SRTP_OK;
 	}
-	t0 = cpu_ns();
+	t0 = bench_cpu_ns();
 	for (unsigned i = s->n_streams; i < s->n; i += burst) {
 		unsigned k = s->n - i < burst ? s->n - i : burst;
 
@@ -175,7 +167,7 @@ static double pass(enum sgw_srtp_engine e, const struct set *s, uint8_t (*out)[M
 		for (unsigned j = 0; j < k; j++)
 			bad += ops[j].res != SGW_SRTP_OK;
 	}
-	t1 = cpu_ns();
+	t1 = bench_cpu_ns();
 	for (unsigned i = 0; i < s->n_streams; i++)
 		sgw_srtp_free(rx[i]);
 	free(rx);

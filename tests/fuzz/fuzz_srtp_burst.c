@@ -77,6 +77,7 @@
 
 #include "api/suite.h"
 #include "dataplane/srtp_burst.h"
+#include "dataplane/srtp_ctx_priv.h" /* libsrtp's statuses as the gateway maps them; rd32, wr32 */
 #include "fuzz_common.h"
 
 #define NPAIR 3
@@ -187,23 +188,10 @@ static void fill(uint8_t *p, unsigned n)
 	}
 }
 
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static void wr16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
 }
 
 static bool is_gcm(unsigned suite)
@@ -238,21 +226,6 @@ static void policy_for(srtp_policy_t *p, const struct pair *pr, bool inbound)
 	p->key = (unsigned char *)pr->key.material;
 	p->window_size = r.window;
 	p->allow_repeat_tx = 0;
-}
-
-static enum sgw_srtp_result map(srtp_err_status_t s)
-{
-	switch (s) {
-	case srtp_err_status_ok:
-		return SGW_SRTP_OK;
-	case srtp_err_status_auth_fail:
-		return SGW_SRTP_ERR_AUTH;
-	case srtp_err_status_replay_fail:
-	case srtp_err_status_replay_old:
-		return SGW_SRTP_ERR_REPLAY;
-	default:
-		return SGW_SRTP_ERR_OTHER;
-	}
 }
 
 static void init_once(void)
@@ -489,7 +462,7 @@ static void diff(unsigned kind, unsigned n, unsigned split)
 			ls = srtp_unprotect_rtcp(s, lbuf[i], &l);
 			break;
 		}
-		lr = map(ls);
+		lr = srtp_ctx_map_status(ls);
 		st.pkts[kind]++;
 		if (items[i].len >= (int)ssrc_at + 4) {
 			ssrc = rd32(items[i].b + ssrc_at);
