@@ -287,9 +287,7 @@ void
 srtp_ctx_follow_index(struct sgw_srtp *ctx, uint32_t ssrc, uint64_t index)
 {
 	if (__builtin_expect(!ctx->following || ssrc != ctx->f_ssrc, 0)) {
-		if (ctx->following && ++ctx->others < SGW_SRTP_FOLLOW_AFTER)
-			return;
-		srtp_ctx_follow_at(ctx, ssrc, index);
+		follow_other(ctx, ssrc, (uint16_t)index, &index);
 		return;
 	}
 	ctx->others = 0;
