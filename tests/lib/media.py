@@ -129,18 +129,26 @@ def psnr(a, b, step=1):
 def stop(p, timeout):
     """Wait up to timeout for p to end by itself, then stop it by PID:
     SIGTERM (ffmpeg may ignore the first), then SIGKILL. Returns True if it
-    ended by itself."""
+    ended by itself. Its pipes are closed either way."""
     try:
         p.wait(timeout)
         return True
     except subprocess.TimeoutExpired:
         pass
-    for sig in (p.terminate, p.kill):
+    finally:
         if p.poll() is None:
-            sig()
-        try:
-            p.wait(3)
-            break
-        except subprocess.TimeoutExpired:
-            pass
+            for sig in (p.terminate, p.kill):
+                if p.poll() is None:
+                    sig()
+                try:
+                    p.wait(3)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+        for f in (p.stdin, p.stdout, p.stderr):
+            try:
+                if f is not None:
+                    f.close()
+            except OSError:
+                pass  # stdin's unwritten bytes: the reader is gone
     return False
