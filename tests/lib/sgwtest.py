@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
+import unittest
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get('SRTPGW_BUILD', os.path.join(TOP, 'build'))
@@ -28,6 +30,29 @@ SRTPGW = os.path.join(BUILD, 'gateway', 'srtpgw')
 AGENTCTL = os.path.join(BUILD, 'tools', 'agentctl', 'srtpgw-agentctl')
 
 _libc = ctypes.CDLL('libc.so.6', use_errno=True)
+
+
+class _FailuresFirst(unittest.TextTestResult):
+    """Also puts each failure, when it happens, on stdout: meson shows a
+    failed test's stdout before its stderr, and CI shows the head and the
+    tail of that, where the traceback of one test among many may not be."""
+
+    def _first(self, kind, test, err):
+        frames = [f for f in traceback.extract_tb(err[2]) if '/unittest/' not in f.filename]
+        where = '%s:%d' % (os.path.basename(frames[-1].filename), frames[-1].lineno) if frames else '?'
+        what = ''.join(traceback.format_exception_only(err[0], err[1])).strip()
+        print('\n%s %s at %s: %s' % (kind, test.id(), where, what), flush=True)
+
+    def addFailure(self, test, err):
+        self._first('FAIL', test, err)
+        super().addFailure(test, err)
+
+    def addError(self, test, err):
+        self._first('ERROR', test, err)
+        super().addError(test, err)
+
+
+unittest.TextTestRunner.resultclass = _FailuresFirst
 _CLONE_NEWNET = 0x40000000
 _ids = itertools.count()
 
