@@ -37,7 +37,22 @@ def crypto(env):
     lines.append('ratio protect / unprotect: %s' % ', '.join(
         '%s %d B %.2f' % (short.get(r['suite'], r['suite']), r['size'], r['protect_ns'] / r['unprotect_ns'])
         for r in rows))
-    return {'lines': lines, 'rows': rows}
+    # the same crypto on the burst engine (bench_burst: a copy, unprotect
+    # under the camera's key, protect under the viewer's; bursts of 32;
+    # rounds of the two interleaved, the ratio the median of the rounds')
+    engine = []
+    streams = '1,16' if env.smoke else '1,100'
+    bargs = ['--rounds', '3', '--packets', '512'] if env.smoke else ['--rounds', '15', '--packets', '32000']
+    for suite in ENGINE_SUITES:
+        engine += _json_lines([env.exe('bench/bench_burst'), '--json', '--streams', streams,
+                               '--suite', suite] + bargs)
+    for r in engine:
+        lines.append('burst engine, transcrypt %s %d B, %4d stream%s: libsrtp loop %7.1f ns, engine %6.1f ns '
+                     '= %.2f Mpps: %.2fx (ipsec-mb %s)' % (
+                         short.get(r['suite'], r['suite']), r['size'], r['streams'],
+                         ' ' if r['streams'] == 1 else 's', r['libsrtp_ns'], r['burst_ns'], r['burst_mpps'],
+                         r['ratio'], r['arch']))
+    return {'lines': lines, 'rows': rows, 'engine': engine}
 
 
 def lookup(env):
@@ -89,6 +104,11 @@ def lookup(env):
 
 LOADGEN = 'tools/loadgen/srtpgw-loadgen'
 SUITE = 'AES_CM_128_HMAC_SHA1_80'
+GCM = 'AEAD_AES_128_GCM'
+ENGINE_SUITES = (SUITE, GCM)
+# A 10 GbE port full of 200-byte SRTP packets, as issue 13 counts it: the
+# headline says how many worker cores that takes.
+PORT_10G_PPS = 5.3e6
 
 
 # size: RTP payload bytes; 188 + the 12-byte header = figure 1's 200 B RTP packet
@@ -125,13 +145,13 @@ def _through(env, procs, d, ops, target, rate, seconds, warmup, size=188, during
 
 
 def _gateway_run(env, streams, viewers, plain, rate, seconds, warmup, size=188, during=None, crypto=None,
-                 lanes=False):
+                 lanes=False, suite=SUITE):
     import gwrun
     procs = gwrun.Procs()
     try:
         d = procs.tmpdir()
         gw = gwrun.Gateway(procs, env.build, os.path.join(d, 'memif.sock'), crypto=crypto).start('0@0,1@1')
-        ops, _ = gwrun.make_ops(streams, viewers, SUITE, plain=plain, lanes=lanes)
+        ops, _ = gwrun.make_ops(streams, viewers, suite, plain=plain, lanes=lanes)
         rep = _through(env, procs, d, ops, gw, rate, seconds, warmup, size, during)
         rep['gateway_counters'] = gw.counters()
         rc = gw.stop()
@@ -149,30 +169,38 @@ def _timing(env):
 def transcrypt(env):
     """srtpgw transcrypting on one worker, 1 and 4 viewers per stream, vs (1);
     viewers with lanes (as srtpgw-control makes them), crypto = "libsrtp"
-    and "burst" side by side"""
+    and "burst" side by side, AES-CM and GCM"""
     env.exe(LOADGEN)
     seconds, warmup = _timing(env)
     streams = 16 if env.smoke else 100
     f1 = env.results.get(1)
-    rt = None
-    if f1:
-        r1 = next(r for r in f1['rows'] if r['suite'] == SUITE and r['size'] == 200)
-        rt = (r1['unprotect_ns'], r1['protect_ns'])
     lines, by_viewers, limit, burst_by_viewers = [], [], [], []
-    rows = {}
-    one = {}
+    rows, one, gcm = {}, {}, {}
 
-    def both(n_streams, n):
+    def raw(suite):
+        """(unprotect, protect) ns of 200 B from (1), or None"""
+        if not f1:
+            return None
+        r1 = next((r for r in f1['rows'] if r['suite'] == suite and r['size'] == 200), None)
+        return (r1['unprotect_ns'], r1['protect_ns']) if r1 else None
+
+    def both(n_streams, n, suite=SUITE):
         """(libsrtp's run, the burst engine's run), one after the other."""
-        return tuple(_gateway_run(env, n_streams, n, False, 0, seconds, warmup, crypto=c, lanes=True)
+        return tuple(_gateway_run(env, n_streams, n, False, 0, seconds, warmup, crypto=c, lanes=True, suite=suite)
                      for c in ('libsrtp', 'burst'))
 
-    def engines(src_lib, src_burst, n):
+    def engines(src_lib, src_burst, n, rt):
         line = '; burst engine %.3f M/s: %.2fx libsrtp' % (src_burst / 1e6, src_burst / src_lib)
         if rt:
             line += ', %.2fx the raw libsrtp limit' % (src_burst * (rt[0] + n * rt[1]) / 1e9)
         return line
 
+    def tx_full(lib, burst):
+        # the load generator found the gateway's ring full this often: the
+        # gateway, not the generator, set the pace
+        return ' [ring full: libsrtp %d, burst %d times]' % (lib.get('tx_full', 0), burst.get('tx_full', 0))
+
+    rt = raw(SUITE)
     # one stream first: the same single pair of contexts as (1), hot in the cache
     for n in (1, 4):
         lib, burst = both(1, n)
@@ -181,14 +209,15 @@ def transcrypt(env):
             n, '' if n == 1 else 's', one[n] / 1e6, lib['rx_pps'] / 1e6)
         if rt:
             line += '; ratio to the raw libsrtp limit %.2f' % (one[n] * (rt[0] + n * rt[1]) / 1e9)
-        lines.append(line + engines(one[n], burst['rx_pps'] / n, n))
+        lines.append(line + engines(one[n], burst['rx_pps'] / n, n, rt) + tx_full(lib, burst))
     for n in ((1, 4) if env.smoke else (1, 2, 4, 8)):
         rep, burst = both(streams, n)
         src_pps = rep['rx_pps'] / n
         row = {'viewers': n, 'rx_pps': rep['rx_pps'], 'tx_pps': rep['tx_pps'], 'source_pps': src_pps,
                'decrypt_failures': rep['decrypt_failures'], 'latency_us': rep['latency_us'],
                'burst_source_pps': burst['rx_pps'] / n, 'burst_decrypt_failures': burst['decrypt_failures'],
-               'burst_vs_libsrtp': burst['rx_pps'] / rep['rx_pps'] if rep['rx_pps'] else None}
+               'burst_vs_libsrtp': burst['rx_pps'] / rep['rx_pps'] if rep['rx_pps'] else None,
+               'tx_full': rep.get('tx_full'), 'burst_tx_full': burst.get('tx_full')}
         line = '%d streams, %d viewer%s: %.3f M source packets/s -> %.3f M viewer packets/s' % (
             streams, n, '' if n == 1 else 's', src_pps / 1e6, rep['rx_pps'] / 1e6)
         if rt:
@@ -199,16 +228,37 @@ def transcrypt(env):
             line += '; raw libsrtp limit %.3f M/s (U + %d P = %.0f ns): ratio %.2f' % (
                 row['limit_source_pps'] / 1e6, n, cost, row['ratio'])
             limit.append((n, n * row['limit_source_pps'] / 1e6))
-        lines.append(line + engines(src_pps, row['burst_source_pps'], n))
+        lines.append(line + engines(src_pps, row['burst_source_pps'], n, rt) + tx_full(rep, burst))
         by_viewers.append((n, rep['rx_pps'] / 1e6))
         burst_by_viewers.append((n, burst['rx_pps'] / 1e6))
         rows[n] = row
-    lines.append('(%d SRTP streams %s 200 B, each viewer with one egress lane, one worker busy polling, load '
+    # the issue's targets again with AEAD_AES_128_GCM
+    rt_gcm = raw(GCM)
+    for ns, n in ((1, 1), (streams, 1), (streams, 4)):
+        lib, burst = both(ns, n, GCM)
+        src_lib, src_burst = lib['rx_pps'] / n, burst['rx_pps'] / n
+        gcm['%dx%d' % (ns, n)] = {'source_pps': src_lib, 'burst_source_pps': src_burst,
+                                 'burst_ratio': src_burst * (rt_gcm[0] + n * rt_gcm[1]) / 1e9 if rt_gcm else None}
+        lines.append('%s, %d stream%s, %d viewer%s: libsrtp %.3f M source packets/s%s' % (
+            GCM, ns, '' if ns == 1 else 's', n, '' if n == 1 else 's', src_lib / 1e6,
+            engines(src_lib, src_burst, n, rt_gcm)) + tx_full(lib, burst))
+    lines.append('(SRTP streams of 200 B packets, each viewer with one egress lane, one worker busy polling, load '
                  'generator over net_memif as fast as it can; viewer packets verified by the load generator; '
-                 'the burst engine protects the viewers\' packets, libsrtp still decrypts the sources\')' % (
-                     streams, SUITE))
-    return {'lines': lines, 'rows': rows, 'one_stream_source_pps': one, 'by_viewers': by_viewers,
-            'burst_by_viewers': burst_by_viewers, 'limit_by_viewers': limit}
+                 'on the burst engine both the sources\' unprotect and the viewers\' protect run in bursts)')
+    # the headline: one worker core's transcrypt rate, and what a 10 GbE
+    # port of 200-byte SRTP needs
+    head = rows[1]['burst_source_pps']
+    res = {'lines': lines, 'rows': rows, 'one_stream_source_pps': one, 'by_viewers': by_viewers,
+           'burst_by_viewers': burst_by_viewers, 'limit_by_viewers': limit, 'gcm': gcm,
+           'headline_mpps_per_core': head / 1e6, 'headline_cores_10g': PORT_10G_PPS / head if head else None}
+    lines.append('HEADLINE: one worker core transcrypts %.3f Mpps (200 B %s, %d streams x 1 viewer, burst '
+                 'engine, through srtpgw): a 10 GbE port of 200 B SRTP (%.1f Mpps) takes %.1f worker cores' % (
+                     head / 1e6, SUITE, streams, PORT_10G_PPS / 1e6, PORT_10G_PPS / head if head else float('inf')))
+    eng = next((r for r in (f1 or {}).get('engine', []) if r['suite'] == SUITE and r['streams'] > 1), None)
+    if eng:
+        lines.append('          the engine alone (1) does %.3f Mpps per core: %.1f cores of crypto for %.1f Mpps' % (
+            eng['burst_mpps'], PORT_10G_PPS / 1e6 / eng['burst_mpps'], PORT_10G_PPS / 1e6))
+    return res
 
 
 def passthrough(env):
