@@ -4,6 +4,7 @@
 #include <rte_udp.h>
 
 #include "dataplane/fanout.h"
+#include "dataplane/pkt_cksum.h"
 #include "dataplane/srtp_ctx.h"
 
 /* Lengths and checksums of the headers just copied from the viewer's
@@ -31,7 +32,7 @@ static void finish_headers(const struct sgw_flow_viewer *v, const struct sgw_por
 			udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 		} else {
 			ip->hdr_checksum = rte_ipv4_cksum(ip);
-			udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+			udp->dgram_cksum = sgw_udp4_cksum(ip, udp, udp_len);
 		}
 	} else {
 		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)l3;
@@ -45,7 +46,7 @@ static void finish_headers(const struct sgw_flow_viewer *v, const struct sgw_por
 			m->ol_flags |= RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
 			udp->dgram_cksum = rte_ipv6_phdr_cksum(ip, m->ol_flags);
 		} else {
-			udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+			udp->dgram_cksum = sgw_udp6_cksum(ip, udp, udp_len);
 		}
 	}
 }

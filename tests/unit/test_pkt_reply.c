@@ -992,9 +992,78 @@ build_udp_datagrams(void)
 	CHECK_EQ(pkt_build_udp(buf, sizeof(buf), 0, mac_peer, mac_us, &u4, stun, sizeof(stun)), 0);
 }
 
+/* sgw_udp4_cksum / sgw_udp6_cksum (pkt_cksum.h: what the fan-out stamps on
+ * every viewer packet where the port cannot offload it) give DPDK's
+ * rte_ipv4/6_udptcp_cksum value for every length and alignment, and the
+ * byte-wise reference's. */
+static void
+udp_cksum_as_dpdk(void)
+{
+	static uint8_t buf[2048 + 64] __attribute__((aligned(64)));
+	uint32_t seed = 12345;
+
+	for (unsigned len = 8; len <= 1480; len += (len < 80 ? 1 : 37)) {
+		for (unsigned off = 0; off < 8; off++) {
+			struct rte_ipv4_hdr *ip4 = (struct rte_ipv4_hdr *)(buf + off);
+			struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(buf + off);
+			uint8_t *l4;
+
+			for (unsigned i = 0; i < sizeof(buf); i++) {
+				seed = seed * 1103515245u + 12345u;
+				buf[i] = (uint8_t)(seed >> 16);
+			}
+			/* IPv4: the fields rte_ipv4_udptcp_cksum reads */
+			ip4->version_ihl = 0x45;
+			ip4->next_proto_id = P_UDP;
+			ip4->total_length = rte_cpu_to_be_16((uint16_t)(len + 20));
+			l4 = (uint8_t *)(ip4 + 1);
+			l4[6] = l4[7] = 0;
+			CHECK_EQ(sgw_udp4_cksum(ip4, l4, len), rte_ipv4_udptcp_cksum(ip4, l4));
+			{
+				uint8_t ph[12];
+				uint32_t s;
+				uint16_t c;
+
+				memcpy(ph, &ip4->src_addr, 4);
+				memcpy(ph + 4, &ip4->dst_addr, 4);
+				ph[8] = 0;
+				ph[9] = P_UDP;
+				ph[10] = (uint8_t)(len >> 8);
+				ph[11] = (uint8_t)len;
+				s = sum_add(0, ph, 12);
+				c = (uint16_t)~sum_fold(sum_add(s, l4, len));
+				/* the reference in network order, ours as stored */
+				CHECK_EQ(rte_be_to_cpu_16(sgw_udp4_cksum(ip4, l4, len)), c == 0 ? 0xffff : c);
+			}
+			/* IPv6 */
+			ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
+			ip6->proto = P_UDP;
+			ip6->payload_len = rte_cpu_to_be_16((uint16_t)len);
+			l4 = (uint8_t *)(ip6 + 1);
+			l4[6] = l4[7] = 0;
+			CHECK_EQ(sgw_udp6_cksum(ip6, l4, len), rte_ipv6_udptcp_cksum(ip6, l4));
+		}
+	}
+	/* a datagram whose sum is 0xffff is sent with 0xffff, not 0 (RFC 768) */
+	{
+		struct rte_ipv4_hdr ip = { .version_ihl = 0x45, .next_proto_id = P_UDP };
+		uint8_t d[10] = { 0 };
+		uint16_t c;
+
+		ip.total_length = rte_cpu_to_be_16(30);
+		c = sgw_udp4_cksum(&ip, d, sizeof(d));
+		/* the payload's last word raised by the complement of the sum:
+		 * the sum becomes 0xffff, its complement 0 */
+		memcpy(d + 8, &c, 2);
+		CHECK_EQ(sgw_udp4_cksum(&ip, d, sizeof(d)), 0xffff);
+		CHECK_EQ(rte_ipv4_udptcp_cksum(&ip, d), 0xffff);
+	}
+}
+
 int
 main(void)
 {
+	RUN(udp_cksum_as_dpdk);
 	RUN(arp_reply_bytes);
 	RUN(arp_reply_vlan_bytes);
 	RUN(arp_reply_refused);
