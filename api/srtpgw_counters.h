@@ -73,7 +73,11 @@
 	_(KEYFRAME_NO_CAMERA, "keyframe_no_camera", "keyframe wishes (a viewer's PLI or FIR) for a stream without a camera leg (an SDES camera): nobody to ask") \
 	_(DROP_RTCP_PORT_RTP, "drop_rtcp_port_rtp", "RTP on a stream's RTCP port (listen + 1)") \
 	_(NACK_RESENT, "nack_resent", "packets resent to a WebRTC viewer that NACKed them: the very SRTP packet it was sent") \
-	_(NACK_MISSED, "nack_missed", "NACKed packets not resent: no longer held (older than the viewer's last 512), never sent to it, or resent 3 times already")
+	_(NACK_MISSED, "nack_missed", "NACKed packets not resent: no longer held (older than the viewer's last 512), never sent to it, or resent 3 times already") \
+	/* the worker's load (not packets): a worker busy polls, so its CPU \
+	 * time says nothing; these say how much of it packets took */         \
+	_(BUSY_POLLS, "busy_polls", "worker loop passes that got packets (from its queues or hand-off rings)") \
+	_(BUSY_US, "busy_us", "microseconds those passes took: busy_us / (rx + handoff_in) is the worker's time per packet")
 
 enum sgw_counter {
 #define SGW_COUNTER_ENUM(e, name, help) SGW_CTR_##e,

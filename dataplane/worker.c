@@ -427,6 +427,9 @@ int sgw_worker_main(void *arg)
 	struct sgw_dp *dp = sgw_dp;
 	struct rte_mbuf *pkts[SGW_BURST];
 	unsigned idle = 0, sleep_us = 0;
+	/* the previous pass's start, if it got packets: its time is counted
+	 * at the next pass's start (no TSC read of its own) */
+	uint64_t busy_since = 0;
 
 	rte_rcu_qsbr_thread_register(dp->qs, w->idx);
 	rte_rcu_qsbr_thread_online(dp->qs, w->idx);
@@ -435,6 +438,11 @@ int sgw_worker_main(void *arg)
 		const struct ft_root *root = ft_acquire(&dp->ft);
 		uint64_t now = rte_rdtsc();
 		unsigned got = 0;
+
+		if (busy_since != 0) {
+			w->ctr[SGW_CTR_BUSY_US] += now - busy_since; /* cycles: agent_stats.c */
+			busy_since = 0;
+		}
 
 		for (unsigned q = 0; q < w->n_rxq; q++) {
 			uint16_t n = rte_eth_rx_burst(w->rxq[q].port_id, w->rxq[q].queue,
@@ -458,6 +466,10 @@ int sgw_worker_main(void *arg)
 		/* Done with this version: the writer may free what it retired. */
 		rte_rcu_qsbr_quiescent(dp->qs, w->idx);
 
+		if (got > 0) {
+			w->ctr[SGW_CTR_BUSY_POLLS]++;
+			busy_since = now;
+		}
 		if (got > 0 || dp->idle_sleep_us == 0) {
 			idle = 0;
 			sleep_us = 0;

@@ -35,6 +35,9 @@ size_t agent_stats_workers(struct sgw_agent *a, uint8_t *buf, size_t cap)
 		memcpy(buf + off + 4, &pad, 4);
 		for (unsigned c = 0; c < SGW_CTR_MAX; c++) {
 			uint64_t v = rd(&ctr[c]);
+
+			if (c == SGW_CTR_BUSY_US) /* the worker counts TSC cycles */
+				v = (uint64_t)((double)v * 1e6 / (double)a->tsc_hz);
 			memcpy(buf + off + 8 + c * 8, &v, 8);
 		}
 		off += entry;

@@ -9,8 +9,8 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sgwtest import (GatewayCase, SUITES, b64, marked_payload, new_key, pcap_port,  # noqa: E402
-                     recv_all, rtp, srtp_session)
+from sgwtest import (GatewayCase, SUITES, b64, counter_deltas, marked_payload, new_key,  # noqa: E402
+                     pcap_port, recv_all, rtp, srtp_session)
 
 GW4, PEER4 = '10.77.0.1', '10.77.0.2'
 GW6, PEER6 = 'fd77::1', 'fd77::2'
@@ -90,6 +90,27 @@ class Forwarding(GatewayCase):
         self.assertEqual(got6[0][1][:2], (GW6, listen))
         rx = srtp_session('AES_CM_128_HMAC_SHA1_80', k, outbound=False)
         self.assertEqual([rx.unprotect(d) for d, _ in recv_all(v4, len(sent))], sent)
+
+    def test_busy_time_counts_passes_with_packets(self):
+        """busy_polls and busy_us (docs/counters.md) grow with the passes
+        that got packets: at least one for 10 packets, at most one a packet."""
+        listen = self.listen_port()
+        v = self.ns.socket()
+        v.bind((PEER4, 0))
+        self.gw.apply(['stream add 300 owner=3 listen=%s:%d plain' % (GW4, listen),
+                       'viewer add 3001 stream=300 owner=3 to=%s:%d plain' % (PEER4, v.getsockname()[1])])
+        c0 = self.gw.counters()
+        cam = self.ns.socket()
+        cam.bind((PEER4, 0))
+        sent = [rtp(seq, payload=marked_payload(300, seq)) for seq in range(10)]
+        for p in sent:
+            cam.sendto(p, (GW4, listen))
+        self.assertEqual([d for d, _ in recv_all(v, len(sent))], sent)
+        d = counter_deltas(c0, self.gw.counters())
+        self.assertGreaterEqual(d.get('rx', 0), len(sent))
+        self.assertGreaterEqual(d.get('busy_polls', 0), 1)
+        self.assertLessEqual(d['busy_polls'], d['rx'] + d.get('handoff_in', 0))
+        self.assertGreater(d.get('busy_us', 0), 0)
 
 
 if __name__ == '__main__':
