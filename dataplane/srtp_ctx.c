@@ -535,8 +535,8 @@ srtp_ctx_map_status(srtp_err_status_t st)
 
 /* ---- the session: libsrtp's, or the engine's streams (ingress) ----------------- */
 
-static bool
-sess_has_stream(const struct sgw_srtp *ctx, uint32_t ssrc)
+bool
+srtp_ctx_has_stream(const struct sgw_srtp *ctx, uint32_t ssrc)
 {
 	uint32_t roc;
 
@@ -700,7 +700,7 @@ resumed(struct sgw_srtp *ctx, uint32_t ssrc, uint32_t roc, uint16_t seq)
 static int
 resume_stream(struct sgw_srtp *ctx, uint32_t ssrc)
 {
-	if (sess_has_stream(ctx, ssrc))
+	if (srtp_ctx_has_stream(ctx, ssrc))
 		return 0;
 	if (srtp_ctx_make_room(ctx) != 0)
 		return -1;

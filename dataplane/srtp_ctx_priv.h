@@ -157,6 +157,8 @@ void srtp_ctx_follow_index(struct sgw_srtp *ctx, uint32_t ssrc, uint64_t index);
 void srtp_ctx_follow_at(struct sgw_srtp *ctx, uint32_t ssrc, uint64_t index);
 /* Add a libsrtp stream of its own for ssrc (made from the kept key). */
 int srtp_ctx_add_stream(struct sgw_srtp *ctx, uint32_t ssrc);
+/* ssrc has a stream (libsrtp's, or the engine's; ingress). */
+bool srtp_ctx_has_stream(const struct sgw_srtp *ctx, uint32_t ssrc);
 /* The slot of ssrc, or NULL. */
 struct ssrc_slot *srtp_ctx_slot(struct sgw_srtp *ctx, uint32_t ssrc);
 /* Room for one more SSRC: 0, or -1 at the cap with no idle one to evict
