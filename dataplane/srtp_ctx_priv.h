@@ -26,6 +26,14 @@
 /* Resume entries: the position a context was made from, and SSRCs whose
  * libsrtp streams were evicted (their highest index: a floor). */
 #define RESUME_MAX 4
+/* Inbound: SSRCs without a slot whose SRTCP was accepted keep their
+ * streams (their SRTCP replay windows), as many as the slots at most: a
+ * receiver-only participant (a viewer's RTCP) has one or a few, and a
+ * source's SSRCs may each send SRTCP before RTP. A new one past them is
+ * refused (SGW_SRTP_ERR_SSRCS), not made room for: an evicted one's
+ * replay window would go with its stream (its old packets accepted
+ * again). */
+#define RTCP_SSRCS_MAX SGW_SRTP_MAX_SSRCS
 
 /* A libsrtp stream of the context (one per SSRC met). */
 struct ssrc_slot {
@@ -91,6 +99,8 @@ struct sgw_srtp {
 	unsigned n_slots;
 	struct ssrc_slot slots[SGW_SRTP_MAX_SSRCS];
 	struct resume_ent resume[RESUME_MAX];
+	unsigned n_rtcp;      /* inbound: SRTCP-only SSRCs (RTCP_SSRCS_MAX) */
+	uint32_t rtcp_ssrcs[RTCP_SSRCS_MAX];
 	unsigned n_lanes;     /* 0: a context without lanes */
 	struct lane lanes[SGW_SRTP_MAX_SSRCS];
 	struct sgw_srtcp_tx *rtcp_tx; /* lanes' SRTCP */

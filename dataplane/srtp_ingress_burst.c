@@ -34,8 +34,9 @@
  * packet through srtp_ctx.c, after the queue has been run: the queue
  * points into the slots. SRTCP goes packet by packet too, without running
  * the queue: it touches no slot and no RTP state, and may only add a
- * stream (the queue holds no stream pointer but the slots' engine
- * contexts, which do not move).
+ * stream, or undo the one it added (srtp_ctx.c's cap on SRTCP-only
+ * SSRCs); the queue holds no stream pointer but the slots' engine
+ * contexts, which do not move.
  *
  * A refused packet is left unchanged by the engine (its tag put back; GCM
  * encrypted back), but for SGW_SRTP_ERR_SSRCS after a new SSRC's packet

@@ -16,6 +16,7 @@
 
 #include "api/suite.h"
 #include "dataplane/srtp_ctx.h"
+#include "dataplane/srtp_ctx_priv.h" /* a context's slots and streams, and rd32 */
 #include "check.h"
 
 #define BUF 512
@@ -46,11 +47,6 @@ static int rtp(uint8_t *p, uint16_t seq, uint32_t ssrc, uint8_t fill)
 	p[10] = (uint8_t)(ssrc >> 8), p[11] = (uint8_t)ssrc;
 	memset(p + 12, fill, 100);
 	return 112;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 static void policy(srtp_policy_t *p, const struct sgw_key *k, uint32_t ssrc)
@@ -549,6 +545,151 @@ static void inbound_resume_while_evicting(void)
 	sgw_srtp_free(rx);
 }
 
+/* A receiver report of ssrc, without report blocks (8 bytes). */
+static int rtcp_rr(uint8_t *p, uint32_t ssrc)
+{
+	memset(p, 0, BUF);
+	p[0] = 0x80, p[1] = 201, p[3] = 1;
+	wr32(p + 4, ssrc);
+	return 8;
+}
+
+/* ssrc's RTP packet at seq through tx and rx: rx's verdict; if accepted,
+ * it must be the plaintext tx had. */
+static enum sgw_srtp_result rtp_through(struct sgw_srtp *tx, struct sgw_srtp *rx, uint32_t ssrc,
+					uint16_t seq)
+{
+	uint8_t pkt[BUF], plain[BUF];
+	int len = rtp(pkt, seq, ssrc, (uint8_t)seq), plen = len;
+	enum sgw_srtp_result r;
+
+	memcpy(plain, pkt, (size_t)len);
+	CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+	r = sgw_srtp_unprotect(rx, pkt, &len);
+	if (r == SGW_SRTP_OK) {
+		CHECK_EQ(len, plen);
+		CHECK_MEM(pkt, plain, (size_t)plen);
+	}
+	return r;
+}
+
+/* ssrc's SRTCP through tx and rx, as rtp_through; the protected packet
+ * is kept in srtcp (if not NULL), to be replayed. */
+static enum sgw_srtp_result rtcp_through(struct sgw_srtp *tx, struct sgw_srtp *rx, uint32_t ssrc,
+					 uint8_t *srtcp, int *srtcp_len)
+{
+	uint8_t pkt[BUF], plain[BUF];
+	int len = rtcp_rr(pkt, ssrc), plen = len;
+	enum sgw_srtp_result r;
+
+	memcpy(plain, pkt, (size_t)len);
+	CHECK_EQ(sgw_srtp_protect_rtcp(tx, pkt, &len), SGW_SRTP_OK);
+	if (srtcp != NULL) {
+		memcpy(srtcp, pkt, (size_t)len);
+		*srtcp_len = len;
+	}
+	r = sgw_srtp_unprotect_rtcp(rx, pkt, &len);
+	if (r == SGW_SRTP_OK) {
+		CHECK_EQ(len, plen);
+		CHECK_MEM(pkt, plain, (size_t)plen);
+	}
+	return r;
+}
+
+static enum sgw_srtp_result replay_rtcp(struct sgw_srtp *rx, const uint8_t *srtcp, int len)
+{
+	uint8_t pkt[BUF];
+
+	memcpy(pkt, srtcp, (size_t)len);
+	return sgw_srtp_unprotect_rtcp(rx, pkt, &len);
+}
+
+/* The streams of ssrcs lo..hi that rx has (libsrtp's, or the engine's). */
+static unsigned streams_of(const struct sgw_srtp *rx, uint32_t lo, uint32_t hi)
+{
+	unsigned n = 0;
+
+	for (uint32_t ssrc = lo; ssrc <= hi; ssrc++)
+		n += srtp_ctx_has_stream(rx, ssrc);
+	return n;
+}
+
+/* SRTCP of SSRCs without a slot makes streams outside the slots: at most
+ * SGW_SRTP_MAX_SSRCS of them. Past that a new SSRC's SRTCP is refused
+ * (SGW_SRTP_ERR_SSRCS) and the stream it made undone, so that SRTCP of
+ * ever new SSRCs cannot grow a context. Those within the cap go on (a
+ * receiver-only participant: its SRTCP accepted, its replays refused);
+ * SSRCs with a slot are unaffected; one of them that sends RTP takes a
+ * slot and leaves room for another. Its RTP refused for the slots' cap
+ * leaves its stream (its SRTCP replay window, and its ROC: it was
+ * removed, and the slot made at ROC 0). */
+static void inbound_rtcp_ssrc_cap(void)
+{
+	struct sgw_key k;
+	struct sgw_srtp *tx, *tx2, *rx;
+	uint8_t old[SGW_SRTP_MAX_SSRCS][BUF];
+	int old_len[SGW_SRTP_MAX_SSRCS];
+	const uint32_t base = 100, n_new = 200;
+	struct ssrc_slot *s;
+
+	key_fill(&k, SGW_SUITE_AEAD_AES_128_GCM, 26);
+	/* tx: RTP of 1..7, SRTCP of all; tx2: RTP of the others */
+	tx = sgw_srtp_create(&k, SGW_SRTP_OUTBOUND, 0);
+	tx2 = sgw_srtp_create(&k, SGW_SRTP_OUTBOUND, 0);
+	rx = sgw_srtp_create(&k, SGW_SRTP_INBOUND, 0);
+	/* 1..4 have slots */
+	for (uint32_t ssrc = 1; ssrc <= 4; ssrc++)
+		CHECK_EQ(rtp_through(tx, rx, ssrc, 7), SGW_SRTP_OK);
+	for (uint32_t i = 0; i < n_new; i++) {
+		uint32_t ssrc = base + i;
+
+		if (i < SGW_SRTP_MAX_SSRCS) {
+			CHECK_EQ(rtcp_through(tx, rx, ssrc, old[i], &old_len[i]), SGW_SRTP_OK);
+			CHECK(srtp_ctx_has_stream(rx, ssrc));
+		} else {
+			CHECK_EQ(rtcp_through(tx, rx, ssrc, NULL, NULL), SGW_SRTP_ERR_SSRCS);
+			CHECK_EQ(rtcp_through(tx, rx, ssrc, NULL, NULL), SGW_SRTP_ERR_SSRCS);
+			CHECK(!srtp_ctx_has_stream(rx, ssrc));
+		}
+	}
+	CHECK_EQ(streams_of(rx, 1, base + n_new), 4 + SGW_SRTP_MAX_SSRCS);
+	if (rx->burst)
+		CHECK_EQ(rx->n_streams, 4 + SGW_SRTP_MAX_SSRCS);
+	/* the slots' SSRCs' SRTCP, and that of those within the cap */
+	for (uint32_t ssrc = 1; ssrc <= 4; ssrc++)
+		CHECK_EQ(rtcp_through(tx, rx, ssrc, NULL, NULL), SGW_SRTP_OK);
+	for (uint32_t i = 0; i < SGW_SRTP_MAX_SSRCS; i++) {
+		CHECK_EQ(rtcp_through(tx, rx, base + i, NULL, NULL), SGW_SRTP_OK);
+		CHECK_EQ(replay_rtcp(rx, old[i], old_len[i]), SGW_SRTP_ERR_REPLAY);
+	}
+	/* base's RTP: a slot, and room for one more SRTCP-only SSRC */
+	CHECK_EQ(rtp_through(tx2, rx, base, 7), SGW_SRTP_OK);
+	CHECK(srtp_ctx_slot(rx, base) != NULL);
+	CHECK_EQ(replay_rtcp(rx, old[0], old_len[0]), SGW_SRTP_ERR_REPLAY);
+	CHECK_EQ(rtcp_through(tx, rx, base + n_new, NULL, NULL), SGW_SRTP_OK);
+	CHECK_EQ(rtcp_through(tx, rx, base + n_new + 1, NULL, NULL), SGW_SRTP_ERR_SSRCS);
+	CHECK_EQ(streams_of(rx, 1, base + n_new + 1), 5 + SGW_SRTP_MAX_SSRCS);
+	/* 5..7 fill the slots; base + 1's RTP, refused while none is idle,
+	 * wraps (ROC 1) on its stream, which stays */
+	for (uint32_t ssrc = 5; ssrc <= 7; ssrc++)
+		CHECK_EQ(rtp_through(tx, rx, ssrc, 7), SGW_SRTP_OK);
+	for (unsigned n = 0; n < 20; n++)
+		CHECK_EQ(rtp_through(tx2, rx, base + 1, (uint16_t)(0xfff6 + n)), SGW_SRTP_ERR_SSRCS);
+	CHECK(srtp_ctx_has_stream(rx, base + 1));
+	CHECK_EQ(replay_rtcp(rx, old[1], old_len[1]), SGW_SRTP_ERR_REPLAY);
+	/* 1 goes on, the others go idle: base + 1 gets a slot, at ROC 1 */
+	for (unsigned n = 1; n <= SGW_SRTP_IDLE_PKTS; n++)
+		CHECK_EQ(rtp_through(tx, rx, 1, (uint16_t)(7 + n)), SGW_SRTP_OK);
+	CHECK_EQ(rtp_through(tx2, rx, base + 1, 10), SGW_SRTP_OK);
+	s = srtp_ctx_slot(rx, base + 1);
+	CHECK(s != NULL);
+	CHECK_EQ(s != NULL ? s->hi : 0, 1ull << 16 | 10);
+	CHECK_EQ(replay_rtcp(rx, old[1], old_len[1]), SGW_SRTP_ERR_REPLAY);
+	sgw_srtp_free(tx);
+	sgw_srtp_free(tx2);
+	sgw_srtp_free(rx);
+}
+
 /* Outbound without lanes: the same cap; an evicted SSRC that comes back
  * goes on above the highest index it had (never below: no reuse). */
 static void outbound_ssrc_cap(void)
@@ -649,6 +790,7 @@ int main(void)
 		RUN(bad_lanes);
 		RUN(inbound_ssrc_cap);
 		RUN(inbound_resume_while_evicting);
+		RUN(inbound_rtcp_ssrc_cap);
 		RUN(outbound_ssrc_cap);
 		RUN(outbound_resume_while_evicting);
 	}
