@@ -712,14 +712,15 @@ resumed(struct sgw_srtp *ctx, uint32_t ssrc, uint32_t roc, uint16_t seq)
 }
 
 /* The stream of a resumed SSRC, added when its first packet comes
- * (within the SSRC cap). 0 or -1. */
+ * (within the SSRC cap). Room is made whatever streams exist: its SRTCP
+ * may have made its stream, which has no slot. 0 or -1. */
 static int
 resume_stream(struct sgw_srtp *ctx, uint32_t ssrc)
 {
-	if (srtp_ctx_has_stream(ctx, ssrc))
-		return 0;
 	if (srtp_ctx_make_room(ctx) != 0)
 		return -1;
+	if (srtp_ctx_has_stream(ctx, ssrc))
+		return 0;
 	return sess_add_stream(ctx, ssrc);
 }
 

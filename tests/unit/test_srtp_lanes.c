@@ -604,6 +604,81 @@ static enum sgw_srtp_result replay_rtcp(struct sgw_srtp *rx, const uint8_t *srtc
 	return sgw_srtp_unprotect_rtcp(rx, pkt, &len);
 }
 
+/* A resumed SSRC whose SRTCP comes before its RTP, while the slots are
+ * full: its SRTCP makes its stream, and its RTP must still get room made
+ * for it (none was, its stream existing: its first packet was accepted
+ * past the cap, without a slot, and spent its resume entry; the next went
+ * the new SSRC's way, whose refusal removed the stream, and from then on
+ * it was tried at ROC 0, refused for good). While none is idle it is
+ * refused for the cap, as a new SSRC (its stream and entry kept); then
+ * every packet is accepted at its ROC, and it has a slot at its index.
+ * Its SRTCP replay window is kept throughout. Both kinds of resume entry:
+ * the position the context was made from (0x5f, ROC 3), and an evicted
+ * SSRC (2, which wrapped: ROC 1). */
+static void inbound_resume_rtcp_first(void)
+{
+	struct sgw_key k;
+	struct sgw_srtp_pos pos = { .ssrc = 0x5f, .roc = 3, .seq = 100 };
+	struct sgw_srtp *txs[16], *rx;
+	uint8_t old5f[BUF], old2[BUF];
+	int old5f_len = 0, old2_len = 0;
+	struct ssrc_slot *s;
+
+	key_fill(&k, SGW_SUITE_AES_CM_128_HMAC_SHA1_80, 25);
+	for (unsigned i = 0; i < 16; i++)
+		txs[i] = i == (pos.ssrc & 15) ? sgw_srtp_create_at(&k, SGW_SRTP_OUTBOUND, 0, &pos)
+					      : sgw_srtp_create(&k, SGW_SRTP_OUTBOUND, 0);
+#define TX(ssrc) txs[(ssrc) & 15]
+	rx = sgw_srtp_create_at(&k, SGW_SRTP_INBOUND, 0, &pos);
+	CHECK(rx != NULL);
+	/* 2 wraps (ROC 1, up to 0x10017), then 1, 3..8: the slots are full */
+	for (unsigned n = 0; n < 40; n++)
+		CHECK_EQ(rtp_through(TX(2), rx, 2, (uint16_t)(0xfff0 + n)), SGW_SRTP_OK);
+	for (uint32_t ssrc = 1; ssrc <= SGW_SRTP_MAX_SSRCS; ssrc++)
+		if (ssrc != 2)
+			CHECK_EQ(rtp_through(TX(ssrc), rx, ssrc, 10), SGW_SRTP_OK);
+	/* 8 goes on, 9 comes and evicts 2 (the oldest idle): its tombstone */
+	for (unsigned n = 1; n <= SGW_SRTP_IDLE_PKTS; n++)
+		CHECK_EQ(rtp_through(TX(8), rx, 8, (uint16_t)(10 + n)), SGW_SRTP_OK);
+	CHECK_EQ(rtp_through(TX(9), rx, 9, 10), SGW_SRTP_OK);
+	CHECK(srtp_ctx_slot(rx, 2) == NULL);
+	/* every slot used again: none is idle */
+	for (uint32_t ssrc = 1; ssrc <= 9; ssrc++)
+		if (ssrc != 2)
+			CHECK_EQ(rtp_through(TX(ssrc), rx, ssrc, 1000), SGW_SRTP_OK);
+	/* 0x5f's SRTCP first, then its RTP: refused for the cap */
+	CHECK_EQ(rtcp_through(TX(0x5f), rx, 0x5f, old5f, &old5f_len), SGW_SRTP_OK);
+	CHECK_EQ(rtp_through(TX(0x5f), rx, 0x5f, 101), SGW_SRTP_ERR_SSRCS);
+	CHECK_EQ(rtp_through(TX(0x5f), rx, 0x5f, 102), SGW_SRTP_ERR_SSRCS);
+	CHECK(srtp_ctx_has_stream(rx, 0x5f));
+	CHECK(srtp_ctx_resume_of(rx, 0x5f) != NULL);
+	CHECK_EQ(replay_rtcp(rx, old5f, old5f_len), SGW_SRTP_ERR_REPLAY);
+	/* 9 goes on: the others go idle. 0x5f's RTP is accepted at ROC 3 */
+	for (unsigned n = 1; n <= SGW_SRTP_IDLE_PKTS; n++)
+		CHECK_EQ(rtp_through(TX(9), rx, 9, (uint16_t)(1000 + n)), SGW_SRTP_OK);
+	for (uint16_t seq = 103; seq < 108; seq++)
+		CHECK_EQ(rtp_through(TX(0x5f), rx, 0x5f, seq), SGW_SRTP_OK);
+	s = srtp_ctx_slot(rx, 0x5f);
+	CHECK(s != NULL);
+	CHECK_EQ(s != NULL ? s->hi : 0, 3ull << 16 | 107);
+	/* 2's SRTCP, then its RTP, with an idle slot left: at ROC 1 */
+	CHECK_EQ(rtcp_through(TX(2), rx, 2, old2, &old2_len), SGW_SRTP_OK);
+	for (uint16_t seq = 0x18; seq < 0x1d; seq++)
+		CHECK_EQ(rtp_through(TX(2), rx, 2, seq), SGW_SRTP_OK);
+	s = srtp_ctx_slot(rx, 2);
+	CHECK(s != NULL);
+	CHECK_EQ(s != NULL ? s->hi : 0, 1ull << 16 | 0x1c);
+	/* their SRTCP: the replays refused, the next accepted */
+	CHECK_EQ(replay_rtcp(rx, old5f, old5f_len), SGW_SRTP_ERR_REPLAY);
+	CHECK_EQ(replay_rtcp(rx, old2, old2_len), SGW_SRTP_ERR_REPLAY);
+	CHECK_EQ(rtcp_through(TX(0x5f), rx, 0x5f, NULL, NULL), SGW_SRTP_OK);
+	CHECK_EQ(rtcp_through(TX(2), rx, 2, NULL, NULL), SGW_SRTP_OK);
+#undef TX
+	for (unsigned i = 0; i < 16; i++)
+		sgw_srtp_free(txs[i]);
+	sgw_srtp_free(rx);
+}
+
 /* The streams of ssrcs lo..hi that rx has (libsrtp's, or the engine's). */
 static unsigned streams_of(const struct sgw_srtp *rx, uint32_t lo, uint32_t hi)
 {
@@ -790,6 +865,7 @@ int main(void)
 		RUN(bad_lanes);
 		RUN(inbound_ssrc_cap);
 		RUN(inbound_resume_while_evicting);
+		RUN(inbound_resume_rtcp_first);
 		RUN(inbound_rtcp_ssrc_cap);
 		RUN(outbound_ssrc_cap);
 		RUN(outbound_resume_while_evicting);
