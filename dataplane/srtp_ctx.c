@@ -626,6 +626,17 @@ srtp_ctx_resume_of(struct sgw_srtp *ctx, uint32_t ssrc)
 	return NULL;
 }
 
+/* Inbound: resumed SSRC ssrc lost its entry before a packet of it went
+ * through. The stream its tries made (no packet accepted on it) goes too,
+ * so that streams without a slot stay bounded (STREAMS_MAX); one listed
+ * SRTCP-only stays (its SRTCP replay window). */
+static void
+resume_lost(struct sgw_srtp *ctx, uint32_t ssrc)
+{
+	if (ctx->dir == SGW_SRTP_INBOUND && rtcp_only(ctx, ssrc) < 0)
+		sess_remove_stream(ctx, ssrc);
+}
+
 /* Remember an evicted SSRC's highest index, in place of the oldest entry
  * that is not the position the context was made from. */
 static void
@@ -637,6 +648,7 @@ tombstone(struct sgw_srtp *ctx, uint32_t ssrc, uint64_t hi)
 		if (!ctx->resume[i].valid)
 			r = &ctx->resume[i];
 	if (r == NULL) {
+		resume_lost(ctx, ctx->resume[1].ssrc);
 		memmove(&ctx->resume[1], &ctx->resume[2],
 			(RESUME_MAX - 2) * sizeof(ctx->resume[0]));
 		r = &ctx->resume[RESUME_MAX - 1];
@@ -771,6 +783,8 @@ unprotect_resumed(struct sgw_srtp *ctx, struct sgw_burst_mgr *m, const struct re
 	}
 	if (retry)
 		OPENSSL_cleanse(copy, (size_t)len0);
+	if (st != SGW_SRTP_OK && srtp_ctx_resume_of(ctx, r->ssrc) == NULL)
+		resume_lost(ctx, r->ssrc); /* the room made for it took its entry */
 	if (st != SGW_SRTP_OK && older)
 		return SGW_SRTP_ERR_REPLAY;
 	return st;

@@ -34,6 +34,10 @@
  * replay window would go with its stream (its old packets accepted
  * again). */
 #define RTCP_SSRCS_MAX SGW_SRTP_MAX_SSRCS
+/* Inbound streams at most: the slots', the SRTCP-only SSRCs', one per
+ * resume entry (made for its SSRC's tries, removed if the entry goes),
+ * and one a packet just made (undone if the packet is refused). */
+#define STREAMS_MAX (SGW_SRTP_MAX_SSRCS + RTCP_SSRCS_MAX + RESUME_MAX + 1)
 
 /* A libsrtp stream of the context (one per SSRC met). */
 struct ssrc_slot {
@@ -108,8 +112,8 @@ struct sgw_srtp {
 	 * kept as made: it tries the packets of SSRCs without a stream, and
 	 * is cloned when one authenticates) and its streams */
 	struct sgw_burst_ctx *tmpl;
-	struct in_stream *streams;
-	unsigned n_streams, cap_streams;
+	struct in_stream *streams; /* STREAMS_MAX */
+	unsigned n_streams;
 	/* position: the owner's alone */
 	bool following;       /* f_ssrc and f_index are set */
 	uint32_t f_ssrc;

@@ -765,6 +765,56 @@ static void inbound_rtcp_ssrc_cap(void)
 	sgw_srtp_free(rx);
 }
 
+/* The streams a resumed SSRC's tries make (forged packets of it: no
+ * packet accepted) go with its resume entry when a tombstone takes the
+ * entry's place, whether before its packet was tried (the room made for
+ * it took its entry) or after: streams without a slot stay bounded. (They
+ * stayed, each one more stream outside the cap for good, and its SSRC,
+ * back as a new one, was tried under the ROC its last try told it.) */
+static void inbound_resume_streams_dropped(void)
+{
+	struct sgw_key k;
+	struct sgw_srtp *txs[16], *rx;
+	uint8_t pkt[BUF];
+	int len;
+
+	key_fill(&k, SGW_SUITE_AES_CM_128_HMAC_SHA1_80, 27);
+	for (unsigned i = 0; i < 16; i++)
+		txs[i] = sgw_srtp_create(&k, SGW_SRTP_OUTBOUND, 0);
+#define TX(ssrc) txs[(ssrc) & 15]
+	rx = sgw_srtp_create(&k, SGW_SRTP_INBOUND, 0);
+	for (uint32_t ssrc = 1; ssrc <= SGW_SRTP_MAX_SSRCS; ssrc++)
+		CHECK_EQ(rtp_through(TX(ssrc), rx, ssrc, 10), SGW_SRTP_OK);
+	/* 8 goes on; 9..12 evict 1..4: every resume entry taken */
+	for (unsigned n = 1; n <= SGW_SRTP_IDLE_PKTS; n++)
+		CHECK_EQ(rtp_through(TX(8), rx, 8, (uint16_t)(10 + n)), SGW_SRTP_OK);
+	for (uint32_t ssrc = 9; ssrc <= 12; ssrc++)
+		CHECK_EQ(rtp_through(TX(ssrc), rx, ssrc, 10), SGW_SRTP_OK);
+	/* forged packets of 2, then 3: the room made for 2 evicts 5, whose
+	 * tombstone takes 2's entry; 3's stream stays with its entry */
+	for (uint32_t ssrc = 2; ssrc <= 3; ssrc++) {
+		len = rtp(pkt, 500, ssrc, 1);
+		CHECK_EQ(sgw_srtp_protect(TX(ssrc), pkt, &len), SGW_SRTP_OK);
+		pkt[20] ^= 1;
+		CHECK_EQ(sgw_srtp_unprotect(rx, pkt, &len), SGW_SRTP_ERR_AUTH);
+	}
+	CHECK(srtp_ctx_resume_of(rx, 2) == NULL);
+	CHECK(!srtp_ctx_has_stream(rx, 2));
+	CHECK(srtp_ctx_has_stream(rx, 3));
+	/* 13 takes the room; 14 evicts 6, whose tombstone takes 3's entry */
+	CHECK_EQ(rtp_through(TX(13), rx, 13, 10), SGW_SRTP_OK);
+	CHECK_EQ(rtp_through(TX(14), rx, 14, 10), SGW_SRTP_OK);
+	CHECK(srtp_ctx_resume_of(rx, 3) == NULL);
+	CHECK(!srtp_ctx_has_stream(rx, 3));
+	CHECK_EQ(streams_of(rx, 1, 14), SGW_SRTP_MAX_SSRCS);
+	/* 3 comes back as a new SSRC, at ROC 0 */
+	CHECK_EQ(rtp_through(TX(3), rx, 3, 501), SGW_SRTP_OK);
+#undef TX
+	for (unsigned i = 0; i < 16; i++)
+		sgw_srtp_free(txs[i]);
+	sgw_srtp_free(rx);
+}
+
 /* Outbound without lanes: the same cap; an evicted SSRC that comes back
  * goes on above the highest index it had (never below: no reuse). */
 static void outbound_ssrc_cap(void)
@@ -867,6 +917,7 @@ int main(void)
 		RUN(inbound_resume_while_evicting);
 		RUN(inbound_resume_rtcp_first);
 		RUN(inbound_rtcp_ssrc_cap);
+		RUN(inbound_resume_streams_dropped);
 		RUN(outbound_ssrc_cap);
 		RUN(outbound_resume_while_evicting);
 	}
