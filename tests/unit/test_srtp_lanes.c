@@ -604,6 +604,23 @@ static enum sgw_srtp_result replay_rtcp(struct sgw_srtp *rx, const uint8_t *srtc
 	return sgw_srtp_unprotect_rtcp(rx, pkt, &len);
 }
 
+/* One sender per SSRC, TX(ssrc) (a sender has the cap too); from: the
+ * position its SSRC's sender goes on from, or NULL. */
+#define TX(ssrc) txs[(ssrc) & 15]
+static void senders(struct sgw_srtp *txs[16], const struct sgw_key *k,
+		    const struct sgw_srtp_pos *from)
+{
+	for (unsigned i = 0; i < 16; i++)
+		txs[i] = sgw_srtp_create_at(k, SGW_SRTP_OUTBOUND, 0,
+					    from != NULL && i == (from->ssrc & 15) ? from : NULL);
+}
+
+static void senders_free(struct sgw_srtp *txs[16])
+{
+	for (unsigned i = 0; i < 16; i++)
+		sgw_srtp_free(txs[i]);
+}
+
 /* A resumed SSRC whose SRTCP comes before its RTP, while the slots are
  * full: its SRTCP makes its stream, and its RTP must still get room made
  * for it (none was, its stream existing: its first packet was accepted
@@ -625,10 +642,7 @@ static void inbound_resume_rtcp_first(void)
 	struct ssrc_slot *s;
 
 	key_fill(&k, SGW_SUITE_AES_CM_128_HMAC_SHA1_80, 25);
-	for (unsigned i = 0; i < 16; i++)
-		txs[i] = i == (pos.ssrc & 15) ? sgw_srtp_create_at(&k, SGW_SRTP_OUTBOUND, 0, &pos)
-					      : sgw_srtp_create(&k, SGW_SRTP_OUTBOUND, 0);
-#define TX(ssrc) txs[(ssrc) & 15]
+	senders(txs, &k, &pos);
 	rx = sgw_srtp_create_at(&k, SGW_SRTP_INBOUND, 0, &pos);
 	CHECK(rx != NULL);
 	/* 2 wraps (ROC 1, up to 0x10017), then 1, 3..8: the slots are full */
@@ -673,9 +687,7 @@ static void inbound_resume_rtcp_first(void)
 	CHECK_EQ(replay_rtcp(rx, old2, old2_len), SGW_SRTP_ERR_REPLAY);
 	CHECK_EQ(rtcp_through(TX(0x5f), rx, 0x5f, NULL, NULL), SGW_SRTP_OK);
 	CHECK_EQ(rtcp_through(TX(2), rx, 2, NULL, NULL), SGW_SRTP_OK);
-#undef TX
-	for (unsigned i = 0; i < 16; i++)
-		sgw_srtp_free(txs[i]);
+	senders_free(txs);
 	sgw_srtp_free(rx);
 }
 
@@ -779,9 +791,7 @@ static void inbound_resume_streams_dropped(void)
 	int len;
 
 	key_fill(&k, SGW_SUITE_AES_CM_128_HMAC_SHA1_80, 27);
-	for (unsigned i = 0; i < 16; i++)
-		txs[i] = sgw_srtp_create(&k, SGW_SRTP_OUTBOUND, 0);
-#define TX(ssrc) txs[(ssrc) & 15]
+	senders(txs, &k, NULL);
 	rx = sgw_srtp_create(&k, SGW_SRTP_INBOUND, 0);
 	for (uint32_t ssrc = 1; ssrc <= SGW_SRTP_MAX_SSRCS; ssrc++)
 		CHECK_EQ(rtp_through(TX(ssrc), rx, ssrc, 10), SGW_SRTP_OK);
@@ -809,9 +819,7 @@ static void inbound_resume_streams_dropped(void)
 	CHECK_EQ(streams_of(rx, 1, 14), SGW_SRTP_MAX_SSRCS);
 	/* 3 comes back as a new SSRC, at ROC 0 */
 	CHECK_EQ(rtp_through(TX(3), rx, 3, 501), SGW_SRTP_OK);
-#undef TX
-	for (unsigned i = 0; i < 16; i++)
-		sgw_srtp_free(txs[i]);
+	senders_free(txs);
 	sgw_srtp_free(rx);
 }
 
