@@ -51,7 +51,7 @@
 	_(DROP_NO_VIEWERS, "drop_no_viewers", "authenticated packet of a stream with no viewers") \
 	_(DROP_SLOWPATH_FULL, "drop_slowpath_full", "ARP/ICMP/ND queue to the agent thread full") \
 	_(DROP_RX_CKSUM, "drop_rx_cksum", "port reported a bad IP or UDP checksum") \
-	_(DROP_SRTP_SSRCS, "drop_srtp_ssrcs", "a new SSRC on a context that has as many as it may, none idle") \
+	_(DROP_SRTP_SSRCS, "drop_srtp_ssrcs", "a new SSRC on a context that has as many as it may (RTP: none idle)") \
 	_(DROP_SRTP_RESERVE, "drop_srtp_reserve", "egress index past the lane's reservation, or before its start") \
 	_(DROP_SRTP_INDEX_USED, "drop_srtp_index_used", "egress index the viewer's context already used (libsrtp's guard)") \
 	_(DROP_NEIGH_UNSOLICITED, "drop_neigh_unsolicited", "ARP reply or neighbour advertisement ignored: no probe of ours awaited it, or not on the port's VLAN") \

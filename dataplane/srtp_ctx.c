@@ -11,6 +11,9 @@
  * packets age nothing), leaving its highest index as a resume entry: if
  * it comes back it goes on above it, as a context made from a position
  * does; with no idle one the packet is refused (SGW_SRTP_ERR_SSRCS).
+ * Inbound, an SSRC's SRTCP makes its stream too, without a slot: at most
+ * RTCP_SSRCS_MAX SSRCs have one, SRTCP of a new SSRC past them is refused
+ * (SGW_SRTP_ERR_SSRCS) and the stream it made undone.
  *
  * Position (srtp_ctx.h): the owner follows one SSRC's highest packet index
  * with the RFC 3711 estimate, as libsrtp does, and publishes it. A context
@@ -535,8 +538,8 @@ srtp_ctx_map_status(srtp_err_status_t st)
 
 /* ---- the session: libsrtp's, or the engine's streams (ingress) ----------------- */
 
-static bool
-sess_has_stream(const struct sgw_srtp *ctx, uint32_t ssrc)
+bool
+srtp_ctx_has_stream(const struct sgw_srtp *ctx, uint32_t ssrc)
 {
 	uint32_t roc;
 
@@ -604,6 +607,16 @@ srtp_ctx_slot(struct sgw_srtp *ctx, uint32_t ssrc)
 	return NULL;
 }
 
+/* Inbound: ssrc's place among the SRTCP-only SSRCs, or -1. */
+static int
+rtcp_only(const struct sgw_srtp *ctx, uint32_t ssrc)
+{
+	for (unsigned i = 0; i < ctx->n_rtcp; i++)
+		if (ctx->rtcp_ssrcs[i] == ssrc)
+			return (int)i;
+	return -1;
+}
+
 struct resume_ent *
 srtp_ctx_resume_of(struct sgw_srtp *ctx, uint32_t ssrc)
 {
@@ -611,6 +624,17 @@ srtp_ctx_resume_of(struct sgw_srtp *ctx, uint32_t ssrc)
 		if (ctx->resume[i].valid && ctx->resume[i].ssrc == ssrc)
 			return &ctx->resume[i];
 	return NULL;
+}
+
+/* Inbound: resumed SSRC ssrc lost its entry before a packet of it went
+ * through. The stream its tries made (no packet accepted on it) goes too,
+ * so that streams without a slot stay bounded (STREAMS_MAX); one listed
+ * SRTCP-only stays (its SRTCP replay window). */
+static void
+resume_lost(struct sgw_srtp *ctx, uint32_t ssrc)
+{
+	if (ctx->dir == SGW_SRTP_INBOUND && rtcp_only(ctx, ssrc) < 0)
+		sess_remove_stream(ctx, ssrc);
 }
 
 /* Remember an evicted SSRC's highest index, in place of the oldest entry
@@ -624,6 +648,7 @@ tombstone(struct sgw_srtp *ctx, uint32_t ssrc, uint64_t hi)
 		if (!ctx->resume[i].valid)
 			r = &ctx->resume[i];
 	if (r == NULL) {
+		resume_lost(ctx, ctx->resume[1].ssrc);
 		memmove(&ctx->resume[1], &ctx->resume[2],
 			(RESUME_MAX - 2) * sizeof(ctx->resume[0]));
 		r = &ctx->resume[RESUME_MAX - 1];
@@ -656,6 +681,7 @@ void
 srtp_ctx_note(struct sgw_srtp *ctx, uint32_t ssrc, uint64_t index)
 {
 	struct ssrc_slot *s = srtp_ctx_slot(ctx, ssrc);
+	int r;
 
 	if (s == NULL) {
 		if (ctx->n_slots == SGW_SRTP_MAX_SSRCS)
@@ -664,6 +690,8 @@ srtp_ctx_note(struct sgw_srtp *ctx, uint32_t ssrc, uint64_t index)
 		s->ssrc = ssrc;
 		s->hi = index;
 		s->bctx = ctx->burst ? srtp_in_stream_ctx(ctx, ssrc) : NULL;
+		if ((r = rtcp_only(ctx, ssrc)) >= 0) /* its stream is the slot's now */
+			ctx->rtcp_ssrcs[r] = ctx->rtcp_ssrcs[--ctx->n_rtcp];
 	} else if (index > s->hi) {
 		s->hi = index;
 	}
@@ -696,14 +724,15 @@ resumed(struct sgw_srtp *ctx, uint32_t ssrc, uint32_t roc, uint16_t seq)
 }
 
 /* The stream of a resumed SSRC, added when its first packet comes
- * (within the SSRC cap). 0 or -1. */
+ * (within the SSRC cap). Room is made whatever streams exist: its SRTCP
+ * may have made its stream, which has no slot. 0 or -1. */
 static int
 resume_stream(struct sgw_srtp *ctx, uint32_t ssrc)
 {
-	if (sess_has_stream(ctx, ssrc))
-		return 0;
 	if (srtp_ctx_make_room(ctx) != 0)
 		return -1;
+	if (srtp_ctx_has_stream(ctx, ssrc))
+		return 0;
 	return sess_add_stream(ctx, ssrc);
 }
 
@@ -754,6 +783,8 @@ unprotect_resumed(struct sgw_srtp *ctx, struct sgw_burst_mgr *m, const struct re
 	}
 	if (retry)
 		OPENSSL_cleanse(copy, (size_t)len0);
+	if (st != SGW_SRTP_OK && srtp_ctx_resume_of(ctx, r->ssrc) == NULL)
+		resume_lost(ctx, r->ssrc); /* the room made for it took its entry */
 	if (st != SGW_SRTP_OK && older)
 		return SGW_SRTP_ERR_REPLAY;
 	return st;
@@ -762,13 +793,15 @@ unprotect_resumed(struct sgw_srtp *ctx, struct sgw_burst_mgr *m, const struct re
 /* A packet of an SSRC the context has no slot for: the template
  * authenticates it and libsrtp clones a stream (or the SSRC's stream made
  * by its SRTCP does); past the cap the stream takes the place of an idle
- * SSRC, or is undone and the packet refused. Room is made only after
+ * SSRC, or the packet is refused and the stream undone if it made it (one
+ * its SRTCP made keeps its replay window). Room is made only after
  * authentication, so forged packets of new SSRCs evict nothing. */
 static enum sgw_srtp_result __attribute__((noinline))
 unprotect_new(struct sgw_srtp *ctx, struct sgw_burst_mgr *m, uint8_t *pkt, int *len)
 {
-	uint32_t ssrc = rtp_ssrc(pkt);
+	uint32_t ssrc = rtp_ssrc(pkt), roc = 0;
 	uint16_t seq = rtp_seq(pkt);
+	bool made = !srtp_ctx_has_stream(ctx, ssrc);
 	enum sgw_srtp_result st = sess_unprotect(ctx, m, NULL, pkt, len);
 
 	if (st != SGW_SRTP_OK)
@@ -777,10 +810,15 @@ unprotect_new(struct sgw_srtp *ctx, struct sgw_burst_mgr *m, uint8_t *pkt, int *
 	 * SSRCs ages its old ones (only a key holder gets this far) */
 	ctx->n_ok++;
 	if (srtp_ctx_make_room(ctx) != 0) {
-		sess_remove_stream(ctx, ssrc);
+		if (made)
+			sess_remove_stream(ctx, ssrc);
 		return SGW_SRTP_ERR_SSRCS;
 	}
-	srtp_ctx_note(ctx, ssrc, seq); /* a new stream starts at ROC 0 */
+	/* a new stream starts at ROC 0; one its SRTCP made may have taken
+	 * packets refused for the cap, and wrapped */
+	if (!made)
+		sess_stream_roc(ctx, ssrc, &roc);
+	srtp_ctx_note(ctx, ssrc, (uint64_t)roc << 16 | seq);
 	srtp_ctx_follow(ctx, pkt);
 	return SGW_SRTP_OK;
 }
@@ -812,12 +850,28 @@ srtp_ctx_unprotect_m(struct sgw_srtp *ctx, struct sgw_burst_mgr *m, uint8_t *p, 
 	return SGW_SRTP_OK;
 }
 
+/* SRTCP: the SSRC's stream, or the template's, which makes one if the
+ * packet authenticates. An SSRC without a slot keeps it as SRTCP-only,
+ * within the cap; past it the packet is refused, and the stream undone if
+ * the packet made it (a resumed SSRC's tries made the others: kept). */
 enum sgw_srtp_result
 srtp_ctx_unprotect_rtcp_m(struct sgw_srtp *ctx, struct sgw_burst_mgr *m, uint8_t *p, int *len)
 {
-	if (ctx->burst)
-		return srtp_in_unprotect_rtcp(ctx, m, p, len);
-	return srtp_ctx_map_status(srtp_unprotect_rtcp(ctx->session, p, len));
+	uint32_t ssrc = rd32(p + 4);
+	bool known = srtp_ctx_slot(ctx, ssrc) != NULL || rtcp_only(ctx, ssrc) >= 0;
+	bool made = !known && !srtp_ctx_has_stream(ctx, ssrc);
+	enum sgw_srtp_result st = ctx->burst ? srtp_in_unprotect_rtcp(ctx, m, p, len) :
+		srtp_ctx_map_status(srtp_unprotect_rtcp(ctx->session, p, len));
+
+	if (st != SGW_SRTP_OK || known)
+		return st;
+	if (ctx->n_rtcp == RTCP_SSRCS_MAX) {
+		if (made)
+			sess_remove_stream(ctx, ssrc);
+		return SGW_SRTP_ERR_SSRCS;
+	}
+	ctx->rtcp_ssrcs[ctx->n_rtcp++] = ssrc;
+	return SGW_SRTP_OK;
 }
 
 /* An engine context's packet outside a worker's burst: on the shared

@@ -26,6 +26,18 @@
 /* Resume entries: the position a context was made from, and SSRCs whose
  * libsrtp streams were evicted (their highest index: a floor). */
 #define RESUME_MAX 4
+/* Inbound: SSRCs without a slot whose SRTCP was accepted keep their
+ * streams (their SRTCP replay windows), as many as the slots at most: a
+ * receiver-only participant (a viewer's RTCP) has one or a few, and a
+ * source's SSRCs may each send SRTCP before RTP. A new one past them is
+ * refused (SGW_SRTP_ERR_SSRCS), not made room for: an evicted one's
+ * replay window would go with its stream (its old packets accepted
+ * again). */
+#define RTCP_SSRCS_MAX SGW_SRTP_MAX_SSRCS
+/* Inbound streams at most: the slots', the SRTCP-only SSRCs', one per
+ * resume entry (made for its SSRC's tries, removed if the entry goes),
+ * and one a packet just made (undone if the packet is refused). */
+#define STREAMS_MAX (SGW_SRTP_MAX_SSRCS + RTCP_SSRCS_MAX + RESUME_MAX + 1)
 
 /* A libsrtp stream of the context (one per SSRC met). */
 struct ssrc_slot {
@@ -91,6 +103,8 @@ struct sgw_srtp {
 	unsigned n_slots;
 	struct ssrc_slot slots[SGW_SRTP_MAX_SSRCS];
 	struct resume_ent resume[RESUME_MAX];
+	unsigned n_rtcp;      /* inbound: SRTCP-only SSRCs (RTCP_SSRCS_MAX) */
+	uint32_t rtcp_ssrcs[RTCP_SSRCS_MAX];
 	unsigned n_lanes;     /* 0: a context without lanes */
 	struct lane lanes[SGW_SRTP_MAX_SSRCS];
 	struct sgw_srtcp_tx *rtcp_tx; /* lanes' SRTCP */
@@ -98,8 +112,8 @@ struct sgw_srtp {
 	 * kept as made: it tries the packets of SSRCs without a stream, and
 	 * is cloned when one authenticates) and its streams */
 	struct sgw_burst_ctx *tmpl;
-	struct in_stream *streams;
-	unsigned n_streams, cap_streams;
+	struct in_stream *streams; /* STREAMS_MAX */
+	unsigned n_streams;
 	/* position: the owner's alone */
 	bool following;       /* f_ssrc and f_index are set */
 	uint32_t f_ssrc;
@@ -157,6 +171,8 @@ void srtp_ctx_follow_index(struct sgw_srtp *ctx, uint32_t ssrc, uint64_t index);
 void srtp_ctx_follow_at(struct sgw_srtp *ctx, uint32_t ssrc, uint64_t index);
 /* Add a libsrtp stream of its own for ssrc (made from the kept key). */
 int srtp_ctx_add_stream(struct sgw_srtp *ctx, uint32_t ssrc);
+/* ssrc has a stream (libsrtp's, or the engine's; ingress). */
+bool srtp_ctx_has_stream(const struct sgw_srtp *ctx, uint32_t ssrc);
 /* The slot of ssrc, or NULL. */
 struct ssrc_slot *srtp_ctx_slot(struct sgw_srtp *ctx, uint32_t ssrc);
 /* Room for one more SSRC: 0, or -1 at the cap with no idle one to evict

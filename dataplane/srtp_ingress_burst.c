@@ -19,9 +19,10 @@
  *     or added for a resumed SSRC's first tries (srtp_ctx.c's
  *     resume_stream: there it stays "as made", c NULL, with the ROC told
  *     to it, and tries its packets on the template, until one
- *     authenticates); removed with their slot's eviction. Every slot's
- *     SSRC has one (slot.bctx), and only SRTCP or resumes make streams
- *     without a slot, as with libsrtp.
+ *     authenticates); removed with their slot's eviction, and where
+ *     srtp_ctx.c bounds those without a slot (at most STREAMS_MAX in all:
+ *     the array is made once). Every slot's SSRC has one (slot.bctx), and
+ *     only SRTCP or resumes make streams without a slot, as with libsrtp.
  *   - A ROC told (srtp_set_stream_roc) is the engine context's
  *     pending_roc, with libsrtp's rules (sgw_burst_set_roc).
  *
@@ -34,8 +35,9 @@
  * packet through srtp_ctx.c, after the queue has been run: the queue
  * points into the slots. SRTCP goes packet by packet too, without running
  * the queue: it touches no slot and no RTP state, and may only add a
- * stream (the queue holds no stream pointer but the slots' engine
- * contexts, which do not move).
+ * stream, or undo the one it added (srtp_ctx.c's cap on SRTCP-only
+ * SSRCs); the queue holds no stream pointer but the slots' engine
+ * contexts, which do not move.
  *
  * A refused packet is left unchanged by the engine (its tag put back; GCM
  * encrypted back), but for SGW_SRTP_ERR_SSRCS after a new SSRC's packet
@@ -50,20 +52,16 @@
 #include "dataplane/srtp_burst_priv.h"
 #include "dataplane/srtp_ctx_priv.h"
 
-/* Streams room at first: the slots and the resume entries. More (SRTCP of
- * SSRCs without a slot) grow the array, after authentication. */
-#define STREAMS_FIRST (SGW_SRTP_MAX_SSRCS + RESUME_MAX)
-
 int
 srtp_in_init(struct sgw_srtp *ctx)
 {
 	ctx->tmpl = srtp_ctx_burst_ctx(&ctx->key, SGW_SRTP_INBOUND, ctx->window);
 	/* streams are clones of the template: the master key is not kept */
 	OPENSSL_cleanse(ctx->key.material, sizeof(ctx->key.material));
-	ctx->streams = calloc(STREAMS_FIRST, sizeof(*ctx->streams));
+	/* as many as srtp_ctx.c lets a context have: made once */
+	ctx->streams = calloc(STREAMS_MAX, sizeof(*ctx->streams));
 	if (ctx->tmpl == NULL || ctx->streams == NULL)
 		return -1;
-	ctx->cap_streams = STREAMS_FIRST;
 	return 0;
 }
 
@@ -76,7 +74,7 @@ srtp_in_free(struct sgw_srtp *ctx)
 	sgw_burst_ctx_free(ctx->tmpl);
 	ctx->streams = NULL;
 	ctx->tmpl = NULL;
-	ctx->n_streams = ctx->cap_streams = 0;
+	ctx->n_streams = 0;
 }
 
 static struct in_stream *
@@ -93,15 +91,8 @@ add(struct sgw_srtp *ctx, uint32_t ssrc, struct sgw_burst_ctx *c)
 {
 	struct in_stream *e;
 
-	if (ctx->n_streams == ctx->cap_streams) {
-		unsigned cap = 2 * ctx->cap_streams;
-
-		e = realloc(ctx->streams, cap * sizeof(*e));
-		if (e == NULL)
-			return NULL;
-		ctx->streams = e;
-		ctx->cap_streams = cap;
-	}
+	if (ctx->n_streams == STREAMS_MAX)
+		return NULL; /* cannot happen (srtp_ctx.c's caps) */
 	e = &ctx->streams[ctx->n_streams++];
 	*e = (struct in_stream){ .ssrc = ssrc, .c = c };
 	return e;

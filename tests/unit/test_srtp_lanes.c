@@ -16,6 +16,7 @@
 
 #include "api/suite.h"
 #include "dataplane/srtp_ctx.h"
+#include "dataplane/srtp_ctx_priv.h" /* a context's slots and streams, and rd32 */
 #include "check.h"
 
 #define BUF 512
@@ -46,11 +47,6 @@ static int rtp(uint8_t *p, uint16_t seq, uint32_t ssrc, uint8_t fill)
 	p[10] = (uint8_t)(ssrc >> 8), p[11] = (uint8_t)ssrc;
 	memset(p + 12, fill, 100);
 	return 112;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 static void policy(srtp_policy_t *p, const struct sgw_key *k, uint32_t ssrc)
@@ -549,6 +545,284 @@ static void inbound_resume_while_evicting(void)
 	sgw_srtp_free(rx);
 }
 
+/* A receiver report of ssrc, without report blocks (8 bytes). */
+static int rtcp_rr(uint8_t *p, uint32_t ssrc)
+{
+	memset(p, 0, BUF);
+	p[0] = 0x80, p[1] = 201, p[3] = 1;
+	wr32(p + 4, ssrc);
+	return 8;
+}
+
+/* ssrc's RTP packet at seq through tx and rx: rx's verdict; if accepted,
+ * it must be the plaintext tx had. */
+static enum sgw_srtp_result rtp_through(struct sgw_srtp *tx, struct sgw_srtp *rx, uint32_t ssrc,
+					uint16_t seq)
+{
+	uint8_t pkt[BUF], plain[BUF];
+	int len = rtp(pkt, seq, ssrc, (uint8_t)seq), plen = len;
+	enum sgw_srtp_result r;
+
+	memcpy(plain, pkt, (size_t)len);
+	CHECK_EQ(sgw_srtp_protect(tx, pkt, &len), SGW_SRTP_OK);
+	r = sgw_srtp_unprotect(rx, pkt, &len);
+	if (r == SGW_SRTP_OK) {
+		CHECK_EQ(len, plen);
+		CHECK_MEM(pkt, plain, (size_t)plen);
+	}
+	return r;
+}
+
+/* ssrc's SRTCP through tx and rx, as rtp_through; the protected packet
+ * is kept in srtcp (if not NULL), to be replayed. */
+static enum sgw_srtp_result rtcp_through(struct sgw_srtp *tx, struct sgw_srtp *rx, uint32_t ssrc,
+					 uint8_t *srtcp, int *srtcp_len)
+{
+	uint8_t pkt[BUF], plain[BUF];
+	int len = rtcp_rr(pkt, ssrc), plen = len;
+	enum sgw_srtp_result r;
+
+	memcpy(plain, pkt, (size_t)len);
+	CHECK_EQ(sgw_srtp_protect_rtcp(tx, pkt, &len), SGW_SRTP_OK);
+	if (srtcp != NULL) {
+		memcpy(srtcp, pkt, (size_t)len);
+		*srtcp_len = len;
+	}
+	r = sgw_srtp_unprotect_rtcp(rx, pkt, &len);
+	if (r == SGW_SRTP_OK) {
+		CHECK_EQ(len, plen);
+		CHECK_MEM(pkt, plain, (size_t)plen);
+	}
+	return r;
+}
+
+static enum sgw_srtp_result replay_rtcp(struct sgw_srtp *rx, const uint8_t *srtcp, int len)
+{
+	uint8_t pkt[BUF];
+
+	memcpy(pkt, srtcp, (size_t)len);
+	return sgw_srtp_unprotect_rtcp(rx, pkt, &len);
+}
+
+/* One sender per SSRC, TX(ssrc) (a sender has the cap too); from: the
+ * position its SSRC's sender goes on from, or NULL. */
+#define TX(ssrc) txs[(ssrc) & 15]
+static void senders(struct sgw_srtp *txs[16], const struct sgw_key *k,
+		    const struct sgw_srtp_pos *from)
+{
+	for (unsigned i = 0; i < 16; i++)
+		txs[i] = sgw_srtp_create_at(k, SGW_SRTP_OUTBOUND, 0,
+					    from != NULL && i == (from->ssrc & 15) ? from : NULL);
+}
+
+static void senders_free(struct sgw_srtp *txs[16])
+{
+	for (unsigned i = 0; i < 16; i++)
+		sgw_srtp_free(txs[i]);
+}
+
+/* A resumed SSRC whose SRTCP comes before its RTP, while the slots are
+ * full: its SRTCP makes its stream, and its RTP must still get room made
+ * for it (none was, its stream existing: its first packet was accepted
+ * past the cap, without a slot, and spent its resume entry; the next went
+ * the new SSRC's way, whose refusal removed the stream, and from then on
+ * it was tried at ROC 0, refused for good). While none is idle it is
+ * refused for the cap, as a new SSRC (its stream and entry kept); then
+ * every packet is accepted at its ROC, and it has a slot at its index.
+ * Its SRTCP replay window is kept throughout. Both kinds of resume entry:
+ * the position the context was made from (0x5f, ROC 3), and an evicted
+ * SSRC (2, which wrapped: ROC 1). */
+static void inbound_resume_rtcp_first(void)
+{
+	struct sgw_key k;
+	struct sgw_srtp_pos pos = { .ssrc = 0x5f, .roc = 3, .seq = 100 };
+	struct sgw_srtp *txs[16], *rx;
+	uint8_t old5f[BUF], old2[BUF];
+	int old5f_len = 0, old2_len = 0;
+	struct ssrc_slot *s;
+
+	key_fill(&k, SGW_SUITE_AES_CM_128_HMAC_SHA1_80, 25);
+	senders(txs, &k, &pos);
+	rx = sgw_srtp_create_at(&k, SGW_SRTP_INBOUND, 0, &pos);
+	CHECK(rx != NULL);
+	/* 2 wraps (ROC 1, up to 0x10017), then 1, 3..8: the slots are full */
+	for (unsigned n = 0; n < 40; n++)
+		CHECK_EQ(rtp_through(TX(2), rx, 2, (uint16_t)(0xfff0 + n)), SGW_SRTP_OK);
+	for (uint32_t ssrc = 1; ssrc <= SGW_SRTP_MAX_SSRCS; ssrc++)
+		if (ssrc != 2)
+			CHECK_EQ(rtp_through(TX(ssrc), rx, ssrc, 10), SGW_SRTP_OK);
+	/* 8 goes on, 9 comes and evicts 2 (the oldest idle): its tombstone */
+	for (unsigned n = 1; n <= SGW_SRTP_IDLE_PKTS; n++)
+		CHECK_EQ(rtp_through(TX(8), rx, 8, (uint16_t)(10 + n)), SGW_SRTP_OK);
+	CHECK_EQ(rtp_through(TX(9), rx, 9, 10), SGW_SRTP_OK);
+	CHECK(srtp_ctx_slot(rx, 2) == NULL);
+	/* every slot used again: none is idle */
+	for (uint32_t ssrc = 1; ssrc <= 9; ssrc++)
+		if (ssrc != 2)
+			CHECK_EQ(rtp_through(TX(ssrc), rx, ssrc, 1000), SGW_SRTP_OK);
+	/* 0x5f's SRTCP first, then its RTP: refused for the cap */
+	CHECK_EQ(rtcp_through(TX(0x5f), rx, 0x5f, old5f, &old5f_len), SGW_SRTP_OK);
+	CHECK_EQ(rtp_through(TX(0x5f), rx, 0x5f, 101), SGW_SRTP_ERR_SSRCS);
+	CHECK_EQ(rtp_through(TX(0x5f), rx, 0x5f, 102), SGW_SRTP_ERR_SSRCS);
+	CHECK(srtp_ctx_has_stream(rx, 0x5f));
+	CHECK(srtp_ctx_resume_of(rx, 0x5f) != NULL);
+	CHECK_EQ(replay_rtcp(rx, old5f, old5f_len), SGW_SRTP_ERR_REPLAY);
+	/* 9 goes on: the others go idle. 0x5f's RTP is accepted at ROC 3 */
+	for (unsigned n = 1; n <= SGW_SRTP_IDLE_PKTS; n++)
+		CHECK_EQ(rtp_through(TX(9), rx, 9, (uint16_t)(1000 + n)), SGW_SRTP_OK);
+	for (uint16_t seq = 103; seq < 108; seq++)
+		CHECK_EQ(rtp_through(TX(0x5f), rx, 0x5f, seq), SGW_SRTP_OK);
+	s = srtp_ctx_slot(rx, 0x5f);
+	CHECK(s != NULL);
+	CHECK_EQ(s != NULL ? s->hi : 0, 3ull << 16 | 107);
+	/* 2's SRTCP, then its RTP, with an idle slot left: at ROC 1 */
+	CHECK_EQ(rtcp_through(TX(2), rx, 2, old2, &old2_len), SGW_SRTP_OK);
+	for (uint16_t seq = 0x18; seq < 0x1d; seq++)
+		CHECK_EQ(rtp_through(TX(2), rx, 2, seq), SGW_SRTP_OK);
+	s = srtp_ctx_slot(rx, 2);
+	CHECK(s != NULL);
+	CHECK_EQ(s != NULL ? s->hi : 0, 1ull << 16 | 0x1c);
+	/* their SRTCP: the replays refused, the next accepted */
+	CHECK_EQ(replay_rtcp(rx, old5f, old5f_len), SGW_SRTP_ERR_REPLAY);
+	CHECK_EQ(replay_rtcp(rx, old2, old2_len), SGW_SRTP_ERR_REPLAY);
+	CHECK_EQ(rtcp_through(TX(0x5f), rx, 0x5f, NULL, NULL), SGW_SRTP_OK);
+	CHECK_EQ(rtcp_through(TX(2), rx, 2, NULL, NULL), SGW_SRTP_OK);
+	senders_free(txs);
+	sgw_srtp_free(rx);
+}
+
+/* The streams of ssrcs lo..hi that rx has (libsrtp's, or the engine's). */
+static unsigned streams_of(const struct sgw_srtp *rx, uint32_t lo, uint32_t hi)
+{
+	unsigned n = 0;
+
+	for (uint32_t ssrc = lo; ssrc <= hi; ssrc++)
+		n += srtp_ctx_has_stream(rx, ssrc);
+	return n;
+}
+
+/* SRTCP of SSRCs without a slot makes streams outside the slots: at most
+ * SGW_SRTP_MAX_SSRCS of them. Past that a new SSRC's SRTCP is refused
+ * (SGW_SRTP_ERR_SSRCS) and the stream it made undone, so that SRTCP of
+ * ever new SSRCs cannot grow a context. Those within the cap go on (a
+ * receiver-only participant: its SRTCP accepted, its replays refused);
+ * SSRCs with a slot are unaffected; one of them that sends RTP takes a
+ * slot and leaves room for another. Its RTP refused for the slots' cap
+ * leaves its stream (its SRTCP replay window, and its ROC: it was
+ * removed, and the slot made at ROC 0). */
+static void inbound_rtcp_ssrc_cap(void)
+{
+	struct sgw_key k;
+	struct sgw_srtp *tx, *tx2, *rx;
+	uint8_t old[SGW_SRTP_MAX_SSRCS][BUF];
+	int old_len[SGW_SRTP_MAX_SSRCS];
+	const uint32_t base = 100, n_new = 200;
+	struct ssrc_slot *s;
+
+	key_fill(&k, SGW_SUITE_AEAD_AES_128_GCM, 26);
+	/* tx: RTP of 1..7, SRTCP of all; tx2: RTP of the others */
+	tx = sgw_srtp_create(&k, SGW_SRTP_OUTBOUND, 0);
+	tx2 = sgw_srtp_create(&k, SGW_SRTP_OUTBOUND, 0);
+	rx = sgw_srtp_create(&k, SGW_SRTP_INBOUND, 0);
+	/* 1..4 have slots */
+	for (uint32_t ssrc = 1; ssrc <= 4; ssrc++)
+		CHECK_EQ(rtp_through(tx, rx, ssrc, 7), SGW_SRTP_OK);
+	for (uint32_t i = 0; i < n_new; i++) {
+		uint32_t ssrc = base + i;
+
+		if (i < SGW_SRTP_MAX_SSRCS) {
+			CHECK_EQ(rtcp_through(tx, rx, ssrc, old[i], &old_len[i]), SGW_SRTP_OK);
+			CHECK(srtp_ctx_has_stream(rx, ssrc));
+		} else {
+			CHECK_EQ(rtcp_through(tx, rx, ssrc, NULL, NULL), SGW_SRTP_ERR_SSRCS);
+			CHECK_EQ(rtcp_through(tx, rx, ssrc, NULL, NULL), SGW_SRTP_ERR_SSRCS);
+			CHECK(!srtp_ctx_has_stream(rx, ssrc));
+		}
+	}
+	CHECK_EQ(streams_of(rx, 1, base + n_new), 4 + SGW_SRTP_MAX_SSRCS);
+	if (rx->burst)
+		CHECK_EQ(rx->n_streams, 4 + SGW_SRTP_MAX_SSRCS);
+	/* the slots' SSRCs' SRTCP, and that of those within the cap */
+	for (uint32_t ssrc = 1; ssrc <= 4; ssrc++)
+		CHECK_EQ(rtcp_through(tx, rx, ssrc, NULL, NULL), SGW_SRTP_OK);
+	for (uint32_t i = 0; i < SGW_SRTP_MAX_SSRCS; i++) {
+		CHECK_EQ(rtcp_through(tx, rx, base + i, NULL, NULL), SGW_SRTP_OK);
+		CHECK_EQ(replay_rtcp(rx, old[i], old_len[i]), SGW_SRTP_ERR_REPLAY);
+	}
+	/* base's RTP: a slot, and room for one more SRTCP-only SSRC */
+	CHECK_EQ(rtp_through(tx2, rx, base, 7), SGW_SRTP_OK);
+	CHECK(srtp_ctx_slot(rx, base) != NULL);
+	CHECK_EQ(replay_rtcp(rx, old[0], old_len[0]), SGW_SRTP_ERR_REPLAY);
+	CHECK_EQ(rtcp_through(tx, rx, base + n_new, NULL, NULL), SGW_SRTP_OK);
+	CHECK_EQ(rtcp_through(tx, rx, base + n_new + 1, NULL, NULL), SGW_SRTP_ERR_SSRCS);
+	CHECK_EQ(streams_of(rx, 1, base + n_new + 1), 5 + SGW_SRTP_MAX_SSRCS);
+	/* 5..7 fill the slots; base + 1's RTP, refused while none is idle,
+	 * wraps (ROC 1) on its stream, which stays */
+	for (uint32_t ssrc = 5; ssrc <= 7; ssrc++)
+		CHECK_EQ(rtp_through(tx, rx, ssrc, 7), SGW_SRTP_OK);
+	for (unsigned n = 0; n < 20; n++)
+		CHECK_EQ(rtp_through(tx2, rx, base + 1, (uint16_t)(0xfff6 + n)), SGW_SRTP_ERR_SSRCS);
+	CHECK(srtp_ctx_has_stream(rx, base + 1));
+	CHECK_EQ(replay_rtcp(rx, old[1], old_len[1]), SGW_SRTP_ERR_REPLAY);
+	/* 1 goes on, the others go idle: base + 1 gets a slot, at ROC 1 */
+	for (unsigned n = 1; n <= SGW_SRTP_IDLE_PKTS; n++)
+		CHECK_EQ(rtp_through(tx, rx, 1, (uint16_t)(7 + n)), SGW_SRTP_OK);
+	CHECK_EQ(rtp_through(tx2, rx, base + 1, 10), SGW_SRTP_OK);
+	s = srtp_ctx_slot(rx, base + 1);
+	CHECK(s != NULL);
+	CHECK_EQ(s != NULL ? s->hi : 0, 1ull << 16 | 10);
+	CHECK_EQ(replay_rtcp(rx, old[1], old_len[1]), SGW_SRTP_ERR_REPLAY);
+	sgw_srtp_free(tx);
+	sgw_srtp_free(tx2);
+	sgw_srtp_free(rx);
+}
+
+/* The streams a resumed SSRC's tries make (forged packets of it: no
+ * packet accepted) go with its resume entry when a tombstone takes the
+ * entry's place, whether before its packet was tried (the room made for
+ * it took its entry) or after: streams without a slot stay bounded. (They
+ * stayed, each one more stream outside the cap for good, and its SSRC,
+ * back as a new one, was tried under the ROC its last try told it.) */
+static void inbound_resume_streams_dropped(void)
+{
+	struct sgw_key k;
+	struct sgw_srtp *txs[16], *rx;
+	uint8_t pkt[BUF];
+	int len;
+
+	key_fill(&k, SGW_SUITE_AES_CM_128_HMAC_SHA1_80, 27);
+	senders(txs, &k, NULL);
+	rx = sgw_srtp_create(&k, SGW_SRTP_INBOUND, 0);
+	for (uint32_t ssrc = 1; ssrc <= SGW_SRTP_MAX_SSRCS; ssrc++)
+		CHECK_EQ(rtp_through(TX(ssrc), rx, ssrc, 10), SGW_SRTP_OK);
+	/* 8 goes on; 9..12 evict 1..4: every resume entry taken */
+	for (unsigned n = 1; n <= SGW_SRTP_IDLE_PKTS; n++)
+		CHECK_EQ(rtp_through(TX(8), rx, 8, (uint16_t)(10 + n)), SGW_SRTP_OK);
+	for (uint32_t ssrc = 9; ssrc <= 12; ssrc++)
+		CHECK_EQ(rtp_through(TX(ssrc), rx, ssrc, 10), SGW_SRTP_OK);
+	/* forged packets of 2, then 3: the room made for 2 evicts 5, whose
+	 * tombstone takes 2's entry; 3's stream stays with its entry */
+	for (uint32_t ssrc = 2; ssrc <= 3; ssrc++) {
+		len = rtp(pkt, 500, ssrc, 1);
+		CHECK_EQ(sgw_srtp_protect(TX(ssrc), pkt, &len), SGW_SRTP_OK);
+		pkt[20] ^= 1;
+		CHECK_EQ(sgw_srtp_unprotect(rx, pkt, &len), SGW_SRTP_ERR_AUTH);
+	}
+	CHECK(srtp_ctx_resume_of(rx, 2) == NULL);
+	CHECK(!srtp_ctx_has_stream(rx, 2));
+	CHECK(srtp_ctx_has_stream(rx, 3));
+	/* 13 takes the room; 14 evicts 6, whose tombstone takes 3's entry */
+	CHECK_EQ(rtp_through(TX(13), rx, 13, 10), SGW_SRTP_OK);
+	CHECK_EQ(rtp_through(TX(14), rx, 14, 10), SGW_SRTP_OK);
+	CHECK(srtp_ctx_resume_of(rx, 3) == NULL);
+	CHECK(!srtp_ctx_has_stream(rx, 3));
+	CHECK_EQ(streams_of(rx, 1, 14), SGW_SRTP_MAX_SSRCS);
+	/* 3 comes back as a new SSRC, at ROC 0 */
+	CHECK_EQ(rtp_through(TX(3), rx, 3, 501), SGW_SRTP_OK);
+	senders_free(txs);
+	sgw_srtp_free(rx);
+}
+
 /* Outbound without lanes: the same cap; an evicted SSRC that comes back
  * goes on above the highest index it had (never below: no reuse). */
 static void outbound_ssrc_cap(void)
@@ -649,6 +923,9 @@ int main(void)
 		RUN(bad_lanes);
 		RUN(inbound_ssrc_cap);
 		RUN(inbound_resume_while_evicting);
+		RUN(inbound_resume_rtcp_first);
+		RUN(inbound_rtcp_ssrc_cap);
+		RUN(inbound_resume_streams_dropped);
 		RUN(outbound_ssrc_cap);
 		RUN(outbound_resume_while_evicting);
 	}
