@@ -415,15 +415,15 @@ def plots(figs):
                     for k, name in (('one_by_one_ns', 'one by one'), ('staged_ns', 'staged + prefetch'))])
     if f4.get('e2e'):
         out['throughput-vs-table-size'] = dict(
-            title='srtpgw transcrypt throughput vs installed streams (1 worker, 1 viewer each, AES-CM 200 B)',
+            title='srtpgw transcrypt throughput vs installed streams (1 worker, 1 viewer each, AES-CM 200 B, burst engine)',
             xlabel='installed streams (traffic round robin over all)', ylabel='Mpps', logx=True,
-            series=[('srtpgw', [(n, pps / 1e6) for n, pps in f4['e2e']])])
+            series=[('srtpgw, burst engine', [(n, pps / 1e6) for n, pps in f4['e2e']])])
     f2 = figs.get(2, {})
     if f2.get('by_viewers'):
         out['throughput-vs-viewers'] = dict(
             title='srtpgw transcrypt throughput vs viewers per stream (1 worker)',
             xlabel='viewers per stream', ylabel='Mpps received by viewers',
-            series=[('srtpgw', [(v, r) for v, r in f2['by_viewers']]),
+            series=[('srtpgw, libsrtp', [(v, r) for v, r in f2['by_viewers']]),
                     ('srtpgw, burst engine', [(v, r) for v, r in f2.get('burst_by_viewers', [])]),
                     ('raw libsrtp limit', [(v, r) for v, r in f2['limit_by_viewers']])])
     return out
