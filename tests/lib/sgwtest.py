@@ -505,11 +505,16 @@ class Control:
         return wait_for(synced, timeout, 'the gateway to apply the last change', interval=0.05)
 
 
-def counter_deltas(before, after, prefix=''):
+# The worker's load (docs/counters.md): time and passes, not packets; they
+# grow whenever a worker gets anything, ARP included.
+LOAD_COUNTERS = ('busy_polls', 'busy_us')
+
+
+def counter_deltas(before, after, prefix='', load=False):
     """{name: increase} of the counters named prefix* that changed between
-    two Gateway.counters() reads."""
+    two Gateway.counters() reads; the load counters only with load=True."""
     return {k: v - before.get(k, 0) for k, v in after.items()
-            if k.startswith(prefix) and v != before.get(k, 0)}
+            if k.startswith(prefix) and v != before.get(k, 0) and (load or k not in LOAD_COUNTERS)}
 
 
 # ---- SRTP and RTP -------------------------------------------------------
