@@ -32,7 +32,9 @@ static void finish_headers(const struct sgw_flow_viewer *v, const struct sgw_por
 			udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 		} else {
 			ip->hdr_checksum = rte_ipv4_cksum(ip);
-			udp->dgram_cksum = sgw_udp4_cksum(ip, udp, udp_len);
+			udp->dgram_cksum = udp_cksum((const uint8_t *)&ip->src_addr,
+						     (const uint8_t *)&ip->dst_addr, 4,
+						     (const uint8_t *)udp, udp_len);
 		}
 	} else {
 		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)l3;
@@ -46,7 +48,8 @@ static void finish_headers(const struct sgw_flow_viewer *v, const struct sgw_por
 			m->ol_flags |= RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
 			udp->dgram_cksum = rte_ipv6_phdr_cksum(ip, m->ol_flags);
 		} else {
-			udp->dgram_cksum = sgw_udp6_cksum(ip, udp, udp_len);
+			udp->dgram_cksum = udp_cksum(ip->src_addr, ip->dst_addr, 16, (const uint8_t *)udp,
+						     udp_len);
 		}
 	}
 }

@@ -9,47 +9,6 @@
 
 #include <rte_ip.h>
 
-/* Ones'-complement sum of the ICMPv6 pseudo-header and message, folded
- * (0xffff for a message whose checksum is right). */
-static inline uint16_t
-icmp6_sum(const uint8_t src[16], const uint8_t dst[16], const uint8_t *msg, uint32_t len)
-{
-	const uint8_t ph[8] = {
-		(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
-		(uint8_t)len, 0, 0, 0, IPPROTO_ICMPV6,
-	};
-	uint32_t sum;
-
-	/* every piece but the last has even length, so partial sums add */
-	sum = rte_raw_cksum(src, 16);
-	sum += rte_raw_cksum(dst, 16);
-	sum += rte_raw_cksum(ph, sizeof(ph));
-	sum += rte_raw_cksum(msg, len);
-	sum = (sum >> 16) + (sum & 0xffff);
-	sum = (sum >> 16) + (sum & 0xffff);
-	return (uint16_t)sum;
-}
-
-/* The same for a UDP datagram (RFC 768, RFC 8200 8.1): addresses of alen
- * bytes (4 or 16). */
-static inline uint16_t
-udp_sum(const uint8_t *src, const uint8_t *dst, unsigned alen, const uint8_t *msg, uint32_t len)
-{
-	const uint8_t ph[8] = {
-		(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
-		(uint8_t)len, 0, 0, 0, IPPROTO_UDP,
-	};
-	uint32_t sum;
-
-	sum = rte_raw_cksum(src, alen);
-	sum += rte_raw_cksum(dst, alen);
-	sum += rte_raw_cksum(ph, sizeof(ph));
-	sum += rte_raw_cksum(msg, len);
-	sum = (sum >> 16) + (sum & 0xffff);
-	sum = (sum >> 16) + (sum & 0xffff);
-	return (uint16_t)sum;
-}
-
 /* The ones'-complement sum of len bytes at buf plus sum, folded to 16 bits
  * (not complemented): what rte_raw_cksum() gives, 4 bytes an add instead of
  * 2 (RFC 1071 2(B): wider words, folded at the end, give the same sum in
@@ -96,30 +55,43 @@ sgw_cksum_sum(const void *buf, size_t len, uint64_t sum)
 	return (uint16_t)((sum >> 16) + (sum & 0xffff));
 }
 
-/* The UDP checksum of the datagram at udp (udp_len bytes, checksum field
- * zero) under IPv4 header ip: rte_ipv4_udptcp_cksum()'s value, 0 sent as
- * 0xffff (RFC 768). */
+/* Ones'-complement sum of the pseudo-header (RFC 8200 8.1's form, which
+ * sums as RFC 768's for IPv4: addresses of alen bytes, 4 or 16) and the
+ * message, folded (0xffff for a message whose checksum is right). */
 static inline uint16_t
-sgw_udp4_cksum(const struct rte_ipv4_hdr *ip, const void *udp, uint32_t udp_len)
+l4_sum(const uint8_t *src, const uint8_t *dst, unsigned alen, uint8_t proto, const uint8_t *msg,
+       uint32_t len)
 {
-	/* the pseudo-header as native words of its bytes in memory */
-	uint64_t ph = (uint64_t)ip->src_addr + ip->dst_addr + rte_cpu_to_be_16(IPPROTO_UDP) +
-		      rte_cpu_to_be_16((uint16_t)udp_len);
-	uint16_t c = (uint16_t)~sgw_cksum_sum(udp, udp_len, ph);
+	const uint8_t ph[8] = {
+		(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
+		(uint8_t)len, 0, 0, 0, proto,
+	};
 
-	return c == 0 ? 0xffff : c;
+	/* every piece but the last has even length, so partial sums add */
+	return sgw_cksum_sum(msg, len, sgw_cksum_sum(ph, sizeof(ph), sgw_cksum_sum(dst, alen,
+						    sgw_cksum_sum(src, alen, 0))));
 }
 
-/* The same under IPv6 header ip (RFC 8200 8.1). */
 static inline uint16_t
-sgw_udp6_cksum(const struct rte_ipv6_hdr *ip, const void *udp, uint32_t udp_len)
+icmp6_sum(const uint8_t src[16], const uint8_t dst[16], const uint8_t *msg, uint32_t len)
 {
-	uint64_t ph = (uint64_t)rte_cpu_to_be_32(udp_len) + rte_cpu_to_be_32(IPPROTO_UDP);
-	uint16_t c;
+	return l4_sum(src, dst, 16, IPPROTO_ICMPV6, msg, len);
+}
 
-	ph += sgw_cksum_sum(ip->src_addr, 16, 0);
-	ph += sgw_cksum_sum(ip->dst_addr, 16, 0);
-	c = (uint16_t)~sgw_cksum_sum(udp, udp_len, ph);
+static inline uint16_t
+udp_sum(const uint8_t *src, const uint8_t *dst, unsigned alen, const uint8_t *msg, uint32_t len)
+{
+	return l4_sum(src, dst, alen, IPPROTO_UDP, msg, len);
+}
+
+/* The checksum to put in the UDP datagram at msg (len bytes, its checksum
+ * field zero), as stored: rte_ipv4/6_udptcp_cksum()'s value, 0 sent as
+ * 0xffff (RFC 768: 0 means "no checksum"). */
+static inline uint16_t
+udp_cksum(const uint8_t *src, const uint8_t *dst, unsigned alen, const uint8_t *msg, uint32_t len)
+{
+	uint16_t c = (uint16_t)~udp_sum(src, dst, alen, msg, len);
+
 	return c == 0 ? 0xffff : c;
 }
 

@@ -314,10 +314,7 @@ pkt_build_udp(uint8_t *buf, uint32_t room, uint16_t vlan_tci, const uint8_t dst_
 	wr16(udp + 4, (uint16_t)(8 + len));
 	udp[6] = udp[7] = 0;
 	memcpy(udp + 8, payload, len);
-	sum = udp_sum(u->src, u->dst, alen, udp, 8 + len);
-	sum = (uint16_t)~sum;
-	if (sum == 0)
-		sum = 0xffff; /* 0 means "no checksum" (RFC 768) */
+	sum = udp_cksum(u->src, u->dst, alen, udp, 8 + len);
 	memcpy(udp + 6, &sum, 2);
 	return pad_min(buf, n);
 }

@@ -992,10 +992,12 @@ build_udp_datagrams(void)
 	CHECK_EQ(pkt_build_udp(buf, sizeof(buf), 0, mac_peer, mac_us, &u4, stun, sizeof(stun)), 0);
 }
 
-/* sgw_udp4_cksum / sgw_udp6_cksum (pkt_cksum.h: what the fan-out stamps on
- * every viewer packet where the port cannot offload it) give DPDK's
+/* udp_cksum (pkt_cksum.h: what the fan-out stamps on every viewer packet
+ * where the port cannot offload it, and the punt channel's replies) gives DPDK's
  * rte_ipv4/6_udptcp_cksum value for every length and alignment, and the
  * byte-wise reference's. */
+#define A4(field) ((const uint8_t *)&(field))
+
 static void
 udp_cksum_as_dpdk(void)
 {
@@ -1018,7 +1020,7 @@ udp_cksum_as_dpdk(void)
 			ip4->total_length = rte_cpu_to_be_16((uint16_t)(len + 20));
 			l4 = (uint8_t *)(ip4 + 1);
 			l4[6] = l4[7] = 0;
-			CHECK_EQ(sgw_udp4_cksum(ip4, l4, len), rte_ipv4_udptcp_cksum(ip4, l4));
+			CHECK_EQ(udp_cksum(A4(ip4->src_addr), A4(ip4->dst_addr), 4, l4, len), rte_ipv4_udptcp_cksum(ip4, l4));
 			{
 				uint8_t ph[12];
 				uint32_t s;
@@ -1033,7 +1035,8 @@ udp_cksum_as_dpdk(void)
 				s = sum_add(0, ph, 12);
 				c = (uint16_t)~sum_fold(sum_add(s, l4, len));
 				/* the reference in network order, ours as stored */
-				CHECK_EQ(rte_be_to_cpu_16(sgw_udp4_cksum(ip4, l4, len)), c == 0 ? 0xffff : c);
+				CHECK_EQ(rte_be_to_cpu_16(udp_cksum(A4(ip4->src_addr), A4(ip4->dst_addr), 4, l4, len)),
+					 c == 0 ? 0xffff : c);
 			}
 			/* IPv6 */
 			ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
@@ -1041,7 +1044,7 @@ udp_cksum_as_dpdk(void)
 			ip6->payload_len = rte_cpu_to_be_16((uint16_t)len);
 			l4 = (uint8_t *)(ip6 + 1);
 			l4[6] = l4[7] = 0;
-			CHECK_EQ(sgw_udp6_cksum(ip6, l4, len), rte_ipv6_udptcp_cksum(ip6, l4));
+			CHECK_EQ(udp_cksum(ip6->src_addr, ip6->dst_addr, 16, l4, len), rte_ipv6_udptcp_cksum(ip6, l4));
 		}
 	}
 	/* a datagram whose sum is 0xffff is sent with 0xffff, not 0 (RFC 768) */
@@ -1051,11 +1054,11 @@ udp_cksum_as_dpdk(void)
 		uint16_t c;
 
 		ip.total_length = rte_cpu_to_be_16(30);
-		c = sgw_udp4_cksum(&ip, d, sizeof(d));
+		c = udp_cksum(A4(ip.src_addr), A4(ip.dst_addr), 4, d, sizeof(d));
 		/* the payload's last word raised by the complement of the sum:
 		 * the sum becomes 0xffff, its complement 0 */
 		memcpy(d + 8, &c, 2);
-		CHECK_EQ(sgw_udp4_cksum(&ip, d, sizeof(d)), 0xffff);
+		CHECK_EQ(udp_cksum(A4(ip.src_addr), A4(ip.dst_addr), 4, d, sizeof(d)), 0xffff);
 		CHECK_EQ(rte_ipv4_udptcp_cksum(&ip, d), 0xffff);
 	}
 }
