@@ -209,7 +209,7 @@ def transcrypt(env):
             line += ', %.2fx the raw libsrtp limit' % (src_burst * (rt[0] + n * rt[1]) / 1e9)
         return line
 
-    def tx_full(lib, burst):
+    def worker_times(lib, burst):
         # the worker's busy time per source packet: what a core could take
         # where the generator set the pace
         out = []
@@ -228,7 +228,7 @@ def transcrypt(env):
             n, '' if n == 1 else 's', one[n] / 1e6, lib['rx_pps'] / 1e6)
         if rt:
             line += '; ratio to the raw libsrtp limit %.2f' % (one[n] * (rt[0] + n * rt[1]) / 1e9)
-        lines.append(line + engines(one[n], burst['rx_pps'] / n, n, rt) + tx_full(lib, burst))
+        lines.append(line + engines(one[n], burst['rx_pps'] / n, n, rt) + worker_times(lib, burst))
     for n in ((1, 4) if env.smoke else (1, 2, 4, 8)):
         rep, burst = both(streams, n)
         src_pps = rep['rx_pps'] / n
@@ -247,7 +247,7 @@ def transcrypt(env):
             line += '; raw libsrtp limit %.3f M/s (U + %d P = %.0f ns): ratio %.2f' % (
                 row['limit_source_pps'] / 1e6, n, cost, row['ratio'])
             limit.append((n, n * row['limit_source_pps'] / 1e6))
-        lines.append(line + engines(src_pps, row['burst_source_pps'], n, rt) + tx_full(rep, burst))
+        lines.append(line + engines(src_pps, row['burst_source_pps'], n, rt) + worker_times(rep, burst))
         by_viewers.append((n, rep['rx_pps'] / 1e6))
         burst_by_viewers.append((n, burst['rx_pps'] / 1e6))
         rows[n] = row
@@ -261,7 +261,7 @@ def transcrypt(env):
                                  'burst_ratio': src_burst * (rt_gcm[0] + n * rt_gcm[1]) / 1e9 if rt_gcm else None}
         lines.append('%s, %d stream%s, %d viewer%s: libsrtp %.3f M source packets/s%s' % (
             GCM, ns, '' if ns == 1 else 's', n, '' if n == 1 else 's', src_lib / 1e6,
-            engines(src_lib, src_burst, n, rt_gcm)) + tx_full(lib, burst))
+            engines(src_lib, src_burst, n, rt_gcm)) + worker_times(lib, burst))
     lines.append('(SRTP streams of 200 B packets, each viewer with one egress lane, one worker busy polling, load '
                  'generator over net_memif as fast as it can; viewer packets verified by the load generator; '
                  'on the burst engine both the sources\' unprotect and the viewers\' protect run in bursts)')
