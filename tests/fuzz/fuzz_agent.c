@@ -29,16 +29,18 @@
  * Checked:
  *   - after every op that succeeded, what the op says (the record exists or
  *     is gone, with the fields given; a rekey made a new context and kept
- *     the old one only when asked; an unchanged restatement kept its
- *     crypto state); a failed op returns a known errno and a message;
+ *     the old one only when asked; a STREAM_FENCE gave exactly its token;
+ *     an unchanged restatement kept its crypto state); a failed op returns
+ *     a known errno and a message;
  *   - after every abort (TXN_ABORT, a failed op, a malformed payload, a
  *     failed commit, a connection closed mid-transaction): the agent's
  *     records, listen map, next-hop references and the published version
  *     are exactly as at TXN_BEGIN;
  *   - after every commit: the version went up by one; every entry of the
  *     published table is the entry of a stream record at its listen
- *     address and port, with that record's owner, grants, contexts and
- *     viewers (in order, with their owners, contexts, next hops, headers);
+ *     address and port, with that record's owner, grants, fencing token,
+ *     contexts and viewers (in order, with their owners, contexts, next
+ *     hops, headers);
  *     every stream record has its entry, no entry is left for a deleted
  *     stream, counts match; next-hop reference counts equal the viewers
  *     using each slot; a viewer whose owner is neither the stream's owner
