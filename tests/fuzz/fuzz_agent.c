@@ -1137,6 +1137,11 @@ static void gen_ops(struct run *r, struct fz *f, struct sgw_ops_buf *b)
 		/* a raw body: the type and its right length, fields from the input */
 		unsigned t = 1 + fz_pick(f, SGW_OP_MAX - 1);
 		fz_bytes(f, &u, (size_t)sgw_op_body_len(t));
+		if (t == SGW_OP_STREAM_FENCE) {
+			/* streams that exist, tokens that meet (0 among them) */
+			u.fence.stream_id = 1 + u.fence.stream_id % 8; /* as pick_stream_id mostly */
+			u.fence.token %= 8;
+		}
 		sgw_ops_buf_add(b, t, &u, (uint16_t)sgw_op_body_len(t));
 		return;
 	}
