@@ -311,8 +311,9 @@ static int setup(void)
 		return -1;
 	dp.n_workers = 0; /* the agent is RCU thread 0 */
 	cfg.n_ports = 1;
-	agent.dp = &dp;
-	agent.cfg = &cfg;
+	cfg.max_neighbours = dp.n_neigh;
+	if (ft_init(&dp.ft, dp.qs) != 0 || agent_init(&agent, &dp, &cfg) != 0)
+		return -1;
 	return 0;
 }
 
