@@ -39,21 +39,43 @@ struct sgw_local_addr {
 };
 
 /*
- * One version's addresses. slot[] by address index; v4[]/v6[] are the
- * occupied slots packed by family for the worker's per-packet search
- * (sgw_addr_set_index() makes them from slot[]).
+ * One version's addresses. slot[] by address index; h4[]/h6[] are hash
+ * tables of the occupied slots, one per family, for the worker's
+ * per-packet search: open addressing, linear probing, at most half full
+ * (SGW_FT_MAX_ADDRS addresses in twice as many buckets), so a lookup is a
+ * multiply and one or two bucket reads whatever the number of addresses.
+ * sgw_addr_set_index() makes them from slot[].
  */
+#define SGW_ADDR_HASH (2 * SGW_FT_MAX_ADDRS) /* buckets per family, a power of 2 */
+struct sgw_addr_h4 {
+	uint32_t key;   /* the address's 4 bytes as they are in memory */
+	uint16_t aidx1; /* its index + 1; 0: an empty bucket */
+	uint16_t pad;
+};
+struct sgw_addr_h6 {
+	uint64_t key[2];
+	uint16_t aidx1;
+	uint8_t pad[6];
+};
 struct sgw_addr_set {
-	uint16_t n4, n6;
+	uint16_t n4, n6; /* addresses of each family */
 	uint32_t pad;
-	uint32_t v4[SGW_FT_MAX_ADDRS];      /* IPv4 addresses as their 4 bytes in memory */
-	uint64_t v6[SGW_FT_MAX_ADDRS][2];   /* IPv6 addresses as their 16 bytes in memory */
-	uint8_t v4_aidx[SGW_FT_MAX_ADDRS];
-	uint8_t v6_aidx[SGW_FT_MAX_ADDRS];
+	struct sgw_addr_h4 h4[SGW_ADDR_HASH];
+	struct sgw_addr_h6 h6[SGW_ADDR_HASH];
 	struct sgw_local_addr slot[SGW_FT_MAX_ADDRS];
 };
 
-_Static_assert(SGW_FT_MAX_ADDRS <= 256, "address indices are kept in a byte");
+_Static_assert((SGW_ADDR_HASH & (SGW_ADDR_HASH - 1)) == 0, "buckets: a power of 2");
+
+static inline unsigned sgw_addr_hash4(uint32_t k)
+{
+	return (k * 0x9e3779b1u) >> 22 & (SGW_ADDR_HASH - 1);
+}
+
+static inline unsigned sgw_addr_hash6(const uint64_t k[2])
+{
+	return (unsigned)(((k[0] ^ k[1]) * 0x9e3779b97f4a7c15ull) >> 54) & (SGW_ADDR_HASH - 1);
+}
 
 /* Index of the address (family, bytes in network order), or -1. Per packet. */
 static inline int sgw_addr_set_find(const struct sgw_addr_set *s, uint8_t family, const uint8_t *a)
@@ -62,16 +84,24 @@ static inline int sgw_addr_set_find(const struct sgw_addr_set *s, uint8_t family
 		uint32_t x;
 
 		memcpy(&x, a, 4);
-		for (unsigned i = 0; i < s->n4; i++)
-			if (s->v4[i] == x)
-				return s->v4_aidx[i];
+		for (unsigned h = sgw_addr_hash4(x);; h = (h + 1) & (SGW_ADDR_HASH - 1)) {
+			const struct sgw_addr_h4 *b = &s->h4[h];
+			if (b->key == x && b->aidx1 != 0)
+				return b->aidx1 - 1;
+			if (b->aidx1 == 0)
+				return -1;
+		}
 	} else if (family == SGW_AF_INET6) {
 		uint64_t x[2];
 
 		memcpy(x, a, 16);
-		for (unsigned i = 0; i < s->n6; i++)
-			if (s->v6[i][0] == x[0] && s->v6[i][1] == x[1])
-				return s->v6_aidx[i];
+		for (unsigned h = sgw_addr_hash6(x);; h = (h + 1) & (SGW_ADDR_HASH - 1)) {
+			const struct sgw_addr_h6 *b = &s->h6[h];
+			if (b->key[0] == x[0] && b->key[1] == x[1] && b->aidx1 != 0)
+				return b->aidx1 - 1;
+			if (b->aidx1 == 0)
+				return -1;
+		}
 	}
 	return -1;
 }
@@ -89,7 +119,7 @@ static inline const struct sgw_local_addr *sgw_addr_set_get(const struct sgw_add
 struct sgw_addr_set *sgw_addr_set_new(void);
 /* A copy of s, or NULL. */
 struct sgw_addr_set *sgw_addr_set_dup(const struct sgw_addr_set *s);
-/* Rebuild v4[], v6[] from slot[]: after slots changed. */
+/* Rebuild h4[], h6[] from slot[]: after slots changed. */
 void sgw_addr_set_index(struct sgw_addr_set *s);
 
 #endif
