@@ -77,7 +77,9 @@
 	/* the worker's load (not packets): a worker busy polls, so its CPU \
 	 * time says nothing; these say how much of it packets took */         \
 	_(BUSY_POLLS, "busy_polls", "worker loop passes that got packets (from its queues or hand-off rings)") \
-	_(BUSY_US, "busy_us", "microseconds those passes took: busy_us / (rx + handoff_in) is the worker's time per packet")
+	_(BUSY_US, "busy_us", "microseconds those passes took: busy_us / (rx + handoff_in) is the worker's time per packet") \
+	/* service addresses (agent thread only) */                            \
+	_(ADDR_ANNOUNCED, "addr_announced", "gratuitous ARPs and unsolicited neighbour advertisements sent for service addresses added")
 
 enum sgw_counter {
 #define SGW_COUNTER_ENUM(e, name, help) SGW_CTR_##e,
