@@ -44,6 +44,8 @@ static const struct {
 				     { 0, 0, 0 } },
 	[SGW_OP_PORT_ADD] = { "port_add", sizeof(struct sgw_op_port), { 0, 0, 0 } },
 	[SGW_OP_PORT_DEL] = { "port_del", sizeof(struct sgw_op_port), { 0, 0, 0 } },
+	[SGW_OP_ADDR_ADD] = { "addr_add", sizeof(struct sgw_op_addr), { 0, 0, 0 } },
+	[SGW_OP_ADDR_DEL] = { "addr_del", sizeof(struct sgw_op_addr), { 0, 0, 0 } },
 	[SGW_OP_STREAM_FENCE] = { "stream_fence", sizeof(struct sgw_op_fence), { 0, 0, 0 } },
 };
 

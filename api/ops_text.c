@@ -255,6 +255,27 @@ static int digits(const char *s, const char *end, int base, uint64_t max, uint64
 	return 0;
 }
 
+/* ADDRESS or ADDRESS/PREFIX (default: the host prefix, 32 or 128) */
+static int addr_prefix_of(const char *s, struct sgw_op_addr *b)
+{
+	char buf[SGW_ADDR_STRLEN];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	uint64_t plen;
+
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (sgw_addr_parse(buf, &b->ip) != 0)
+		return -1;
+	plen = b->ip.family == SGW_AF_INET ? 32 : 128;
+	if (slash != NULL && digits(slash + 1, slash + 1 + strlen(slash + 1), 10, plen, &plen))
+		return -1;
+	b->prefix_len = (uint8_t)plen;
+	return 0;
+}
+
 /* resume=SSRC/ROC/SEQ (SSRC in hex, as `stats` prints positions) */
 static int position_of(const struct line *l, struct sgw_pos *p)
 {
@@ -421,6 +442,29 @@ static int parse(const struct line *l, struct sgw_text_op *op)
 		if (l->n < 3 || sgw_endpoint_parse(l->tok[2], &b->local, false) != 0)
 			return fail(l, "port %s needs ADDRESS:PORT", verb);
 		b->flags = has_flag(l, "punt") ? SGW_PORT_PUNT : 0;
+		return 0;
+	}
+	if (strcmp(obj, "addr") == 0 && (strcmp(verb, "add") == 0 || strcmp(verb, "del") == 0)) {
+		static const char *const known_add[] = { "port-idx", "leased", NULL };
+		static const char *const known_del[] = { NULL };
+		struct sgw_op_addr *b = &op->body.addr;
+		op->type = verb[0] == 'a' ? SGW_OP_ADDR_ADD : SGW_OP_ADDR_DEL;
+		op->len = sizeof(*b);
+		if (check_keys(l, 3, verb[0] == 'a' ? known_add : known_del))
+			return -1;
+		if (l->n < 3 || addr_prefix_of(l->tok[2], b) != 0)
+			return fail(l, "addr %s needs ADDRESS%s", verb, verb[0] == 'a' ? "[/PREFIX]" : "");
+		if (verb[0] == 'd') {
+			if (strchr(l->tok[2], '/') != NULL)
+				return fail(l, "addr del needs ADDRESS (no prefix)");
+			return 0;
+		}
+		const char *pi = opt_val(l, "port-idx");
+		uint64_t n;
+		if (pi == NULL || digits(pi, pi + strlen(pi), 10, 65535, &n))
+			return fail(l, "addr add needs port-idx=N (the gateway port, 0 = the first)");
+		b->port_idx = (uint16_t)n;
+		b->flags = has_flag(l, "leased") ? SGW_ADDR_LEASED : 0;
 		return 0;
 	}
 	if (strcmp(obj, "viewer") == 0 && strcmp(verb, "del") == 0) {

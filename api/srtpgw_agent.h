@@ -44,7 +44,8 @@ enum sgw_msg_type {
 	SGW_MSG_STATS_VIEWERS = 8, /* struct sgw_flow_stats_req -> SGW_MSG_VIEWER_STATS */
 	SGW_MSG_RESERVE = 9,      /* struct sgw_reserve_hdr + entries -> SGW_MSG_RESERVED */
 	SGW_MSG_STATS_LANES = 10, /* struct sgw_lanes_req -> SGW_MSG_LANE_STATS */
-	SGW_MSG_LEASE = 11,       /* struct sgw_lease -> SGW_MSG_OK */
+	SGW_MSG_STATS_ADDRS = 11, /* no payload -> SGW_MSG_ADDR_STATS */
+	SGW_MSG_LEASE = 12,       /* struct sgw_lease -> SGW_MSG_OK */
 	/* replies */
 	SGW_MSG_OK = 64,
 	SGW_MSG_ERROR = 65,       /* struct sgw_error */
@@ -55,6 +56,7 @@ enum sgw_msg_type {
 	SGW_MSG_VIEWER_STATS = 70, /* struct sgw_stats_page + sgw_viewer_stats[] */
 	SGW_MSG_RESERVED = 71,    /* struct sgw_reserved */
 	SGW_MSG_LANE_STATS = 72,  /* struct sgw_stats_page + sgw_lane_stats[] */
+	SGW_MSG_ADDR_STATS = 73,  /* struct sgw_stats_page + sgw_addr_stats[] */
 };
 
 struct sgw_msg_hdr {
@@ -174,7 +176,9 @@ enum sgw_op_type {
 	SGW_OP_VIEWER_SET_DEST = 11, /* struct sgw_op_viewer_dest */
 	SGW_OP_PORT_ADD = 12,       /* struct sgw_op_port */
 	SGW_OP_PORT_DEL = 13,       /* struct sgw_op_port */
-	SGW_OP_STREAM_FENCE = 14,   /* struct sgw_op_fence */
+	SGW_OP_ADDR_ADD = 14,       /* struct sgw_op_addr */
+	SGW_OP_ADDR_DEL = 15,       /* struct sgw_op_addr (ip only) */
+	SGW_OP_STREAM_FENCE = 16,   /* struct sgw_op_fence */
 	SGW_OP_MAX
 };
 
@@ -297,6 +301,34 @@ struct sgw_op_port {
 	struct sgw_endpoint local; /* a gateway address and a port */
 	uint32_t flags;            /* SGW_PORT_* */
 	uint32_t pad;
+};
+
+/*
+ * A service address: an address of the gateway's on one of its ports,
+ * added and removed at run time (in a fleet, a stream's listen address,
+ * which moves with the stream). Once the version with it is published the
+ * gateway answers ARP/ND for it and announces it on that port (gratuitous
+ * ARP, unsolicited neighbour advertisement); streams, ports and viewer
+ * ports may listen on it from the op after the ADDR_ADD on. ADDR_DEL reads
+ * ip only; nothing may listen on the address any more (delete them first,
+ * in the same transaction or before).
+ *
+ * prefix_len: 32 (IPv4) or 128 (IPv6), a host address, on any port; or the
+ * prefix of one of the port's config-file addresses that holds it (another
+ * address on a subnet the port is on already). A service address never
+ * adds a route: what is reachable from which port stays the config file's.
+ */
+/* Stops being answered (ARP/ND) and used when the gateway's lease
+ * deadline passes (a fleet: the gateway holds the address under its
+ * lease). Stored and reported; not yet acted on. */
+#define SGW_ADDR_LEASED 0x1u
+struct sgw_op_addr {
+	struct sgw_addr ip;
+	uint8_t prefix_len;
+	uint8_t pad;
+	uint16_t port_idx;  /* the gateway port: its index in the config file's
+	                       ports list, 0 = the first */
+	uint32_t flags;     /* SGW_ADDR_* */
 };
 
 struct sgw_op_viewer_dest {
@@ -444,6 +476,21 @@ struct sgw_lane_stats {
 	uint32_t rtcp_limit;
 	uint32_t in_ssrc;     /* the source SSRC mapped onto it */
 	uint32_t flags;       /* SGW_LANE_* */
+};
+
+/* SGW_MSG_STATS_ADDRS: every gateway address of the published version,
+ * config and service, by address index (n at most 256, more 0). */
+#define SGW_ADDR_CONFIG 1  /* from the config file */
+#define SGW_ADDR_SERVICE 2 /* SGW_OP_ADDR_ADD */
+struct sgw_addr_stats {
+	struct sgw_addr ip;
+	uint8_t prefix_len;
+	uint8_t origin;       /* SGW_ADDR_CONFIG, SGW_ADDR_SERVICE */
+	uint16_t port_idx;
+	uint32_t flags;       /* SGW_ADDR_* (service addresses) */
+	uint32_t aidx;        /* its address index in the flow table */
+	uint32_t announce_left; /* announcements still to send */
+	char port_name[32];   /* the port's name in the config file */
 };
 
 struct sgw_viewer_stats {

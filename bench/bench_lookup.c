@@ -16,7 +16,13 @@
  *               counters), so the cache misses overlap.
  * Interleaved rounds, median per variant; nothing here is SRTP.
  *
- *   bench_lookup [--streams N]... [--rounds N] [--packets N] [--json]
+ * With --addrs N: the step before, a packet's destination to its address
+ * index, with N gateway addresses (IPv4, every packet to one of them at
+ * random): the linear memcmp walk of the config's addresses the worker
+ * did before service addresses (dp->laddrs), and the walk of the
+ * version's packed set it does now (sgw_addr_set_find).
+ *
+ *   bench_lookup [--streams N]... [--addrs N]... [--rounds N] [--packets N] [--json]
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -94,6 +100,81 @@ static void uninstall(void)
 	free(qs);
 }
 
+/* The worker's address lookup before the set was versioned. */
+static inline int old_laddr_find(const struct sgw_local_addr *l, unsigned n, uint8_t family,
+				 const uint8_t *a)
+{
+	unsigned len = family == SGW_AF_INET ? 4 : 16;
+
+	for (unsigned i = 0; i < n; i++)
+		if (l[i].ip.family == family && memcmp(l[i].ip.a, a, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+static double addrs_old(const struct sgw_local_addr *l, unsigned n_addrs, const uint8_t (*dst)[4],
+			unsigned n)
+{
+	uint64_t t0 = bench_now_ns();
+	int acc = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		acc += old_laddr_find(l, n_addrs, SGW_AF_INET, dst[i]);
+	sink += (uint64_t)acc;
+	return (double)(bench_now_ns() - t0) / n;
+}
+
+static double addrs_set(const struct sgw_addr_set *s, const uint8_t (*dst)[4], unsigned n)
+{
+	uint64_t t0 = bench_now_ns();
+	int acc = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		acc += sgw_addr_set_find(s, SGW_AF_INET, dst[i]);
+	sink += (uint64_t)acc;
+	return (double)(bench_now_ns() - t0) / n;
+}
+
+static int bench_addrs(unsigned n_addrs, unsigned rounds, unsigned n, int json)
+{
+	struct sgw_local_addr *l = calloc(SGW_FT_MAX_ADDRS, sizeof(*l));
+	struct sgw_addr_set *s = sgw_addr_set_new();
+	uint8_t (*dst)[4] = malloc((size_t)n * 4);
+	double r1[64], r2[64];
+	unsigned seed = 777;
+
+	if (l == NULL || s == NULL || dst == NULL || rounds > 64) {
+		fprintf(stderr, "bench_lookup: out of memory or more than 64 rounds\n");
+		return 1;
+	}
+	for (unsigned i = 0; i < n_addrs; i++) {
+		l[i].ip = (struct sgw_addr){ .family = SGW_AF_INET,
+					     .a = { 10, (uint8_t)(i >> 8), (uint8_t)i, 1 } };
+		l[i].prefix_len = 32;
+		s->slot[i] = l[i];
+	}
+	sgw_addr_set_index(s);
+	for (unsigned i = 0; i < n; i++)
+		memcpy(dst[i], l[(unsigned)rand_r(&seed) % n_addrs].ip.a, 4);
+	for (unsigned k = 0; k < rounds; k++) {
+		r1[k] = addrs_old(l, n_addrs, (const uint8_t (*)[4])dst, n);
+		r2[k] = addrs_set(s, (const uint8_t (*)[4])dst, n);
+	}
+	double m1 = bench_median(r1, rounds), m2 = bench_median(r2, rounds);
+
+	if (json)
+		printf("{\"bench\": \"addr_lookup\", \"addrs\": %u, \"memcmp_walk_ns\": %.2f, "
+		       "\"set_ns\": %.2f}\n", n_addrs, m1, m2);
+	else
+		printf("%8u addrs    memcmp walk %6.2f ns/packet  version's set   %6.2f ns/packet\n",
+		       n_addrs, m1, m2);
+	fflush(stdout);
+	free(l);
+	free(s);
+	free(dst);
+	return 0;
+}
+
 static inline void work(struct sgw_flow_entry *e)
 {
 	const struct sgw_flow_viewer *v;
@@ -154,9 +235,10 @@ static double staged(const uint32_t *keys, unsigned n)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: bench_lookup [--streams N]... [--rounds N] [--packets N] [--json]\n"
+	fprintf(f, "usage: bench_lookup [--streams N]... [--addrs N]... [--rounds N] [--packets N] [--json]\n"
 		   "  flow-table work per packet at each table size (scripts/bench, figure 4)\n"
 		   "  --streams N  installed streams (repeatable; default 1000 and 1048576)\n"
+		   "  --addrs N    instead: a packet's address lookup with N addresses (repeatable)\n"
 		   "  --rounds N   interleaved rounds (default 9); the median is reported\n"
 		   "  --packets N  lookups per round (default 2000000)\n"
 		   "  --json       one JSON object per line\n");
@@ -167,15 +249,25 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "streams", required_argument, NULL, 's' }, { "rounds", required_argument, NULL, 'r' },
 		{ "packets", required_argument, NULL, 'n' }, { "json", no_argument, NULL, 'j' },
+		{ "addrs", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' }, { 0 } };
-	unsigned sizes[8], n_sizes = 0, rounds = 9, n = 2000000;
+	unsigned sizes[8], n_sizes = 0, rounds = 9, n = 2000000, addrs[8], n_addrs = 0;
 	int json = 0, c;
 
-	while ((c = getopt_long(argc, argv, "s:r:n:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:r:n:a:jh", opts, NULL)) != -1) {
 		char *end;
 		unsigned long v;
 
 		switch (c) {
+		case 'a':
+			v = strtoul(optarg, &end, 10);
+			if (*end || v == 0 || v > SGW_FT_MAX_ADDRS || n_addrs == 8) {
+				fprintf(stderr, "bench_lookup: bad --addrs %s (1..%u)\n", optarg,
+					SGW_FT_MAX_ADDRS);
+				return 2;
+			}
+			addrs[n_addrs++] = (unsigned)v;
+			break;
 		case 's':
 		case 'r':
 		case 'n':
@@ -199,6 +291,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	for (unsigned i = 0; i < n_addrs; i++)
+		if (bench_addrs(addrs[i], rounds, n, json) != 0)
+			return 1;
+	if (n_addrs > 0 && n_sizes == 0)
+		return 0;
 	if (n_sizes == 0) {
 		sizes[0] = 1000;
 		sizes[1] = 1u << 20;

@@ -34,13 +34,6 @@ struct sgw_port_rt {
 	struct rte_ether_addr mac;
 };
 
-/* A gateway address. Immutable after start. Streams listen on these. */
-struct sgw_local_addr {
-	struct sgw_addr ip;
-	uint8_t prefix_len;
-	uint16_t port_idx;
-};
-
 struct sgw_rxq {
 	uint16_t port_id;
 	uint16_t queue;
@@ -80,6 +73,11 @@ struct sgw_dp {
 	unsigned n_ports;
 	struct sgw_port_rt ports[SGW_DP_MAX_PORTS];
 	uint16_t port_idx_by_id[RTE_MAX_ETHPORTS];
+	/* The config file's addresses (origin CONFIG), in file order: they are
+	 * also slots 0..n_laddrs-1 of every version's address set. Routes and
+	 * probes' source addresses come from these only. What a packet's
+	 * destination is checked against is the version's set (ft root ->
+	 * addrs), which has the service addresses too. Immutable after start. */
 	unsigned n_laddrs;
 	struct sgw_local_addr laddrs[SGW_FT_MAX_ADDRS];
 	struct sgw_neigh *neigh;   /* n_neigh slots */
@@ -99,19 +97,6 @@ struct sgw_dp {
 	uint64_t lease_deadline;
 	bool quit;                 /* set by the main thread to stop the workers */
 };
-
-/* Index of the local address (family, bytes), or -1. */
-static inline int sgw_laddr_find(const struct sgw_dp *dp, uint8_t family, const uint8_t *a)
-{
-	unsigned n = family == SGW_AF_INET ? 4 : 16;
-
-	for (unsigned i = 0; i < dp->n_laddrs; i++) {
-		const struct sgw_local_addr *l = &dp->laddrs[i];
-		if (l->ip.family == family && memcmp(l->ip.a, a, n) == 0)
-			return (int)i;
-	}
-	return -1;
-}
 
 static inline void sgw_ctr_add(uint64_t *c, uint64_t n)
 {

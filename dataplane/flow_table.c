@@ -30,7 +30,19 @@ int ft_init(struct flow_table *ft, struct rte_rcu_qsbr *qs)
 	if (ft->root == NULL)
 		return -ENOMEM;
 	memset(ft->root, 0, sizeof(*ft->root));
+	ft->root->addrs = sgw_addr_set_new();
+	if (ft->root->addrs == NULL) {
+		free(ft->root);
+		ft->root = NULL;
+		return -ENOMEM;
+	}
 	return 0;
+}
+
+void ft_init_addrs(struct flow_table *ft, struct sgw_addr_set *s)
+{
+	free((void *)(uintptr_t)ft->root->addrs);
+	ft->root->addrs = s;
 }
 
 void ft_fini(struct flow_table *ft, ft_free_fn free_entry)
@@ -54,6 +66,8 @@ void ft_fini(struct flow_table *ft, ft_free_fn free_entry)
 		}
 		free(d);
 	}
+	if (r != NULL)
+		free((void *)(uintptr_t)r->addrs);
 	free(r);
 	for (unsigned i = 0; i < ft->n_retired; i++)
 		ft->retired[i].free_fn(ft->retired[i].obj);
@@ -177,6 +191,57 @@ struct sgw_flow_entry *ft_get(const struct flow_table *ft, unsigned addr_idx, ui
 	if (addr_idx >= SGW_FT_MAX_ADDRS)
 		return NULL;
 	return ft_lookup(r, addr_idx, port);
+}
+
+int ft_set_addrs(struct flow_table *ft, struct sgw_addr_set *s)
+{
+	struct ft_root *r = ft->next;
+	void *old;
+
+	if (r == NULL)
+		return -EINVAL;
+	old = (void *)(uintptr_t)r->addrs;
+	if (push(&ft->created, &ft->n_created, &ft->cap_created, s, free) != 0)
+		return -ENOMEM;
+	if (ft_retire(ft, old, free) != 0) {
+		ft->n_created--;
+		return -ENOMEM;
+	}
+	r->addrs = s;
+	return 0;
+}
+
+int ft_drop_dir(struct flow_table *ft, unsigned addr_idx)
+{
+	struct ft_root *r = ft->next;
+	struct ft_dir *d;
+	unsigned n_pages = 0;
+
+	if (r == NULL || addr_idx >= SGW_FT_MAX_ADDRS)
+		return -EINVAL;
+	d = r->dir[addr_idx];
+	if (d == NULL)
+		return 0;
+	for (unsigned j = 0; j < 256; j++) {
+		const struct ft_page *p = d->page[j];
+		if (p == NULL)
+			continue;
+		for (unsigned k = 0; k < 256; k++)
+			if (p->e[k] != NULL)
+				return -EBUSY;
+		n_pages++;
+	}
+	/* Whether created by this transaction (then freed once, by abort or
+	 * after the grace period) or shared with older versions (read by
+	 * their readers until the grace period), each goes to retired. */
+	for (unsigned j = 0; j < 256; j++)
+		if (d->page[j] != NULL && ft_retire(ft, d->page[j], free) != 0)
+			return -ENOMEM;
+	if (ft_retire(ft, d, free) != 0)
+		return -ENOMEM;
+	r->dir[addr_idx] = NULL;
+	ft->nodes -= n_pages + 1;
+	return 0;
 }
 
 int ft_retire(struct flow_table *ft, void *obj, ft_free_fn free_fn)

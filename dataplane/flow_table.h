@@ -13,6 +13,10 @@
  * an rte_rcu_qsbr grace period, once every worker has reported a quiescent
  * state after the store.
  *
+ * The root also points to the version's addresses (dataplane/addr_set.h):
+ * a worker finds a packet's address index in the same root whose dir[] it
+ * then reads, so an address and its directory come and go together.
+ *
  * Threads: workers read (ft_lookup); one writer (the agent thread) does
  * everything else.
  */
@@ -26,9 +30,9 @@
 #include <rte_rcu_qsbr.h>
 
 #include "api/srtpgw_agent.h"
+#include "dataplane/addr_set.h"
 #include "dataplane/nack_cache.h"
 
-#define SGW_FT_MAX_ADDRS 256 /* local addresses that streams may listen on */
 #define SGW_NO_WORKER 0xffffu
 
 struct sgw_srtp;
@@ -151,6 +155,7 @@ struct ft_dir {
 
 struct ft_root {
 	uint64_t version;
+	const struct sgw_addr_set *addrs; /* this version's addresses, never NULL */
 	struct ft_dir *dir[SGW_FT_MAX_ADDRS];
 };
 
@@ -198,7 +203,11 @@ ft_lookup(const struct ft_root *r, unsigned addr_idx, uint16_t port)
 }
 
 /* Writer side. All return 0 or -ENOMEM unless noted. */
+/* An empty table (version 0) with no address. */
 int ft_init(struct flow_table *ft, struct rte_rcu_qsbr *qs);
+/* Version 0's addresses (the config file's): before any reader runs, no
+ * transaction open. The table owns s from then on. */
+void ft_init_addrs(struct flow_table *ft, struct sgw_addr_set *s);
 /* Frees every version and, through free_entry, every entry. No reader may run. */
 void ft_fini(struct flow_table *ft, ft_free_fn free_entry);
 
@@ -210,6 +219,13 @@ int ft_set(struct flow_table *ft, unsigned addr_idx, uint16_t port,
 	   struct sgw_flow_entry *e, ft_free_fn free_old);
 /* The slot's content in the open transaction (or the published version). */
 struct sgw_flow_entry *ft_get(const struct flow_table *ft, unsigned addr_idx, uint16_t port);
+/* The open transaction's addresses become s (the table owns it: freed on
+ * abort, or after the grace period once a later version replaced it); the
+ * set it replaces is retired. */
+int ft_set_addrs(struct flow_table *ft, struct sgw_addr_set *s);
+/* Empty dir[addr_idx] in the open transaction (an address that goes): its
+ * directory and pages are retired. -EBUSY if an entry is still in it. */
+int ft_drop_dir(struct flow_table *ft, unsigned addr_idx);
 /* Queue obj for free_fn after the grace period that follows the next publish. */
 int ft_retire(struct flow_table *ft, void *obj, ft_free_fn free_fn);
 /* Drop the open transaction: frees its new nodes, keeps retired objects

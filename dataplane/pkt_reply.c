@@ -277,6 +277,27 @@ pkt_build_nd_ns(uint8_t *buf, uint32_t room, uint16_t vlan_tci,
 }
 
 uint32_t
+pkt_build_arp_announce(uint8_t *buf, uint32_t room, uint16_t vlan_tci,
+		       const uint8_t src_mac[6], const uint8_t ip[4])
+{
+	/* a request for the address itself, from the address itself */
+	return pkt_build_arp_request(buf, room, vlan_tci, src_mac, ip, ip);
+}
+
+uint32_t
+pkt_build_nd_na_unsolicited(uint8_t *buf, uint32_t room, uint16_t vlan_tci,
+			    const uint8_t src_mac[6], const uint8_t ip[16])
+{
+	uint32_t l2 = vlan_tci ? RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN :
+				 RTE_ETHER_HDR_LEN;
+
+	if (room < l2 + IP6_HLEN + ND_MIN_LEN + ND_OPT_LEN)
+		return 0;
+	put_l2(buf, mac_all_nodes, src_mac, vlan_tci, RTE_ETHER_TYPE_IPV6);
+	return put_na(buf, l2, mac_all_nodes, ip6_all_nodes, ND_NA_FLAG_O, ip, src_mac);
+}
+
+uint32_t
 pkt_build_udp(uint8_t *buf, uint32_t room, uint16_t vlan_tci, const uint8_t dst_mac[6],
 	      const uint8_t src_mac[6], const struct pkt_udp_addrs *u, const uint8_t *payload,
 	      uint32_t len)

@@ -42,6 +42,20 @@ uint32_t pkt_build_nd_ns(uint8_t *buf, uint32_t room, uint16_t vlan_tci,
 			 const uint8_t src_mac[6], const uint8_t src_ip[16],
 			 const uint8_t target[16]);
 
+/*
+ * Announcements of an address of ours (sent when it becomes ours). IPv4:
+ * an ARP announcement (RFC 5227 2.3: an ARP request, broadcast, sender and
+ * target IP both ip, sender MAC src_mac, target MAC zero). IPv6: an
+ * unsolicited neighbour advertisement (RFC 4861 7.2.6: to ff02::1 and
+ * 33:33:00:00:00:01, from ip, hop limit 255, Override set, Solicited and
+ * Router clear, target ip, target link-layer address option src_mac).
+ * Return the frame length written to buf, or 0 if room is too small.
+ */
+uint32_t pkt_build_arp_announce(uint8_t *buf, uint32_t room, uint16_t vlan_tci,
+				const uint8_t src_mac[6], const uint8_t ip[4]);
+uint32_t pkt_build_nd_na_unsolicited(uint8_t *buf, uint32_t room, uint16_t vlan_tci,
+				     const uint8_t src_mac[6], const uint8_t ip[16]);
+
 /* A UDP datagram from u->src:sport to u->dst:dport (family 4 or 6),
  * checksums filled; the length written, or 0 if room is too small or the
  * payload too long. */

@@ -117,7 +117,8 @@ static struct sgw_flow_entry *const *classify(struct sgw_worker *w, const struct
 		drop(w, m, SGW_CTR_DROP_L2_NOT_US);
 		return NULL;
 	}
-	aidx = sgw_laddr_find(dp, pi->family, pi->dst);
+	/* the burst's version: its addresses go with its directories */
+	aidx = sgw_addr_set_find(root->addrs, pi->family, pi->dst);
 	if (unlikely(aidx < 0)) {
 		drop(w, m, SGW_CTR_DROP_IP_NOT_LOCAL);
 		return NULL;

@@ -122,6 +122,22 @@ struct sgw_txn {
 	struct idmap fence_gone;    /* stream id -> token of a fenced stream deleted */
 };
 
+/* The service addresses' part of the agent (agent_addrs.c). */
+#define SGW_ADDR_ANNOUNCE_COUNT 3    /* announcements of an address added */
+#define SGW_ADDR_ANNOUNCE_MS 150     /* between two of them */
+struct agent_addrs {
+	struct sgw_addr_set *next;  /* the open transaction's addresses; NULL: unchanged */
+	uint8_t seen[SGW_FT_MAX_ADDRS];    /* REPLACE_ALL: slots an ADDR_ADD named */
+	uint8_t waiting[SGW_FT_MAX_ADDRS]; /* slots a published version emptied: free
+	                                      again after the grace period */
+	uint8_t change[SGW_FT_MAX_ADDRS];  /* commit: ADDR_ADDED, ADDR_REMOVED */
+	struct {
+		uint8_t left;               /* announcements still to send */
+		uint64_t next_ms;           /* when the next one goes */
+	} announce[SGW_FT_MAX_ADDRS];
+	unsigned n_announcing;          /* slots with left > 0 */
+};
+
 struct sgw_agent {
 	struct sgw_dp *dp;
 	const struct sgw_config *cfg;
@@ -136,6 +152,7 @@ struct sgw_agent {
 	uint8_t digest_key[32];     /* random per start: key digests are not comparable across runs */
 	uint64_t tsc_hz;
 	struct agent_punt *punt;    /* the punt channel (agent_punt.c), NULL when off */
+	struct agent_addrs addrs;   /* service addresses (agent_addrs.c) */
 };
 
 /* Transactions (agent_txn.c). Errors: negative errno and a message in
@@ -152,6 +169,21 @@ void agent_txn_reclaim(struct sgw_agent *a);
 void agent_txn_abort(struct sgw_agent *a);
 int agent_init(struct sgw_agent *a, struct sgw_dp *dp, const struct sgw_config *cfg);
 void agent_fini(struct sgw_agent *a);
+
+/* Addresses (agent_addrs.c). Version 0's set from dp->laddrs (the config
+ * file's): 0 or -ENOMEM. */
+int agent_addrs_init(struct sgw_agent *a);
+void agent_addrs_fini(struct sgw_agent *a);
+/* The published version's addresses (ARP/ND answers, the punt channel). */
+const struct sgw_addr_set *agent_addrs_pub(const struct sgw_agent *a);
+/* The open transaction's addresses (its ops), else the published ones. */
+const struct sgw_addr_set *agent_addrs_txn(const struct sgw_agent *a);
+/* After the grace period (agent_txn_reclaim): emptied slots are free. */
+void agent_addrs_reclaimed(struct sgw_agent *a);
+/* SGW_MSG_STATS_ADDRS reply into buf, its length. */
+size_t agent_stats_addrs(struct sgw_agent *a, uint8_t *buf, size_t cap);
+/* Announcements due by now_ms (agent_announce.c, from the slow path). */
+void agent_announce_poll(struct sgw_agent *a, uint64_t now_ms);
 
 /* The lease deadline (agent_lease.c): SGW_MSG_LEASE's ttl_ms from now
  * (TSC now_tsc), 0 clears it; 0 or -EINVAL with a message in err. And

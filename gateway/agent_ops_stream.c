@@ -262,7 +262,7 @@ int op_stream_add(struct sgw_agent *a, const struct sgw_op_stream_add *op,
 	rc = txn_key_check(&op->key, true, "stream key", err, errlen);
 	if (rc != 0)
 		return rc;
-	aidx = sgw_laddr_find(a->dp, op->listen.addr.family, op->listen.addr.a);
+	aidx = txn_addr_find(a, &op->listen.addr);
 	if (aidx < 0)
 		return txn_fail(err, errlen, EADDRNOTAVAIL, "listen address %s is not a gateway address",
 			    sgw_addr_format(&op->listen.addr, buf, sizeof(buf)));

@@ -62,7 +62,7 @@ static int port_args(struct sgw_agent *a, const struct sgw_op_port *op, int *aid
 		return txn_fail(err, errlen, EINVAL, "a port needs a gateway address and a port number");
 	if (op->flags & ~SGW_PORT_PUNT)
 		return txn_fail(err, errlen, EINVAL, "unknown port flags 0x%x", op->flags);
-	*aidx = sgw_laddr_find(a->dp, op->local.addr.family, op->local.addr.a);
+	*aidx = txn_addr_find(a, &op->local.addr);
 	if (*aidx < 0)
 		return txn_fail(err, errlen, EADDRNOTAVAIL, "%s is not a gateway address",
 				sgw_addr_format(&op->local.addr, buf, sizeof(buf)));
@@ -75,7 +75,7 @@ int op_port(struct sgw_agent *a, unsigned type, const struct sgw_op_port *op, ch
 	struct sgw_txn *t = &a->txn;
 	struct port_rec *p;
 	uint64_t key;
-	int aidx, rc = port_args(a, op, &aidx, err, errlen);
+	int aidx = -1, rc = port_args(a, op, &aidx, err, errlen);
 
 	if (rc != 0)
 		return rc;

@@ -222,7 +222,7 @@ static int punt_local(const struct sgw_agent *a, const struct sgw_endpoint *loca
 
 	if (local->addr.family != SGW_AF_INET && local->addr.family != SGW_AF_INET6)
 		return -1;
-	aidx = sgw_laddr_find(a->dp, local->addr.family, local->addr.a);
+	aidx = sgw_addr_set_find(agent_addrs_pub(a), local->addr.family, local->addr.a);
 	if (aidx < 0)
 		return -1;
 	e = ft_lookup(a->dp->ft.root, (unsigned)aidx, local->port);
@@ -248,7 +248,7 @@ static void tx(struct sgw_agent *a, const struct sgw_punt_hdr *h, const uint8_t 
 		count(SGW_CTR_DROP_PUNT_TX);
 		return;
 	}
-	l = &a->dp->laddrs[aidx];
+	l = &agent_addrs_pub(a)->slot[aidx];
 	if (l->port_idx != port_idx) { /* the answer must leave from where the request came */
 		count(SGW_CTR_DROP_PUNT_TX);
 		return;

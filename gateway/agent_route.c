@@ -3,13 +3,14 @@
  * Where a datagram to dst leaves: the port whose prefix holds dst (the
  * next hop is dst itself), else the first port with a default gateway of
  * dst's family. A viewer's packets and the punt channel's answers route
- * so.
+ * so. Routes come from the config file's addresses only: a service
+ * address (agent_addrs.c) is a source, never a route.
  */
 #include <errno.h>
 #include <stdio.h>
 
 #include "api/addr.h"
-#include "gateway/agent.h"
+#include "gateway/agent_txn.h"
 
 int agent_route(struct sgw_agent *a, const struct sgw_addr *dst, const struct sgw_addr *listen,
 		 uint16_t *port_idx, struct sgw_addr *nexthop, struct sgw_addr *src,
@@ -53,10 +54,11 @@ int agent_route(struct sgw_agent *a, const struct sgw_addr *dst, const struct sg
 			return -EHOSTUNREACH;
 		}
 	}
-	/* The stream's own listen address, when it can be used on that port. */
-	for (unsigned i = 0; i < dp->n_laddrs; i++)
-		if (dp->laddrs[i].port_idx == *port_idx && listen->family == dst->family &&
-		    sgw_addr_equal(&dp->laddrs[i].ip, listen))
-			*src = *listen;
+	/* The stream's own listen address, when it can be used on that port
+	 * (a service address too: those add no route, above) */
+	const struct sgw_local_addr *l = listen->family == dst->family ?
+		sgw_addr_set_get(agent_addrs_txn(a), txn_addr_find(a, listen)) : NULL;
+	if (l != NULL && l->port_idx == *port_idx)
+		*src = *listen;
 	return 0;
 }

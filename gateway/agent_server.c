@@ -331,6 +331,13 @@ static int handle(struct sgw_agent *a, struct client *c)
 		n = agent_stats_lanes(a, &req, reply_buf, sizeof(reply_buf));
 		return reply(c, SGW_MSG_LANE_STATS, reply_buf, (uint32_t)n);
 	}
+	case SGW_MSG_STATS_ADDRS: {
+		size_t n;
+		if (!len_is(c, 0))
+			return 0;
+		n = agent_stats_addrs(a, reply_buf, sizeof(reply_buf));
+		return reply(c, SGW_MSG_ADDR_STATS, reply_buf, (uint32_t)n);
+	}
 	case SGW_MSG_LEASE: {
 		struct sgw_lease l;
 		if (!len_is(c, sizeof(l)))

@@ -54,11 +54,14 @@ void agent_slow_send(struct sgw_agent *a, uint16_t port_idx, struct rte_mbuf *m)
 	}
 }
 
-/* Is ip one of the gateway's addresses on that port? */
+/* Is ip one of the gateway's addresses on that port, in the published
+ * version (config and service addresses)? */
 static bool ours(const struct sgw_agent *a, uint16_t port_idx, uint8_t family, const uint8_t *ip)
 {
-	int i = sgw_laddr_find(a->dp, family, ip);
-	return i >= 0 && a->dp->laddrs[i].port_idx == port_idx;
+	const struct sgw_addr_set *s = agent_addrs_pub(a);
+	const struct sgw_local_addr *l = sgw_addr_set_get(s, sgw_addr_set_find(s, family, ip));
+
+	return l != NULL && l->port_idx == port_idx;
 }
 
 /* The frame's VLAN id, 0 untagged: from its tag, or from the mbuf when
@@ -229,6 +232,7 @@ unsigned agent_slowpath_poll(struct sgw_agent *a, uint64_t now_ms)
 	n = rte_ring_sc_dequeue_burst(dp->slow_ring, (void **)pkts, SGW_SLOW_BATCH, NULL);
 	for (unsigned i = 0; i < n; i++)
 		handle(a, pkts[i], now_ms);
+	agent_announce_poll(a, now_ms);
 	for (unsigned i = 0; i < dp->n_neigh; i++) {
 		struct sgw_neigh *nb = &dp->neigh[i];
 		bool resolved;

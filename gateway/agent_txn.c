@@ -97,6 +97,9 @@ int agent_txn_op(struct sgw_agent *a, unsigned type, const void *body, char *err
 	case SGW_OP_PORT_ADD:
 	case SGW_OP_PORT_DEL:
 		return op_port(a, type, body, err, errlen);
+	case SGW_OP_ADDR_ADD:
+	case SGW_OP_ADDR_DEL:
+		return op_addr(a, type, body, err, errlen);
 	case SGW_OP_STREAM_FENCE:
 		return op_stream_fence(a, body, err, errlen);
 	default:
@@ -164,6 +167,9 @@ int agent_txn_commit(struct sgw_agent *a, uint64_t *version, uint32_t *op_index,
 		rc = delete_unseen(a, err, errlen);
 		if (rc == 0)
 			rc = txn_ports_delete_unseen(a, err, errlen);
+		/* the service addresses last: nothing listens on them now */
+		if (rc == 0)
+			rc = txn_addrs_delete_unseen(a, err, errlen);
 		if (rc != 0) {
 			agent_txn_abort(a);
 			return rc;
@@ -205,6 +211,8 @@ int agent_txn_commit(struct sgw_agent *a, uint64_t *version, uint32_t *op_index,
 	}
 	if (rc == 0)
 		rc = txn_ports_commit(a);
+	if (rc == 0)
+		rc = txn_addrs_commit(a);
 	for (size_t i = 0; rc == 0 && i < t->dropped.n; i++)
 		rc = ft_retire(ft, t->dropped.v[i].obj, t->dropped.v[i].free_fn);
 	if (rc != 0) {
@@ -215,6 +223,7 @@ int agent_txn_commit(struct sgw_agent *a, uint64_t *version, uint32_t *op_index,
 	*version = ft_publish(ft);
 	a->ctl_seq = t->ctl_seq;
 	txn_ports_committed(a);
+	txn_addrs_committed(a);
 	agent_neigh_retire_unused(a);
 	/* records replaced or deleted by this transaction: writer-private */
 	for (size_t i = 0; i < t->touches.n; i++) {
@@ -234,6 +243,7 @@ int agent_txn_commit(struct sgw_agent *a, uint64_t *version, uint32_t *op_index,
 void agent_txn_reclaim(struct sgw_agent *a)
 {
 	ft_reclaim(&a->dp->ft);
+	agent_addrs_reclaimed(a);
 }
 
 int agent_init(struct sgw_agent *a, struct sgw_dp *dp, const struct sgw_config *cfg)
@@ -247,6 +257,8 @@ int agent_init(struct sgw_agent *a, struct sgw_dp *dp, const struct sgw_config *
 	idmap_init(&a->vports);
 	idmap_init(&a->ports);
 	dp->lease_deadline = UINT64_MAX; /* none: fenced streams forward */
+	if (agent_addrs_init(a) != 0)
+		return -ENOMEM;
 	return agent_neigh_init(a);
 }
 
@@ -279,6 +291,7 @@ void agent_fini(struct sgw_agent *a)
 	idmap_fini(&a->listen);
 	idmap_fini(&a->vports);
 	txn_ports_fini(a);
+	agent_addrs_fini(a);
 	free(a->txn.touches.v);
 	free(a->txn.created.v);
 	free(a->txn.dropped.v);

@@ -66,6 +66,15 @@ int txn_ports_commit(struct sgw_agent *a);
 void txn_ports_committed(struct sgw_agent *a);
 void txn_ports_abort(struct sgw_agent *a);
 void txn_ports_fini(struct sgw_agent *a);
+/* Service addresses (agent_addrs.c). */
+int op_addr(struct sgw_agent *a, unsigned type, const struct sgw_op_addr *op, char *err,
+	    size_t errlen);
+int txn_addrs_delete_unseen(struct sgw_agent *a, char *err, size_t errlen);
+int txn_addrs_commit(struct sgw_agent *a);
+void txn_addrs_committed(struct sgw_agent *a);
+void txn_addrs_abort(struct sgw_agent *a);
+/* The listen address's index in the transaction's addresses, or -1. */
+int txn_addr_find(const struct sgw_agent *a, const struct sgw_addr *ip);
 int txn_stream_get(struct sgw_agent *a, uint64_t id, struct stream_rec **s, char *err, size_t errlen);
 int txn_stream_del(struct sgw_agent *a, struct stream_rec *s, char *err, size_t errlen);
 int op_stream_add(struct sgw_agent *a, const struct sgw_op_stream_add *op, char *err, size_t errlen);

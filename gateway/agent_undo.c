@@ -186,6 +186,7 @@ void agent_txn_abort(struct sgw_agent *a)
 		}
 	}
 	txn_ports_abort(a);
+	txn_addrs_abort(a);
 	/* 4. next-hop references, resources never published */
 	for (size_t i = t->neigh.n; i-- > 0;) {
 		if (t->neigh.v[i].delta > 0)

@@ -140,6 +140,7 @@ int ports_init(const struct sgw_config *cfg, struct sgw_dp *dp, char *err, size_
 			dp->laddrs[dp->n_laddrs].ip = pc->addrs[j].ip;
 			dp->laddrs[dp->n_laddrs].prefix_len = pc->addrs[j].prefix_len;
 			dp->laddrs[dp->n_laddrs].port_idx = (uint16_t)i;
+			dp->laddrs[dp->n_laddrs].origin = SGW_ADDR_CONFIG;
 			dp->n_laddrs++;
 		}
 	}

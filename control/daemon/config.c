@@ -20,7 +20,9 @@ static const char *const known[] = {
 	"group", "tls_listen", "tls_cert", "tls_key", "tls_ca",
 	/* the HTTP(S) API of WebRTC (get_http) */
 	"http_listen", "http_cert", "http_key", "http_names", "http_cors_origins",
-	"http_max_body", "http_max_conns", "http_max_sessions", "http_timeout", NULL,
+	"http_max_body", "http_max_conns", "http_max_sessions", "http_timeout",
+	/* a fleet (get_fleet) */
+	"store", "etcd_endpoints", "etcd_prefix", "etcd_timeout", "fleet_gateway", NULL,
 };
 
 struct loader {
@@ -356,6 +358,62 @@ static int get_str_list(struct loader *l, config_setting_t *root, const char *ke
 	return 0;
 }
 
+static bool etcd_url_ok(const char *u)
+{
+	size_t n = strlen(u);
+
+	return (strncmp(u, "http://", 7) == 0 && n > 7) || (strncmp(u, "https://", 8) == 0 && n > 8);
+}
+
+/* store = "sqlite" (one machine) or "etcd" (a fleet, docs/fleet.md) and,
+ * only with etcd, where etcd is and who this gateway is. */
+static int get_fleet(struct loader *l, config_setting_t *root, struct ctl_config *cfg)
+{
+	static const char *const etcd_keys[] = { "etcd_endpoints", "etcd_prefix", "etcd_timeout",
+						 "fleet_gateway" };
+	char store[16] = "sqlite", urls[CTL_MAX_ETCD_ENDPOINTS][CTL_ETCD_URL_MAX];
+	config_setting_t *s;
+	unsigned n = 0;
+	size_t len;
+
+	if (get_str(l, root, "store", store, sizeof(store), false))
+		return -1;
+	if (strcmp(store, "sqlite") != 0 && strcmp(store, "etcd") != 0)
+		return fail(l, config_setting_get_member(root, "store"), "store",
+			    "must be \"sqlite\" (one machine) or \"etcd\" (a fleet)");
+	cfg->fleet = strcmp(store, "etcd") == 0;
+	if (!cfg->fleet) {
+		for (size_t i = 0; i < sizeof(etcd_keys) / sizeof(etcd_keys[0]); i++)
+			if ((s = config_setting_get_member(root, etcd_keys[i])) != NULL)
+				return fail(l, s, etcd_keys[i], "only with store = \"etcd\"");
+		return 0;
+	}
+	snprintf(cfg->etcd_prefix, sizeof(cfg->etcd_prefix), "/srtpgw/");
+	cfg->etcd_timeout_ms = 1000;
+	if (get_str_list(l, root, "etcd_endpoints", CTL_MAX_ETCD_ENDPOINTS, &urls[0][0], CTL_ETCD_URL_MAX, &n,
+			 etcd_url_ok, "an http:// or https:// URL"))
+		return -1;
+	if (n == 0)
+		return fail(l, root, "etcd_endpoints", "missing: the etcd members' client URLs (with store = \"etcd\")");
+	for (unsigned i = 0; i < n; i++) {
+		len = strlen(cfg->etcd_endpoints);
+		snprintf(cfg->etcd_endpoints + len, sizeof(cfg->etcd_endpoints) - len, "%s%s", i ? "," : "",
+			 urls[i]);
+	}
+	if (get_str(l, root, "etcd_prefix", cfg->etcd_prefix, sizeof(cfg->etcd_prefix), false) ||
+	    get_uint(l, root, "etcd_timeout", 100, 60000, &cfg->etcd_timeout_ms) ||
+	    get_str(l, root, "fleet_gateway", cfg->fleet_gateway, sizeof(cfg->fleet_gateway), true))
+		return -1;
+	len = strlen(cfg->etcd_prefix);
+	if (cfg->etcd_prefix[0] != '/' || cfg->etcd_prefix[len - 1] != '/' || len < 2)
+		return fail(l, config_setting_get_member(root, "etcd_prefix"), "etcd_prefix",
+			    "must start and end with '/' (\"/srtpgw/edge1/\")");
+	if (!principal_ok(cfg->fleet_gateway) || strcmp(cfg->fleet_gateway, CTL_ADMIN) == 0)
+		return fail(l, config_setting_get_member(root, "fleet_gateway"), "fleet_gateway",
+			    "must be 1 to 63 letters, digits, '_', '.' or '-'");
+	return 0;
+}
+
 static bool http_name_ok(const char *n)
 {
 	struct sgw_addr a;
@@ -480,7 +538,7 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 	    get_uint(&l, root, "viewer_lanes", 1, SGW_MAX_LANES, &cfg->viewer_lanes) ||
 	    get_uint(&l, root, "apply_timeout", 100, 600000, &cfg->apply_timeout_ms) ||
 	    get_principals(&l, root, cfg) || get_user(&l, root, cfg) || get_tls(&l, root, cfg) ||
-	    get_http(&l, root, cfg))
+	    get_http(&l, root, cfg) || get_fleet(&l, root, cfg))
 		goto out;
 	if (cfg->punt_socket[0] == '\0') {
 		/* the gateway's default: punt.sock beside its agent socket */

@@ -16,6 +16,8 @@
 #define CTL_HTTP_NAME_MAX 254      /* a DNS name (253) or an address, and the NUL */
 #define CTL_MAX_CORS_ORIGINS 16
 #define CTL_ORIGIN_MAX 256         /* an origin, "https://host:port", and the NUL */
+#define CTL_MAX_ETCD_ENDPOINTS 9
+#define CTL_ETCD_URL_MAX 128
 
 /* One entry of principals: a UNIX peer's uid or gid, or a TLS client
  * certificate's subject or common name, and who it acts for. */
@@ -71,6 +73,12 @@ struct ctl_config {
 	uint32_t http_max_conns;   /* http_max_conns: connections open at once */
 	uint32_t http_max_sessions; /* http_max_sessions: WebRTC sessions at once */
 	uint32_t http_timeout_s;   /* http_timeout: handshake and whole request */
+	/* a fleet (docs/fleet.md): store = "etcd" sets fleet */
+	bool fleet;
+	char etcd_endpoints[CTL_MAX_ETCD_ENDPOINTS * CTL_ETCD_URL_MAX]; /* comma-separated */
+	char etcd_prefix[128];     /* etcd_prefix: every key under it; starts and ends with '/' */
+	uint32_t etcd_timeout_ms;  /* etcd_timeout: each request to etcd */
+	char fleet_gateway[64];    /* fleet_gateway: this gateway's name in the fleet */
 };
 
 /* 0, or -1 with one line in err naming the file, line and key. */

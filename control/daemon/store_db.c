@@ -542,6 +542,8 @@ void store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	st_repl_end(s);
+	free(s->repl);
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(s->db);
@@ -569,6 +571,7 @@ int store_commit(struct store *s)
 
 	if (sqlite3_get_autocommit(s->db))
 		return st_fail(s, -EINVAL, "no transaction is open");
+	st_repl_end(s);
 	ret = st_exec(s, "COMMIT");
 	if (ret < 0) {
 		/* not committed: leave no transaction open */
@@ -583,6 +586,7 @@ int store_commit(struct store *s)
 
 void store_rollback(struct store *s)
 {
+	st_repl_end(s);
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }

@@ -59,6 +59,8 @@ struct store {
 	uint8_t kek[KEK_LEN];
 	uint8_t fp_key[32]; /* keys' fingerprints (key_uses), derived from the KEK */
 	uint64_t seq; /* the committed change counter */
+	struct sqlite3_session *sess; /* recording the open transaction's rows (store_repl.c) */
+	struct store_repl_meta *repl; /* the shared tables' columns, read once */
 	char err[256];
 };
 
@@ -81,6 +83,11 @@ struct sealed_key {
  * store made before key_uses existed */
 int st_fp_key_init(struct store *s);
 int st_claim_stored_keys(struct store *s);
+
+/* store_repl.c: recording ends with the transaction */
+struct sqlite3_session;
+struct store_repl_meta;
+void st_repl_end(struct store *s);
 
 /* errors */
 int st_fail(struct store *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

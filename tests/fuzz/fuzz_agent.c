@@ -593,7 +593,8 @@ static void check_entry(void *arg, unsigned aidx, uint16_t port, const struct sg
 		FZ_CHECK(memcmp(h + fv->l3_off + (fv->family == 4 ? 16 : 24), v->dest.addr.a,
 				fv->family == 4 ? 4 : 16) == 0, "viewer %" PRIu64 " destination", v->id);
 		/* the source is a gateway address */
-		FZ_CHECK(sgw_laddr_find(&dp, fv->family, h + fv->l3_off + (fv->family == 4 ? 12 : 8)) >= 0,
+		FZ_CHECK(sgw_addr_set_find(dp.ft.root->addrs, fv->family,
+					   h + fv->l3_off + (fv->family == 4 ? 12 : 8)) >= 0,
 			 "viewer %" PRIu64 " sends from a foreign address", v->id);
 		if (!sgw_owner_allowed(e, fv->owner))
 			st.disallowed_viewers++; /* the per-packet check drops these */
@@ -628,7 +629,8 @@ static void check_consistent(void)
 		FZ_CHECK(s->id == id && id != 0, "stream map key %" PRIu64 " holds %" PRIu64, id, s->id);
 		FZ_CHECK(e != NULL && e->stream_id == id, "lookup of stream %" PRIu64 " finds %" PRIu64, id,
 			 e ? e->stream_id : 0);
-		FZ_CHECK(s->aidx < dp.n_laddrs && sgw_addr_equal(&dp.laddrs[s->aidx].ip, &s->listen.addr),
+		FZ_CHECK(sgw_addr_set_get(dp.ft.root->addrs, (int)s->aidx) != NULL &&
+			 sgw_addr_equal(&dp.ft.root->addrs->slot[s->aidx].ip, &s->listen.addr),
 			 "stream %" PRIu64 " listen index", id);
 		FZ_CHECK(idmap_get(&agent.listen, (uint64_t)(s->aidx + 1) << 16 | s->listen.port) == s,
 			 "stream %" PRIu64 " not in the listen map", id);
@@ -1267,7 +1269,8 @@ static int run_op(struct run *r, unsigned type, const void *body)
 			 s->replay_window == (op->replay_window ? op->replay_window : cfg.replay_window),
 			 "stream_add %" PRIu64 " fields", id);
 		FZ_CHECK((s->ingress != NULL) == (op->key.suite != SGW_SUITE_PLAIN), "stream_add context");
-		FZ_CHECK(s->aidx < dp.n_laddrs && sgw_addr_equal(&dp.laddrs[s->aidx].ip, &s->listen.addr),
+		FZ_CHECK(sgw_addr_set_get(agent_addrs_txn(&agent), (int)s->aidx) != NULL &&
+			 sgw_addr_equal(&agent_addrs_txn(&agent)->slot[s->aidx].ip, &s->listen.addr),
 			 "stream_add on a foreign address");
 		FZ_CHECK(idmap_get(&agent.listen, (uint64_t)(s->aidx + 1) << 16 | s->listen.port) == s,
 			 "stream_add listen map");
@@ -1411,7 +1414,8 @@ static int run_op(struct run *r, unsigned type, const void *body)
 	case SGW_OP_PORT_ADD:
 	case SGW_OP_PORT_DEL: {
 		const struct sgw_op_port *op = body;
-		int aidx = sgw_laddr_find(&dp, op->local.addr.family, op->local.addr.a);
+		int aidx = sgw_addr_set_find(agent_addrs_txn(&agent), op->local.addr.family,
+					     op->local.addr.a);
 		uint64_t key = (uint64_t)(aidx + 1) << 16 | op->local.port;
 		const struct port_rec *p = idmap_get(&agent.ports, key);
 		FZ_CHECK(aidx >= 0 && op->local.port != 0, "a port op on a foreign address succeeded");

@@ -349,6 +349,51 @@ static void errors_of_http(void)
 #undef HTTP
 }
 
+static void fleet_keys(void)
+{
+	CHECK_EQ(load_text(LISTEN), 0);
+	CHECK(!cfg.fleet);
+	CHECK_EQ(load_text(LISTEN "store = \"sqlite\";\n"), 0);
+	CHECK(!cfg.fleet);
+	CHECK_EQ(load_text(LISTEN "store = \"etcd\";\n"
+			   "etcd_endpoints = [ \"http://127.0.0.1:23790\", \"http://127.0.0.1:23791\" ];\n"
+			   "fleet_gateway = \"gw-1\";\n"), 0);
+	CHECK(cfg.fleet);
+	CHECK_STREQ(cfg.etcd_endpoints, "http://127.0.0.1:23790,http://127.0.0.1:23791");
+	CHECK_STREQ(cfg.etcd_prefix, "/srtpgw/");
+	CHECK_EQ(cfg.etcd_timeout_ms, 1000);
+	CHECK_STREQ(cfg.fleet_gateway, "gw-1");
+	CHECK_EQ(load_text(LISTEN "store = \"etcd\";\netcd_endpoints = [ \"https://etcd.example:2379\" ];\n"
+			   "fleet_gateway = \"a\";\netcd_prefix = \"/srtpgw/edge1/\";\netcd_timeout = 250;\n"), 0);
+	CHECK_STREQ(cfg.etcd_prefix, "/srtpgw/edge1/");
+	CHECK_EQ(cfg.etcd_timeout_ms, 250);
+}
+
+static void errors_of_fleet(void)
+{
+#define ETCD LISTEN "store = \"etcd\";\n"
+#define EP "etcd_endpoints = [ \"http://127.0.0.1:2379\" ];\n"
+	EXPECT_ERROR(LISTEN "store = \"postgres\";\n",
+		     ":2: store: must be \"sqlite\" (one machine) or \"etcd\" (a fleet)");
+	EXPECT_ERROR(LISTEN "fleet_gateway = \"a\";\n", ":2: fleet_gateway: only with store = \"etcd\"");
+	EXPECT_ERROR(LISTEN "store = \"sqlite\";\n" EP, ":3: etcd_endpoints: only with store = \"etcd\"");
+	EXPECT_ERROR(ETCD "fleet_gateway = \"a\";\n",
+		     ": etcd_endpoints: missing: the etcd members' client URLs (with store = \"etcd\")");
+	EXPECT_ERROR(ETCD EP, ": fleet_gateway: missing");
+	EXPECT_ERROR(ETCD "etcd_endpoints = [ \"127.0.0.1:2379\" ];\nfleet_gateway = \"a\";\n",
+		     ":3: etcd_endpoints: element 0 \"127.0.0.1:2379\" is not an http:// or https:// URL");
+	EXPECT_ERROR(ETCD EP "fleet_gateway = \"a b\";\n",
+		     ":4: fleet_gateway: must be 1 to 63 letters, digits, '_', '.' or '-'");
+	EXPECT_ERROR(ETCD EP "fleet_gateway = \"admin\";\n",
+		     ":4: fleet_gateway: must be 1 to 63 letters, digits, '_', '.' or '-'");
+	EXPECT_ERROR(ETCD EP "fleet_gateway = \"a\";\netcd_prefix = \"srtpgw\";\n",
+		     ":5: etcd_prefix: must start and end with '/' (\"/srtpgw/edge1/\")");
+	EXPECT_ERROR(ETCD EP "fleet_gateway = \"a\";\netcd_timeout = 50;\n",
+		     ":5: etcd_timeout: must be between 100 and 60000");
+#undef EP
+#undef ETCD
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sgw-test-control-config.XXXXXX");
@@ -365,6 +410,8 @@ int main(void)
 	RUN(errors_of_user_and_tls);
 	RUN(http_keys);
 	RUN(errors_of_http);
+	RUN(fleet_keys);
+	RUN(errors_of_fleet);
 	unlink(conf_path);
 	if (rmdir(tmpdir) != 0)
 		perror(tmpdir);

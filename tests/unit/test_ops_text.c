@@ -379,9 +379,48 @@ static void read_file(void)
 	fclose(f);
 }
 
+/* Service addresses: addr add ADDRESS[/PREFIX] port-idx=N [leased], addr del ADDRESS */
+static void addr_ops(void)
+{
+	struct sgw_text_op op;
+	struct sgw_ops_text_err err;
+
+	CHECK_EQ(parse("addr add 192.0.2.50 port-idx=1", &op, &err), 1);
+	CHECK_EQ(op.type, SGW_OP_ADDR_ADD);
+	CHECK_EQ(op.len, sizeof(struct sgw_op_addr));
+	CHECK_EQ(op.body.addr.ip.family, SGW_AF_INET);
+	CHECK_MEM(op.body.addr.ip.a, "\xc0\x00\x02\x32", 4);
+	CHECK_EQ(op.body.addr.prefix_len, 32);
+	CHECK_EQ(op.body.addr.port_idx, 1);
+	CHECK_EQ(op.body.addr.flags, 0);
+	CHECK_EQ(parse("addr add fd00::50/64 port-idx=0 leased", &op, &err), 1);
+	CHECK_EQ(op.body.addr.ip.family, SGW_AF_INET6);
+	CHECK_EQ(op.body.addr.ip.a[15], 0x50);
+	CHECK_EQ(op.body.addr.prefix_len, 64);
+	CHECK_EQ(op.body.addr.port_idx, 0);
+	CHECK_EQ(op.body.addr.flags, SGW_ADDR_LEASED);
+	CHECK_EQ(parse("addr add fd00::50 port-idx=0", &op, &err), 1);
+	CHECK_EQ(op.body.addr.prefix_len, 128);
+	CHECK_EQ(parse("addr del 192.0.2.50", &op, &err), 1);
+	CHECK_EQ(op.type, SGW_OP_ADDR_DEL);
+	CHECK_EQ(op.body.addr.ip.family, SGW_AF_INET);
+	CHECK_EQ(op.body.addr.port_idx, 0);
+
+	err_is("addr add 192.0.2.50", "addr add needs port-idx=N (the gateway port, 0 = the first)");
+	err_is("addr add 192.0.2.50 port-idx=x", "addr add needs port-idx=N (the gateway port, 0 = the first)");
+	err_is("addr add", "addr add needs ADDRESS[/PREFIX]");
+	err_is("addr add 192.0.2.50/33 port-idx=0", "addr add needs ADDRESS[/PREFIX]");
+	err_is("addr add 192.0.2.999 port-idx=0", "addr add needs ADDRESS[/PREFIX]");
+	err_is("addr add 192.0.2.50 port-idx=0 sticky", "unknown argument \"sticky\"");
+	err_is("addr del 192.0.2.50/32", "addr del needs ADDRESS (no prefix)");
+	err_is("addr del 192.0.2.50 port-idx=0", "unknown argument \"port-idx\"");
+	err_is("addr move 192.0.2.50", "unknown op \"addr move\"");
+}
+
 int main(void)
 {
 	RUN(stream_add);
+	RUN(addr_ops);
 	RUN(other_ops);
 	RUN(errors);
 	RUN(webrtc_ops);

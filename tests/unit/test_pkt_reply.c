@@ -789,6 +789,74 @@ build_nd_ns_bytes(void)
 	CHECK_EQ(buf[0], 0xcc);
 }
 
+/* An address announced: RFC 5227's ARP announcement, RFC 4861 7.2.6's
+ * unsolicited neighbour advertisement, byte for byte. */
+static void
+build_announcements(void)
+{
+	static const uint8_t exp_arp[42] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0x08, 0x06,
+		0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01, /* request */
+		0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 192, 0, 2, 2,
+		0, 0, 0, 0, 0, 0, 192, 0, 2, 2, /* target IP = sender IP */
+	};
+	static const uint8_t exp_hdr[54] = {
+		0x33, 0x33, 0x00, 0x00, 0x00, 0x01,
+		0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0x86, 0xdd,
+		0x60, 0x00, 0x00, 0x00, 0x00, 0x20, 58, 255,
+		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02,
+		0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01,
+	};
+	uint8_t exp_icmp[32] = {
+		136, 0, 0, 0, 0x20, 0, 0, 0, /* Override; not Solicited, not Router */
+		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0x02,
+		2, 1, 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, /* target link-layer address */
+	};
+	uint8_t buf[256];
+	struct pkt_info i;
+
+	memset(buf, 0xcc, sizeof(buf));
+	CHECK_EQ(pkt_build_arp_announce(buf, sizeof(buf), 0, mac_us, ip4_us), 60);
+	CHECK_MEM(buf, exp_arp, 42);
+	for (unsigned k = 42; k < 60; k++)
+		CHECK_EQ(buf[k], 0);
+	CHECK_EQ(pkt_parse(buf, 60, &i), PKT_ARP);
+	CHECK_EQ(i.arp_op, 1);
+	CHECK_MEM(i.src, ip4_us, 4);
+	CHECK_MEM(i.dst, ip4_us, 4);
+	/* tagged */
+	CHECK_EQ(pkt_build_arp_announce(buf, sizeof(buf), 7, mac_us, ip4_us), 60);
+	CHECK_EQ(get16(buf + 12), 0x8100);
+	CHECK_EQ(get16(buf + 14), 7);
+	CHECK_MEM(buf + 16, exp_arp + 12, 30);
+	CHECK_EQ(pkt_build_arp_announce(buf, 59, 0, mac_us, ip4_us), 0);
+
+	put16(exp_icmp + 2, ref_cksum6(ip6_us, exp_hdr + 38, exp_icmp, 32));
+	memset(buf, 0xcc, sizeof(buf));
+	CHECK_EQ(pkt_build_nd_na_unsolicited(buf, sizeof(buf), 0, mac_us, ip6_us), 86);
+	CHECK_MEM(buf, exp_hdr, 54);
+	CHECK_MEM(buf + 54, exp_icmp, 32);
+	CHECK_EQ(buf[86], 0xcc);
+	CHECK(icmp6_cksum_ok(buf + 14, buf + 54, 32));
+	CHECK_EQ(pkt_parse(buf, 86, &i), PKT_ICMP6);
+	CHECK_EQ(i.icmp_type, 136);
+	CHECK_MEM(i.nd_target, ip6_us, 16);
+	CHECK_EQ(i.has_nd_lladdr, 1);
+	CHECK_MEM(i.nd_lladdr, mac_us, 6);
+	/* tagged: the same after the tag; too small: nothing written */
+	memset(buf, 0xcc, sizeof(buf));
+	CHECK_EQ(pkt_build_nd_na_unsolicited(buf, 90, 300, mac_us, ip6_us), 90);
+	CHECK_EQ(get16(buf + 12), 0x8100);
+	CHECK_EQ(get16(buf + 14), 300);
+	CHECK_MEM(buf + 16, exp_hdr + 12, 42);
+	CHECK_MEM(buf + 58, exp_icmp, 32);
+	memset(buf, 0xcc, sizeof(buf));
+	CHECK_EQ(pkt_build_nd_na_unsolicited(buf, 89, 300, mac_us, ip6_us), 0);
+	CHECK_EQ(buf[0], 0xcc);
+}
+
 /* Requests built by the gateway, answered by the gateway code itself. */
 static void
 round_trips(void)
@@ -1082,6 +1150,7 @@ main(void)
 	RUN(nd_na_vlan_room);
 	RUN(build_arp_request_bytes);
 	RUN(build_nd_ns_bytes);
+	RUN(build_announcements);
 	RUN(build_udp_datagrams);
 	RUN(round_trips);
 	RUN(unaligned_buffers);

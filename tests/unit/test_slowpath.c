@@ -10,7 +10,11 @@
  *    an unsolicited reply, a gratuitous ARP, a late or second answer, an
  *    answer from another VLAN are ignored and counted; a port trusted for
  *    learning takes unsolicited ones too (not from another VLAN); static
- *    neighbours never change.
+ *    neighbours never change;
+ *  - a service address (SGW_OP_ADDR_ADD) is answered (ARP, NS) once its
+ *    version is published and not after its ADDR_DEL; it is announced
+ *    SGW_ADDR_ANNOUNCE_COUNT times, SGW_ADDR_ANNOUNCE_MS apart, and no
+ *    more once deleted.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +27,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "gateway/agent.h"
+#include "dataplane/pkt_reply.h"
 #include "gateway/agent_slowpath.h"
 #include "check.h"
 #include "frame_util.h"
@@ -271,6 +276,98 @@ static void trusted_port_and_static(void)
 	cfg.ports[0].learn_unsolicited = false;
 }
 
+/* One transaction of one ADDR op on port 0, committed and reclaimed. */
+static void addr_txn(unsigned type, const struct sgw_addr *ip)
+{
+	struct sgw_txn_begin b = { 0 };
+	struct sgw_op_addr op = { .ip = *ip, .prefix_len = ip->family == SGW_AF_INET ? 32 : 128 };
+	char err[200];
+	uint64_t version;
+	uint32_t op_index;
+
+	CHECK_EQ(agent_txn_begin(&agent, &b, err, sizeof(err)), 0);
+	CHECK_EQ(agent_txn_op(&agent, type, &op, err, sizeof(err)), 0);
+	CHECK_EQ(agent_txn_commit(&agent, &version, &op_index, err, sizeof(err)), 0);
+	agent_txn_reclaim(&agent);
+}
+
+static void queue_ns(const uint8_t target[16])
+{
+	uint8_t f[128];
+
+	queue(f, pkt_build_nd_ns(f, sizeof(f), 0, peer_a, peer_ip6, target));
+}
+
+/* A service address: answered once published, not before, not after it
+ * went; announced SGW_ADDR_ANNOUNCE_COUNT times SGW_ADDR_ANNOUNCE_MS apart,
+ * and no more once deleted. */
+static void service_addresses(void)
+{
+	struct sgw_addr v4 = { .family = SGW_AF_INET, .a = { 10, 0, 0, 50 } };
+	struct sgw_addr v6 = { .family = SGW_AF_INET6, .a = { 0xfd, [15] = 0x50 } };
+	struct sgw_addr v4b = { .family = SGW_AF_INET, .a = { 10, 0, 0, 51 } };
+	uint64_t ann = ctr(SGW_CTR_ADDR_ANNOUNCED), tx = ctr(SGW_CTR_TX);
+	uint64_t arp = ctr(SGW_CTR_ARP_REPLIED), nd = ctr(SGW_CTR_ND_REPLIED);
+	uint64_t arp_other = ctr(SGW_CTR_DROP_ARP_OTHER), icmp_other = ctr(SGW_CTR_DROP_ICMP_OTHER);
+	const uint64_t t = 200000;
+	/* an asker no next-hop slot names (its request is not a claim) */
+	static const uint8_t asker_ip[4] = { 10, 0, 0, 77 };
+
+	/* not ours yet */
+	queue_arp(1, peer_a, asker_ip, v4.a, -1);
+	queue_ns(v6.a);
+	drain(t - 1);
+	CHECK_EQ(ctr(SGW_CTR_ARP_REPLIED) - arp, 0);
+	CHECK_EQ(ctr(SGW_CTR_ND_REPLIED) - nd, 0);
+	CHECK_EQ(ctr(SGW_CTR_DROP_ARP_OTHER) - arp_other, 1);
+	CHECK_EQ(ctr(SGW_CTR_DROP_ICMP_OTHER) - icmp_other, 1);
+	CHECK_EQ(ctr(SGW_CTR_ADDR_ANNOUNCED) - ann, 0);
+
+	addr_txn(SGW_OP_ADDR_ADD, &v4);
+	addr_txn(SGW_OP_ADDR_ADD, &v6);
+	/* the first announcements at the first turn, then every 150 ms */
+	drain(t);
+	CHECK_EQ(ctr(SGW_CTR_ADDR_ANNOUNCED) - ann, 2);
+	CHECK_EQ(ctr(SGW_CTR_TX) - tx, 2);
+	drain(t + SGW_ADDR_ANNOUNCE_MS - 1);
+	CHECK_EQ(ctr(SGW_CTR_ADDR_ANNOUNCED) - ann, 2);
+	drain(t + SGW_ADDR_ANNOUNCE_MS);
+	CHECK_EQ(ctr(SGW_CTR_ADDR_ANNOUNCED) - ann, 4);
+	drain(t + 2 * SGW_ADDR_ANNOUNCE_MS);
+	CHECK_EQ(ctr(SGW_CTR_ADDR_ANNOUNCED) - ann, 6);
+	drain(t + 10 * SGW_ADDR_ANNOUNCE_MS);
+	CHECK_EQ(ctr(SGW_CTR_ADDR_ANNOUNCED) - ann, 2 * SGW_ADDR_ANNOUNCE_COUNT);
+	CHECK_EQ(agent.addrs.n_announcing, 0);
+
+	/* answered like a config address */
+	queue_arp(1, peer_a, asker_ip, v4.a, -1);
+	queue_ns(v6.a);
+	drain(t + 10 * SGW_ADDR_ANNOUNCE_MS + 1);
+	CHECK_EQ(ctr(SGW_CTR_ARP_REPLIED) - arp, 1);
+	CHECK_EQ(ctr(SGW_CTR_ND_REPLIED) - nd, 1);
+
+	/* deleted: not answered, counted as for any address not ours */
+	addr_txn(SGW_OP_ADDR_DEL, &v4);
+	addr_txn(SGW_OP_ADDR_DEL, &v6);
+	queue_arp(1, peer_a, asker_ip, v4.a, -1);
+	queue_ns(v6.a);
+	drain(t + 20 * SGW_ADDR_ANNOUNCE_MS);
+	CHECK_EQ(ctr(SGW_CTR_ARP_REPLIED) - arp, 1);
+	CHECK_EQ(ctr(SGW_CTR_ND_REPLIED) - nd, 1);
+	CHECK_EQ(ctr(SGW_CTR_DROP_ARP_OTHER) - arp_other, 2);
+	CHECK_EQ(ctr(SGW_CTR_DROP_ICMP_OTHER) - icmp_other, 2);
+
+	/* deleted before its last announcement: no more */
+	ann = ctr(SGW_CTR_ADDR_ANNOUNCED);
+	addr_txn(SGW_OP_ADDR_ADD, &v4b);
+	drain(t + 30 * SGW_ADDR_ANNOUNCE_MS);
+	CHECK_EQ(ctr(SGW_CTR_ADDR_ANNOUNCED) - ann, 1);
+	addr_txn(SGW_OP_ADDR_DEL, &v4b);
+	drain(t + 40 * SGW_ADDR_ANNOUNCE_MS);
+	CHECK_EQ(ctr(SGW_CTR_ADDR_ANNOUNCED) - ann, 1);
+	CHECK_EQ(agent.addrs.n_announcing, 0);
+}
+
 static int setup(void)
 {
 	char *argv[] = { "test_slowpath", "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
@@ -311,8 +408,9 @@ static int setup(void)
 		return -1;
 	dp.n_workers = 0; /* the agent is RCU thread 0 */
 	cfg.n_ports = 1;
-	agent.dp = &dp;
-	agent.cfg = &cfg;
+	cfg.max_neighbours = dp.n_neigh;
+	if (ft_init(&dp.ft, dp.qs) != 0 || agent_init(&agent, &dp, &cfg) != 0)
+		return -1;
 	return 0;
 }
 
@@ -328,6 +426,7 @@ int main(void)
 	RUN(arp_answers_only);
 	RUN(nd_answers_only);
 	RUN(trusted_port_and_static);
+	RUN(service_addresses);
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
 	rmdir(runtime_dir); /* empty: no shared config, no telemetry */

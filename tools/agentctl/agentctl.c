@@ -51,6 +51,7 @@ static void usage(FILE *f)
 		"  stats streams          per-stream counters\n"
 		"  stats viewers          per-viewer counters\n"
 		"  stats lanes            per-lane SSRC, next index and reservation (viewers with lanes)\n"
+		"  addrs                  the gateway's addresses: config file and service (addr add)\n"
 		"  lease TTL_MS           fenced streams forward for TTL_MS more ms (0: no deadline)\n"
 		"\n"
 		"options:\n"
@@ -434,6 +435,48 @@ static int stats_lanes(int fd)
 	return 0;
 }
 
+/* The published version's addresses (docs/agent-protocol.md, "Service addresses"). */
+static int cmd_addrs(void)
+{
+	struct sgw_msg_hdr h;
+	struct sgw_stats_page pg;
+	int fd = connect_agent();
+
+	if (request(fd, SGW_MSG_STATS_ADDRS, NULL, 0, &h) != SGW_MSG_ADDR_STATS || h.len < sizeof(pg))
+		die("unexpected reply to STATS_ADDRS");
+	memcpy(&pg, rbuf, sizeof(pg));
+	if (h.len < sizeof(pg) + pg.n * sizeof(struct sgw_addr_stats))
+		die("short ADDR_STATS reply");
+	if (json)
+		printf("[");
+	else
+		printf("%-40s %-8s %-4s %-12s %-8s %s\n", "address", "origin", "port", "name", "flags",
+		       "announce");
+	for (uint32_t i = 0; i < pg.n; i++) {
+		struct sgw_addr_stats st;
+		char ip[SGW_ADDR_STRLEN], cidr[SGW_ADDR_STRLEN + 8];
+		const char *origin;
+
+		memcpy(&st, rbuf + sizeof(pg) + i * sizeof(st), sizeof(st));
+		st.port_name[sizeof(st.port_name) - 1] = '\0';
+		origin = st.origin == SGW_ADDR_CONFIG ? "config" : st.origin == SGW_ADDR_SERVICE ? "service" : "?";
+		snprintf(cidr, sizeof(cidr), "%s/%u", sgw_addr_format(&st.ip, ip, sizeof(ip)), st.prefix_len);
+		if (json)
+			printf("%s{\"address\": \"%s\", \"prefix_len\": %u, \"origin\": \"%s\", \"port_idx\": %u, "
+			       "\"port\": \"%s\", \"leased\": %s, \"flags\": %u, \"index\": %u, "
+			       "\"announce_left\": %u}",
+			       i ? ", " : "", ip, st.prefix_len, origin, st.port_idx, st.port_name,
+			       (st.flags & SGW_ADDR_LEASED) ? "true" : "false", st.flags, st.aidx,
+			       st.announce_left);
+		else
+			printf("%-40s %-8s %-4u %-12s %-8s %u\n", cidr, origin, st.port_idx, st.port_name,
+			       (st.flags & SGW_ADDR_LEASED) ? "leased" : "-", st.announce_left);
+	}
+	printf(json ? "]\n" : "");
+	close(fd);
+	return 0;
+}
+
 static int cmd_stats(int argc, char **argv)
 {
 	int fd, rc;
@@ -494,6 +537,8 @@ int main(int argc, char **argv)
 		return cmd_apply(argc, argv);
 	if (strcmp(argv[0], "stats") == 0)
 		return cmd_stats(argc, argv);
+	if (strcmp(argv[0], "addrs") == 0 && argc == 1)
+		return cmd_addrs();
 	if (strcmp(argv[0], "lease") == 0)
 		return cmd_lease(argc, argv);
 	fprintf(stderr, "srtpgw-agentctl: unknown command \"%s\" (see --help)\n", argv[0]);
