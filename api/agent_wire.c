@@ -46,6 +46,7 @@ static const struct {
 	[SGW_OP_PORT_DEL] = { "port_del", sizeof(struct sgw_op_port), { 0, 0, 0 } },
 	[SGW_OP_ADDR_ADD] = { "addr_add", sizeof(struct sgw_op_addr), { 0, 0, 0 } },
 	[SGW_OP_ADDR_DEL] = { "addr_del", sizeof(struct sgw_op_addr), { 0, 0, 0 } },
+	[SGW_OP_STREAM_FENCE] = { "stream_fence", sizeof(struct sgw_op_fence), { 0, 0, 0 } },
 };
 
 int sgw_wire_check_hdr(const struct sgw_msg_hdr *h)

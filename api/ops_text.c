@@ -381,6 +381,15 @@ static int parse(const struct line *l, struct sgw_text_op *op)
 			return -1;
 		return check_keys(l, 3, known);
 	}
+	if (strcmp(obj, "stream") == 0 && strcmp(verb, "fence") == 0) {
+		static const char *const known[] = { "token", NULL };
+		struct sgw_op_fence *b = &op->body.fence;
+		op->type = SGW_OP_STREAM_FENCE;
+		op->len = sizeof(*b);
+		if (check_keys(l, 3, known) || id_at(l, 2, "stream id", &b->stream_id))
+			return -1;
+		return num(l, opt_val(l, "token"), "token=", &b->token);
+	}
 	if (strcmp(obj, "grant") == 0 && (strcmp(verb, "add") == 0 || strcmp(verb, "del") == 0)) {
 		static const char *const known[] = { "owner", NULL };
 		struct sgw_op_grant *b = &op->body.grant;

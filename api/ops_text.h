@@ -29,6 +29,7 @@ struct sgw_text_op {
 		struct sgw_op_viewer_dest viewer_dest;
 		struct sgw_op_port port;             /* PORT_ADD, PORT_DEL */
 		struct sgw_op_addr addr;             /* ADDR_ADD, ADDR_DEL */
+		struct sgw_op_fence fence;           /* STREAM_FENCE */
 	} body;
 };
 

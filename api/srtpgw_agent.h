@@ -45,6 +45,7 @@ enum sgw_msg_type {
 	SGW_MSG_RESERVE = 9,      /* struct sgw_reserve_hdr + entries -> SGW_MSG_RESERVED */
 	SGW_MSG_STATS_LANES = 10, /* struct sgw_lanes_req -> SGW_MSG_LANE_STATS */
 	SGW_MSG_STATS_ADDRS = 11, /* no payload -> SGW_MSG_ADDR_STATS */
+	SGW_MSG_LEASE = 12,       /* struct sgw_lease -> SGW_MSG_OK */
 	/* replies */
 	SGW_MSG_OK = 64,
 	SGW_MSG_ERROR = 65,       /* struct sgw_error */
@@ -177,6 +178,7 @@ enum sgw_op_type {
 	SGW_OP_PORT_DEL = 13,       /* struct sgw_op_port */
 	SGW_OP_ADDR_ADD = 14,       /* struct sgw_op_addr */
 	SGW_OP_ADDR_DEL = 15,       /* struct sgw_op_addr (ip only) */
+	SGW_OP_STREAM_FENCE = 16,   /* struct sgw_op_fence */
 	SGW_OP_MAX
 };
 
@@ -335,6 +337,31 @@ struct sgw_op_viewer_dest {
 	                             drop_viewer_paused), its state kept */
 };
 
+/*
+ * Fencing (a fleet, docs/agent-protocol.md "Fencing"): within its
+ * transaction, the fencing token of stream_id is token (the etcd revision
+ * of the stream's placement on this gateway). Never 0; never below the
+ * token the stream has (ESTALE). A stream with a token is "fenced": every
+ * transaction that changes it (or its viewers) must carry a STREAM_FENCE
+ * for it, anywhere in the transaction (ESTALE otherwise), and its packets
+ * are dropped once the lease deadline (SGW_MSG_LEASE) has passed.
+ */
+struct sgw_op_fence {
+	uint64_t stream_id;
+	uint64_t token;     /* != 0 */
+};
+
+/*
+ * SGW_MSG_LEASE: the gateway's lease deadline is now + ttl_ms, on the
+ * workers' clock (TSC); ttl_ms 0: no deadline. Fenced streams forward only
+ * before the deadline; the controller moves it forward while it holds its
+ * etcd lease. ttl_ms UINT32_MAX and a non-zero pad are refused (EINVAL).
+ */
+struct sgw_lease {
+	uint32_t ttl_ms;
+	uint32_t pad;
+};
+
 /* ---- replies ------------------------------------------------------------ */
 
 struct sgw_error {
@@ -352,8 +379,14 @@ struct sgw_status {
 	uint32_t n_streams;
 	uint32_t n_viewers;
 	uint32_t n_workers;
-	uint32_t pad;
+	/* the lease deadline (SGW_MSG_LEASE): SGW_LEASE_NONE (0, what a
+	 * gateway without fencing sends in this field, once its pad), ms left
+	 * until it (rounded up: 1 or more), or SGW_LEASE_EXPIRED */
+	uint32_t lease_ms;
 };
+
+#define SGW_LEASE_NONE 0u
+#define SGW_LEASE_EXPIRED UINT32_MAX
 
 struct sgw_applied {
 	uint64_t version;
@@ -394,6 +427,7 @@ struct sgw_flow_stats {
 	uint64_t other_fail;   /* source mismatch, malformed, libsrtp other */
 	uint64_t idle_ms;      /* since the last accepted packet; UINT64_MAX if none */
 	struct sgw_pos pos;    /* of the current ingress key's context */
+	uint64_t fence;        /* fencing token (SGW_OP_STREAM_FENCE), 0: not fenced */
 };
 
 /* SGW_MSG_RESERVE: raise lanes' limits (never lowers them). An entry for

@@ -79,7 +79,9 @@
 	_(BUSY_POLLS, "busy_polls", "worker loop passes that got packets (from its queues or hand-off rings)") \
 	_(BUSY_US, "busy_us", "microseconds those passes took: busy_us / (rx + handoff_in) is the worker's time per packet") \
 	/* service addresses (agent thread only) */                            \
-	_(ADDR_ANNOUNCED, "addr_announced", "gratuitous ARPs and unsolicited neighbour advertisements sent for service addresses added")
+	_(ADDR_ANNOUNCED, "addr_announced", "gratuitous ARPs and unsolicited neighbour advertisements sent for service addresses added") \
+	/* fencing (a fleet): every packet of a fenced stream after the deadline */ \
+	_(DROP_LEASE_EXPIRED, "drop_lease_expired", "fenced stream's packet after the lease deadline: the controller stopped renewing")
 
 enum sgw_counter {
 #define SGW_COUNTER_ENUM(e, name, help) SGW_CTR_##e,

@@ -60,6 +60,7 @@ struct sgw_worker {
 	struct rte_eth_dev_tx_buffer *txb[SGW_DP_MAX_PORTS];
 	uint64_t ctr[SGW_CTR_MAX];
 	struct sgw_srtp_lcore *crypto; /* for sgw_srtp_protect_burst() */
+	bool lease_expired;        /* this pass started after the lease deadline */
 	unsigned n_pending;        /* queued for sgw_fanout_flush() */
 	struct sgw_pending_tx pending[SGW_PROTECT_Q];
 	struct sgw_srtp_op ops[SGW_PROTECT_Q];
@@ -88,6 +89,12 @@ struct sgw_dp {
 	struct rte_ring *slow_ring; /* workers -> agent thread: ARP, ICMP, ND */
 	unsigned idle_sleep_us;
 	uint64_t tsc_hz;           /* rte_get_tsc_hz(), for RTCP's round trips */
+	/* The lease deadline (SGW_MSG_LEASE), in TSC cycles; UINT64_MAX: none.
+	 * Packets of fenced streams (entry fence != 0) are dropped once a
+	 * worker's pass starts after it. ctlplane: rw (relaxed stores, agent
+	 * thread); dataplane: one relaxed load per pass (worker.c says why that
+	 * is enough). */
+	uint64_t lease_deadline;
 	bool quit;                 /* set by the main thread to stop the workers */
 };
 

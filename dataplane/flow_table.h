@@ -120,7 +120,7 @@ enum sgw_entry_kind {
 /* Immutable once published. A stream's entry, or a viewer port's (kind):
  * then stream_id is its stream's, ingress the viewer's RTCP context, st the
  * port's own state (home, claim, counters), vst the viewer's, source its
- * address, and it has no viewers. */
+ * address, fence its stream's, and it has no viewers. */
 struct sgw_flow_entry {
 	uint64_t stream_id;
 	uint32_t owner;
@@ -130,6 +130,8 @@ struct sgw_flow_entry {
 	uint8_t kind;             /* enum sgw_entry_kind */
 	uint8_t punt;             /* STUN and DTLS go to srtpgw-control */
 	uint8_t has_fb;           /* viewers[n_viewers] is the camera's feedback leg */
+	uint64_t fence;           /* the stream's fencing token, 0: not fenced (its packets
+	                             are dropped after the lease deadline, dp.h) */
 	uint64_t viewer_id;       /* a viewer port's viewer */
 	struct sgw_viewer_state *vst; /* a viewer port's viewer's state */
 	struct sgw_stream_state *sst; /* a viewer port's stream's state (its SR times) */

@@ -306,6 +306,14 @@ not_media(struct sgw_worker *w, const struct sgw_flow_entry *e, struct rte_mbuf 
 static void deliver(struct sgw_worker *w, struct sgw_flow_entry *e, struct rte_mbuf *m,
 		    const struct pkt_info *pi, uint64_t now, uint16_t origin, struct ingress_batch *b)
 {
+	/* A fenced stream after the lease deadline: its controller stopped
+	 * renewing, another gateway may own it now. Everything to its ports
+	 * (media, RTCP, its viewers' RTCP to their own ports, STUN, DTLS) goes,
+	 * before any crypto work and before a hand-off. */
+	if (unlikely(e->fence != 0) && unlikely(w->lease_expired)) {
+		drop(w, m, SGW_CTR_DROP_LEASE_EXPIRED);
+		return;
+	}
 	if (unlikely(pi->cls == PKT_STUN || pi->cls == PKT_DTLS || e->kind != SGW_ENTRY_STREAM)) {
 		if (!not_media(w, e, m, pi))
 			return;
@@ -439,6 +447,15 @@ int sgw_worker_main(void *arg)
 		const struct ft_root *root = ft_acquire(&dp->ft);
 		uint64_t now = rte_rdtsc();
 		unsigned got = 0;
+
+		/* The lease deadline, once a pass. Relaxed is enough: it is one
+		 * aligned u64 that publishes nothing else (the entries come with
+		 * the table root's acquire), and the agent thread takes the
+		 * value from the same TSC (invariant across cores). A change is
+		 * seen at most a pass late: microseconds, within the margin the
+		 * controller leaves between its deadline and its etcd lease's
+		 * expiry. */
+		w->lease_expired = now > __atomic_load_n(&dp->lease_deadline, __ATOMIC_RELAXED);
 
 		if (busy_since != 0) {
 			w->ctr[SGW_CTR_BUSY_US] += now - busy_since; /* cycles: agent_stats.c */

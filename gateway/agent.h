@@ -57,6 +57,7 @@ struct stream_rec {
 	uint32_t n_viewers, cap_viewers;
 	struct viewer_rec **viewers;
 	uint64_t created_gen;
+	uint64_t fence;             /* fencing token (SGW_OP_STREAM_FENCE), 0: none */
 };
 
 /* A port with no media yet (SGW_OP_PORT_ADD). */
@@ -104,6 +105,7 @@ struct sgw_txn {
 	uint64_t ctl_seq;
 	uint32_t flags;
 	uint32_t n_ops;
+	unsigned op_type;           /* of the op being applied */
 	struct idmap touched;       /* (kind << 63 | id) -> 1 */
 	struct idmap seen;          /* REPLACE_ALL: (kind << 63 | id) named by an op */
 	struct idmap dirty;         /* stream ids whose entry is rebuilt */
@@ -114,6 +116,10 @@ struct sgw_txn {
 	VEC(struct txn_neigh) neigh; /* next-hop reference changes */
 	VEC(struct txn_port) port_log; /* ports added and removed */
 	struct idmap seen_ports;    /* REPLACE_ALL: listen keys of ports named */
+	/* fencing (agent_fence.c); dirty's values are 1 + the index of the op
+	 * that first changed the stream */
+	struct idmap fence;         /* stream id -> highest token a STREAM_FENCE gave */
+	struct idmap fence_gone;    /* stream id -> token of a fenced stream deleted */
 };
 
 /* The service addresses' part of the agent (agent_addrs.c). */
@@ -154,8 +160,11 @@ struct sgw_agent {
 int agent_txn_begin(struct sgw_agent *a, const struct sgw_txn_begin *b, char *err, size_t errlen);
 int agent_txn_op(struct sgw_agent *a, unsigned type, const void *body, char *err, size_t errlen);
 /* Publishes; *version set. Frees nothing: call agent_txn_reclaim() after
- * answering the client. */
-int agent_txn_commit(struct sgw_agent *a, uint64_t *version, char *err, size_t errlen);
+ * answering the client. A failure about one op (the fencing check, which
+ * runs at the end of the build) sets *op_index to its index, else
+ * UINT32_MAX. */
+int agent_txn_commit(struct sgw_agent *a, uint64_t *version, uint32_t *op_index, char *err,
+		     size_t errlen);
 void agent_txn_reclaim(struct sgw_agent *a);
 void agent_txn_abort(struct sgw_agent *a);
 int agent_init(struct sgw_agent *a, struct sgw_dp *dp, const struct sgw_config *cfg);
@@ -175,6 +184,13 @@ void agent_addrs_reclaimed(struct sgw_agent *a);
 size_t agent_stats_addrs(struct sgw_agent *a, uint8_t *buf, size_t cap);
 /* Announcements due by now_ms (agent_announce.c, from the slow path). */
 void agent_announce_poll(struct sgw_agent *a, uint64_t now_ms);
+
+/* The lease deadline (agent_lease.c): SGW_MSG_LEASE's ttl_ms from now
+ * (TSC now_tsc), 0 clears it; 0 or -EINVAL with a message in err. And
+ * the STATUS field: SGW_LEASE_NONE, ms left, or SGW_LEASE_EXPIRED. */
+int agent_lease_set(struct sgw_agent *a, const struct sgw_lease *l, uint64_t now_tsc, char *err,
+		    size_t errlen);
+uint32_t agent_lease_ms(const struct sgw_agent *a, uint64_t now_tsc);
 
 /* Egress port, next hop and source address for dst; the source is listen
  * when it is an address of that port (agent_route.c). 0, or -EHOSTUNREACH

@@ -109,6 +109,7 @@ struct sgw_flow_entry *txn_entry_build(struct sgw_agent *a, const struct stream_
 	memcpy(&e->allowed[1], s->grants, s->n_grants * sizeof(s->grants[0]));
 	e->n_allowed = (uint8_t)(1 + s->n_grants);
 	e->plain_in = s->suite == SGW_SUITE_PLAIN;
+	e->fence = s->fence;
 	e->source = s->source;
 	e->ingress = s->ingress;
 	e->ingress_old = s->ingress_old;
@@ -143,6 +144,7 @@ struct sgw_flow_entry *txn_vport_entry_build(struct sgw_agent *a, const struct s
 	e->kind = SGW_ENTRY_VIEWER_PORT;
 	e->stream_id = s->id;
 	e->owner = v->owner;
+	e->fence = s->fence; /* the viewer's RTCP stops with its stream */
 	e->viewer_id = v->id;
 	e->punt = (v->port.flags & SGW_VIEWER_PUNT) != 0;
 	/* a paused viewer (no address) is taken from nowhere */

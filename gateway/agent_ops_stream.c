@@ -149,7 +149,7 @@ int txn_stream_del(struct sgw_agent *a, struct stream_rec *s, char *err, size_t 
 	struct txn_slot rtcp = { s->aidx, (uint16_t)(s->listen.port + 1) };
 	int rc;
 
-	if (txn_touch_record(a, true, s->id) != 0 ||
+	if (txn_touch_record(a, true, s->id) != 0 || txn_fence_deleted(a, s) != 0 ||
 	    ((s->flags & SGW_STREAM_RTCP_PORT) && VEC_PUSH(t->cleared, rtcp) != 0))
 		return txn_fail(err, errlen, ENOMEM, "out of memory");
 	while (s->n_viewers > 0) {
@@ -311,6 +311,7 @@ int op_stream_add(struct sgw_agent *a, const struct sgw_op_stream_add *op,
 	s->aidx = (unsigned)aidx;
 	s->flags = op->flags;
 	s->created_gen = t->gen;
+	s->fence = txn_fence_given(a, s->id); /* a STREAM_FENCE earlier in the transaction */
 	rc = txn_ctx_new(a, &op->key, SGW_SRTP_INBOUND, window, &op->resume, &s->ingress, err, errlen);
 	if (rc == 0)
 		rc = set_old_key(a, s, &op->old_key, err, errlen);

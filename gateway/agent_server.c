@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
+
 #include "api/agent_wire.h"
 #include "api/log.h"
 #include "gateway/agent.h"
@@ -249,6 +251,7 @@ static int handle(struct sgw_agent *a, struct client *c)
 			.n_streams = (uint32_t)a->streams.n,
 			.n_viewers = (uint32_t)a->viewers.n,
 			.n_workers = a->dp->n_workers,
+			.lease_ms = agent_lease_ms(a, rte_rdtsc()),
 		};
 		return len_is(c, 0) ? reply(c, SGW_MSG_STATUS, &st, sizeof(st)) : 0;
 	}
@@ -271,14 +274,18 @@ static int handle(struct sgw_agent *a, struct client *c)
 		return handle_ops(a, c);
 	case SGW_MSG_TXN_COMMIT: {
 		struct sgw_applied ap;
+		uint32_t op_index;
 		if (!len_is(c, 0))
 			return 0;
 		if (!c->owns_txn)
 			return reply_error(c, EPROTO, UINT32_MAX, "no open transaction");
 		c->owns_txn = false;
-		rc = agent_txn_commit(a, &ap.version, err, sizeof(err));
-		if (rc != 0)
-			return reply_error(c, -rc, UINT32_MAX, err);
+		rc = agent_txn_commit(a, &ap.version, &op_index, err, sizeof(err));
+		if (rc != 0) {
+			char msg[sizeof(err) + 32];
+			snprintf(msg, sizeof(msg), "%s: transaction aborted", err);
+			return reply_error(c, -rc, op_index, msg);
+		}
 		ap.ctl_seq = a->ctl_seq;
 		/* "applied" goes out once the version is published; what the
 		 * old version alone held is freed after the grace period. */
@@ -330,6 +337,16 @@ static int handle(struct sgw_agent *a, struct client *c)
 			return 0;
 		n = agent_stats_addrs(a, reply_buf, sizeof(reply_buf));
 		return reply(c, SGW_MSG_ADDR_STATS, reply_buf, (uint32_t)n);
+	}
+	case SGW_MSG_LEASE: {
+		struct sgw_lease l;
+		if (!len_is(c, sizeof(l)))
+			return 0;
+		memcpy(&l, c->payload, sizeof(l));
+		rc = agent_lease_set(a, &l, rte_rdtsc(), err, sizeof(err));
+		if (rc != 0)
+			return reply_error(c, -rc, UINT32_MAX, err);
+		return reply(c, SGW_MSG_OK, NULL, 0);
 	}
 	case SGW_MSG_RESERVE: {
 		struct sgw_reserved r;

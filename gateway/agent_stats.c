@@ -161,6 +161,7 @@ size_t agent_stats_flows(struct sgw_agent *a, const struct sgw_flow_stats_req *r
 			.other_fail = rd(&st->other_fail),
 			.idle_ms = last == 0 ? UINT64_MAX : (now - last) * 1000 / a->tsc_hz,
 			.pos = position(s->ingress),
+			.fence = s->fence,
 		};
 		if (f.worker == SGW_NO_WORKER)
 			f.worker = UINT32_MAX;

@@ -47,6 +47,8 @@ void txn_reset(struct sgw_txn *t)
 	idmap_fini(&t->seen);
 	idmap_fini(&t->seen_ports);
 	idmap_fini(&t->dirty);
+	idmap_fini(&t->fence);
+	idmap_fini(&t->fence_gone);
 	t->open = false;
 	t->n_ops = 0;
 }
@@ -74,6 +76,7 @@ int agent_txn_op(struct sgw_agent *a, unsigned type, const void *body, char *err
 	if (++a->txn.n_ops > SGW_AGENT_MAX_TXN_OPS)
 		return txn_fail(err, errlen, E2BIG, "more than %u ops in one transaction",
 			    SGW_AGENT_MAX_TXN_OPS);
+	a->txn.op_type = type;
 	switch (type) {
 	case SGW_OP_STREAM_ADD:
 		return op_stream_add(a, body, err, errlen);
@@ -97,6 +100,8 @@ int agent_txn_op(struct sgw_agent *a, unsigned type, const void *body, char *err
 	case SGW_OP_ADDR_ADD:
 	case SGW_OP_ADDR_DEL:
 		return op_addr(a, type, body, err, errlen);
+	case SGW_OP_STREAM_FENCE:
+		return op_stream_fence(a, body, err, errlen);
 	default:
 		return txn_fail(err, errlen, EINVAL, "unknown op %u", type);
 	}
@@ -137,7 +142,8 @@ static int delete_unseen(struct sgw_agent *a, char *err, size_t errlen)
 	return rc;
 }
 
-int agent_txn_commit(struct sgw_agent *a, uint64_t *version, char *err, size_t errlen)
+int agent_txn_commit(struct sgw_agent *a, uint64_t *version, uint32_t *op_index, char *err,
+		     size_t errlen)
 {
 	struct sgw_txn *t = &a->txn;
 	struct flow_table *ft = &a->dp->ft;
@@ -146,8 +152,17 @@ int agent_txn_commit(struct sgw_agent *a, uint64_t *version, char *err, size_t e
 	void *val;
 	int rc;
 
+	*op_index = UINT32_MAX;
 	if (!t->open)
 		return txn_fail(err, errlen, EPROTO, "no open transaction");
+	/* before REPLACE_ALL's deletions: a fenced stream it does not name
+	 * goes without its token (deleting only stops forwarding) */
+	t->op_type = 0;
+	rc = agent_txn_fence_check(a, op_index, err, errlen);
+	if (rc != 0) {
+		agent_txn_abort(a);
+		return rc;
+	}
 	if (t->flags & SGW_TXN_REPLACE_ALL) {
 		rc = delete_unseen(a, err, errlen);
 		if (rc == 0)
@@ -241,6 +256,7 @@ int agent_init(struct sgw_agent *a, struct sgw_dp *dp, const struct sgw_config *
 	idmap_init(&a->listen);
 	idmap_init(&a->vports);
 	idmap_init(&a->ports);
+	dp->lease_deadline = UINT64_MAX; /* none: fenced streams forward */
 	if (agent_addrs_init(a) != 0)
 		return -ENOMEM;
 	return agent_neigh_init(a);

@@ -84,6 +84,15 @@ int txn_viewer_del(struct sgw_agent *a, struct viewer_rec *v, char *err, size_t 
 bool owner_allowed(const struct stream_rec *s, uint32_t owner);
 int op_viewer_add(struct sgw_agent *a, const struct sgw_op_viewer_add *op, char *err, size_t errlen);
 int op_viewer_change(struct sgw_agent *a, unsigned type, const void *body, char *err, size_t errlen);
+/* Fencing (agent_fence.c). */
+int op_stream_fence(struct sgw_agent *a, const struct sgw_op_fence *op, char *err, size_t errlen);
+/* The highest token the transaction gave stream_id so far, 0 if none. */
+uint64_t txn_fence_given(struct sgw_agent *a, uint64_t stream_id);
+/* s is deleted: remember its token for the check at commit. 0 or -ENOMEM. */
+int txn_fence_deleted(struct sgw_agent *a, const struct stream_rec *s);
+/* Once every op is in: ESTALE, *op_index and a message if a fenced stream
+ * was changed without a STREAM_FENCE for it. */
+int agent_txn_fence_check(struct sgw_agent *a, uint32_t *op_index, char *err, size_t errlen);
 void txn_entry_free(void *p);
 struct sgw_flow_entry *txn_entry_build(struct sgw_agent *a, const struct stream_rec *s);
 struct sgw_flow_entry *txn_vport_entry_build(struct sgw_agent *a, const struct stream_rec *s,

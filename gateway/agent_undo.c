@@ -106,9 +106,16 @@ void viewer_rec_free(struct viewer_rec *v)
 	free(v);
 }
 
+/* The value says which op first changed the stream: its type << 32 |
+ * (1 + its index), for the fencing check (agent_fence.c). */
 int txn_mark_dirty(struct sgw_agent *a, uint64_t stream_id)
 {
-	return idmap_put(&a->txn.dirty, stream_id, (void *)1);
+	const struct sgw_txn *t = &a->txn;
+	uint64_t first = (uint64_t)t->op_type << 32 | t->n_ops;
+
+	if (idmap_get(&t->dirty, stream_id) != NULL)
+		return 0;
+	return idmap_put(&a->txn.dirty, stream_id, (void *)(uintptr_t)(first ? first : 1));
 }
 
 int txn_mark_seen(struct sgw_agent *a, bool is_stream, uint64_t id)

@@ -46,6 +46,7 @@ int startup_ops_apply(struct sgw_agent *a, FILE *f, const char *path, char *err,
 	struct apply_ctx c = { .a = a };
 	char terr[200];
 	uint64_t version;
+	uint32_t op_index;
 	int rc;
 
 	if (agent_txn_begin(a, &begin, terr, sizeof(terr)) != 0) {
@@ -65,7 +66,7 @@ int startup_ops_apply(struct sgw_agent *a, FILE *f, const char *path, char *err,
 			snprintf(err, errlen, "%s: %s (nothing applied)", path, perr.msg);
 		return -1;
 	}
-	if (agent_txn_commit(a, &version, terr, sizeof(terr)) != 0) {
+	if (agent_txn_commit(a, &version, &op_index, terr, sizeof(terr)) != 0) {
 		snprintf(err, errlen, "%s: %s (nothing applied)", path, terr);
 		return -1;
 	}

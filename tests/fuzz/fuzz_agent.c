@@ -29,16 +29,18 @@
  * Checked:
  *   - after every op that succeeded, what the op says (the record exists or
  *     is gone, with the fields given; a rekey made a new context and kept
- *     the old one only when asked; an unchanged restatement kept its
- *     crypto state); a failed op returns a known errno and a message;
+ *     the old one only when asked; a STREAM_FENCE gave exactly its token;
+ *     an unchanged restatement kept its crypto state); a failed op returns
+ *     a known errno and a message;
  *   - after every abort (TXN_ABORT, a failed op, a malformed payload, a
  *     failed commit, a connection closed mid-transaction): the agent's
  *     records, listen map, next-hop references and the published version
  *     are exactly as at TXN_BEGIN;
  *   - after every commit: the version went up by one; every entry of the
  *     published table is the entry of a stream record at its listen
- *     address and port, with that record's owner, grants, contexts and
- *     viewers (in order, with their owners, contexts, next hops, headers);
+ *     address and port, with that record's owner, grants, fencing token,
+ *     contexts and viewers (in order, with their owners, contexts, next
+ *     hops, headers);
  *     every stream record has its entry, no entry is left for a deleted
  *     stream, counts match; next-hop reference counts equal the viewers
  *     using each slot; a viewer whose owner is neither the stream's owner
@@ -461,7 +463,7 @@ static void check_vport_entry(struct pub_ctx *pc, unsigned aidx, uint16_t port,
 	FZ_CHECK(idmap_get(&agent.vports, (uint64_t)(aidx + 1) << 16 | port) == v,
 		 "viewer %" PRIu64 " not in the port map", v->id);
 	FZ_CHECK(e->ingress == v->rtcp_in && e->st == v->port_st && e->st != NULL && e->vst == v->st &&
-		 e->sst == s->st && e->n_viewers == 0 && e->owner == v->owner,
+		 e->sst == s->st && e->n_viewers == 0 && e->owner == v->owner && e->fence == s->fence,
 		 "viewer %" PRIu64 " port entry fields", v->id);
 	FZ_CHECK(e->punt == ((v->port.flags & SGW_VIEWER_PUNT) != 0), "viewer %" PRIu64 " punt", v->id);
 	FZ_CHECK(v->dest.addr.family == SGW_AF_NONE ? e->source.addr.family == 0xff :
@@ -478,7 +480,7 @@ static void check_port_entry(struct pub_ctx *pc, unsigned aidx, uint16_t port,
 
 	FZ_CHECK(p != NULL && p->aidx == aidx && p->local.port == port, "port entry at %u:%u without a record",
 		 aidx, port);
-	FZ_CHECK(e->st == p->st && e->n_viewers == 0 && e->ingress == NULL &&
+	FZ_CHECK(e->st == p->st && e->n_viewers == 0 && e->ingress == NULL && e->fence == 0 &&
 		 e->punt == ((p->flags & SGW_PORT_PUNT) != 0), "port %u:%u entry fields", aidx, port);
 	FZ_CHECK(idmap_get(&agent.listen, (uint64_t)(aidx + 1) << 16 | port) == NULL &&
 		 idmap_get(&agent.vports, (uint64_t)(aidx + 1) << 16 | port) == NULL,
@@ -527,6 +529,7 @@ static void check_entry(void *arg, unsigned aidx, uint16_t port, const struct sg
 	FZ_CHECK(memcmp(&e->allowed[1], s->grants, s->n_grants * sizeof(s->grants[0])) == 0,
 		 "stream %" PRIu64 " grants", s->id);
 	FZ_CHECK(e->plain_in == (s->suite == SGW_SUITE_PLAIN), "stream %" PRIu64 " plain_in", s->id);
+	FZ_CHECK(e->fence == s->fence, "stream %" PRIu64 " fencing token", s->id);
 	FZ_CHECK(e->punt == ((s->flags & SGW_STREAM_PUNT) != 0), "stream %" PRIu64 " punt", s->id);
 	FZ_CHECK((e->ingress == NULL) == (s->suite == SGW_SUITE_PLAIN), "stream %" PRIu64 " ingress", s->id);
 	FZ_CHECK(e->ingress == s->ingress && e->ingress_old == s->ingress_old && e->st == s->st,
@@ -974,6 +977,7 @@ union op_body {
 	struct sgw_op_viewer_add va;
 	struct sgw_op_viewer_dest vd;
 	struct sgw_op_port port;
+	struct sgw_op_fence fence;
 	uint8_t raw[256];
 };
 
@@ -1113,6 +1117,12 @@ static void gen_ops(struct run *r, struct fz *f, struct sgw_ops_buf *b)
 			return;
 		sgw_ops_buf_add(b, SGW_OP_STREAM_ADD, &r->mem_s[m], sizeof(r->mem_s[m]));
 		s = idmap_get(&agent.streams, r->mem_s[m].stream_id);
+		if (s != NULL && s->fence != 0) {
+			u.fence.stream_id = s->id;
+			u.fence.token = s->fence;
+			sgw_ops_buf_add(b, SGW_OP_STREAM_FENCE, &u, sizeof(u.fence));
+			memset(&u, 0, sizeof(u));
+		}
 		for (unsigned g = 0; s != NULL && g < s->n_grants; g++) {
 			u.gr.stream_id = s->id;
 			u.gr.owner = s->grants[g];
@@ -1129,6 +1139,11 @@ static void gen_ops(struct run *r, struct fz *f, struct sgw_ops_buf *b)
 		/* a raw body: the type and its right length, fields from the input */
 		unsigned t = 1 + fz_pick(f, SGW_OP_MAX - 1);
 		fz_bytes(f, &u, (size_t)sgw_op_body_len(t));
+		if (t == SGW_OP_STREAM_FENCE) {
+			/* streams that exist, tokens that meet (0 among them) */
+			u.fence.stream_id = 1 + u.fence.stream_id % 8; /* as pick_stream_id mostly */
+			u.fence.token %= 8;
+		}
 		sgw_ops_buf_add(b, t, &u, (uint16_t)sgw_op_body_len(t));
 		return;
 	}
@@ -1145,6 +1160,12 @@ static void gen_restate_all(struct run *r, struct sgw_ops_buf *b)
 		if (s == NULL)
 			continue;
 		sgw_ops_buf_add(b, SGW_OP_STREAM_ADD, &r->mem_s[i], sizeof(r->mem_s[i]));
+		if (s->fence != 0) {
+			memset(&u, 0, sizeof(u));
+			u.fence.stream_id = s->id;
+			u.fence.token = s->fence;
+			sgw_ops_buf_add(b, SGW_OP_STREAM_FENCE, &u, sizeof(u.fence));
+		}
 		for (unsigned g = 0; g < s->n_grants; g++) {
 			memset(&u, 0, sizeof(u));
 			u.gr.stream_id = s->id;
@@ -1163,7 +1184,7 @@ static bool errno_known(int e)
 {
 	switch (e) {
 	case EINVAL: case ENOENT: case EEXIST: case EPERM: case EADDRINUSE: case EADDRNOTAVAIL:
-	case ENOSPC: case EHOSTUNREACH: case E2BIG: case EPROTO: case EBUSY:
+	case ENOSPC: case EHOSTUNREACH: case E2BIG: case EPROTO: case EBUSY: case ESTALE:
 		return true;
 	default:
 		return false;
@@ -1203,7 +1224,7 @@ static int run_op(struct run *r, unsigned type, const void *body)
 
 	memcpy(&id, body, sizeof(id));
 	/* before: what the op is about */
-	if (type <= SGW_OP_GRANT_DEL) {
+	if (type <= SGW_OP_GRANT_DEL || type == SGW_OP_STREAM_FENCE) {
 		s0 = idmap_get(&agent.streams, id);
 		if (s0 != NULL) {
 			ing0 = s0->ingress;
@@ -1408,6 +1429,16 @@ static int run_op(struct run *r, unsigned type, const void *body)
 			 "port_add on a stream's or a viewer's port");
 		break;
 	}
+	case SGW_OP_STREAM_FENCE: {
+		/* never below the stream's token; the stream otherwise as it was */
+		const struct sgw_op_fence *op = body;
+		s = idmap_get(&agent.streams, id);
+		FZ_CHECK(op->token != 0, "fencing token 0 taken");
+		FZ_CHECK(s == s0 && (s == NULL || (s->fence == op->token && s->ingress == ing0 &&
+						   s->ingress_old == old0 && s->st == st0)),
+			 "stream_fence %" PRIu64, id);
+		break;
+	}
 	default:
 		FZ_CHECK(0, "unknown op %u succeeded", type);
 	}
@@ -1494,16 +1525,17 @@ static void msg_commit(struct run *r)
 	char err[200];
 	const struct ft_root *prev = ft_acquire(&dp.ft);
 	uint64_t version = 0;
+	uint32_t op_index;
 	int rc;
 
 	if (!r->owns) {
 		if (!agent.txn.open)
-			FZ_CHECK(agent_txn_commit(&agent, &version, err, sizeof(err)) == -EPROTO,
+			FZ_CHECK(agent_txn_commit(&agent, &version, &op_index, err, sizeof(err)) == -EPROTO,
 				 "commit without a transaction");
 		return;
 	}
 	r->owns = false;
-	rc = agent_txn_commit(&agent, &version, err, sizeof(err));
+	rc = agent_txn_commit(&agent, &version, &op_index, err, sizeof(err));
 	if (verbose)
 		fprintf(stderr, "TXN_COMMIT: %d %s (version %" PRIu64 ", %zu streams, %zu viewers)\n", rc,
 			rc ? err : "", version, agent.streams.n, agent.viewers.n);

@@ -23,12 +23,14 @@ HDR = struct.Struct('=IHHII')  # magic, version, type, len, seq
 # message types
 HELLO, TXN_BEGIN, TXN_OPS, TXN_COMMIT, TXN_ABORT = 1, 2, 3, 4, 5
 STATS_WORKERS, STATS_FLOWS, STATS_VIEWERS = 6, 7, 8
+LEASE = 12
 OK, ERROR, STATUS, APPLIED, WORKER_STATS, FLOW_STATS, VIEWER_STATS = 64, 65, 66, 67, 68, 69, 70
 
 # op types
 (OP_STREAM_ADD, OP_STREAM_DEL, OP_STREAM_REKEY, OP_STREAM_END_OVERLAP, OP_STREAM_SET_SOURCE,
  OP_GRANT_ADD, OP_GRANT_DEL, OP_VIEWER_ADD, OP_VIEWER_DEL, OP_VIEWER_REKEY,
  OP_VIEWER_SET_DEST) = range(1, 12)
+OP_STREAM_FENCE = 16
 
 SUITE = {'PLAIN': 0, 'AES_CM_128_HMAC_SHA1_80': 1, 'AES_CM_128_HMAC_SHA1_32': 2,
          'AEAD_AES_128_GCM': 3, 'AEAD_AES_256_GCM': 4}
@@ -38,10 +40,11 @@ REKEY_KEEP_OLD = 1
 TXN_REPLACE_ALL = 1
 
 ERR = struct.Struct('=iI200s')
-STATUS_S = struct.Struct('=QQQIIII')
+STATUS_S = struct.Struct('=QQQIIII')  # ..., workers, lease_ms
+LEASE_NONE, LEASE_EXPIRED = 0, 0xffffffff
 APPLIED_S = struct.Struct('=QQ')
 POS_VALID = 1
-FLOW_STATS_S = struct.Struct('=QIIQQQQQQIIHHI')
+FLOW_STATS_S = struct.Struct('=QIIQQQQQQIIHHIQ')  # ..., position, fence
 # struct sgw_viewer_stats, whole: ids, counters, position, its RTCP, NACKs
 VIEWER_STATS_S = struct.Struct('=QQIIQQQIIHHIQQQQQQIiIIQQQ')
 NO_OP = 0xffffffff
@@ -106,6 +109,10 @@ def stream_rekey(sid, suite, material, keep_old=False):
 
 def stream_end_overlap(sid):
     return op(OP_STREAM_END_OVERLAP, struct.pack('=Q', sid))
+
+
+def stream_fence(sid, token):
+    return op(OP_STREAM_FENCE, struct.pack('=QQ', sid, token))
 
 
 def grant_add(sid, owner):
@@ -216,9 +223,14 @@ class AgentClient:
         return self._expect(seq, want)
 
     def hello(self):
-        """{version, ctl_seq, boot_id, streams, viewers, workers}"""
-        v, c, b, ns, nv, nw, _ = STATUS_S.unpack(self.request(HELLO, want=STATUS))
-        return {'version': v, 'ctl_seq': c, 'boot_id': b, 'streams': ns, 'viewers': nv, 'workers': nw}
+        """{version, ctl_seq, boot_id, streams, viewers, workers, lease_ms}"""
+        v, c, b, ns, nv, nw, lease = STATUS_S.unpack(self.request(HELLO, want=STATUS))
+        return {'version': v, 'ctl_seq': c, 'boot_id': b, 'streams': ns, 'viewers': nv, 'workers': nw,
+                'lease_ms': lease}
+
+    def lease(self, ttl_ms, pad=0):
+        """LEASE: fenced streams forward for ttl_ms more (0: no deadline)."""
+        self.request(LEASE, struct.pack('=II', ttl_ms, pad), want=OK)
 
     def transaction(self, ops, ctl_seq=0, flags=0):
         """BEGIN, OPS..., COMMIT and HELLO in one write. Returns a TxnResult:
@@ -315,8 +327,12 @@ class AgentClient:
     def flow_stats(self):
         keys = ('stream', 'owner', 'worker', 'packets', 'bytes', 'auth_fail', 'replay_fail',
                 'other_fail', 'idle_ms')
-        return {t[0]: self._with_pos(keys, t)
-                for t in self._pages(STATS_FLOWS, FLOW_STATS, FLOW_STATS_S)}
+        out = {}
+        for t in self._pages(STATS_FLOWS, FLOW_STATS, FLOW_STATS_S):
+            d = self._with_pos(keys, t)
+            d['fence'] = t[len(keys) + 5]
+            out[t[0]] = d
+        return out
 
     def viewer_stats(self):
         keys = ('viewer', 'stream', 'owner', 'pad', 'packets', 'bytes', 'drops')

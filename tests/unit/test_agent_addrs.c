@@ -116,8 +116,9 @@ static int op(unsigned type, const void *body)
 static int commit(void)
 {
 	uint64_t version;
+	uint32_t op_index;
 
-	return agent_txn_commit(&agent, &version, err, sizeof(err));
+	return agent_txn_commit(&agent, &version, &op_index, err, sizeof(err));
 }
 
 static struct sgw_op_addr addr_op(const char *ip, unsigned plen, unsigned port_idx, uint32_t flags)

@@ -107,6 +107,12 @@ static void other_ops(void)
 	CHECK_EQ(parse("stream end-overlap 9", &op, &err), 1);
 	CHECK_EQ(op.type, SGW_OP_STREAM_END_OVERLAP);
 
+	CHECK_EQ(parse("stream fence 9 token=18446744073709551615", &op, &err), 1);
+	CHECK_EQ(op.type, SGW_OP_STREAM_FENCE);
+	CHECK_EQ(op.len, sizeof(struct sgw_op_fence));
+	CHECK_EQ(op.body.fence.stream_id, 9);
+	CHECK(op.body.fence.token == UINT64_MAX);
+
 	CHECK_EQ(parse("grant add 9 owner=3", &op, &err), 1);
 	CHECK_EQ(op.type, SGW_OP_GRANT_ADD);
 	CHECK_EQ(op.body.grant.stream_id, 9);
@@ -182,6 +188,11 @@ static void errors(void)
 	err_is("stream del 12x", "stream id must be a positive integer");
 	err_is("stream del 1 extra", "unknown argument \"extra\"");
 	err_is("grant add 1", "owner= missing");
+	err_is("stream fence 1", "token= missing");
+	err_is("stream fence 1 token=0", "token= must be a positive integer");
+	err_is("stream fence 1 token=18446744073709551616", "token= must be a positive integer");
+	err_is("stream fence 1 token=5 owner=2", "unknown argument \"owner\"");
+	err_is("stream fence token=5", "stream id must be a positive integer");
 	err_is("grant add 1 owner=-3", "owner= must be a positive integer");
 	err_is("stream add 1 owner=1 plain", "listen= missing");
 	err_is("stream add 1 owner=1 listen=10.0.0.1 plain", "listen: bad address");

@@ -283,10 +283,11 @@ static void addr_txn(unsigned type, const struct sgw_addr *ip)
 	struct sgw_op_addr op = { .ip = *ip, .prefix_len = ip->family == SGW_AF_INET ? 32 : 128 };
 	char err[200];
 	uint64_t version;
+	uint32_t op_index;
 
 	CHECK_EQ(agent_txn_begin(&agent, &b, err, sizeof(err)), 0);
 	CHECK_EQ(agent_txn_op(&agent, type, &op, err, sizeof(err)), 0);
-	CHECK_EQ(agent_txn_commit(&agent, &version, err, sizeof(err)), 0);
+	CHECK_EQ(agent_txn_commit(&agent, &version, &op_index, err, sizeof(err)), 0);
 	agent_txn_reclaim(&agent);
 }
 

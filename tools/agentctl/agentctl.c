@@ -43,7 +43,7 @@ static void usage(FILE *f)
 		"Talks to srtpgw's agent socket directly (tests, debugging).\n"
 		"\n"
 		"commands:\n"
-		"  status                 version, streams, viewers, workers\n"
+		"  status                 version, streams, viewers, workers, lease deadline\n"
 		"  apply [--replace-all] [--ctl-seq N]\n"
 		"                         read ops from standard input, one per line, and\n"
 		"                         apply them as one transaction (docs/agentctl.md)\n"
@@ -52,6 +52,7 @@ static void usage(FILE *f)
 		"  stats viewers          per-viewer counters\n"
 		"  stats lanes            per-lane SSRC, next index and reservation (viewers with lanes)\n"
 		"  addrs                  the gateway's addresses: config file and service (addr add)\n"
+		"  lease TTL_MS           fenced streams forward for TTL_MS more ms (0: no deadline)\n"
 		"\n"
 		"options:\n"
 		"  -s, --socket PATH      agent socket (default " DEFAULT_SOCKET ")\n"
@@ -127,14 +128,54 @@ static int cmd_status(void)
 	if (request(fd, SGW_MSG_HELLO, NULL, 0, &h) != SGW_MSG_STATUS || h.len != sizeof(st))
 		die("unexpected reply to HELLO");
 	memcpy(&st, rbuf, sizeof(st));
+	/* the lease deadline: none, expired, or ms left */
+	const char *lease = st.lease_ms == SGW_LEASE_NONE ? "none" :
+			    st.lease_ms == SGW_LEASE_EXPIRED ? "expired" : "armed";
+	uint32_t left = strcmp(lease, "armed") == 0 ? st.lease_ms : 0;
 	if (json)
 		printf("{\"version\": %" PRIu64 ", \"ctl_seq\": %" PRIu64 ", \"boot_id\": \"%016" PRIx64
-		       "\", \"streams\": %u, \"viewers\": %u, \"workers\": %u}\n",
-		       st.version, st.ctl_seq, st.boot_id, st.n_streams, st.n_viewers, st.n_workers);
+		       "\", \"streams\": %u, \"viewers\": %u, \"workers\": %u, \"lease\": \"%s\""
+		       ", \"lease_ms\": %u}\n",
+		       st.version, st.ctl_seq, st.boot_id, st.n_streams, st.n_viewers, st.n_workers, lease,
+		       left);
+	else if (left != 0)
+		printf("version %" PRIu64 "\nctl_seq %" PRIu64 "\nboot_id %016" PRIx64
+		       "\nstreams %u\nviewers %u\nworkers %u\nlease %u ms left\n",
+		       st.version, st.ctl_seq, st.boot_id, st.n_streams, st.n_viewers, st.n_workers, left);
 	else
 		printf("version %" PRIu64 "\nctl_seq %" PRIu64 "\nboot_id %016" PRIx64
-		       "\nstreams %u\nviewers %u\nworkers %u\n",
-		       st.version, st.ctl_seq, st.boot_id, st.n_streams, st.n_viewers, st.n_workers);
+		       "\nstreams %u\nviewers %u\nworkers %u\nlease %s\n",
+		       st.version, st.ctl_seq, st.boot_id, st.n_streams, st.n_viewers, st.n_workers, lease);
+	close(fd);
+	return 0;
+}
+
+/* ---- lease: the deadline of fenced streams ------------------------------ */
+
+static int cmd_lease(int argc, char **argv)
+{
+	struct sgw_lease l = { 0 };
+	struct sgw_msg_hdr h;
+	unsigned long long v;
+	char *end;
+	int fd;
+
+	if (argc != 2)
+		die("lease needs TTL_MS (0: no deadline)");
+	errno = 0;
+	v = strtoull(argv[1], &end, 10);
+	if (argv[1][0] < '0' || argv[1][0] > '9' || *end != '\0' || errno != 0 || v >= UINT32_MAX)
+		die("lease: TTL_MS must be 0..%u", UINT32_MAX - 1);
+	l.ttl_ms = (uint32_t)v;
+	fd = connect_agent();
+	if (request(fd, SGW_MSG_LEASE, &l, sizeof(l), &h) != SGW_MSG_OK)
+		die("unexpected reply to LEASE");
+	if (json)
+		printf("{\"lease_ms\": %u}\n", l.ttl_ms);
+	else if (l.ttl_ms == 0)
+		printf("lease none\n");
+	else
+		printf("lease %u ms\n", l.ttl_ms);
 	close(fd);
 	return 0;
 }
@@ -282,8 +323,8 @@ static int stats_pages(int fd, bool streams)
 	if (json)
 		printf("[");
 	else if (streams)
-		printf("%-10s %-6s %-6s %12s %14s %8s %8s %8s %10s  %s\n", "id", "owner", "worker",
-		       "packets", "bytes", "auth", "replay", "other", "idle_ms", "position");
+		printf("%-10s %-6s %-6s %12s %14s %8s %8s %8s %10s  %-24s %s\n", "id", "owner", "worker",
+		       "packets", "bytes", "auth", "replay", "other", "idle_ms", "position", "fence");
 	else
 		printf("%-10s %-10s %-6s %12s %14s %8s  %s\n", "id", "stream", "owner", "packets",
 		       "bytes", "drops", "position");
@@ -304,19 +345,19 @@ static int stats_pages(int fd, bool streams)
 					       "\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64
 					       ", \"auth_fail\": %" PRIu64 ", \"replay_fail\": %" PRIu64
 					       ", \"other_fail\": %" PRIu64 ", \"idle_ms\": %" PRId64
-					       ", \"position\": %s}",
+					       ", \"position\": %s, \"fence\": %" PRIu64 "}",
 					       first ? "" : ", ", f.stream_id, f.owner,
 					       f.worker == UINT32_MAX ? -1 : (int)f.worker, f.packets, f.bytes,
 					       f.auth_fail, f.replay_fail, f.other_fail,
 					       f.idle_ms == UINT64_MAX ? (int64_t)-1 : (int64_t)f.idle_ms,
-					       pos_str(&f.pos, pos, sizeof(pos)));
+					       pos_str(&f.pos, pos, sizeof(pos)), f.fence);
 				else
 					printf("%-10" PRIu64 " %-6u %-6d %12" PRIu64 " %14" PRIu64 " %8" PRIu64
-					       " %8" PRIu64 " %8" PRIu64 " %10" PRId64 "  %s\n",
+					       " %8" PRIu64 " %8" PRIu64 " %10" PRId64 "  %-24s %" PRIu64 "\n",
 					       f.stream_id, f.owner, f.worker == UINT32_MAX ? -1 : (int)f.worker,
 					       f.packets, f.bytes, f.auth_fail, f.replay_fail, f.other_fail,
 					       f.idle_ms == UINT64_MAX ? (int64_t)-1 : (int64_t)f.idle_ms,
-					       pos_str(&f.pos, pos, sizeof(pos)));
+					       pos_str(&f.pos, pos, sizeof(pos)), f.fence);
 			} else {
 				struct sgw_viewer_stats v;
 				memcpy(&v, p, sizeof(v));
@@ -498,6 +539,8 @@ int main(int argc, char **argv)
 		return cmd_stats(argc, argv);
 	if (strcmp(argv[0], "addrs") == 0 && argc == 1)
 		return cmd_addrs();
+	if (strcmp(argv[0], "lease") == 0)
+		return cmd_lease(argc, argv);
 	fprintf(stderr, "srtpgw-agentctl: unknown command \"%s\" (see --help)\n", argv[0]);
 	return 2;
 }

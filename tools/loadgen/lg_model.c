@@ -133,6 +133,7 @@ static int apply(const struct sgw_text_op *op, int line, void *arg)
 	case SGW_OP_STREAM_END_OVERLAP:
 	case SGW_OP_GRANT_ADD:
 	case SGW_OP_GRANT_DEL:
+	case SGW_OP_STREAM_FENCE: /* the gateway's business: nothing sent or received changes */
 		return 0;
 	case SGW_OP_VIEWER_ADD: {
 		const struct sgw_op_viewer_add *b = &op->body.viewer_add;
