@@ -256,7 +256,10 @@ int agent_init(struct sgw_agent *a, struct sgw_dp *dp, const struct sgw_config *
 	idmap_init(&a->listen);
 	idmap_init(&a->vports);
 	idmap_init(&a->ports);
-	dp->lease_deadline = UINT64_MAX; /* none: fenced streams forward */
+	/* passed: a fenced stream forwards only after a LEASE. A gateway that
+	 * restarted does not know its controller holds a lease (fail-safe:
+	 * docs/agent-protocol.md "Fencing") */
+	dp->lease_deadline = 0;
 	if (agent_addrs_init(a) != 0)
 		return -ENOMEM;
 	return agent_neigh_init(a);

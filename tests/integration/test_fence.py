@@ -64,6 +64,11 @@ class Fence(GatewayCase):
     def port(cls):
         return pcap_port(cls.iface, [GW4 + '/24'], neighbours=[(PEER4, cls.ns_mac)])
 
+    @classmethod
+    def ready(cls):
+        st = cls.gw.status()
+        cls.lease_at_start = (st['lease'], st['lease_ms'])
+
     # ---- helpers ----------------------------------------------------------
     def setUp(self):
         # every test leaves the gateway without a deadline
@@ -108,6 +113,10 @@ class Fence(GatewayCase):
         v1_tx = srtp_session(SUITE, k_rtcp, outbound=True)
         st = self.gw.streams()
         self.assertEqual((st[1]['fence'], st[2]['fence']), (7, 0))
+        # a gateway starts with its deadline passed: a fenced stream waits
+        # for its controller's first LEASE
+        self.assertEqual(self.lease_at_start, ('expired', 0))
+        self.lease(0)
         self.assertEqual(self.lease_state(), ('none', 0))
 
         # no deadline: both forward; the fenced stream's ROC goes to 1

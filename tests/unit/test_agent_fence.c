@@ -488,8 +488,8 @@ static void lease_deadline(void)
 	const uint64_t t0 = 5000000000ull, ms = 1000000;
 
 	setup();
-	CHECK_EQ(dp.lease_deadline, UINT64_MAX); /* none at start */
-	CHECK_EQ(agent_lease_ms(&agent, t0), SGW_LEASE_NONE);
+	CHECK_EQ(dp.lease_deadline, 0); /* passed at start: fenced streams wait for a LEASE */
+	CHECK_EQ(agent_lease_ms(&agent, t0), SGW_LEASE_EXPIRED);
 	CHECK(agent_lease_set(&agent, &l, t0, err, sizeof(err)) == 0);
 	CHECK_EQ(dp.lease_deadline, t0 + 100 * ms);
 	CHECK_EQ(agent_lease_ms(&agent, t0), 100);
