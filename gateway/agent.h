@@ -191,6 +191,10 @@ void agent_announce_poll(struct sgw_agent *a, uint64_t now_ms);
 int agent_lease_set(struct sgw_agent *a, const struct sgw_lease *l, uint64_t now_tsc, char *err,
 		    size_t errlen);
 uint32_t agent_lease_ms(const struct sgw_agent *a, uint64_t now_tsc);
+/* Is l an address this gateway may answer for now? Not a leased service
+ * address (SGW_ADDR_LEASED) once the lease deadline has passed: another
+ * gateway may hold it then. */
+bool agent_addr_held(const struct sgw_agent *a, const struct sgw_local_addr *l);
 
 /* Egress port, next hop and source address for dst; the source is listen
  * when it is an address of that port (agent_route.c). 0, or -EHOSTUNREACH

@@ -62,7 +62,10 @@ void agent_announce_poll(struct sgw_agent *a, uint64_t now_ms)
 			ad->n_announcing--;
 			continue;
 		}
-		announce(a, l);
+		/* a leased address past the deadline is not ours to announce:
+		 * the turn passes silently */
+		if (agent_addr_held(a, l))
+			announce(a, l);
 		ad->announce[i].next_ms = now_ms + SGW_ADDR_ANNOUNCE_MS;
 		if (--ad->announce[i].left == 0)
 			ad->n_announcing--;

@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 
+#include <rte_cycles.h>
+
 #include "gateway/agent.h"
 #include "gateway/agent_txn.h"
 
@@ -50,4 +52,11 @@ uint32_t agent_lease_ms(const struct sgw_agent *a, uint64_t now_tsc)
 	/* rounded up: a deadline not yet passed never reads as none (0) */
 	ms = (uint32_t)left;
 	return (double)ms < left || ms == 0 ? ms + 1 : ms;
+}
+
+bool agent_addr_held(const struct sgw_agent *a, const struct sgw_local_addr *l)
+{
+	if (!(l->flags & SGW_ADDR_LEASED))
+		return true;
+	return rte_rdtsc() <= __atomic_load_n(&a->dp->lease_deadline, __ATOMIC_RELAXED);
 }

@@ -55,13 +55,14 @@ void agent_slow_send(struct sgw_agent *a, uint16_t port_idx, struct rte_mbuf *m)
 }
 
 /* Is ip one of the gateway's addresses on that port, in the published
- * version (config and service addresses)? */
+ * version (config and service addresses), and held now (a leased one
+ * only before the lease deadline)? */
 static bool ours(const struct sgw_agent *a, uint16_t port_idx, uint8_t family, const uint8_t *ip)
 {
 	const struct sgw_addr_set *s = agent_addrs_pub(a);
 	const struct sgw_local_addr *l = sgw_addr_set_get(s, sgw_addr_set_find(s, family, ip));
 
-	return l != NULL && l->port_idx == port_idx;
+	return l != NULL && l->port_idx == port_idx && agent_addr_held(a, l);
 }
 
 /* The frame's VLAN id, 0 untagged: from its tag, or from the mbuf when

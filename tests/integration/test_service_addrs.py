@@ -49,6 +49,10 @@ class ServiceAddresses(GatewayCase):
     @classmethod
     def ready(cls):
         cls.gw_mac = json.loads(run('ip', '-j', 'link', 'show', 'dev', cls.iface).stdout)[0]['address']
+        # a gateway starts with its lease deadline passed: no deadline here
+        # (SVC4 is leased), but in test_3
+        r = cls.gw.agentctl('lease', '0')
+        assert r.returncode == 0, r.stderr
 
     # ---- helpers ----------------------------------------------------------
     def capture(self):
@@ -181,6 +185,36 @@ class ServiceAddresses(GatewayCase):
                          ('service', 128, False))
         self.assertEqual((listed[GW4]['origin'], listed[GW4]['prefix_len'], listed[GW4]['index']),
                          ('config', 24, 0))
+
+    def test_3_leased_address_held_until_the_deadline(self):
+        from scapy.all import ARP, Ether, IPv6, ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr
+        self.add_addresses()
+        self.addCleanup(self.gw.agentctl, 'lease', '0')
+        raw = self.raw_sender()
+
+        def ask():
+            """ARP for the leased SVC4 and NS for the unleased SVC6: the
+            counters they moved, once both were handled."""
+            c0 = self.gw.counters()
+            raw.send(bytes(Ether(src=self.ns_mac, dst='ff:ff:ff:ff:ff:ff') /
+                           ARP(op=1, hwsrc=self.ns_mac, psrc=PEER4, pdst=SVC4)))
+            raw.send(bytes(Ether(src=self.ns_mac, dst='33:33:ff:00:00:50') /
+                           IPv6(src=PEER6, dst='ff02::1:ff00:50', hlim=255) /
+                           ICMPv6ND_NS(tgt=SVC6) / ICMPv6NDOptSrcLLAddr(lladdr=self.ns_mac)))
+
+            def handled():
+                d = counter_deltas(c0, self.gw.counters())
+                return (d.get('arp_replied', 0) + d.get('drop_arp_other', 0) >= 1 and
+                        d.get('nd_replied', 0) >= 1) and d
+            d = wait_for(handled, what='the ARP request and the NS handled')
+            return d.get('arp_replied', 0), d.get('drop_arp_other', 0), d.get('nd_replied', 0)
+
+        self.assertEqual(ask(), (1, 0, 1))  # no deadline: held
+        self.gw.agentctl('lease', '100')
+        wait_for(lambda: self.gw.status()['lease'] == 'expired', what='the lease deadline to pass')
+        self.assertEqual(ask(), (0, 1, 1))  # past it: the leased one is not ours
+        self.gw.agentctl('lease', '60000')
+        self.assertEqual(ask(), (1, 0, 1))  # a new deadline: held again
 
     def test_2_answered_and_forwarded_then_gone(self):
         from scapy.all import ARP, Ether, IPv6, ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr, IP, UDP
