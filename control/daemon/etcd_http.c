@@ -293,29 +293,39 @@ int etcd_call(struct etcd *e, const char *path, json_object *body, bool read_onl
 		return -ENOMEM;
 	}
 	int rc = -ECONNREFUSED;
-	bool any_answer = false;
+	bool answered = false, timed_out = false;
+	size_t tried = 0;
 	for (size_t i = 0; i < e->n; i++) {
 		size_t m = (e->cur + i) % e->n;
 		enum attempt a = attempt(e, e->urls[m], path, text, reply, &rc);
+		tried++;
 		if (a == AT_DONE) {
 			e->cur = m;
-			any_answer = true;
+			answered = true;
 			break;
 		}
 		/* The next call starts at the next member. */
 		e->cur = (m + 1) % e->n;
-		if (a != AT_UNSENT)
-			any_answer = true;
-		if (a == AT_LOST && !read_only)
+		timed_out |= rc == -ETIMEDOUT;
+		if (a == AT_UNAVAIL)
+			answered = true;
+		if (!read_only && a == AT_LOST) {
+			char last[sizeof e->errmsg];
+			snprintf(last, sizeof last, "%s", e->errmsg);
+			etcd_seterr(e, "no answer to a write, which may have been applied (%.180s)", last);
+			answered = true;
 			break;
-		if (a == AT_UNAVAIL && !read_only && !no_leader(e))
+		}
+		if (!read_only && a == AT_UNAVAIL && !no_leader(e))
 			break;
 	}
 	json_object_put(body);
-	if (rc && !any_answer) {
+	if (!answered) {
 		char last[sizeof e->errmsg];
 		snprintf(last, sizeof last, "%s", e->errmsg);
-		etcd_seterr(e, "no etcd member answered (%zu tried; last: %.160s)", e->n, last);
+		rc = timed_out ? -ETIMEDOUT : -ECONNREFUSED;
+		etcd_seterr(e, "no etcd member answered (%zu tried%s; last: %.160s)", tried,
+			    timed_out ? ", a timeout among them" : "", last);
 	}
 	return rc;
 }

@@ -1,0 +1,119 @@
+"""The etcd client (control/daemon/etcd.h) against real etcd 3.4 clusters
+(tests/lib/etcd_cluster.py): each case of etcd_client_check runs against
+a three-member cluster, the key-value case against a single member too.
+
+- kv: puts, gets (one key, a prefix, at an old revision), binary keys and
+  values, deletes
+- txn: every compare target with every result, each way; both branches'
+  ops; gets inside a txn in order
+- race: two clients race a compare-and-swap increment 200 times each;
+  the counter ends at the number of successes, every failure saw the
+  other's write
+- lease: grant, keepalive past the TTL, expiry (the key goes, keepalive is
+  -ENOENT), revoke
+- watch: puts and deletes in order with revisions; stop within a second
+- watch_failover: the member the watch is on is killed while a writer
+  goes on through the others; every event arrives once, in order
+- compacted: a watch and a read before a compaction are -ERANGE
+- down: every member killed: a clear error at once; a member that never
+  answers: -ETIMEDOUT within the timeout
+
+Needs no root. Every etcd it starts is killed and its data removed, also
+on failure.
+"""
+import os
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from etcd_cluster import EtcdCluster  # noqa: E402
+
+BUILD = os.environ.get('SRTPGW_BUILD', os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..',
+                                                    'build'))
+CHECK = os.path.join(BUILD, 'tests', 'integration', 'etcd_client_check')
+
+
+def run_case(case, endpoints, *more, timeout=120):
+    r = subprocess.run([CHECK, case, endpoints] + list(more), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=timeout)
+    return r
+
+
+class EtcdClient(unittest.TestCase):
+    cluster = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = EtcdCluster(3)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.cluster:
+            cls.cluster.close()
+
+    def check(self, case, endpoints=None, *more):
+        r = run_case(case, endpoints or self.cluster.endpoints(), *more)
+        sys.stdout.write(r.stdout)
+        self.assertEqual(r.returncode, 0, '%s failed:\n%s%s' % (case, r.stdout, r.stderr))
+        self.assertIn('ok - ' + case, r.stdout)
+        return r
+
+    def test_kv(self):
+        self.check('kv')
+
+    def test_kv_single_member(self):
+        with EtcdCluster(1) as one:
+            self.check('kv', one.endpoints())
+
+    def test_txn(self):
+        self.check('txn')
+
+    def test_race(self):
+        self.check('race')
+
+    def test_lease(self):
+        self.check('lease')
+
+    def test_watch(self):
+        self.check('watch')
+
+    def test_watch_failover(self):
+        c = self.cluster
+        victim = 0
+        others = [i for i in range(c.n) if i != victim]
+        p = subprocess.Popen([CHECK, 'watch_failover', c.endpoints([victim] + others),
+                              c.endpoints(others)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        out = err = ''
+        try:
+            line = p.stdout.readline()
+            if line.strip() == 'READY':
+                c.kill(victim)
+                p.stdin.write('KILLED\n')
+                p.stdin.flush()
+            out, err = p.communicate(timeout=60)
+            out = line + out
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+            c.start(victim)
+        sys.stdout.write(out)
+        self.assertEqual(p.returncode, 0, 'watch_failover failed:\n%s%s' % (out, err))
+        self.assertIn('ok - watch_failover', out)
+
+    def test_compacted(self):
+        self.check('compacted')
+
+    def test_zz_down(self):
+        """Last: kills every member of the shared cluster."""
+        c = self.cluster
+        for i in range(c.n):
+            c.kill(i)
+        self.check('down', c.endpoints())
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
