@@ -286,7 +286,7 @@ static bool no_leader(const struct etcd *e)
 int etcd_call(struct etcd *e, const char *path, json_object *body, bool read_only, json_object **reply)
 {
 	*reply = NULL;
-	const char *text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
+	const char *text = json_object_to_json_string_ext(body, ETCD_JSON_FLAGS);
 	if (!text) {
 		json_object_put(body);
 		etcd_seterr(e, "out of memory");

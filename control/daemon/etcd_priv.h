@@ -23,6 +23,9 @@
  * request is 1.5 MiB; a range of many keys may be larger. */
 #define ETCD_REPLY_MAX (64u << 20)
 
+/* How requests are written: compact, "/" as it is. */
+#define ETCD_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
 struct etcd_buf {
 	char *p;
 	size_t len, cap, max;

@@ -156,7 +156,7 @@ static char *create_request(struct etcd_watch *w)
 	    (w->next_rev && etcd_json_add_int64(c, "start_revision", w->next_rev)) ||
 	    json_object_object_add(c, "progress_notify", json_object_new_boolean(1)))
 		goto out;
-	const char *s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	const char *s = json_object_to_json_string_ext(req, ETCD_JSON_FLAGS);
 	text = s ? strdup(s) : NULL;
 out:
 	json_object_put(req);
