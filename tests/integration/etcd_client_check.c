@@ -570,16 +570,22 @@ static void watch(void)
 }
 
 /* A watch on a member that is killed goes on on another, without losing
- * or repeating an event. endpoints: the member to kill first. */
+ * or repeating an event. endpoints: the member to kill first; writer
+ * endpoints: the others. With the test (stdin/stdout), in three stages:
+ *   1. the writer puts 200 events; the watch sees some; READY
+ *   2. the test stops the member (SIGSTOP: the watch's connection stays
+ *      open, silent) and writes STOPPED; the writer puts 100 more, which
+ *      the stalled watch cannot see; WRITTEN
+ *   3. the test kills the member and writes KILLED; the writer puts the
+ *      last 100; the watch, on another member, gets the 100 it missed
+ *      from history and the rest, each once, in order. */
 #define WF_EVENTS 400
-#define WF_PAUSE_AT 200
 
 struct writer {
-	unsigned done;
+	unsigned done, limit;
 	int err;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	bool go_on;
 };
 
 static void *writer_thread(void *arg)
@@ -587,25 +593,62 @@ static void *writer_thread(void *arg)
 	struct writer *wr = arg;
 	struct etcd *e = open_or_die(writer_endpoints, TIMEOUT_MS);
 	for (unsigned i = 0; i < WF_EVENTS; i++) {
-		if (i == WF_PAUSE_AT) {
-			pthread_mutex_lock(&wr->lock);
-			while (!wr->go_on)
-				pthread_cond_wait(&wr->cond, &wr->lock);
-			pthread_mutex_unlock(&wr->lock);
-		}
+		pthread_mutex_lock(&wr->lock);
+		while (i == wr->limit)
+			pthread_cond_wait(&wr->cond, &wr->lock);
+		pthread_mutex_unlock(&wr->lock);
 		char k[32], v[16];
 		snprintf(k, sizeof k, "/wf/%u", i % 7);
 		snprintf(v, sizeof v, "%u", i);
 		int rc = etcd_put(e, S(k), S(v), 0, NULL);
+		pthread_mutex_lock(&wr->lock);
 		if (rc) {
 			fprintf(stderr, "writer: put %u: %s\n", i, etcd_errmsg(e));
 			wr->err = rc;
-			break;
+		} else {
+			wr->done = i + 1;
 		}
-		wr->done = i + 1;
+		pthread_cond_broadcast(&wr->cond);
+		pthread_mutex_unlock(&wr->lock);
+		if (rc)
+			break;
 	}
 	etcd_close(e);
 	return NULL;
+}
+
+/* Lets the writer go on to limit and waits until it is there. */
+static bool writer_to(struct writer *wr, unsigned limit)
+{
+	pthread_mutex_lock(&wr->lock);
+	wr->limit = limit;
+	pthread_cond_broadcast(&wr->cond);
+	while (wr->done < limit && !wr->err)
+		pthread_cond_wait(&wr->cond, &wr->lock);
+	bool ok = !wr->err;
+	pthread_mutex_unlock(&wr->lock);
+	return ok;
+}
+
+static size_t seen_n(struct seen *s)
+{
+	pthread_mutex_lock(&s->lock);
+	size_t n = s->n;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+/* Says word on stdout, waits for reply on stdin. */
+static bool handshake(const char *word, const char *reply)
+{
+	printf("%s\n", word);
+	fflush(stdout);
+	char line[32];
+	if (!fgets(line, sizeof line, stdin) || strncmp(line, reply, strlen(reply)) != 0) {
+		fprintf(stderr, "watch_failover: no %s on stdin\n", reply);
+		return false;
+	}
+	return true;
 }
 
 static void watch_failover(void)
@@ -619,28 +662,34 @@ static void watch_failover(void)
 	struct writer wr = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 	pthread_t th;
 	pthread_create(&th, NULL, writer_thread, &wr);
-	/* Half of the puts are made; the watch has seen some of them. */
-	CHECK(seen_wait(&s, WF_PAUSE_AT / 2, 10));
+	CHECK(writer_to(&wr, 200));
+	CHECK(seen_wait(&s, 1, 10));
 	CHECK_EQ(etcd_watch_reconnects(w), 0);
-	printf("READY\n");
-	fflush(stdout);
-	/* The test kills the member the watch is on. While it does, the
-	 * writer's first half goes on being delivered (or not). */
-	char line[32];
-	if (!fgets(line, sizeof line, stdin) || strncmp(line, "KILLED", 6) != 0) {
-		fprintf(stderr, "watch_failover: no KILLED on stdin\n");
+	size_t at_stop = 0, at_written = 0;
+	if (handshake("READY", "STOPPED")) {
+		at_stop = seen_n(&s);
+		CHECK(writer_to(&wr, 300));
+		at_written = seen_n(&s);
+		/* The stopped member sent nothing more. */
+		CHECK(at_written == at_stop && at_written <= 200);
+		CHECK_EQ(etcd_watch_reconnects(w), 0);
+		if (handshake("WRITTEN", "KILLED"))
+			CHECK(writer_to(&wr, WF_EVENTS));
+	} else {
 		CHECK(0);
 	}
+	/* Let the writer end in any case. */
 	pthread_mutex_lock(&wr.lock);
-	wr.go_on = true;
-	pthread_cond_signal(&wr.cond);
+	wr.limit = WF_EVENTS;
+	pthread_cond_broadcast(&wr.cond);
 	pthread_mutex_unlock(&wr.lock);
 	pthread_join(th, NULL);
 	CHECK_EQ(wr.err, 0);
 	CHECK(seen_wait(&s, WF_EVENTS, 15));
 	unsigned reconnects = etcd_watch_reconnects(w);
 	etcd_watch_stop(w);
-	printf("watch_failover: %zu events, %u reconnects\n", s.n, reconnects);
+	printf("watch_failover: %zu events (%zu when the member was stopped), %u reconnects\n", s.n,
+	       at_stop, reconnects);
 	CHECK(reconnects >= 1);
 	CHECK_EQ(s.err, 0);
 	/* Exactly the writer's sequence, each once, revisions rising. */

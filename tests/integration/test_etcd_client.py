@@ -12,8 +12,10 @@ a three-member cluster, the key-value case against a single member too.
 - lease: grant, keepalive past the TTL, expiry (the key goes, keepalive is
   -ENOENT), revoke
 - watch: puts and deletes in order with revisions; stop within a second
-- watch_failover: the member the watch is on is killed while a writer
-  goes on through the others; every event arrives once, in order
+- watch_failover: the member the watch is on (the leader) is stopped,
+  a writer puts events through the others, the member is killed: the
+  watch, now on another member, gets what it missed and what follows,
+  every event once, in order
 - compacted: a watch and a read before a compaction are -ERANGE
 - down: every member killed: a clear error at once; a member that never
   answers: -ETIMEDOUT within the timeout
@@ -22,6 +24,7 @@ Needs no root. Every etcd it starts is killed and its data removed, also
 on failure.
 """
 import os
+import signal
 import subprocess
 import sys
 import unittest
@@ -80,25 +83,41 @@ class EtcdClient(unittest.TestCase):
 
     def test_watch_failover(self):
         c = self.cluster
-        victim = 0
+        # The leader: its loss also makes an election while the watch
+        # moves to another member.
+        victim = c.leader()
+        victim = 0 if victim is None else victim
         others = [i for i in range(c.n) if i != victim]
         p = subprocess.Popen([CHECK, 'watch_failover', c.endpoints([victim] + others),
                               c.endpoints(others)],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
+        said = []
+
+        def step(want, signum, reply):
+            line = p.stdout.readline()
+            said.append(line)
+            if line.strip() != want:
+                return False
+            c.signal(victim, signum)
+            # The writer goes on once the others have a leader (a write
+            # during the election may time out, and is not sent again).
+            c.wait_healthy(others)
+            p.stdin.write(reply + '\n')
+            p.stdin.flush()
+            return True
+
         out = err = ''
         try:
-            line = p.stdout.readline()
-            if line.strip() == 'READY':
-                c.kill(victim)
-                p.stdin.write('KILLED\n')
-                p.stdin.flush()
+            if step('READY', signal.SIGSTOP, 'STOPPED'):
+                step('WRITTEN', signal.SIGKILL, 'KILLED')
             out, err = p.communicate(timeout=60)
-            out = line + out
+            out = ''.join(said) + out
         finally:
             if p.poll() is None:
                 p.kill()
                 p.communicate()
+            c.kill(victim)
             c.start(victim)
         sys.stdout.write(out)
         self.assertEqual(p.returncode, 0, 'watch_failover failed:\n%s%s' % (out, err))

@@ -6,6 +6,7 @@ directory under one temporary directory, with short raft timeouts.
         c.endpoints()                  # "http://127.0.0.1:P0,http://..."
         c.kill(0); c.start(0)          # SIGKILL a member, start it again
         c.stop(1)                      # SIGTERM (a clean stop)
+        c.signal(2, signal.SIGSTOP)    # frozen, its connections open
 
 Leases: etcd raises a lease's TTL to its minimum, ceil(1.5 * election
 timeout) in seconds (ElectionTicks * 3/2 heartbeats). With the defaults
@@ -193,6 +194,15 @@ class EtcdCluster:
     def kill(self, i):
         """SIGKILL of member i; its data stays."""
         self._end(i, signal.SIGKILL)
+
+    def signal(self, i, signum):
+        """Sends signum to member i: SIGSTOP freezes it with its
+        connections open (a member cut off), SIGCONT thaws it, SIGKILL
+        is kill(i)."""
+        if signum == signal.SIGKILL:
+            self.kill(i)
+        else:
+            self.procs[i].send_signal(signum)
 
     def start(self, i, wait=True):
         """Starts member i again on its data (after stop or kill)."""
