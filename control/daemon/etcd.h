@@ -7,19 +7,24 @@
  *
  * Errors: 0 or a negative errno. -ECONNREFUSED: no member answered;
  * -ETIMEDOUT; -EIO: bad/unexpected reply (etcd_errmsg() says what; never key
- * values); -ENOENT: no such key/lease; -ERANGE: the revision asked for was
- * compacted. One struct etcd is used by one thread at a time.
+ * values); -ENOENT: no such lease (a key that is not there is a range of
+ * none); -ERANGE: the revision asked for was compacted; -EINVAL: etcd or
+ * the client refused the request as malformed. One struct etcd is used by
+ * one thread at a time.
  *
- * Failover: a request goes to the member that answered last and, if that
- * member cannot be reached (nothing was sent), to the next one. A read (a
- * range, a txn of gets and compares only, a keepalive, a revoke) also goes
- * to the next member when the first one timed out, broke the connection or
- * said it is unavailable. A write that was sent and not answered (timeout,
- * broken connection, etcd's "request timed out") is not sent again: it may
- * have been applied, so the call says -ETIMEDOUT (or -EIO) and the caller
- * re-reads; the next call starts at the next member. Each HTTP request is
- * bounded by timeout_ms, so a call takes at most timeout_ms per member it
- * tries.
+ * Failover (docs/fleet.md, "The etcd client"): requests ask etcd to
+ * require a leader, so a member without one refuses them at once ("no
+ * leader"). A request goes to the member that answered last and, if that
+ * member cannot be reached (nothing was sent) or has no leader, to the
+ * next one. A read (a range, a txn of gets and compares only, a keepalive,
+ * a revoke, a grant, a compaction) also goes to the next member when the
+ * first one timed out, broke the connection or said it is unavailable. A
+ * write that was sent and not answered (timeout, broken connection,
+ * etcd's "request timed out") is not sent again: it may have been
+ * applied, so the call says -ETIMEDOUT (or -EIO) and the caller re-reads;
+ * the next call starts at the next member. Each HTTP request is bounded by
+ * timeout_ms, so a call takes at most timeout_ms per member it tries.
+ * etcd's "no leader" and other "unavailable" answers are -ETIMEDOUT.
  */
 #ifndef SRTPGW_ETCD_H
 #define SRTPGW_ETCD_H

@@ -131,6 +131,19 @@ size_t etcd_buf_write(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+struct curl_slist *etcd_headers(void)
+{
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json"), *more;
+	/* gRPC metadata through the gateway: a member without a leader
+	 * refuses the request at once ("etcdserver: no leader") instead of
+	 * holding it, and ends a watch it can no longer serve. */
+	if (h && !(more = curl_slist_append(h, "Grpc-Metadata-hasleader: true"))) {
+		curl_slist_free_all(h);
+		return NULL;
+	}
+	return h;
+}
+
 int etcd_open(const char *endpoints, unsigned timeout_ms, struct etcd **out, char *err, size_t errlen)
 {
 	etcd_curl_init_once();
@@ -147,7 +160,7 @@ int etcd_open(const char *endpoints, unsigned timeout_ms, struct etcd **out, cha
 	e->timeout_ms = timeout_ms ? timeout_ms : 1;
 	e->reply.max = ETCD_REPLY_MAX;
 	e->curl = curl_easy_init();
-	e->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	e->headers = etcd_headers();
 	if (!e->curl || !e->headers) {
 		snprintf(err, errlen, "libcurl: cannot make a handle");
 		etcd_close(e);
@@ -292,8 +305,12 @@ int etcd_call(struct etcd *e, const char *path, json_object *body, bool read_onl
 		etcd_seterr(e, "out of memory");
 		return -ENOMEM;
 	}
-	int rc = -ECONNREFUSED;
-	bool answered = false, timed_out = false;
+	/* Of the failures, the one said is the most telling: an answer
+	 * (etcd's "no leader") over no answer over nothing sent. */
+	int rc = -ECONNREFUSED, best_rc = 0;
+	enum attempt best = AT_UNSENT;
+	char best_msg[sizeof e->errmsg] = "";
+	bool timed_out = false;
 	size_t tried = 0;
 	for (size_t i = 0; i < e->n; i++) {
 		size_t m = (e->cur + i) % e->n;
@@ -301,31 +318,36 @@ int etcd_call(struct etcd *e, const char *path, json_object *body, bool read_onl
 		tried++;
 		if (a == AT_DONE) {
 			e->cur = m;
-			answered = true;
-			break;
+			json_object_put(body);
+			return rc;
 		}
 		/* The next call starts at the next member. */
 		e->cur = (m + 1) % e->n;
 		timed_out |= rc == -ETIMEDOUT;
-		if (a == AT_UNAVAIL)
-			answered = true;
+		if (!best_rc || a > best) {
+			best = a;
+			best_rc = rc;
+			snprintf(best_msg, sizeof best_msg, "%s", e->errmsg);
+		}
 		if (!read_only && a == AT_LOST) {
 			char last[sizeof e->errmsg];
 			snprintf(last, sizeof last, "%s", e->errmsg);
 			etcd_seterr(e, "no answer to a write, which may have been applied (%.180s)", last);
-			answered = true;
-			break;
+			json_object_put(body);
+			return rc;
 		}
 		if (!read_only && a == AT_UNAVAIL && !no_leader(e))
 			break;
 	}
 	json_object_put(body);
-	if (!answered) {
-		char last[sizeof e->errmsg];
-		snprintf(last, sizeof last, "%s", e->errmsg);
-		rc = timed_out ? -ETIMEDOUT : -ECONNREFUSED;
-		etcd_seterr(e, "no etcd member answered (%zu tried%s; last: %.160s)", tried,
-			    timed_out ? ", a timeout among them" : "", last);
+	if (best == AT_UNAVAIL) {
+		snprintf(e->errmsg, sizeof e->errmsg, "%s", best_msg);
+		return best_rc;
 	}
+	rc = timed_out ? -ETIMEDOUT : -ECONNREFUSED;
+	char last[sizeof e->errmsg];
+	snprintf(last, sizeof last, "%s", best == AT_LOST ? best_msg : e->errmsg);
+	etcd_seterr(e, "no etcd member answered (%zu tried%s; last: %.160s)", tried,
+		    timed_out ? ", a timeout among them" : "", last);
 	return rc;
 }

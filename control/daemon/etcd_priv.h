@@ -46,6 +46,8 @@ struct etcd {
 void etcd_curl_init_once(void);
 int etcd_endpoints_parse(const char *s, char **urls, size_t *n, char *err, size_t errlen);
 void etcd_endpoints_free(char **urls, size_t n);
+/* The headers of every request: JSON, and etcd's "require a leader". */
+struct curl_slist *etcd_headers(void);
 void etcd_seterr(struct etcd *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* POSTs body (consumed) to path on a member, with failover (etcd.h).
  * read_only: may be sent again to another member after a timeout.

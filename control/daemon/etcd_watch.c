@@ -8,9 +8,10 @@
  * there on the next member. etcd sends the events of one revision in one
  * reply, so going on from a revision neither loses nor repeats one.
  *
- * The thread waits in curl_multi_poll, which etcd_watch_stop wakes up. A
- * member that dies without closing the connection (its host gone, cut
- * off) is noticed by TCP keepalives after about 4 s.
+ * The thread waits in curl_multi_poll, which etcd_watch_stop wakes up.
+ * The watch requires a leader: a member without one refuses it or ends
+ * it, and the next member is tried. A member whose host is gone without
+ * closing the connection is noticed by TCP keepalives after about 4 s.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -177,7 +178,7 @@ static void run_once(struct etcd_watch *w)
 	snprintf(url, sizeof url, "%s/v3/watch", w->urls[w->cur]);
 	char *body = create_request(w);
 	CURL *c = curl_easy_init();
-	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	struct curl_slist *hdr = etcd_headers();
 	if (!body || !c || !hdr) {
 		finish(w, -ENOMEM, 0);
 		goto out;

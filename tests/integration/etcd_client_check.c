@@ -739,6 +739,47 @@ static void compacted(void)
 	etcd_close(e);
 }
 
+/* Quorum lost (endpoints: the member left first, then the dead ones):
+ * reads and writes fail at once with etcd's "no leader", not after the
+ * timeout; a watch gets nothing and stops promptly. */
+static void noquorum(void)
+{
+	struct etcd *e = open_or_die(endpoints, 3000);
+	struct etcd_range r;
+	double t0 = now_s();
+	CHECK_EQ(etcd_get(e, S("/q"), false, 0, &r), -ETIMEDOUT);
+	double took = now_s() - t0;
+	printf("noquorum: get failed in %.3f s: %s\n", took, etcd_errmsg(e));
+	CHECK(took < 1.0);
+	CHECK(strstr(etcd_errmsg(e), "no leader") != NULL);
+	t0 = now_s();
+	CHECK_EQ(etcd_put(e, S("/q"), S("v"), 0, NULL), -ETIMEDOUT);
+	took = now_s() - t0;
+	printf("noquorum: put failed in %.3f s: %s\n", took, etcd_errmsg(e));
+	CHECK(took < 1.0);
+	CHECK(strstr(etcd_errmsg(e), "no leader") != NULL);
+	struct etcd_txn *t = etcd_txn_new();
+	etcd_txn_cmp(t, S("/q"), ETCD_VERSION, ETCD_EQUAL, 0);
+	etcd_txn_put(t, true, S("/q"), S("v"), 0);
+	bool ok;
+	CHECK_EQ(etcd_txn_run(e, t, &ok, NULL), -ETIMEDOUT);
+	etcd_txn_free(t);
+	int64_t id;
+	CHECK_EQ(etcd_lease_grant(e, 2, &id, NULL), -ETIMEDOUT);
+	etcd_close(e);
+
+	struct seen s;
+	seen_init(&s);
+	struct etcd_watch *w = watch_or_die(endpoints, "/q", 0, &s);
+	struct timespec ts = { 0, 300 * 1000 * 1000 }; /* let it try a few times */
+	nanosleep(&ts, NULL);
+	t0 = now_s();
+	etcd_watch_stop(w);
+	CHECK(now_s() - t0 < 1.0);
+	CHECK_EQ(s.err, 0);
+	CHECK_EQ(s.n, 0);
+}
+
 /* A socket that accepts connections (the kernel's backlog) and never
  * answers. */
 static int blackhole(char *url, size_t len)
@@ -818,7 +859,8 @@ int main(int argc, char **argv)
 		void (*fn)(void);
 	} cases[] = {
 		{ "kv", kv }, { "txn", txn }, { "race", race }, { "lease", lease }, { "watch", watch },
-		{ "watch_failover", watch_failover }, { "compacted", compacted }, { "down", down },
+		{ "watch_failover", watch_failover }, { "compacted", compacted }, { "noquorum", noquorum },
+		{ "down", down },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		if (strcmp(argv[1], cases[i].name) == 0) {

@@ -17,6 +17,8 @@ a three-member cluster, the key-value case against a single member too.
   watch, now on another member, gets what it missed and what follows,
   every event once, in order
 - compacted: a watch and a read before a compaction are -ERANGE
+- noquorum: two of three members killed: reads and writes fail at once
+  with etcd's "no leader" (not after the timeout)
 - down: every member killed: a clear error at once; a member that never
   answers: -ETIMEDOUT within the timeout
 
@@ -127,10 +129,14 @@ class EtcdClient(unittest.TestCase):
         self.check('compacted')
 
     def test_zz_down(self):
-        """Last: kills every member of the shared cluster."""
+        """Last: kills the members of the shared cluster, two then one."""
         c = self.cluster
-        for i in range(c.n):
+        survivor = 0
+        for i in range(1, c.n):
             c.kill(i)
+        c.wait_no_leader(survivor)
+        self.check('noquorum', c.endpoints([survivor] + list(range(1, c.n))))
+        c.kill(survivor)
         self.check('down', c.endpoints())
 
 

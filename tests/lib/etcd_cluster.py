@@ -153,6 +153,26 @@ class EtcdCluster:
             if waiting:
                 time.sleep(0.05)  # polling interval while awaiting health
 
+    def status(self, i):
+        """Member i's /v3/maintenance/status (not through raft: a member
+        without a leader answers too), or None."""
+        try:
+            return http_json(self.client_url(i) + '/v3/maintenance/status', {}, timeout=0.5)
+        except (OSError, ValueError, urllib.error.URLError):
+            return None
+
+    def wait_no_leader(self, i, timeout=10.0):
+        """Waits until member i (running) knows it has no leader: it lost
+        its quorum and an election timeout passed."""
+        deadline = time.monotonic() + timeout
+        while True:
+            st = self.status(i)
+            if st is not None and st.get('leader', '0') == '0':
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError('etcd member %d still has a leader after %.0f s' % (i, timeout))
+            time.sleep(0.05)  # polling interval while awaiting the change
+
     def log_tail(self, i, lines=20):
         try:
             with open(self.logs[i], errors='replace') as f:
@@ -164,13 +184,8 @@ class EtcdCluster:
         """The index of the member that is leader now (asked of each
         running member), or None."""
         for i in range(self.n):
-            if not self.running(i):
-                continue
-            try:
-                st = http_json(self.client_url(i) + '/v3/maintenance/status', {}, timeout=0.5)
-            except (OSError, ValueError, urllib.error.URLError):
-                continue
-            if st.get('leader') and st.get('leader') == st.get('header', {}).get('member_id'):
+            st = self.status(i) if self.running(i) else None
+            if st and st.get('leader') and st.get('leader') == st.get('header', {}).get('member_id'):
                 return i
         return None
 
