@@ -120,8 +120,9 @@ int etcd_lease_revoke(struct etcd *e, int64_t id);
  * members that cannot be reached are tried again and again, never an error.
  * Progress notifications may be delivered as n = 0 with the revision: every
  * event up to it was delivered. cb/on_error run on the watch thread; the
- * events and their keys and values are valid during cb only. stop joins the
- * thread promptly (within a second). */
+ * events and their keys and values are valid during cb only; neither may
+ * call etcd_watch_stop. stop joins the thread promptly (within a second);
+ * after on_error the thread has ended, and stop frees the watch. */
 struct etcd_event {
 	bool deleted;
 	struct etcd_kv kv;        /* kv.val empty for deletes */

@@ -142,7 +142,9 @@ int etcd_json_add_int64(json_object *o, const char *field, int64_t v)
 
 int etcd_json_add_key(json_object *o, const char *key, size_t key_len, bool prefix)
 {
-	int rc = etcd_json_add_bytes(o, "key", key, key_len);
+	/* Every key: from "\0" (etcd refuses an empty key) to "\0". */
+	int rc = prefix && key_len == 0 ? etcd_json_add_bytes(o, "key", "", 1) :
+		 etcd_json_add_bytes(o, "key", key, key_len);
 	if (rc || !prefix)
 		return rc;
 	size_t end_len;

@@ -113,6 +113,11 @@ static void kv(void)
 	}
 	etcd_range_free(&r);
 
+	/* Every key: at least these. */
+	CHECK_EQ(etcd_get(e, "", 0, true, 0, &r), 0);
+	CHECK(r.n >= 3);
+	etcd_range_free(&r);
+
 	/* No such key: n = 0, not an error. */
 	CHECK_EQ(etcd_get(e, S("/kv/none"), false, 0, &r), 0);
 	CHECK_EQ(r.n, 0);

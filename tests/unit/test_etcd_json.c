@@ -267,6 +267,10 @@ static void range_replies(void)
 	CHECK(strstr(fake.last_request, "\"range_end\":\"L3Aw\"") != NULL);
 	CHECK(strstr(fake.last_request, "\"revision\":\"5\"") != NULL);
 	etcd_range_free(&r);
+	/* Every key: from "\0" to "\0". */
+	CHECK_EQ(etcd_get(e, "", 0, true, 0, &r), 0);
+	CHECK(strstr(fake.last_request, "\"key\":\"AA==\",\"range_end\":\"AA==\"") != NULL);
+	etcd_range_free(&r);
 	etcd_close(e);
 }
 
