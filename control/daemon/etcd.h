@@ -136,5 +136,8 @@ void etcd_watch_stop(struct etcd_watch *w);
 /* How many times the watch connected after its first connection (any
  * thread). */
 unsigned etcd_watch_reconnects(const struct etcd_watch *w);
+/* Whether the watch is on a member now: etcd confirmed it and the
+ * connection has not ended since (any thread). */
+bool etcd_watch_connected(const struct etcd_watch *w);
 
 #endif

@@ -349,11 +349,19 @@ bool etcd_json_error(json_object *o, int *code, const char **message)
 		return false;
 	*code = 2; /* gRPC's UNKNOWN */
 	*message = "(no message)";
-	if (json_object_object_get_ex(o, "code", &c) && json_object_is_type(c, json_type_int)) {
+	/* A stream's error (watch) nests them: {"error": {"grpc_code",
+	 * "message", ...}}; a unary call's does not. */
+	json_object *where = o;
+	const char *code_field = "code";
+	if (json_object_is_type(err, json_type_object)) {
+		where = err;
+		code_field = "grpc_code";
+	}
+	if (json_object_object_get_ex(where, code_field, &c) && json_object_is_type(c, json_type_int)) {
 		int64_t v = json_object_get_int64(c);
 		*code = v >= 0 && v <= 16 ? (int)v : 2;
 	}
-	if (json_object_object_get_ex(o, "message", &m) && json_object_is_type(m, json_type_string))
+	if (json_object_object_get_ex(where, "message", &m) && json_object_is_type(m, json_type_string))
 		*message = json_object_get_string(m);
 	else if (json_object_is_type(err, json_type_string))
 		*message = json_object_get_string(err);

@@ -40,6 +40,7 @@ struct etcd_watch {
 	CURLM *multi;
 	atomic_bool stop;
 	atomic_uint reconnects;
+	atomic_bool connected;
 	// watch thread only:
 	int64_t next_rev;          /* 0: from now */
 	int64_t conn_rev;          /* next_rev when this connection was made */
@@ -76,6 +77,7 @@ static bool on_message(struct etcd_watch *w, const char *text, size_t len)
 	}
 	if (m.created) {
 		w->created = true;
+		atomic_store(&w->connected, true);
 		if (w->ever_created)
 			atomic_fetch_add(&w->reconnects, 1);
 		w->ever_created = true;
@@ -210,6 +212,7 @@ static void run_once(struct etcd_watch *w)
 		curl_multi_poll(w->multi, NULL, 0, 1000, NULL);
 	}
 	curl_multi_remove_handle(w->multi, c);
+	atomic_store(&w->connected, false);
 out:
 	if (c)
 		curl_easy_cleanup(c);
@@ -281,6 +284,7 @@ int etcd_watch_start(const char *endpoints, const char *prefix, size_t prefix_le
 	w->line.max = ETCD_REPLY_MAX;
 	atomic_init(&w->stop, false);
 	atomic_init(&w->reconnects, 0);
+	atomic_init(&w->connected, false);
 	rc = pthread_create(&w->thread, NULL, watch_thread, w);
 	if (rc) {
 		snprintf(err, errlen, "etcd watch: cannot start its thread: %s", strerror(rc));
@@ -304,4 +308,9 @@ void etcd_watch_stop(struct etcd_watch *w)
 unsigned etcd_watch_reconnects(const struct etcd_watch *w)
 {
 	return atomic_load(&((struct etcd_watch *)w)->reconnects);
+}
+
+bool etcd_watch_connected(const struct etcd_watch *w)
+{
+	return atomic_load(&((struct etcd_watch *)w)->connected);
 }

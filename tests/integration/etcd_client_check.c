@@ -650,7 +650,7 @@ static bool handshake(const char *word, const char *reply)
 	fflush(stdout);
 	char line[32];
 	if (!fgets(line, sizeof line, stdin) || strncmp(line, reply, strlen(reply)) != 0) {
-		fprintf(stderr, "watch_failover: no %s on stdin\n", reply);
+		fprintf(stderr, "no %s on stdin\n", reply);
 		return false;
 	}
 	return true;
@@ -708,6 +708,52 @@ static void watch_failover(void)
 			CHECK(0);
 			break;
 		}
+	}
+	free(s.ev);
+	etcd_close(e);
+}
+
+/* A watch on a member that loses its leader (endpoints: that member
+ * alone): etcd ends the watch (it asked for a leader), and once the quorum
+ * is back the watch goes on where it was. With the test: READY, the test
+ * kills the other members (QUORUM_LOST); the watch ends: ENDED, the test
+ * starts them again (RESTORED). */
+static void leaderloss(void)
+{
+	struct etcd *e = open_or_die(writer_endpoints, TIMEOUT_MS);
+	int64_t ra, rb = 0;
+	double ended = -1;
+	CHECK_EQ(put_s(e, "/ll/a", "a", &ra), 0);
+	struct seen s;
+	seen_init(&s);
+	struct etcd_watch *w = watch_or_die(endpoints, "/ll/", ra, &s);
+	CHECK(seen_wait(&s, 1, 10));
+	CHECK(etcd_watch_connected(w));
+	if (handshake("READY", "QUORUM_LOST")) {
+		double t0 = now_s();
+		while (etcd_watch_connected(w) && now_s() - t0 < 10) {
+			struct timespec ts = { 0, 20 * 1000 * 1000 }; /* polling */
+			nanosleep(&ts, NULL);
+		}
+		CHECK(!etcd_watch_connected(w));
+		ended = now_s() - t0;
+		if (handshake("ENDED", "RESTORED")) {
+			CHECK_EQ(put_s(e, "/ll/b", "b", &rb), 0);
+			CHECK(seen_wait(&s, 2, 10));
+		}
+	} else {
+		CHECK(0);
+	}
+	unsigned reconnects = etcd_watch_reconnects(w);
+	etcd_watch_stop(w);
+	printf("leaderloss: the watch ended %.2f s after the member lost its leader; %u reconnects\n", ended,
+	       reconnects);
+	CHECK(reconnects >= 1);
+	CHECK_EQ(s.err, 0);
+	CHECK_EQ(s.n, 2);
+	if (s.n == 2) {
+		CHECK(strcmp(s.ev[0].val, "a") == 0 && s.ev[0].mod_rev == ra);
+		CHECK(strcmp(s.ev[1].val, "b") == 0 && s.ev[1].mod_rev == rb);
 	}
 	free(s.ev);
 	etcd_close(e);
@@ -864,7 +910,8 @@ int main(int argc, char **argv)
 		void (*fn)(void);
 	} cases[] = {
 		{ "kv", kv }, { "txn", txn }, { "race", race }, { "lease", lease }, { "watch", watch },
-		{ "watch_failover", watch_failover }, { "compacted", compacted }, { "noquorum", noquorum },
+		{ "watch_failover", watch_failover }, { "leaderloss", leaderloss }, { "compacted", compacted },
+		{ "noquorum", noquorum },
 		{ "down", down },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

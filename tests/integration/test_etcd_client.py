@@ -16,6 +16,9 @@ a three-member cluster, the key-value case against a single member too.
   a writer puts events through the others, the member is killed: the
   watch, now on another member, gets what it missed and what follows,
   every event once, in order
+- watch_leader_loss: a watch on a member whose quorum is lost is ended
+  by etcd (it asks for a leader); with the quorum back it goes on, no
+  event lost or repeated
 - compacted: a watch and a read before a compaction are -ERANGE
 - noquorum: two of three members killed: reads and writes fail at once
   with etcd's "no leader" (not after the timeout)
@@ -124,6 +127,49 @@ class EtcdClient(unittest.TestCase):
         sys.stdout.write(out)
         self.assertEqual(p.returncode, 0, 'watch_failover failed:\n%s%s' % (out, err))
         self.assertIn('ok - watch_failover', out)
+
+    def test_watch_leader_loss(self):
+        c = self.cluster
+        survivor, others = 0, list(range(1, c.n))
+        p = subprocess.Popen([CHECK, 'leaderloss', c.endpoints([survivor]), c.endpoints()],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        said = []
+
+        def expect(word):
+            line = p.stdout.readline()
+            said.append(line)
+            return line.strip() == word
+
+        def reply(word):
+            p.stdin.write(word + '\n')
+            p.stdin.flush()
+
+        out = err = ''
+        try:
+            if expect('READY'):
+                for i in others:
+                    c.kill(i)
+                c.wait_no_leader(survivor)
+                reply('QUORUM_LOST')
+                if expect('ENDED'):
+                    for i in others:
+                        c.start(i, wait=False)
+                    c.wait_healthy()
+                    reply('RESTORED')
+            out, err = p.communicate(timeout=60)
+            out = ''.join(said) + out
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+            for i in others:
+                if not c.running(i):
+                    c.start(i, wait=False)
+            c.wait_healthy()
+        sys.stdout.write(out)
+        self.assertEqual(p.returncode, 0, 'leaderloss failed:\n%s%s' % (out, err))
+        self.assertIn('ok - leaderloss', out)
 
     def test_compacted(self):
         self.check('compacted')

@@ -452,6 +452,13 @@ static void watch_messages(void)
 	CHECK_EQ(etcd_watch_parse(S("{\"error\":\"x\",\"code\":14}"), &m, &why), 0);
 	CHECK(m.error && m.code == 14);
 	etcd_watch_msg_free(&m);
+	/* What etcd 3.4 sends when it ends a watch whose member lost its
+	 * leader. */
+	const char *noleader = "{\"error\":{\"grpc_code\":14,\"http_code\":503,"
+			       "\"message\":\"etcdserver: no leader\",\"http_status\":\"Service Unavailable\"}}";
+	CHECK_EQ(etcd_watch_parse(S(noleader), &m, &why), 0);
+	CHECK(m.error && m.code == 14);
+	etcd_watch_msg_free(&m);
 }
 
 struct watch_seen {
