@@ -113,7 +113,10 @@ class EtcdCluster:
                '--heartbeat-interval', str(self.heartbeat_ms),
                '--election-timeout', str(self.election_ms),
                '--logger', 'zap', '--log-level', 'warn',
-               '--enable-v2=false']
+               '--enable-v2=false',
+               # a change is one transaction of every row it writes: an
+               # owner deleted with its streams is many (docs/fleet.md)
+               '--max-txn-ops', '10000']
         log = open(os.path.join(self.dir, self.name(i) + '.log'), 'ab')
         self.logs[i] = log.name
         try:
