@@ -20,6 +20,7 @@
 #include "api/suite.h"
 #include "api/log.h"
 #include "control/daemon/cmds.h"
+#include "control/daemon/fleet.h"
 #include "control/daemon/sdp.h"
 #include "control/daemon/webrtc.h"
 
@@ -32,13 +33,16 @@ int ctl_change(struct ctl_daemon *d,
 	return ctl_change_cmd(d, fn, arg, 0, NULL, NULL, err, errlen);
 }
 
-int ctl_change_cmd(struct ctl_daemon *d,
-		   int (*fn)(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err,
-			     size_t errlen),
-		   void *arg, int64_t actor, const char *what, bool *pending, char *err, size_t errlen)
+/* A change lost the race to another controller of the fleet: run again. */
+#define CHANGE_RACE (-1)
+#define FLEET_RETRIES 3
+
+static int change_once(struct ctl_daemon *d,
+		       int (*fn)(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen),
+		       void *arg, int64_t actor, const char *what, bool *pending, char *err, size_t errlen)
 {
 	struct gw_ops ops;
-	bool applied = false;
+	bool applied = false, kept = false;
 	uint64_t seq;
 	uint32_t bad;
 	int rc;
@@ -58,6 +62,17 @@ int ctl_change_cmd(struct ctl_daemon *d,
 	 * look in sync without it. */
 	if (rc == 0 && !d->seq_checked && store_bump_seq(d->store, &seq) != 0)
 		rc = cmd_fail(err, errlen, EIO, "database: %s", store_errmsg(d->store));
+	/* In a fleet the change is decided in etcd, before the gateway is
+	 * told (docs/fleet.md): one that lost to another controller's runs
+	 * again on the new state */
+	if (rc == 0 && d->fleet != NULL) {
+		int w = store_prepare_commit(d->store);
+
+		if (w == -EAGAIN)
+			rc = CHANGE_RACE;
+		else if (w < 0)
+			rc = cmd_fail(err, errlen, -w, "%s", store_errmsg(d->store));
+	}
 	/* Sessions whose viewers this change deletes tell their peers now,
 	 * while the gateway's ports still punt: also when the gateway is away
 	 * (stopped, say), where the close_notify waits on the punt channel
@@ -70,7 +85,14 @@ int ctl_change_cmd(struct ctl_daemon *d,
 
 		gw_link_set_timeout(&d->gw, d->cfg.apply_timeout_ms);
 		g = gw_link_apply(&d->gw, seq, 0, &ops, &bad, gerr, sizeof(gerr));
-		if (g > 0) { /* refused: the change does not happen */
+		if (g > 0 && d->fleet != NULL) {
+			/* the fleet has it already: keep it; the full push that
+			 * follows lists what this gateway refuses */
+			rc = cmd_fail(err, errlen, g, "%s (the change is in the fleet's state; this gateway "
+				      "refused it)", gerr);
+			kept = true;
+			d->gw.in_sync = false;
+		} else if (g > 0) { /* refused: the change does not happen */
 			rc = cmd_fail(err, errlen, g, "%s", gerr);
 		} else if (g < 0) {
 			sgw_log(LOG_WARNING, "gateway lost (%s): the change is kept and pushed when it is back",
@@ -93,7 +115,7 @@ int ctl_change_cmd(struct ctl_daemon *d,
 	    store_pending_add(d->store, seq, ctl_now_s(), actor, what) != 0)
 		rc = cmd_fail(err, errlen, EIO, "database: %s", store_errmsg(d->store));
 	gw_ops_free(&ops);
-	if (rc != 0) {
+	if (rc != 0 && !kept) {
 		store_rollback(d->store);
 		return rc;
 	}
@@ -103,9 +125,27 @@ int ctl_change_cmd(struct ctl_daemon *d,
 		store_rollback(d->store);
 		return cmd_fail(err, errlen, EIO, "database commit failed: %s", store_errmsg(d->store));
 	}
+	if (kept)
+		return rc;
 	if (pending != NULL)
 		*pending = !applied;
 	return 0;
+}
+
+int ctl_change_cmd(struct ctl_daemon *d,
+		   int (*fn)(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err,
+			     size_t errlen),
+		   void *arg, int64_t actor, const char *what, bool *pending, char *err, size_t errlen)
+{
+	for (unsigned attempt = 0;; attempt++) {
+		int rc = change_once(d, fn, arg, actor, what, pending, err, errlen);
+
+		if (rc != CHANGE_RACE)
+			return rc;
+		if (attempt == FLEET_RETRIES || fleet_wait_current(d->fleet, d->cfg.etcd_timeout_ms) != 0)
+			return cmd_fail(err, errlen, EAGAIN, "another controller of the fleet changed the same "
+					"state at the same time, %u times: try again", attempt + 1);
+	}
 }
 
 int do_owner_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen)

@@ -18,6 +18,7 @@
 #include "api/suite.h"
 #include "api/log.h"
 #include "control/daemon/cmds.h"
+#include "control/daemon/fleet.h"
 #include "control/daemon/webrtc.h"
 
 /* ---- queries ------------------------------------------------------------- */
@@ -498,6 +499,15 @@ int cmd_query(struct ctl_daemon *d, const char *cmd, struct cmd_ctx *c, char *er
 				       json_object_new_int64((int64_t)d->res.granted));
 		if (c->who->admin)
 			webrtc_status_json(d, c->result);
+		if (c->who->admin && d->fleet != NULL) {
+			json_object *fl = json_object_new_object();
+
+			json_object_object_add(fl, "gateway", json_object_new_string(d->cfg.fleet_gateway));
+			json_object_object_add(fl, "revision", json_object_new_int64(fleet_revision(d->fleet)));
+			json_object_object_add(fl, "conflicts",
+					       json_object_new_int64((int64_t)fleet_conflicts(d->fleet)));
+			json_object_object_add(c->result, "fleet", fl);
+		}
 	} else {
 		json_object_put(x.arr);
 		return cmd_fail(err, errlen, EINVAL, "unknown command \"%.40s\"", cmd);

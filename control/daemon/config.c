@@ -22,7 +22,7 @@ static const char *const known[] = {
 	"http_listen", "http_cert", "http_key", "http_names", "http_cors_origins",
 	"http_max_body", "http_max_conns", "http_max_sessions", "http_timeout",
 	/* a fleet (get_fleet) */
-	"store", "etcd_endpoints", "etcd_prefix", "etcd_timeout", "fleet_gateway", NULL,
+	"store", "etcd_endpoints", "etcd_prefix", "etcd_timeout", "fleet_gateway", "fleet_lease_ttl", NULL,
 };
 
 struct loader {
@@ -370,7 +370,7 @@ static bool etcd_url_ok(const char *u)
 static int get_fleet(struct loader *l, config_setting_t *root, struct ctl_config *cfg)
 {
 	static const char *const etcd_keys[] = { "etcd_endpoints", "etcd_prefix", "etcd_timeout",
-						 "fleet_gateway" };
+						 "fleet_gateway", "fleet_lease_ttl" };
 	char store[16] = "sqlite", urls[CTL_MAX_ETCD_ENDPOINTS][CTL_ETCD_URL_MAX];
 	config_setting_t *s;
 	unsigned n = 0;
@@ -390,6 +390,7 @@ static int get_fleet(struct loader *l, config_setting_t *root, struct ctl_config
 	}
 	snprintf(cfg->etcd_prefix, sizeof(cfg->etcd_prefix), "/srtpgw/");
 	cfg->etcd_timeout_ms = 1000;
+	cfg->fleet_lease_ttl_s = 2;
 	if (get_str_list(l, root, "etcd_endpoints", CTL_MAX_ETCD_ENDPOINTS, &urls[0][0], CTL_ETCD_URL_MAX, &n,
 			 etcd_url_ok, "an http:// or https:// URL"))
 		return -1;
@@ -402,6 +403,7 @@ static int get_fleet(struct loader *l, config_setting_t *root, struct ctl_config
 	}
 	if (get_str(l, root, "etcd_prefix", cfg->etcd_prefix, sizeof(cfg->etcd_prefix), false) ||
 	    get_uint(l, root, "etcd_timeout", 100, 60000, &cfg->etcd_timeout_ms) ||
+	    get_uint(l, root, "fleet_lease_ttl", 1, 60, &cfg->fleet_lease_ttl_s) ||
 	    get_str(l, root, "fleet_gateway", cfg->fleet_gateway, sizeof(cfg->fleet_gateway), true))
 		return -1;
 	len = strlen(cfg->etcd_prefix);

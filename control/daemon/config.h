@@ -79,6 +79,7 @@ struct ctl_config {
 	char etcd_prefix[128];     /* etcd_prefix: every key under it; starts and ends with '/' */
 	uint32_t etcd_timeout_ms;  /* etcd_timeout: each request to etcd */
 	char fleet_gateway[64];    /* fleet_gateway: this gateway's name in the fleet */
+	uint32_t fleet_lease_ttl_s; /* fleet_lease_ttl: the gateway's etcd lease */
 };
 
 /* 0, or -1 with one line in err naming the file, line and key. */

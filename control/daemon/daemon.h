@@ -24,6 +24,9 @@
 
 #define CTL_MAX_REJECTED 64
 
+struct fleet;
+struct fleet_lease;
+
 struct ctl_rejected {
 	bool is_stream;
 	int64_t id;
@@ -33,6 +36,8 @@ struct ctl_rejected {
 struct ctl_daemon {
 	struct ctl_config cfg;
 	struct store *store;
+	struct fleet *fleet;       /* store = "etcd": the fleet's state (fleet.h), else NULL */
+	struct fleet_lease *lease; /* with fleet: the gateway's lease and deadline */
 	struct gw_link gw;
 	uint64_t next_retry_ms;
 	/* the gateway's change number was compared with ours since we

@@ -20,6 +20,7 @@
 
 #include "api/log.h"
 #include "control/daemon/daemon.h"
+#include "control/daemon/fleet.h"
 #include "control/daemon/webrtc.h"
 #include "control/daemon/privs.h"
 #include "control/daemon/serve.h"
@@ -126,9 +127,30 @@ int main(int argc, char **argv)
 		sgw_log(LOG_ERR, "%s", err);
 		return 1;
 	}
+	if (d.cfg.fleet) {
+		struct fleet_cfg fc = { d.cfg.etcd_endpoints, d.cfg.etcd_prefix, d.cfg.fleet_gateway,
+					d.cfg.etcd_timeout_ms };
+
+		if (fleet_open(&fc, d.store, &d.fleet, err, sizeof(err)) != 0) {
+			sgw_log(LOG_ERR, "fleet: %s", err);
+			store_close(d.store);
+			return 1;
+		}
+		sgw_log(LOG_INFO, "fleet: gateway %s, state at etcd revision %lld under %s", d.cfg.fleet_gateway,
+			(long long)fleet_revision(d.fleet), d.cfg.etcd_prefix);
+		if (fleet_lease_start(&fc, d.cfg.agent_socket, d.cfg.fleet_lease_ttl_s, &d.lease, err,
+				      sizeof(err)) != 0) {
+			sgw_log(LOG_ERR, "fleet: %s", err);
+			fleet_close(d.fleet);
+			store_close(d.store);
+			return 1;
+		}
+	}
 	gw_link_init(&d.gw, d.cfg.agent_socket);
 	if (ctl_server_open(&d, err, sizeof(err)) != 0 || ctl_drop_privileges(&d.cfg, err, sizeof(err)) != 0) {
 		sgw_log(LOG_ERR, "%s", err);
+		fleet_lease_stop(d.lease, true);
+		fleet_close(d.fleet);
 		store_close(d.store);
 		return 1;
 	}
@@ -144,6 +166,8 @@ int main(int argc, char **argv)
 	if (webrtc_open(&d, err, sizeof(err)) != 0) {
 		sgw_log(LOG_ERR, "webrtc: %s", err);
 		webrtc_close(&d);
+		fleet_lease_stop(d.lease, true);
+		fleet_close(d.fleet);
 		store_close(d.store);
 		return 1;
 	}
@@ -151,6 +175,9 @@ int main(int argc, char **argv)
 	rc = ctl_serve(&d, &quit);
 	webrtc_close(&d);
 	gw_link_close(&d.gw);
+	/* a clean stop gives the lease back: the streams move at once */
+	fleet_lease_stop(d.lease, true);
+	fleet_close(d.fleet);
 	store_close(d.store);
 	sgw_log(LOG_INFO, "stopped");
 	return rc == 0 ? 0 : 1;

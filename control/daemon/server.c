@@ -26,6 +26,7 @@
 #include "api/log.h"
 #include "control/daemon/auth.h"
 #include "control/daemon/daemon.h"
+#include "control/daemon/fleet.h"
 #include "control/daemon/http.h"
 #include "control/daemon/serve.h"
 #include "control/daemon/webrtc.h"
@@ -185,7 +186,7 @@ int ctl_server_open(struct ctl_daemon *d, char *err, size_t errlen)
 int ctl_serve(struct ctl_daemon *d, volatile bool *quit)
 {
 	struct client clients[MAX_CLIENTS];
-	struct pollfd pfd[1 + MAX_CLIENTS + 1 + CTL_TLS_POLLFDS + 1 + 1];
+	struct pollfd pfd[1 + MAX_CLIENTS + 1 + CTL_TLS_POLLFDS + 1 + 1 + 1];
 	struct ctl_server *srv = d->srv;
 	char tls_at[SGW_ADDR_STRLEN + 8] = "", err[256];
 	int rc = 0;
@@ -210,7 +211,7 @@ int ctl_serve(struct ctl_daemon *d, volatile bool *quit)
 		clients[i].fd = -1;
 	while (!*quit) {
 		const int gw = 1 + MAX_CLIENTS, tls = gw + 1;
-		int n = tls, http = -1, punt;
+		int n = tls, http = -1, punt, fleet = -1;
 
 		pfd[0].fd = srv->unix_fd;
 		pfd[0].events = POLLIN;
@@ -234,6 +235,12 @@ int ctl_serve(struct ctl_daemon *d, volatile bool *quit)
 		punt = n++;
 		pfd[punt].fd = webrtc_poll_fd(d);
 		pfd[punt].events = POLLIN;
+		/* a fleet: what other controllers changed */
+		if (d->fleet != NULL) {
+			fleet = n++;
+			pfd[fleet].fd = fleet_fd(d->fleet);
+			pfd[fleet].events = POLLIN;
+		}
 		if (poll(pfd, (nfds_t)n, TICK_MS) < 0) {
 			for (int i = 0; i < n; i++)
 				pfd[i].revents = 0;
@@ -254,7 +261,14 @@ int ctl_serve(struct ctl_daemon *d, volatile bool *quit)
 		/* requests of the HTTP API waiting for the daemon, a few a turn */
 		if (http >= 0 && (pfd[http].revents & POLLIN))
 			http_service(srv->http, d);
+		/* the copy follows the fleet; the gateway follows the copy: a
+		 * full push (state kept for what did not change) */
+		if (fleet >= 0 && (pfd[fleet].revents & POLLIN) && fleet_catch_up(d->fleet) != 0)
+			d->gw.in_sync = false;
 		sync_tick(d, ctl_now_ms());
+		/* the gateway's lease is held while it is there */
+		if (d->lease != NULL)
+			fleet_lease_set_active(d->lease, gw_link_up(&d->gw));
 		webrtc_service(d, pfd[punt].fd >= 0 && (pfd[punt].revents & (POLLIN | POLLHUP | POLLERR)),
 			       ctl_now_ms());
 	}

@@ -69,6 +69,25 @@ int store_begin(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
 
+/* Hooks around every transaction, for a fleet (fleet.h): begin runs right
+ * after BEGIN, commit right before COMMIT; an error of either rolls the
+ * transaction back and is returned, its err text in store_errmsg(). */
+struct store_hooks {
+	int (*begin)(void *arg, char *err, size_t errlen);
+	int (*commit)(void *arg, char *err, size_t errlen);
+	/* the transaction ended: committed, or rolled back (also after the
+	 * commit hook ran: what it wrote elsewhere is not in this store) */
+	void (*end)(void *arg, bool committed);
+	void *arg;
+};
+void store_set_hooks(struct store *s, const struct store_hooks *h);
+/* Run the commit hook now, so that a change is written to the fleet before
+ * the gateway is told; store_commit then does not run it again. After it,
+ * the transaction may write only the controller's own tables (the change
+ * counter, pending changes, the gateway's version). On error the
+ * transaction stays open: the caller rolls back. */
+int store_prepare_commit(struct store *s);
+
 /* The change counter: store_bump_seq() (inside a transaction) increments
  * it and returns the new value; store_seq() reads the committed value. */
 int store_bump_seq(struct store *s, uint64_t *seq);

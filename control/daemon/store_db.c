@@ -557,11 +557,39 @@ const char *store_errmsg(const struct store *s)
 	return s->err;
 }
 
+void store_set_hooks(struct store *s, const struct store_hooks *h)
+{
+	if (h != NULL)
+		s->hooks = *h;
+	else
+		memset(&s->hooks, 0, sizeof(s->hooks));
+}
+
 int store_begin(struct store *s)
 {
+	int ret;
+
 	if (!sqlite3_get_autocommit(s->db))
 		return st_fail(s, -EINVAL, "a transaction is already open");
-	return st_exec(s, "BEGIN IMMEDIATE");
+	s->prepared = false;
+	ret = st_exec(s, "BEGIN IMMEDIATE");
+	if (ret == 0 && s->hooks.begin != NULL && (ret = s->hooks.begin(s->hooks.arg, s->err, sizeof(s->err))) < 0)
+		store_rollback(s);
+	return ret;
+}
+
+int store_prepare_commit(struct store *s)
+{
+	int ret;
+
+	if (sqlite3_get_autocommit(s->db))
+		return st_fail(s, -EINVAL, "no transaction is open");
+	if (s->prepared || s->hooks.commit == NULL)
+		return 0;
+	ret = s->hooks.commit(s->hooks.arg, s->err, sizeof(s->err));
+	if (ret == 0)
+		s->prepared = true;
+	return ret;
 }
 
 int store_commit(struct store *s)
@@ -571,24 +599,37 @@ int store_commit(struct store *s)
 
 	if (sqlite3_get_autocommit(s->db))
 		return st_fail(s, -EINVAL, "no transaction is open");
+	if ((ret = store_prepare_commit(s)) < 0) {
+		store_rollback(s);
+		return ret;
+	}
+	s->prepared = false;
 	st_repl_end(s);
 	ret = st_exec(s, "COMMIT");
 	if (ret < 0) {
 		/* not committed: leave no transaction open */
 		if (!sqlite3_get_autocommit(s->db))
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		if (s->hooks.end != NULL)
+			s->hooks.end(s->hooks.arg, false);
 		return ret;
 	}
 	if (read_seq(s, &seq) == 0)
 		s->seq = seq;
+	if (s->hooks.end != NULL)
+		s->hooks.end(s->hooks.arg, true);
 	return 0;
 }
 
 void store_rollback(struct store *s)
 {
+	s->prepared = false;
 	st_repl_end(s);
-	if (!sqlite3_get_autocommit(s->db))
+	if (!sqlite3_get_autocommit(s->db)) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		if (s->hooks.end != NULL)
+			s->hooks.end(s->hooks.arg, false);
+	}
 }
 
 int store_bump_seq(struct store *s, uint64_t *seq)

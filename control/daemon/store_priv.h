@@ -61,6 +61,8 @@ struct store {
 	uint64_t seq; /* the committed change counter */
 	struct sqlite3_session *sess; /* recording the open transaction's rows (store_repl.c) */
 	struct store_repl_meta *repl; /* the shared tables' columns, read once */
+	struct store_hooks hooks;
+	bool prepared;                /* the commit hook ran (store_prepare_commit) */
 	char err[256];
 };
 

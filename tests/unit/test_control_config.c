@@ -363,8 +363,11 @@ static void fleet_keys(void)
 	CHECK_STREQ(cfg.etcd_prefix, "/srtpgw/");
 	CHECK_EQ(cfg.etcd_timeout_ms, 1000);
 	CHECK_STREQ(cfg.fleet_gateway, "gw-1");
+	CHECK_EQ(cfg.fleet_lease_ttl_s, 2);
 	CHECK_EQ(load_text(LISTEN "store = \"etcd\";\netcd_endpoints = [ \"https://etcd.example:2379\" ];\n"
-			   "fleet_gateway = \"a\";\netcd_prefix = \"/srtpgw/edge1/\";\netcd_timeout = 250;\n"), 0);
+			   "fleet_gateway = \"a\";\netcd_prefix = \"/srtpgw/edge1/\";\netcd_timeout = 250;\n"
+			   "fleet_lease_ttl = 1;\n"), 0);
+	CHECK_EQ(cfg.fleet_lease_ttl_s, 1);
 	CHECK_STREQ(cfg.etcd_prefix, "/srtpgw/edge1/");
 	CHECK_EQ(cfg.etcd_timeout_ms, 250);
 }
@@ -390,6 +393,9 @@ static void errors_of_fleet(void)
 		     ":5: etcd_prefix: must start and end with '/' (\"/srtpgw/edge1/\")");
 	EXPECT_ERROR(ETCD EP "fleet_gateway = \"a\";\netcd_timeout = 50;\n",
 		     ":5: etcd_timeout: must be between 100 and 60000");
+	EXPECT_ERROR(ETCD EP "fleet_gateway = \"a\";\nfleet_lease_ttl = 0;\n",
+		     ":5: fleet_lease_ttl: must be between 1 and 60");
+	EXPECT_ERROR(LISTEN "fleet_lease_ttl = 2;\n", ":2: fleet_lease_ttl: only with store = \"etcd\"");
 #undef EP
 #undef ETCD
 }

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A controller's link to its fleet's state in etcd (docs/fleet.md, "The
+ * state in etcd"): the local store is a copy of the prefix's t/ keys, kept
+ * current from a watch; a change is written to etcd in one transaction
+ * conditioned on the fleet's head before the copy commits it.
+ *
+ * Threads: everything here runs on the daemon's main thread, except the
+ * watch's own thread, which only queues what it receives and wakes the
+ * main thread through fleet_fd().
+ */
+#ifndef SRTPGW_FLEET_H
+#define SRTPGW_FLEET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "control/daemon/store.h"
+
+struct fleet;
+
+struct fleet_cfg {
+	const char *endpoints;   /* etcd client URLs, comma-separated */
+	const char *prefix;      /* every key under it, e.g. "/srtpgw/edge1/" */
+	const char *name;        /* this gateway's name in the fleet */
+	unsigned timeout_ms;     /* each etcd request */
+};
+
+/* Connect, make the store a copy of the fleet's rows (or, for a fleet with
+ * no state yet, put the store's rows into it: a single machine becoming the
+ * first gateway of a fleet), and start watching. 0 or a negative errno, err
+ * says why. */
+int fleet_open(const struct fleet_cfg *cfg, struct store *s, struct fleet **out, char *err,
+	       size_t errlen);
+void fleet_close(struct fleet *f);
+
+/* Readable when the watch has queued something: call fleet_catch_up. */
+int fleet_fd(const struct fleet *f);
+
+/* Write what the watch queued into the copy, one etcd response per store
+ * transaction. Outside any store transaction. The number of responses
+ * applied, or a negative errno (the copy is then reloaded at the next
+ * call). */
+int fleet_catch_up(struct fleet *f);
+
+/* Changes: fleet_open hooks every store transaction (store_set_hooks):
+ * store_begin records the rows the transaction writes, and the commit hook
+ * (store_prepare_commit, or store_commit) writes them to etcd in one
+ * transaction conditioned on the head the copy has seen. The hook's
+ * errors: -EAGAIN, another controller changed the fleet first (roll back,
+ * fleet_wait_current, run the command again); another negative errno, etcd
+ * could not be reached or refused. A transaction that wrote no shared row
+ * writes nothing to etcd. */
+
+/* After a lost race: wait (at most timeout_ms) until the copy has caught up
+ * with the head that won. 0, or -ETIMEDOUT. */
+int fleet_wait_current(struct fleet *f, unsigned timeout_ms);
+
+/* The gateway's lease (fleet_lease.c): a thread of its own with its own
+ * etcd client and agent connection. While active (its gateway is up) it
+ * holds an etcd lease of ttl_s seconds with gw/<name> under it, keeps it
+ * alive every quarter TTL, and after each keep-alive sends the data plane
+ * its deadline (SGW_MSG_LEASE): the TTL counted from when the keep-alive
+ * was sent, less a margin (a fifth of the TTL, at least 100 ms), so the
+ * data plane stops its fenced streams before etcd can expire the lease.
+ * Inactive, it revokes the lease at once (the gateway's placements go to
+ * others) and holds none. */
+struct fleet_lease;
+int fleet_lease_start(const struct fleet_cfg *cfg, const char *agent_socket, unsigned ttl_s,
+		      struct fleet_lease **out, char *err, size_t errlen);
+void fleet_lease_set_active(struct fleet_lease *l, bool active);
+/* Stops the thread; revoke: give the lease back (a clean stop: the
+ * gateway's streams move at once), else let it expire. */
+void fleet_lease_stop(struct fleet_lease *l, bool revoke);
+/* The lease now (0: none), and keep-alives that succeeded since start. */
+int64_t fleet_lease_id(struct fleet_lease *l);
+uint64_t fleet_lease_renewals(struct fleet_lease *l);
+
+/* The revision the copy is at, and the number of changes this controller
+ * lost to others (for `status`). */
+int64_t fleet_revision(const struct fleet *f);
+uint64_t fleet_conflicts(const struct fleet *f);
+
+#endif

@@ -1,0 +1,135 @@
+"""The gateway's lease in a fleet and the data plane's deadline (docs/fleet.md,
+"Gateways, leases and placement"): srtpgw-control with store = "etcd" holds
+an etcd lease for its gateway while the gateway is there, keeps gw/<name>
+under it, and after each keep-alive moves the gateway's deadline (LEASE).
+
+The property that keeps two gateways from forwarding one stream: when the
+controller dies (kill -9) or loses etcd, its gateway's deadline passes
+*before* etcd expires the lease (gw/<name> disappears), and so before any
+other gateway could be given its streams. Measured here on a real gateway
+and a real etcd: the moment the gateway reports its deadline passed, and
+the moment the key is gone. A clean stop gives the lease back at once.
+"""
+import base64
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from sgwtest import Control, GatewayCase, pcap_port, wait_for  # noqa: E402
+from etcd_cluster import EtcdCluster, http_json  # noqa: E402
+
+GW4, PEER4 = '10.94.0.1', '10.94.0.2'
+PREFIX = '/sgwt/lease/'
+TTL = 1  # s: etcd's minimum with the harness's 500 ms election timeout
+
+
+class FleetLease(GatewayCase):
+    PEER_ADDRS = [PEER4 + '/24']
+
+    @classmethod
+    def port(cls):
+        return pcap_port(cls.iface, [GW4 + '/24'], neighbours=[(PEER4, cls.ns_mac)])
+
+    @classmethod
+    def ready(cls):
+        cls.etcd = EtcdCluster(1, res=cls.res)
+        cls.kek = os.urandom(32)
+        cls.n = 0
+
+    def controller(self):
+        FleetLease.n += 1
+        name = 'gw%d' % self.n
+        c = Control(self.res, self.gw, [GW4], name=name, extra_config=(
+            'store = "etcd";\netcd_endpoints = [ "%s" ];\netcd_prefix = "%s";\nfleet_gateway = "%s";\n'
+            'fleet_lease_ttl = %d;\n' % (self.etcd.client_url(0), PREFIX, name, TTL)))
+        with open(c.kek, 'wb') as f:
+            os.fchmod(f.fileno(), 0o600)
+            f.write(self.kek)
+        c.fleet_name = name
+        return c.start()
+
+    def lease(self):
+        st = self.gw.status()
+        return st['lease'], st['lease_ms']
+
+    def gw_key(self, name):
+        """gw/<name> in etcd: its lease id, or None if the key is not there."""
+        key = base64.b64encode((PREFIX + 'gw/' + name).encode()).decode()
+        r = http_json(self.etcd.client_url(0) + '/v3/kv/range', {'key': key}, timeout=2.0)
+        kvs = r.get('kvs', [])
+        return int(kvs[0].get('lease', 0)) if kvs else None
+
+    def armed(self):
+        wait_for(lambda: self.lease()[0] == 'armed', 10, 'the gateway\'s deadline armed', interval=0.02)
+
+    def test_deadline_kept_ahead_while_the_controller_lives(self):
+        c = self.controller()
+        self.addCleanup(c.stop)
+        self.armed()
+        self.assertTrue(self.gw_key(c.fleet_name))  # under a lease
+        # for 3 TTLs the deadline never passes: each keep-alive moves it
+        worst = None
+        end = time.monotonic() + 3 * TTL
+        while time.monotonic() < end:
+            state, left = self.lease()
+            self.assertEqual(state, 'armed')
+            worst = left if worst is None else min(worst, left)
+            time.sleep(0.02)  # sampling interval of the deadline
+        print('deadline ahead: at least %d ms over %d s' % (worst, 3 * TTL))
+        self.assertLessEqual(worst, TTL * 1000)
+
+    def test_kill9_deadline_passes_before_the_lease_expires(self):
+        for round_ in range(3):
+            c = self.controller()
+            self.armed()
+            wait_for(lambda: self.gw_key(c.fleet_name), 10, 'gw key in etcd', interval=0.02)
+            t0 = time.monotonic()
+            c.kill9()
+            t_dead = t_gone = None
+            while t_dead is None or t_gone is None:
+                now = time.monotonic() - t0
+                if t_dead is None and self.lease()[0] == 'expired':
+                    t_dead = now
+                if t_gone is None and self.gw_key(c.fleet_name) is None:
+                    t_gone = now
+                self.assertLess(now, 10 * TTL, 'neither passed in time')
+                time.sleep(0.005)  # sampling interval
+            print('kill -9 #%d: deadline passed at %.0f ms, lease gone at %.0f ms' % (
+                round_, t_dead * 1000, t_gone * 1000))
+            self.assertLess(t_dead, t_gone)
+            self.assertLessEqual(t_dead, TTL)
+
+    def test_clean_stop_gives_the_lease_back(self):
+        c = self.controller()
+        self.armed()
+        wait_for(lambda: self.gw_key(c.fleet_name), 10, 'gw key in etcd', interval=0.02)
+        t0 = time.monotonic()
+        self.assertEqual(c.stop(), 0)
+        gone = time.monotonic() - t0
+        # revoked before the daemon exited: no waiting for the TTL
+        self.assertIsNone(self.gw_key(c.fleet_name))
+        print('clean stop: lease given back within %.0f ms' % (gone * 1000))
+        wait_for(lambda: self.lease()[0] == 'expired', 2 * TTL, 'the deadline to pass', interval=0.02)
+
+    def test_etcd_lost_then_back(self):
+        c = self.controller()
+        self.addCleanup(c.stop)
+        self.armed()
+        self.etcd.kill(0)
+        try:
+            t0 = time.monotonic()
+            wait_for(lambda: self.lease()[0] == 'expired', 3 * TTL, 'the deadline to pass without etcd',
+                     interval=0.01)
+            self.assertLessEqual(time.monotonic() - t0, TTL + 0.1)
+        finally:
+            self.etcd.start(0)
+        # etcd back: a lease again (the old one may have expired), the
+        # deadline armed again
+        self.armed()
+        wait_for(lambda: self.gw_key(c.fleet_name), 10, 'gw key in etcd again', interval=0.05)
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
