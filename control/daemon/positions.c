@@ -53,6 +53,10 @@ static int store_one(struct ctl_daemon *d, bool viewer, uint64_t id, const struc
 
 	if (rc != 0 && rc != -ENOENT)
 		return rc;
+	/* in a fleet the position is the fleet's: another gateway may carry
+	 * the stream and have stored it, so "none here" deletes nothing */
+	if (d->fleet != NULL && !(now->flags & SGW_POS_VALID))
+		return 0;
 	if (!worth_storing(&old, now))
 		return 0;
 	rc = store_pos_set(d->store, viewer, (int64_t)id, now);
