@@ -497,6 +497,8 @@ int cmd_query(struct ctl_daemon *d, const char *cmd, struct cmd_ctx *c, char *er
 		json_object_object_add(c->result, "pending", pending_list(d, c));
 		json_object_object_add(c->result, "reservations_granted",
 				       json_object_new_int64((int64_t)d->res.granted));
+		json_object_object_add(c->result, "position_sweeps",
+				       json_object_new_int64((int64_t)d->pos.sweeps));
 		if (c->who->admin)
 			webrtc_status_json(d, c->result);
 		if (c->who->admin && d->fleet != NULL) {
