@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -35,7 +36,7 @@ int ctl_change(struct ctl_daemon *d,
 
 /* A change lost the race to another controller of the fleet: run again. */
 #define CHANGE_RACE (-1)
-#define FLEET_RETRIES 3
+#define FLEET_RETRIES 8
 
 static int change_once(struct ctl_daemon *d,
 		       int (*fn)(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen),
@@ -145,6 +146,13 @@ int ctl_change_cmd(struct ctl_daemon *d,
 		if (attempt == FLEET_RETRIES || fleet_wait_current(d->fleet, d->cfg.etcd_timeout_ms) != 0)
 			return cmd_fail(err, errlen, EAGAIN, "another controller of the fleet changed the same "
 					"state at the same time, %u times: try again", attempt + 1);
+		/* two controllers changing as fast as they can would otherwise
+		 * meet again at once: up to a millisecond per loss, at random */
+		{
+			struct timespec ts = { 0, (long)(random() % (1000000L * (attempt + 1))) };
+
+			nanosleep(&ts, NULL);
+		}
 	}
 }
 

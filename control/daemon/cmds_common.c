@@ -312,6 +312,8 @@ const char *errno_name(int e)
 	case EHOSTUNREACH: return "EHOSTUNREACH";
 	case EHOSTDOWN: return "EHOSTDOWN";
 	case ENOMEM: return "ENOMEM";
+	case EAGAIN: return "EAGAIN";
+	case ETIMEDOUT: return "ETIMEDOUT";
 	default: return "EIO";
 	}
 }
