@@ -34,13 +34,14 @@ int ctl_change(struct ctl_daemon *d,
 	return ctl_change_cmd(d, fn, arg, 0, NULL, NULL, err, errlen);
 }
 
-/* A change lost the race to another controller of the fleet: run again. */
-#define CHANGE_RACE (-1)
 #define FLEET_RETRIES 8
 
+/* One run of a change; *raced: it lost to another controller of the fleet
+ * (nothing done: run it again). */
 static int change_once(struct ctl_daemon *d,
 		       int (*fn)(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen),
-		       void *arg, int64_t actor, const char *what, bool *pending, char *err, size_t errlen)
+		       void *arg, int64_t actor, const char *what, bool *pending, bool *raced, char *err,
+		       size_t errlen)
 {
 	struct gw_ops ops;
 	bool applied = false, kept = false;
@@ -69,9 +70,10 @@ static int change_once(struct ctl_daemon *d,
 	if (rc == 0 && d->fleet != NULL) {
 		int w = store_prepare_commit(d->store);
 
-		if (w == -EAGAIN)
-			rc = CHANGE_RACE;
-		else if (w < 0)
+		if (w == -EAGAIN) {
+			*raced = true;
+			rc = -EAGAIN;
+		} else if (w < 0)
 			rc = cmd_fail(err, errlen, -w, "%s", store_errmsg(d->store));
 	}
 	/* Sessions whose viewers this change deletes tell their peers now,
@@ -139,9 +141,10 @@ int ctl_change_cmd(struct ctl_daemon *d,
 		   void *arg, int64_t actor, const char *what, bool *pending, char *err, size_t errlen)
 {
 	for (unsigned attempt = 0;; attempt++) {
-		int rc = change_once(d, fn, arg, actor, what, pending, err, errlen);
+		bool raced = false;
+		int rc = change_once(d, fn, arg, actor, what, pending, &raced, err, errlen);
 
-		if (rc != CHANGE_RACE)
+		if (!raced)
 			return rc;
 		if (attempt == FLEET_RETRIES || fleet_wait_current(d->fleet, d->cfg.etcd_timeout_ms) != 0)
 			return cmd_fail(err, errlen, EAGAIN, "another controller of the fleet changed the same "
