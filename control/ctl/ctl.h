@@ -76,6 +76,7 @@ enum ctl_out {
 	CTL_OUT_VIEWERS,  /* result.viewers: likewise */
 	CTL_OUT_STATS,    /* result.streams, .workers and .drops as tables */
 	CTL_OUT_TOKENS,   /* result.tokens as a table */
+	CTL_OUT_FLEET,    /* key: value lines, then result.gateways as a table */
 };
 
 /* Secrets a reply may carry at the top of its result, shown once. */

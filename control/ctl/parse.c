@@ -219,6 +219,15 @@ static const struct ctl_cmd cmd_status = {
 	"applied. They are equal when the gateway has everything.",
 };
 
+static const struct ctl_cmd cmd_fleet_status = {
+	"fleet status", "fleet.status", CTL_POS_NONE, NULL, NULL, no_opts, CTL_OUT_FLEET, CTL_SECRET_NONE,
+	"", "a fleet's gateways (store = \"etcd\"): this one, its lease, and all that hold one",
+	"This gateway's name, the etcd revision its controller's copy of the state\n"
+	"is at, the changes it lost to another controller and ran again, its lease\n"
+	"(none while its srtpgw is away) and keep-alives; then every gateway of the\n"
+	"fleet whose lease is alive, as etcd has them now. Admin only.",
+};
+
 static const struct ctl_cmd cmd_token_add = {
 	"token add", "token.add", CTL_POS_NONE, NULL, NULL, token_add_opts, CTL_OUT_FIELDS, CTL_SECRET_TOKEN,
 	"[--owner OWNER] [--name NAME] [--expires WHEN]", "make a bearer token that acts for an owner",
@@ -273,6 +282,11 @@ static const struct ctl_token grant_words[] = {
 	{ .word = NULL },
 };
 
+static const struct ctl_token fleet_words[] = {
+	{ "status", NULL, &cmd_fleet_status, NULL },
+	{ .word = NULL },
+};
+
 static const struct ctl_token token_words[] = {
 	{ "add", NULL, &cmd_token_add, NULL },
 	{ "list", NULL, &cmd_token_list, NULL },
@@ -286,6 +300,7 @@ const struct ctl_token ctl_top[] = {
 	{ "stream", stream_words, NULL, "streams: media sent to the gateway" },
 	{ "viewer", viewer_words, NULL, "viewers: where a stream is sent, each with its own key" },
 	{ "grant", grant_words, NULL, "grants: another owner may watch a stream" },
+	{ "fleet", fleet_words, NULL, "a fleet of gateways on etcd (docs/fleet.md)" },
 	{ "stats", NULL, &cmd_stats, NULL },
 	{ "status", NULL, &cmd_status, NULL },
 	{ "token", token_words, NULL, "tokens: what applications act for an owner with" },

@@ -99,6 +99,11 @@ static const struct col token_cols[] = {
 	{ "STATE", "expired", F_EXPIRED, false },
 };
 
+static const struct col gateway_cols[] = {
+	{ "GATEWAY", "name", F_TEXT, false },
+	{ "LEASE", "lease", F_TEXT, false },
+};
+
 static const struct col stats_worker_cols[] = {
 	{ "WORKER", "worker", F_TEXT, false },
 	{ "RX", "rx", F_TEXT, true },
@@ -459,6 +464,20 @@ void ctl_print_result(const struct ctl_req *r, struct json_object *result)
 	case CTL_OUT_TOKENS:
 		print_table(token_cols, N(token_cols), list(result, "tokens"), "no tokens");
 		break;
+	case CTL_OUT_FLEET: {
+		struct json_object *gws = NULL;
+
+		/* the gateways as a table after the other fields */
+		if (json_object_object_get_ex(result, "gateways", &gws))
+			json_object_get(gws);
+		json_object_object_del(result, "gateways");
+		print_fields(result);
+		printf("\n");
+		print_table(gateway_cols, N(gateway_cols), gws != NULL ? gws : list(result, "gateways"),
+			    "no gateways");
+		json_object_put(gws);
+		break;
+	}
 	case CTL_OUT_FIELDS:
 		print_fields(result);
 		ctl_print_secrets(result, r->cmd->secrets);

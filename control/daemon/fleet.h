@@ -77,6 +77,12 @@ void fleet_lease_stop(struct fleet_lease *l, bool revoke);
 int64_t fleet_lease_id(struct fleet_lease *l);
 uint64_t fleet_lease_renewals(struct fleet_lease *l);
 
+/* The fleet's gateways now (gw/<name> keys, each under its gateway's
+ * lease), read from etcd: cb per gateway, in name order. 0 or a negative
+ * errno (err says why). */
+int fleet_gateways(struct fleet *f, int (*cb)(void *arg, const char *name, int64_t lease), void *arg,
+		   char *err, size_t errlen);
+
 /* The revision the copy is at, and the number of changes this controller
  * lost to others (for `status`). */
 int64_t fleet_revision(const struct fleet *f);

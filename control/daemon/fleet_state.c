@@ -693,3 +693,21 @@ uint64_t fleet_conflicts(const struct fleet *f)
 {
 	return f->conflicts;
 }
+
+int fleet_gateways(struct fleet *f, int (*cb)(void *arg, const char *name, int64_t lease), void *arg,
+		   char *err, size_t errlen)
+{
+	char k[KEY_MAX];
+	int kn = snprintf(k, sizeof(k), "%sgw/", f->prefix);
+	struct etcd_range r = { 0 };
+	int rc = etcd_get(f->e, k, (size_t)kn, true, 0, &r);
+
+	if (rc < 0) {
+		snprintf(err, errlen, "etcd: %s", etcd_errmsg(f->e)[0] != 0 ? etcd_errmsg(f->e) : strerror(-rc));
+		return rc;
+	}
+	for (size_t i = 0; rc == 0 && i < r.n; i++)
+		rc = cb(arg, r.kvs[i].key + kn, r.kvs[i].lease);
+	etcd_range_free(&r);
+	return rc;
+}

@@ -12,12 +12,13 @@ the moment the key is gone. A clean stop gives the lease back at once.
 """
 import base64
 import os
+import subprocess
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sgwtest import Control, GatewayCase, pcap_port, wait_for  # noqa: E402
+from sgwtest import SRTPGWCTL, Control, GatewayCase, pcap_port, wait_for  # noqa: E402
 from etcd_cluster import EtcdCluster, http_json  # noqa: E402
 
 GW4, PEER4 = '10.94.0.1', '10.94.0.2'
@@ -76,7 +77,18 @@ class FleetLease(GatewayCase):
         c = self.controller(ttl)
         self.addCleanup(c.stop)
         self.armed()
-        self.assertTrue(self.gw_key(c.fleet_name))  # under a lease
+        lease = self.gw_key(c.fleet_name)
+        self.assertTrue(lease)  # under a lease
+        # fleet status: this gateway and its lease, as etcd has it
+        fs = c.ctl('fleet', 'status')
+        self.assertEqual((fs['gateway'], fs['lease'], fs['lease_ttl']), (c.fleet_name, '%x' % lease, ttl))
+        self.assertIn({'name': c.fleet_name, 'lease': '%x' % lease}, fs['gateways'])
+        text = subprocess.run([SRTPGWCTL, '--socket', c.sock, 'fleet', 'status'], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, timeout=30)
+        self.assertEqual(text.returncode, 0, text.stderr)
+        self.assertRegex(text.stdout, r'(?m)^gateway: %s$' % c.fleet_name)
+        self.assertRegex(text.stdout, r'(?m)^GATEWAY +LEASE$')
+        self.assertRegex(text.stdout, r'(?m)^%s +%x$' % (c.fleet_name, lease))
         # for 3 TTLs the deadline never passes: each keep-alive moves it
         worst = None
         end = time.monotonic() + 3 * ttl

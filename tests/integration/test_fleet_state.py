@@ -90,6 +90,9 @@ class FleetStateTest(unittest.TestCase):
         st = a.ctl('status')
         self.assertEqual(st['fleet']['gateway'], 'a')
         self.assertGreater(st['fleet']['revision'], 0)
+        # no gateway here: no lease, and no gateway of the fleet holds one
+        fs = a.ctl('fleet', 'status')
+        self.assertEqual((fs['gateway'], fs['lease'], fs['gateways']), ('a', None, []))
 
     def test_same_owner_at_once(self):
         a = self.controller('a', '/sgwt/race/')
