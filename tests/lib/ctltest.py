@@ -142,11 +142,13 @@ class ControlCase(GatewayCase):
     def snapshot(self):
         """Everything a change could touch: the daemon's objects and change
         counter, the gateway's version and counts. (Without the streams'
-        idle flags, which move with time.)"""
+        idle flags and the daemon's position sweeps, which move with time.)"""
         streams = self.ctl('stream', 'show')['streams']
         for st in streams:
             st.pop('idle', None)
         status = self.ctl('status')
+        # the daemon's reads of the gateway's positions: they go on with time
+        status.pop('position_sweeps', None)
         # WebRTC: its sessions, not its counters of requests (which grow)
         if 'webrtc' in status:
             status['webrtc'] = {'sessions': status['webrtc']['sessions']}
