@@ -47,6 +47,13 @@ static const struct ctl_opt stream_add_opts[] = {
 	{ "whip", "whip", CTL_VAL_FLAG, false, NULL,
 	  "the camera publishes over WHIP (a WebRTC camera): its key is set by its session "
 	  "(excludes --key, --plain, --codec)" },
+	{ "gateway", "gateway", CTL_VAL_NAME, false, "GW",
+	  "a fleet: forward it on this gateway (default: the least loaded); admin only" },
+	{ .flag = NULL },
+};
+
+static const struct ctl_opt move_opts[] = {
+	{ "to", "to", CTL_VAL_NAME, true, "GW", "the gateway to forward it on" },
 	{ .flag = NULL },
 };
 
@@ -104,6 +111,7 @@ static const struct ctl_opt token_list_opts[] = {
 OPTS_FIT(no_opts);
 OPTS_FIT(stream_add_opts);
 OPTS_FIT(rekey_opts);
+OPTS_FIT(move_opts);
 OPTS_FIT(viewer_add_opts);
 OPTS_FIT(viewer_show_opts);
 OPTS_FIT(grant_opts);
@@ -134,7 +142,8 @@ static const struct ctl_cmd cmd_stream_add = {
 	CTL_OUT_FIELDS, CTL_SECRET_KEYS,
 	"NAME --owner OWNER [--listen ADDR[:PORT]]\n"
 	"        [--source ADDR[:PORT]] [--suite SUITE | --plain] [--key B64|-]\n"
-	"        [--idle-timeout SECONDS] [--codec CODEC [--pt PT] | --whip]",
+	"        [--idle-timeout SECONDS] [--codec CODEC [--pt PT] | --whip]\n"
+	"        [--gateway GW]",
 	"create a stream: media sent to the gateway",
 	"Prints the stream's listen address and suite; when the daemon generated the\n"
 	"key, also key: and sdp: lines, shown this once only. A stream WebRTC viewers\n"
@@ -219,13 +228,26 @@ static const struct ctl_cmd cmd_status = {
 	"applied. They are equal when the gateway has everything.",
 };
 
+static const struct ctl_cmd cmd_stream_move = {
+	"stream move", "stream.move", CTL_POS_REQUIRED, "name", "NAME", move_opts, CTL_OUT_FIELDS, CTL_SECRET_NONE,
+	"NAME --to GW", "a fleet: move a stream to another gateway",
+	"Places the stream on gateway GW (one whose lease is alive), if its placement\n"
+	"did not change meanwhile: GW's controller pushes it to its data plane with\n"
+	"a new fencing token and takes over its listen address; the old gateway's\n"
+	"controller lets go of both. Prints where it was and where it goes. Admin\n"
+	"only (docs/fleet.md).",
+};
+
 static const struct ctl_cmd cmd_fleet_status = {
 	"fleet status", "fleet.status", CTL_POS_NONE, NULL, NULL, no_opts, CTL_OUT_FLEET, CTL_SECRET_NONE,
 	"", "a fleet's gateways (store = \"etcd\"): this one, its lease, and all that hold one",
 	"This gateway's name, the etcd revision its controller's copy of the state\n"
 	"is at, the changes it lost to another controller and ran again, its lease\n"
 	"(none while its srtpgw is away) and keep-alives; then every gateway of the\n"
-	"fleet whose lease is alive, as etcd has them now. Admin only.",
+	"fleet whose lease is alive, as etcd has them now, with the number of streams\n"
+	"placed on each; then every stream with the gateway it is placed on and its\n"
+	"fencing token, FENCE (none: not placed, for example while its gateway's lease\n"
+	"ends). Admin only.",
 };
 
 static const struct ctl_cmd cmd_token_add = {
@@ -265,6 +287,7 @@ static const struct ctl_token stream_words[] = {
 	{ "del", NULL, &cmd_stream_del, NULL },
 	{ "rekey", NULL, &cmd_stream_rekey, NULL },
 	{ "show", NULL, &cmd_stream_show, NULL },
+	{ "move", NULL, &cmd_stream_move, NULL },
 	{ .word = NULL },
 };
 

@@ -102,6 +102,13 @@ static const struct col token_cols[] = {
 static const struct col gateway_cols[] = {
 	{ "GATEWAY", "name", F_TEXT, false },
 	{ "LEASE", "lease", F_TEXT, false },
+	{ "STREAMS", "streams", F_TEXT, true },
+};
+
+static const struct col placement_cols[] = {
+	{ "STREAM", "stream", F_TEXT, false },
+	{ "GATEWAY", "gateway", F_TEXT, false },
+	{ "FENCE", "fence", F_TEXT, true },
 };
 
 static const struct col stats_worker_cols[] = {
@@ -465,17 +472,24 @@ void ctl_print_result(const struct ctl_req *r, struct json_object *result)
 		print_table(token_cols, N(token_cols), list(result, "tokens"), "no tokens");
 		break;
 	case CTL_OUT_FLEET: {
-		struct json_object *gws = NULL;
+		struct json_object *gws = NULL, *pls = NULL;
 
-		/* the gateways as a table after the other fields */
+		/* the gateways and the placements as tables after the other fields */
 		if (json_object_object_get_ex(result, "gateways", &gws))
 			json_object_get(gws);
+		if (json_object_object_get_ex(result, "placements", &pls))
+			json_object_get(pls);
 		json_object_object_del(result, "gateways");
+		json_object_object_del(result, "placements");
 		print_fields(result);
 		printf("\n");
 		print_table(gateway_cols, N(gateway_cols), gws != NULL ? gws : list(result, "gateways"),
 			    "no gateways");
+		printf("\n");
+		print_table(placement_cols, N(placement_cols), pls != NULL ? pls : list(result, "placements"),
+			    "no streams");
 		json_object_put(gws);
+		json_object_put(pls);
 		break;
 	}
 	case CTL_OUT_FIELDS:

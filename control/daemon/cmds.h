@@ -67,6 +67,8 @@ int do_viewer_rekey(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *e
 int do_grant_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen);
 int do_grant_del(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen);
 int cmd_query(struct ctl_daemon *d, const char *cmd, struct cmd_ctx *c, char *err, size_t errlen);
+/* fleet.status and stream.move (cmds_fleet.c). */
+int cmd_fleet(struct ctl_daemon *d, const char *cmd, struct cmd_ctx *c, char *err, size_t errlen);
 /* token.add, token.list, token.del, whoami (cmds_tokens.c); 1 if cmd is
  * none of them. */
 int cmd_tokens(struct ctl_daemon *d, const char *cmd, struct cmd_ctx *c, char *err, size_t errlen);

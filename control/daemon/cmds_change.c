@@ -22,6 +22,7 @@
 #include "api/log.h"
 #include "control/daemon/cmds.h"
 #include "control/daemon/fleet.h"
+#include "control/daemon/placement.h"
 #include "control/daemon/sdp.h"
 #include "control/daemon/webrtc.h"
 
@@ -44,7 +45,7 @@ static int change_once(struct ctl_daemon *d,
 		       size_t errlen)
 {
 	struct gw_ops ops;
-	bool applied = false, kept = false;
+	bool applied = false;
 	uint64_t seq;
 	uint32_t bad;
 	int rc;
@@ -82,20 +83,14 @@ static int change_once(struct ctl_daemon *d,
 	 * and leaves before the gateway takes the change (agent_server.c). */
 	if (rc == 0)
 		webrtc_before_push(d);
-	if (rc == 0 && gw_link_up(&d->gw) && d->gw.in_sync) {
+	/* a fleet's gateway gets the whole state after the commit (below) */
+	if (rc == 0 && d->fleet == NULL && gw_link_up(&d->gw) && d->gw.in_sync) {
 		char gerr[256];
 		int g;
 
 		gw_link_set_timeout(&d->gw, d->cfg.apply_timeout_ms);
 		g = gw_link_apply(&d->gw, seq, 0, &ops, &bad, gerr, sizeof(gerr));
-		if (g > 0 && d->fleet != NULL) {
-			/* the fleet has it already: keep it; the full push that
-			 * follows lists what this gateway refuses */
-			rc = cmd_fail(err, errlen, g, "%s (the change is in the fleet's state; this gateway "
-				      "refused it)", gerr);
-			kept = true;
-			d->gw.in_sync = false;
-		} else if (g > 0) { /* refused: the change does not happen */
+		if (g > 0) { /* refused: the change does not happen */
 			rc = cmd_fail(err, errlen, g, "%s", gerr);
 		} else if (g < 0) {
 			sgw_log(LOG_WARNING, "gateway lost (%s): the change is kept and pushed when it is back",
@@ -118,7 +113,7 @@ static int change_once(struct ctl_daemon *d,
 	    store_pending_add(d->store, seq, ctl_now_s(), actor, what) != 0)
 		rc = cmd_fail(err, errlen, EIO, "database: %s", store_errmsg(d->store));
 	gw_ops_free(&ops);
-	if (rc != 0 && !kept) {
+	if (rc != 0) {
 		store_rollback(d->store);
 		return rc;
 	}
@@ -128,8 +123,15 @@ static int change_once(struct ctl_daemon *d,
 		store_rollback(d->store);
 		return cmd_fail(err, errlen, EIO, "database commit failed: %s", store_errmsg(d->store));
 	}
-	if (kept)
-		return rc;
+	/* A fleet: the change is the fleet's now. This gateway gets what is
+	 * placed on it, with fencing tokens (placement.c): the whole state
+	 * again, which keeps what did not change; what it refuses is left
+	 * out and listed (status, rejected), the change stays. */
+	if (d->fleet != NULL && gw_link_up(&d->gw)) {
+		placement_tick(d, ctl_now_ms());
+		d->gw.in_sync = false;
+		applied = sync_full(d) == 0;
+	}
 	if (pending != NULL)
 		*pending = !applied;
 	return 0;
@@ -337,9 +339,12 @@ static int media_from_args(struct cmd_ctx *c, struct store_media *m, char *err, 
 
 int do_stream_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err, size_t errlen)
 {
-	static const char *const strs[] = { "name", "owner", "listen", "source", "suite", "key", "codec", NULL };
+	static const char *const strs[] = { "name", "owner", "listen", "source", "suite", "key", "codec",
+					    "gateway", NULL };
 	static const char *const others[] = { "plain", "idle_timeout", "pt", "whip", NULL };
 	struct cmd_ctx *c = arg;
+	const char *gw_name = arg_str(&c->a, "gateway");
+	const struct fleet_gw *gw = NULL;
 	struct store_stream st = { 0 };
 	struct store_media media = { .pt = 96, .pmode = -1 };
 	struct store_owner o;
@@ -353,6 +358,17 @@ int do_stream_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err
 		return rc;
 	if (!cmd_may(c, o.id))
 		return cmd_deny(c, err, errlen, "add streams for owner %s", o.name);
+	/* a fleet: the operator's choice of gateway, placed with the stream */
+	if (gw_name != NULL) {
+		if (d->fleet == NULL)
+			return cmd_fail(err, errlen, EINVAL, "gateway: only in a fleet (store = \"etcd\")");
+		if ((rc = cmd_need_admin(c, err, errlen, "choose a stream's gateway")) != 0)
+			return rc;
+		gw = fleet_gw_of(d->fleet, gw_name);
+		if (gw == NULL)
+			return cmd_fail(err, errlen, EHOSTUNREACH, "gateway \"%.63s\" holds no lease in the fleet now",
+					gw_name);
+	}
 	snprintf(st.name, sizeof(st.name), "%s", name);
 	st.owner_id = o.id;
 	st.idle_timeout_s = d->cfg.idle_timeout_s;
@@ -379,8 +395,12 @@ int do_stream_add(struct ctl_daemon *d, void *arg, struct gw_ops *ops, char *err
 		rc = cmd_db(d, store_media_set(d->store, st.id, &media), err, errlen, "stream media");
 	if (rc == 0)
 		rc = sync_ops_stream_add(ops, &st, NULL, sync_stream_flags(d, st.id));
+	if (rc == 0 && gw != NULL && fleet_change_place(d->fleet, st.id, gw->name, gw->lease) != 0)
+		rc = cmd_fail(err, errlen, ENOMEM, "out of memory");
 	if (rc == 0) {
 		json_object_object_add(c->result, "name", json_object_new_string(name));
+		if (gw != NULL)
+			json_object_object_add(c->result, "gateway", json_object_new_string(gw->name));
 		json_object_object_add(c->result, "owner", json_object_new_string(owner));
 		json_object_object_add(c->result, "listen", jstr_endpoint(&st.listen));
 		json_object_object_add(c->result, "suite", jstr_suite(st.key.suite));

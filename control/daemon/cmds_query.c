@@ -234,6 +234,11 @@ static int list_stream(void *arg, const struct store_stream_info *st)
 			       json_object_new_int64(st->overlap_until) : NULL);
 	json_object_object_add(j, "idle", idle_of(st, flow_of(x, st->id)));
 	json_object_object_add(j, "position", jpos(x->d, false, st->id));
+	if (x->d->fleet != NULL) { /* where it is forwarded */
+		const struct fleet_placement *p = fleet_placement_of(x->d->fleet, st->id);
+
+		json_object_object_add(j, "gateway", p != NULL ? json_object_new_string(p->gw) : NULL);
+	}
 	webrtc_stream_json(x->d, st->id, j);
 	json_object_array_add(x->arr, j);
 	return 0;
@@ -413,45 +418,6 @@ static void add_pending(struct ctl_daemon *d, const struct cmd_ctx *c, struct js
 		json_object_put(p);
 }
 
-/* fleet.status: this gateway, its copy and lease, and every gateway of the
- * fleet as etcd has them now. */
-static int add_gateway(void *arg, const char *name, int64_t lease)
-{
-	json_object *g = json_object_new_object();
-	char id[24];
-
-	snprintf(id, sizeof(id), "%llx", (unsigned long long)lease);
-	json_object_object_add(g, "name", json_object_new_string(name));
-	json_object_object_add(g, "lease", json_object_new_string(id));
-	json_object_array_add(arg, g);
-	return 0;
-}
-
-static int fleet_status_json(struct ctl_daemon *d, json_object *res, char *err, size_t errlen)
-{
-	json_object *gws = json_object_new_array();
-	int64_t lease = fleet_lease_id(d->lease);
-	char id[24];
-	int rc;
-
-	json_object_object_add(res, "gateway", json_object_new_string(d->cfg.fleet_gateway));
-	json_object_object_add(res, "revision", json_object_new_int64(fleet_revision(d->fleet)));
-	json_object_object_add(res, "conflicts", json_object_new_int64((int64_t)fleet_conflicts(d->fleet)));
-	snprintf(id, sizeof(id), "%llx", (unsigned long long)lease);
-	json_object_object_add(res, "lease", lease != 0 ? json_object_new_string(id) : NULL);
-	json_object_object_add(res, "lease_ttl", json_object_new_int64(d->cfg.fleet_lease_ttl_s));
-	json_object_object_add(res, "renewals", json_object_new_int64((int64_t)fleet_lease_renewals(d->lease)));
-	rc = fleet_gateways(d->fleet, add_gateway, gws, err, errlen);
-	json_object_object_add(res, "gateways", gws);
-	if (rc < 0) {
-		char msg[256];
-
-		snprintf(msg, sizeof(msg), "%s", err);
-		return cmd_fail(err, errlen, -rc, "%s", msg);
-	}
-	return 0;
-}
-
 int cmd_query(struct ctl_daemon *d, const char *cmd, struct cmd_ctx *c, char *err, size_t errlen)
 {
 	struct list_ctx x = { .d = d, .c = c, .arr = json_object_new_array() };
@@ -549,16 +515,10 @@ int cmd_query(struct ctl_daemon *d, const char *cmd, struct cmd_ctx *c, char *er
 					       json_object_new_int64((int64_t)fleet_conflicts(d->fleet)));
 			json_object_object_add(c->result, "fleet", fl);
 		}
-	} else if (strcmp(cmd, "fleet.status") == 0) {
+	} else if (strcmp(cmd, "fleet.status") == 0 || strcmp(cmd, "stream.move") == 0) {
 		json_object_put(x.arr);
 		x.arr = NULL;
-		rc = check_args(&c->a, NULL, NULL);
-		if (rc == 0)
-			rc = cmd_need_admin(c, err, errlen, "see the fleet");
-		if (rc == 0 && d->fleet == NULL)
-			rc = cmd_fail(err, errlen, EINVAL, "this srtpgw-control is not in a fleet (store = \"sqlite\")");
-		if (rc == 0)
-			rc = fleet_status_json(d, c->result, err, errlen);
+		rc = cmd_fleet(d, cmd, c, err, errlen);
 	} else {
 		json_object_put(x.arr);
 		return cmd_fail(err, errlen, EINVAL, "unknown command \"%.40s\"", cmd);

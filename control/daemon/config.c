@@ -22,7 +22,7 @@ static const char *const known[] = {
 	"http_listen", "http_cert", "http_key", "http_names", "http_cors_origins",
 	"http_max_body", "http_max_conns", "http_max_sessions", "http_timeout",
 	/* a fleet (get_fleet) */
-	"store", "etcd_endpoints", "etcd_prefix", "etcd_timeout", "fleet_gateway", "fleet_lease_ttl", NULL,
+	"store", "etcd_endpoints", "etcd_prefix", "etcd_timeout", "fleet_gateway", "fleet_lease_ttl", "fleet_service_port", NULL,
 };
 
 struct loader {
@@ -370,10 +370,11 @@ static bool etcd_url_ok(const char *u)
 static int get_fleet(struct loader *l, config_setting_t *root, struct ctl_config *cfg)
 {
 	static const char *const etcd_keys[] = { "etcd_endpoints", "etcd_prefix", "etcd_timeout",
-						 "fleet_gateway", "fleet_lease_ttl" };
+						 "fleet_gateway", "fleet_lease_ttl", "fleet_service_port" };
 	char store[16] = "sqlite", urls[CTL_MAX_ETCD_ENDPOINTS][CTL_ETCD_URL_MAX];
 	config_setting_t *s;
 	unsigned n = 0;
+	uint32_t service_port = 0;
 	size_t len;
 
 	if (get_str(l, root, "store", store, sizeof(store), false))
@@ -404,6 +405,7 @@ static int get_fleet(struct loader *l, config_setting_t *root, struct ctl_config
 	if (get_str(l, root, "etcd_prefix", cfg->etcd_prefix, sizeof(cfg->etcd_prefix), false) ||
 	    get_uint(l, root, "etcd_timeout", 100, 60000, &cfg->etcd_timeout_ms) ||
 	    get_uint(l, root, "fleet_lease_ttl", 1, 60, &cfg->fleet_lease_ttl_s) ||
+	    get_uint(l, root, "fleet_service_port", 0, 31, &service_port) ||
 	    get_str(l, root, "fleet_gateway", cfg->fleet_gateway, sizeof(cfg->fleet_gateway), true))
 		return -1;
 	len = strlen(cfg->etcd_prefix);
@@ -413,6 +415,7 @@ static int get_fleet(struct loader *l, config_setting_t *root, struct ctl_config
 	if (!principal_ok(cfg->fleet_gateway) || strcmp(cfg->fleet_gateway, CTL_ADMIN) == 0)
 		return fail(l, config_setting_get_member(root, "fleet_gateway"), "fleet_gateway",
 			    "must be 1 to 63 letters, digits, '_', '.' or '-'");
+	cfg->fleet_service_port = (uint16_t)service_port;
 	return 0;
 }
 

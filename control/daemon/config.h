@@ -80,6 +80,7 @@ struct ctl_config {
 	uint32_t etcd_timeout_ms;  /* etcd_timeout: each request to etcd */
 	char fleet_gateway[64];    /* fleet_gateway: this gateway's name in the fleet */
 	uint32_t fleet_lease_ttl_s; /* fleet_lease_ttl: the gateway's etcd lease */
+	uint16_t fleet_service_port; /* fleet_service_port: the gateway port of its service addresses */
 };
 
 /* 0, or -1 with one line in err naming the file, line and key. */

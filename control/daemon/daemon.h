@@ -66,6 +66,15 @@ struct ctl_daemon {
 	struct ctl_server *srv;
 	/* WebRTC sessions (webrtc_priv.h) */
 	struct wrtc *wrtc;
+	/* a fleet's placement (placement.c): what the rule last saw */
+	struct {
+		uint64_t view;      /* the view's version */
+		uint64_t rev;       /* the copy's revision */
+		int64_t lease;      /* this gateway's lease then (0: none) */
+		uint64_t next_ms;   /* the rule again, if nothing changed before */
+		uint64_t pushed;    /* signature of the streams placed here, as pushed */
+		uint64_t taken;     /* placements this controller wrote, since start */
+	} place;
 };
 
 

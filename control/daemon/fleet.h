@@ -88,4 +88,46 @@ int fleet_gateways(struct fleet *f, int (*cb)(void *arg, const char *name, int64
 int64_t fleet_revision(const struct fleet *f);
 uint64_t fleet_conflicts(const struct fleet *f);
 
+/* ---- placement (fleet_place.c, docs/fleet.md "Placing a stream") ------ */
+
+#define FLEET_NAME_MAX 64
+
+/* placement/<stream id>: the gateway that forwards the stream, under that
+ * gateway's lease; its mod revision is the stream's fencing token. */
+struct fleet_placement {
+	int64_t stream_id;
+	int64_t lease;
+	int64_t token;
+	char gw[FLEET_NAME_MAX];
+};
+/* gw/<name>: a gateway whose lease is alive. */
+struct fleet_gw {
+	char name[FLEET_NAME_MAX];
+	int64_t lease;
+};
+
+/* The view the watch keeps (current after fleet_catch_up): a stream's
+ * placement (NULL: none), a gateway by name (NULL: not alive), every
+ * placement in stream id order and every gateway in name order. */
+const struct fleet_placement *fleet_placement_of(const struct fleet *f, int64_t stream_id);
+const struct fleet_gw *fleet_gw_of(const struct fleet *f, const char *name);
+size_t fleet_placement_list(const struct fleet *f, const struct fleet_placement **out);
+size_t fleet_gw_list(const struct fleet *f, const struct fleet_gw **out);
+/* Bumped by every change of the view. */
+uint64_t fleet_view_version(const struct fleet *f);
+const char *fleet_name(const struct fleet *f);
+
+/* placement/<stream_id> = gw under lease, only if the key's mod revision
+ * is expect_token (0: only if there is none). 0; -EAGAIN: it was not
+ * (someone else placed or moved the stream first); another negative errno
+ * with err. The view learns it from the watch. */
+int fleet_place_put(struct fleet *f, int64_t stream_id, const char *gw, int64_t lease,
+		    int64_t expect_token, char *err, size_t errlen);
+/* Delete placement/<stream_id> if its mod revision is token. */
+int fleet_place_delete(struct fleet *f, int64_t stream_id, int64_t token, char *err, size_t errlen);
+/* With the open change (stream add --gateway): its etcd transaction also
+ * writes placement/<stream_id> = gw under lease, so the stream and its
+ * placement appear in one revision. Forgotten when the change ends. */
+int fleet_change_place(struct fleet *f, int64_t stream_id, const char *gw, int64_t lease);
+
 #endif

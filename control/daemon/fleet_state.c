@@ -16,52 +16,13 @@
 #include "api/log.h"
 #include "control/daemon/etcd.h"
 #include "control/daemon/fleet.h"
+#include "control/daemon/fleet_priv.h"
 #include "control/daemon/store_repl.h"
 
 #define ROWS_PREFIX "t/"
 #define HEAD_KEY "head"
 #define KEK_KEY "kek"           /* proof of the fleet's key-encryption key */
 #define KEK_LABEL "fleet key-encryption key check"
-#define KEY_MAX (STORE_REPL_KEY_MAX + 256)
-
-/* One watch response, as the watch thread queued it. */
-struct fleet_ev {
-	bool deleted;
-	int64_t mod_rev;
-	char *key;            /* relative to the prefix */
-	size_t key_len;
-	char *val;            /* NULL for a delete */
-	size_t val_len;
-};
-struct fleet_batch {
-	struct fleet_batch *next;
-	int64_t revision;
-	size_t n;
-	struct fleet_ev ev[];
-};
-
-struct fleet {
-	struct etcd *e;
-	struct store *s;
-	char *endpoints, *prefix, *name;
-	size_t plen;
-	unsigned timeout_ms;
-	struct etcd_watch *w;
-	int efd;
-	pthread_mutex_t mu;             /* guards the queue, watch_err and seen_rev */
-	pthread_cond_t cv;
-	struct fleet_batch *q_head, *q_tail;
-	int watch_err;                  /* set by the watch thread: reload */
-	int64_t seen_rev;               /* the newest revision the watch delivered */
-	/* main thread only */
-	int64_t rev;                    /* the copy has every t/ change up to here */
-	int64_t head_mod;               /* head's mod revision the copy has seen (0: none) */
-	int64_t want_rev;               /* after a lost race: the head that won */
-	bool reload;
-	bool applying;                  /* the fleet's own store transactions: not recorded */
-	bool written;                   /* the open change is in etcd */
-	uint64_t conflicts;
-};
 
 static int change_write(struct fleet *f, char *err, size_t errlen);
 
@@ -114,6 +75,7 @@ static void on_events(void *arg, const struct etcd_event *ev, size_t n, int64_t 
 			continue;
 		o->deleted = ev[i].deleted;
 		o->mod_rev = kv->mod_rev;
+		o->lease = kv->lease;
 		o->key_len = kv->key_len - f->plen;
 		o->key = malloc(o->key_len + 1);
 		if (!o->deleted)
@@ -318,6 +280,7 @@ static int load(struct fleet *f, char *err, size_t errlen)
 		etcd_range_free(&r);
 		return -ENOMEM;
 	}
+	place_view_clear(&f->pv);
 	for (size_t i = 0; i < r.n; i++) {
 		const struct etcd_kv *kv = &r.kvs[i];
 		const char *k = kv->key + f->plen;
@@ -340,6 +303,12 @@ static int load(struct fleet *f, char *err, size_t errlen)
 			head_mod = kv->mod_rev;
 		else if (is_row(k, klen))
 			rows[nrows++] = (struct store_repl_row){ k, klen, (const char *)kv->val, kv->val_len };
+		else if (place_view_event(&f->pv, k, klen, (const char *)kv->val, kv->val_len, kv->lease,
+					  kv->mod_rev, false) != 0) {
+			free(rows);
+			etcd_range_free(&r);
+			return -ENOMEM;
+		}
 	}
 	if (head_mod == 0 && nrows == 0) {
 		/* a fleet with no state yet */
@@ -430,6 +399,7 @@ static void hook_end(void *arg, bool committed)
 		wake(f);
 	}
 	f->written = false;
+	f->chg_place.stream_id = 0;
 }
 
 int fleet_open(const struct fleet_cfg *cfg, struct store *s, struct fleet **out, char *err,
@@ -482,6 +452,7 @@ void fleet_close(struct fleet *f)
 		close(f->efd);
 	pthread_mutex_destroy(&f->mu);
 	pthread_cond_destroy(&f->cv);
+	place_view_clear(&f->pv);
 	free(f->endpoints);
 	free(f->prefix);
 	free(f->name);
@@ -506,6 +477,14 @@ static int apply_batch(struct fleet *f, const struct fleet_batch *b)
 	for (size_t i = 0; i < b->n; i++) {
 		const struct fleet_ev *ev = &b->ev[i];
 
+		/* gateways and placements: every event, in etcd's order (our own
+		 * change's revision says nothing of them) */
+		if (!is_row(ev->key, ev->key_len) &&
+		    place_view_event(&f->pv, ev->key, ev->key_len, ev->val, ev->val_len, ev->lease,
+				     ev->mod_rev, ev->deleted) != 0) {
+			free(rows);
+			return -ENOMEM;
+		}
 		if (ev->mod_rev <= f->rev)
 			continue; /* the copy has it: our own change, or the snapshot's */
 		if (is_head(ev->key, ev->key_len) && !ev->deleted && ev->mod_rev > head)
@@ -625,6 +604,8 @@ static int change_write(struct fleet *f, char *err, size_t errlen)
 	rc = head_cmp(f, w.t);
 	if (rc == 0)
 		rc = put_head(f, w.t);
+	if (rc == 0)
+		rc = place_change_ops(f, w.t);
 	if (rc == 0)
 		rc = etcd_txn_get(w.t, false, k, (size_t)kn, false);
 	if (rc == 0)

@@ -15,6 +15,7 @@
 
 #include "api/log.h"
 #include "control/daemon/daemon.h"
+#include "control/daemon/placement.h"
 #include "control/daemon/webrtc.h"
 
 /* A full push may take a while on a large state; a HELLO never should. */
@@ -169,9 +170,11 @@ static int full_viewer(void *arg, const struct store_viewer *v)
 	struct sgw_lanes lanes;
 	struct store_webrtc w;
 	struct sgw_pos pos;
+	uint64_t token;
 	int rc;
 
-	if (rejected(f->d, true, v->stream_id) || rejected(f->d, false, v->id))
+	if (rejected(f->d, true, v->stream_id) || rejected(f->d, false, v->id) ||
+	    !placement_mine(f->d, v->stream_id, &token))
 		return 0;
 	/* a gateway that restarted makes the viewer's context anew: past its
 	 * lanes' reservations (one that kept it keeps its own indices); the
@@ -235,7 +238,9 @@ static int full_stream(void *arg, const struct store_stream *st)
 	struct sgw_pos pos;
 	int n;
 
-	if (rejected(f->d, true, st->id))
+	uint64_t token;
+
+	if (rejected(f->d, true, st->id) || !placement_mine(f->d, st->id, &token))
 		return 0;
 	/* during a rekey overlap only the current key: a gateway that kept
 	 * the stream keeps its old key too; a restarted one lost it. The
@@ -247,7 +252,47 @@ static int full_stream(void *arg, const struct store_stream *st)
 	for (int i = 0; i < n; i++)
 		if (sync_ops_grant(&f->ops, SGW_OP_GRANT_ADD, st->id, grants[i]) != 0)
 			return -ENOMEM;
+	/* a fleet's stream: with the placement's revision as fencing token */
+	if (token != 0) {
+		struct sgw_op_fence op = { .stream_id = (uint64_t)st->id, .token = token };
+
+		if (gw_ops_add(&f->ops, SGW_OP_STREAM_FENCE, &op, sizeof(op)) != 0)
+			return -ENOMEM;
+	}
 	return note(f, true, st->id, gw_ops_count(&f->ops));
+}
+
+/* A fleet: the listen addresses of the streams placed here are service
+ * addresses of this gateway, answered only before its lease deadline; a
+ * full push names them all before the streams that listen on them (a
+ * REPLACE_ALL drops the ones it does not name: those of streams that went
+ * elsewhere). */
+struct full_addrs {
+	struct full *f;
+	struct sgw_addr seen[CTL_MAX_LISTEN_ADDRS];
+	unsigned n;
+};
+
+static int full_addr(void *arg, const struct store_stream *st)
+{
+	struct full_addrs *a = arg;
+	struct sgw_op_addr op = { .ip = st->listen.addr, .port_idx = a->f->d->cfg.fleet_service_port,
+				  .flags = SGW_ADDR_LEASED };
+	uint64_t token;
+
+	if (rejected(a->f->d, true, st->id) || !placement_mine(a->f->d, st->id, &token))
+		return 0;
+	for (unsigned i = 0; i < a->n; i++)
+		if (memcmp(&a->seen[i], &st->listen.addr, sizeof(st->listen.addr)) == 0)
+			return 0;
+	if (a->n == CTL_MAX_LISTEN_ADDRS)
+		return -ENOSPC; /* listen_addresses holds at most this many */
+	a->seen[a->n++] = st->listen.addr;
+	op.prefix_len = st->listen.addr.family == SGW_AF_INET ? 32 : 128;
+	if (gw_ops_add(&a->f->ops, SGW_OP_ADDR_ADD, &op, sizeof(op)) != 0)
+		return -ENOMEM;
+	/* refused (a gateway's own address, say): the stream is left out */
+	return note(a->f, true, st->id, gw_ops_count(&a->f->ops));
 }
 
 int sync_full(struct ctl_daemon *d)
@@ -268,7 +313,14 @@ int sync_full(struct ctl_daemon *d)
 
 		gw_ops_init(&f.ops);
 		f.n_who = 0;
-		rc = store_stream_foreach(d->store, 0, full_stream, &f);
+		rc = 0;
+		if (d->fleet != NULL) {
+			struct full_addrs a = { .f = &f };
+
+			rc = store_stream_foreach(d->store, 0, full_addr, &a);
+		}
+		if (rc == 0)
+			rc = store_stream_foreach(d->store, 0, full_stream, &f);
 		if (rc == 0)
 			rc = store_viewer_foreach(d->store, 0, full_viewer, &f);
 		/* the ports of WebRTC sessions still being set up */
@@ -352,6 +404,7 @@ void sync_tick(struct ctl_daemon *d, uint64_t now_ms)
 				d->gw.in_sync = false;
 		}
 	}
+	placement_tick(d, now_ms);
 	if (gw_link_up(&d->gw) && !d->gw.in_sync)
 		sync_full(d);
 

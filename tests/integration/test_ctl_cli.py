@@ -248,7 +248,7 @@ class TestRequests(CtlCase):
         for c in ('stream', 'stats', 'status'):
             self.assertIn(c, err)
         err = self.usage_error('stat', want='ambiguous command "stat" (could be: stats, status)')
-        self.usage_error('stream', 'x', want='unknown command "x" (one of: add, del, rekey, show)')
+        self.usage_error('stream', 'x', want='unknown command "x" (one of: add, del, rekey, show, move)')
         self.usage_error('frob', want='unknown command "frob"')
         self.usage_error('stream', 'add', 'c', '--owner', 'a', '--s', '1.2.3.4',
                          want='ambiguous option "--s" (could be: --source, --suite, --socket)')

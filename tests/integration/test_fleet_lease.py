@@ -82,13 +82,15 @@ class FleetLease(GatewayCase):
         # fleet status: this gateway and its lease, as etcd has it
         fs = c.ctl('fleet', 'status')
         self.assertEqual((fs['gateway'], fs['lease'], fs['lease_ttl']), (c.fleet_name, '%x' % lease, ttl))
-        self.assertIn({'name': c.fleet_name, 'lease': '%x' % lease}, fs['gateways'])
+        self.assertIn({'name': c.fleet_name, 'lease': '%x' % lease, 'streams': 0}, fs['gateways'])
+        self.assertEqual(fs['placements'], [])
         text = subprocess.run([SRTPGWCTL, '--socket', c.sock, 'fleet', 'status'], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, timeout=30)
         self.assertEqual(text.returncode, 0, text.stderr)
         self.assertRegex(text.stdout, r'(?m)^gateway: %s$' % c.fleet_name)
-        self.assertRegex(text.stdout, r'(?m)^GATEWAY +LEASE$')
-        self.assertRegex(text.stdout, r'(?m)^%s +%x$' % (c.fleet_name, lease))
+        self.assertRegex(text.stdout, r'(?m)^GATEWAY +LEASE +STREAMS$')
+        self.assertRegex(text.stdout, r'(?m)^%s +%x +0$' % (c.fleet_name, lease))
+        self.assertRegex(text.stdout, r'(?m)^no streams$')
         # for 3 TTLs the deadline never passes: each keep-alive moves it
         worst = None
         end = time.monotonic() + 3 * ttl

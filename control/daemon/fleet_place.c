@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The fleet's gateways and placements as the watch shows them, and the
+ * writes of placements (fleet.h, docs/fleet.md "Placing a stream"). The
+ * view is fed by fleet_state.c with every gw/ and placement/ event, in
+ * etcd's order, and reset with every snapshot. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/daemon/etcd.h"
+#include "control/daemon/fleet.h"
+#include "control/daemon/fleet_priv.h"
+
+#define GW_PREFIX "gw/"
+#define PLACE_PREFIX "placement/"
+
+void place_view_clear(struct place_view *v)
+{
+	free(v->p);
+	free(v->gw);
+	v->p = NULL;
+	v->gw = NULL;
+	v->n = v->cap = v->n_gw = v->cap_gw = 0;
+	v->version++;
+}
+
+static bool has_prefix(const char *s, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len > n && memcmp(s, prefix, n) == 0;
+}
+
+/* The index of stream_id in v->p, or where it would go (*found false). */
+static size_t place_find(const struct place_view *v, int64_t stream_id, bool *found)
+{
+	size_t lo = 0, hi = v->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v->p[mid].stream_id < stream_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < v->n && v->p[lo].stream_id == stream_id;
+	return lo;
+}
+
+static size_t gw_find(const struct place_view *v, const char *name, bool *found)
+{
+	size_t lo = 0, hi = v->n_gw;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(v->gw[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < v->n_gw && strcmp(v->gw[lo].name, name) == 0;
+	return lo;
+}
+
+/* A name from a key or value: printable, no '/', fits. */
+static bool take_name(char out[FLEET_NAME_MAX], const char *s, size_t len)
+{
+	if (len == 0 || len >= FLEET_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] <= ' ' || s[i] > '~' || s[i] == '/')
+			return false;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return true;
+}
+
+static bool take_id(int64_t *id, const char *s, size_t len)
+{
+	int64_t v = 0;
+
+	if (len == 0 || len > 18)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*id = v;
+	return v > 0;
+}
+
+static int place_event(struct place_view *v, const char *id_s, size_t id_len, const char *val,
+		       size_t val_len, int64_t lease, int64_t mod_rev, bool deleted)
+{
+	struct fleet_placement p = { .lease = lease, .token = mod_rev };
+	bool found;
+	size_t i;
+
+	if (!take_id(&p.stream_id, id_s, id_len))
+		return 0; /* not ours to read: not a placement */
+	i = place_find(v, p.stream_id, &found);
+	if (deleted) {
+		if (found) {
+			memmove(&v->p[i], &v->p[i + 1], (v->n - i - 1) * sizeof(v->p[0]));
+			v->n--;
+			v->version++;
+		}
+		return 0;
+	}
+	if (!take_name(p.gw, val, val_len)) {
+		/* a placement nobody can act on: as if there were none */
+		if (found) {
+			memmove(&v->p[i], &v->p[i + 1], (v->n - i - 1) * sizeof(v->p[0]));
+			v->n--;
+			v->version++;
+		}
+		return 0;
+	}
+	if (!found) {
+		if (v->n == v->cap) {
+			size_t nc = v->cap ? v->cap * 2 : 64;
+			struct fleet_placement *np = realloc(v->p, nc * sizeof(*np));
+
+			if (np == NULL)
+				return -ENOMEM;
+			v->p = np;
+			v->cap = nc;
+		}
+		memmove(&v->p[i + 1], &v->p[i], (v->n - i) * sizeof(v->p[0]));
+		v->n++;
+	}
+	v->p[i] = p;
+	v->version++;
+	return 0;
+}
+
+static int gw_event(struct place_view *v, const char *name_s, size_t name_len, int64_t lease,
+		    bool deleted)
+{
+	struct fleet_gw g = { .lease = lease };
+	bool found;
+	size_t i;
+
+	if (!take_name(g.name, name_s, name_len))
+		return 0;
+	i = gw_find(v, g.name, &found);
+	if (deleted || lease == 0) { /* a gateway is alive only under a lease */
+		if (found) {
+			memmove(&v->gw[i], &v->gw[i + 1], (v->n_gw - i - 1) * sizeof(v->gw[0]));
+			v->n_gw--;
+			v->version++;
+		}
+		return 0;
+	}
+	if (!found) {
+		if (v->n_gw == v->cap_gw) {
+			size_t nc = v->cap_gw ? v->cap_gw * 2 : 8;
+			struct fleet_gw *ng = realloc(v->gw, nc * sizeof(*ng));
+
+			if (ng == NULL)
+				return -ENOMEM;
+			v->gw = ng;
+			v->cap_gw = nc;
+		}
+		memmove(&v->gw[i + 1], &v->gw[i], (v->n_gw - i) * sizeof(v->gw[0]));
+		v->n_gw++;
+	}
+	v->gw[i] = g;
+	v->version++;
+	return 0;
+}
+
+int place_view_event(struct place_view *v, const char *rel, size_t rel_len, const char *val,
+		     size_t val_len, int64_t lease, int64_t mod_rev, bool deleted)
+{
+	size_t n;
+
+	if (has_prefix(rel, rel_len, PLACE_PREFIX)) {
+		n = strlen(PLACE_PREFIX);
+		return place_event(v, rel + n, rel_len - n, val, val_len, lease, mod_rev, deleted);
+	}
+	if (has_prefix(rel, rel_len, GW_PREFIX)) {
+		n = strlen(GW_PREFIX);
+		return gw_event(v, rel + n, rel_len - n, lease, deleted);
+	}
+	return 0;
+}
+
+/* ---- the daemon's reads ------------------------------------------------ */
+
+const struct fleet_placement *fleet_placement_of(const struct fleet *f, int64_t stream_id)
+{
+	bool found;
+	size_t i = place_find(&f->pv, stream_id, &found);
+
+	return found ? &f->pv.p[i] : NULL;
+}
+
+const struct fleet_gw *fleet_gw_of(const struct fleet *f, const char *name)
+{
+	bool found;
+	size_t i = gw_find(&f->pv, name, &found);
+
+	return found ? &f->pv.gw[i] : NULL;
+}
+
+size_t fleet_placement_list(const struct fleet *f, const struct fleet_placement **out)
+{
+	*out = f->pv.p;
+	return f->pv.n;
+}
+
+size_t fleet_gw_list(const struct fleet *f, const struct fleet_gw **out)
+{
+	*out = f->pv.gw;
+	return f->pv.n_gw;
+}
+
+uint64_t fleet_view_version(const struct fleet *f)
+{
+	return f->pv.version;
+}
+
+const char *fleet_name(const struct fleet *f)
+{
+	return f->name;
+}
+
+/* ---- writes ------------------------------------------------------------ */
+
+static int place_key(const struct fleet *f, int64_t stream_id, char k[KEY_MAX])
+{
+	return snprintf(k, KEY_MAX, "%s" PLACE_PREFIX "%" PRId64, f->prefix, stream_id);
+}
+
+static int run_txn(struct fleet *f, struct etcd_txn *t, const char *what, char *err, size_t errlen)
+{
+	bool ok = false;
+	int64_t rev = 0;
+	int rc = etcd_txn_run(f->e, t, &ok, &rev);
+
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: etcd: %s", what,
+			 etcd_errmsg(f->e)[0] != 0 ? etcd_errmsg(f->e) : strerror(-rc));
+		return rc;
+	}
+	if (!ok) {
+		snprintf(err, errlen, "%s: the placement changed meanwhile", what);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+int fleet_place_put(struct fleet *f, int64_t stream_id, const char *gw, int64_t lease,
+		    int64_t expect_token, char *err, size_t errlen)
+{
+	struct etcd_txn *t = etcd_txn_new();
+	char k[KEY_MAX];
+	int kn = place_key(f, stream_id, k);
+	int rc;
+
+	if (t == NULL)
+		return -ENOMEM;
+	rc = etcd_txn_cmp(t, k, (size_t)kn, expect_token == 0 ? ETCD_CREATE : ETCD_MOD, ETCD_EQUAL,
+			  expect_token);
+	if (rc == 0)
+		rc = etcd_txn_put(t, true, k, (size_t)kn, gw, strlen(gw), lease);
+	if (rc == 0)
+		rc = run_txn(f, t, "placing the stream", err, errlen);
+	etcd_txn_free(t);
+	return rc;
+}
+
+int fleet_place_delete(struct fleet *f, int64_t stream_id, int64_t token, char *err, size_t errlen)
+{
+	struct etcd_txn *t = etcd_txn_new();
+	char k[KEY_MAX];
+	int kn = place_key(f, stream_id, k);
+	int rc;
+
+	if (t == NULL)
+		return -ENOMEM;
+	rc = etcd_txn_cmp(t, k, (size_t)kn, ETCD_MOD, ETCD_EQUAL, token);
+	if (rc == 0)
+		rc = etcd_txn_del(t, true, k, (size_t)kn, false);
+	if (rc == 0)
+		rc = run_txn(f, t, "removing the placement of a deleted stream", err, errlen);
+	etcd_txn_free(t);
+	return rc;
+}
+
+int fleet_change_place(struct fleet *f, int64_t stream_id, const char *gw, int64_t lease)
+{
+	if (strlen(gw) >= sizeof(f->chg_place.gw))
+		return -ENAMETOOLONG;
+	f->chg_place.stream_id = stream_id;
+	f->chg_place.lease = lease;
+	snprintf(f->chg_place.gw, sizeof(f->chg_place.gw), "%s", gw);
+	return 0;
+}
+
+/* The open change's placement, for change_write: 0 or a negative errno. */
+int place_change_ops(struct fleet *f, struct etcd_txn *t)
+{
+	char k[KEY_MAX];
+	int kn;
+
+	if (f->chg_place.stream_id == 0)
+		return 0;
+	kn = place_key(f, f->chg_place.stream_id, k);
+	return etcd_txn_put(t, true, k, (size_t)kn, f->chg_place.gw, strlen(f->chg_place.gw),
+			    f->chg_place.lease);
+}

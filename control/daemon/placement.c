@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Which gateway forwards each stream of a fleet (docs/fleet.md, "Placing a
+ * stream"). Every controller sees the same gateways and placements (the
+ * watch's view, fleet.h) and the same streams (its copy), and computes the
+ * same rule; only the gateway the rule chooses writes the placement, under
+ * its own lease and only if there is none (etcd decides a tie). Its
+ * controller then pushes the stream to its data plane with the placement's
+ * revision as fencing token, and its listen address as a leased service
+ * address (sync.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "api/log.h"
+#include "control/daemon/daemon.h"
+#include "control/daemon/fleet.h"
+#include "control/daemon/placement.h"
+
+/* How often the rule is computed again when nothing changed: a write that
+ * failed (etcd away) is tried again this late. */
+#define PLACE_RECHECK_MS 1000
+
+struct stream_ref {
+	int64_t id;
+	struct sgw_addr addr;
+};
+
+struct streams {
+	struct stream_ref *s;
+	size_t n, cap;
+};
+
+static int collect(void *arg, const struct store_stream *st)
+{
+	struct streams *v = arg;
+
+	if (v->n == v->cap) {
+		size_t nc = v->cap ? v->cap * 2 : 64;
+		struct stream_ref *ns = realloc(v->s, nc * sizeof(*ns));
+
+		if (ns == NULL)
+			return -ENOMEM;
+		v->s = ns;
+		v->cap = nc;
+	}
+	v->s[v->n].id = st->id;
+	v->s[v->n].addr = st->listen.addr;
+	v->n++;
+	return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct stream_ref *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static bool same_addr(const struct sgw_addr *a, const struct sgw_addr *b)
+{
+	return a->family == b->family && memcmp(a->a, b->a, 16) == 0;
+}
+
+/* A placement that counts: on a gateway alive under the same lease. */
+static const struct fleet_gw *live_gw(const struct fleet *f, const struct fleet_placement *p)
+{
+	const struct fleet_gw *g = p != NULL ? fleet_gw_of(f, p->gw) : NULL;
+
+	return g != NULL && g->lease == p->lease ? g : NULL;
+}
+
+bool placement_mine(const struct ctl_daemon *d, int64_t stream_id, uint64_t *token)
+{
+	const struct fleet_placement *p;
+
+	*token = 0;
+	if (d->fleet == NULL)
+		return true; /* one machine: every stream */
+	p = fleet_placement_of(d->fleet, stream_id);
+	if (p == NULL || d->place.lease == 0 || p->lease != d->place.lease ||
+	    strcmp(p->gw, d->cfg.fleet_gateway) != 0)
+		return false;
+	*token = (uint64_t)p->token;
+	return true;
+}
+
+/* The gateway the rule gives stream i: one that already has a stream on
+ * the same listen address (an address is answered by one gateway), else
+ * the live gateway with the fewest placements, ties by name. NULL: none
+ * alive. load[] counts placements per gateway of the view's list. */
+static const struct fleet_gw *choose(const struct fleet *f, const struct streams *v, size_t i,
+				     unsigned *load)
+{
+	const struct fleet_gw *gws, *best = NULL;
+	size_t n_gw = fleet_gw_list(f, &gws);
+
+	for (size_t j = 0; j < v->n; j++) {
+		const struct fleet_gw *g;
+
+		if (j == i || !same_addr(&v->s[j].addr, &v->s[i].addr))
+			continue;
+		g = live_gw(f, fleet_placement_of(f, v->s[j].id));
+		if (g != NULL)
+			return g;
+	}
+	for (size_t k = 0; k < n_gw; k++)
+		if (best == NULL || load[k] < load[best - gws])
+			best = &gws[k]; /* the list is in name order: the first of the least loaded */
+	return best;
+}
+
+/* The streams placed here, as one number: a change of it means a push. */
+static uint64_t mine_signature(const struct ctl_daemon *d, const struct streams *v)
+{
+	uint64_t h = 1469598103934665603ull ^ (uint64_t)d->place.lease;
+
+	for (size_t i = 0; i < v->n; i++) {
+		uint64_t token;
+
+		if (!placement_mine(d, v->s[i].id, &token))
+			continue;
+		h = (h ^ (uint64_t)v->s[i].id) * 1099511628211ull;
+		h = (h ^ token) * 1099511628211ull;
+	}
+	return h;
+}
+
+void placement_tick(struct ctl_daemon *d, uint64_t now_ms)
+{
+	struct fleet *f = d->fleet;
+	const struct fleet_placement *ps;
+	const struct fleet_gw *gws;
+	struct streams v = { 0 };
+	unsigned *load = NULL;
+	size_t n_p, n_gw;
+	int64_t lease;
+	uint64_t view, rev, sig;
+	char err[256];
+
+	if (f == NULL)
+		return;
+	lease = fleet_lease_id(d->lease);
+	view = fleet_view_version(f);
+	rev = fleet_revision(f);
+	if (view == d->place.view && rev == d->place.rev && lease == d->place.lease &&
+	    now_ms < d->place.next_ms)
+		return;
+	d->place.view = view;
+	d->place.rev = rev;
+	d->place.lease = lease;
+	d->place.next_ms = now_ms + PLACE_RECHECK_MS;
+
+	if (store_stream_foreach(d->store, 0, collect, &v) != 0)
+		goto out;
+	qsort(v.s, v.n, sizeof(v.s[0]), by_id);
+	n_p = fleet_placement_list(f, &ps);
+	n_gw = fleet_gw_list(f, &gws);
+	load = calloc(n_gw + 1, sizeof(*load));
+	if (load == NULL)
+		goto out;
+	for (size_t i = 0; i < n_p; i++) {
+		const struct fleet_gw *g = live_gw(f, &ps[i]);
+
+		if (g != NULL)
+			load[g - gws]++;
+	}
+
+	/* our placements of streams the fleet deleted */
+	for (size_t i = 0; lease != 0 && i < n_p; i++) {
+		struct stream_ref key = { .id = ps[i].stream_id };
+
+		if (ps[i].lease != lease || strcmp(ps[i].gw, d->cfg.fleet_gateway) != 0 ||
+		    bsearch(&key, v.s, v.n, sizeof(v.s[0]), by_id) != NULL)
+			continue;
+		if (fleet_place_delete(f, ps[i].stream_id, ps[i].token, err, sizeof(err)) != 0 &&
+		    strstr(err, "changed meanwhile") == NULL)
+			sgw_log(LOG_WARNING, "fleet: %s", err);
+		break; /* the view changes under us: the rest at the next event */
+	}
+
+	/* streams without a live placement: the rule, the same everywhere */
+	for (size_t i = 0; i < v.n; i++) {
+		const struct fleet_placement *p = fleet_placement_of(f, v.s[i].id);
+		const struct fleet_gw *g;
+		int rc;
+
+		if (p != NULL)
+			continue; /* placed; or its gateway's lease is ending, which takes it too */
+		g = choose(f, &v, i, load);
+		if (g == NULL)
+			break; /* no gateway alive */
+		load[g - gws]++;
+		if (strcmp(g->name, d->cfg.fleet_gateway) != 0 || lease == 0 || g->lease != lease)
+			continue; /* another gateway's to take */
+		rc = fleet_place_put(f, v.s[i].id, d->cfg.fleet_gateway, lease, 0, err, sizeof(err));
+		if (rc == 0) {
+			d->place.taken++;
+			sgw_log(LOG_INFO, "fleet: stream %lld placed on this gateway", (long long)v.s[i].id);
+		} else if (rc != -EAGAIN) {
+			sgw_log(LOG_WARNING, "fleet: %s", err);
+		}
+	}
+
+	sig = mine_signature(d, &v);
+	if (sig != d->place.pushed) {
+		d->place.pushed = sig;
+		d->gw.in_sync = false; /* the push follows in this tick */
+	}
+out:
+	free(load);
+	free(v.s);
+}
