@@ -177,6 +177,11 @@ int sgw_op_next(struct sgw_op_iter *it, unsigned *type, const void **body)
 		memset(it->full, 0, ops[h.type].len);
 		memcpy(it->full, *body, h.len);
 		*body = it->full;
+	} else if (((uintptr_t)*body & 7) != 0) {
+		/* after a body that is not a multiple of 8 bytes (ADDR_ADD):
+		 * copied, so that the struct is read aligned */
+		memcpy(it->full, *body, h.len);
+		*body = it->full;
 	}
 	it->p += sizeof(h) + h.len;
 	it->left--;

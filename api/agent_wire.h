@@ -26,7 +26,8 @@ struct sgw_op_iter {
 	const uint8_t *p, *end;
 	uint32_t left;  /* ops still announced */
 	uint32_t index; /* of the op returned last */
-	/* a short-form body, zero-extended (srtpgw_agent.h) */
+	/* a short-form body, zero-extended (srtpgw_agent.h), or a body that
+	 * was not 8-byte aligned in the payload: may hold keys, cleanse */
 	_Alignas(8) uint8_t full[512];
 };
 /* 0 and the iterator set up, or -EINVAL if the payload is too short. */

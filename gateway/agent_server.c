@@ -210,6 +210,7 @@ static int handle_ops(struct sgw_agent *a, struct client *c)
 		rc = agent_txn_op(a, type, body, err, sizeof(err));
 		if (rc != 0) {
 			uint32_t index = a->txn.n_ops - 1;
+			explicit_bzero(it.full, sizeof(it.full));
 			char msg[sizeof(err) + 64];
 			agent_txn_abort(a);
 			c->owns_txn = false;
@@ -218,6 +219,7 @@ static int handle_ops(struct sgw_agent *a, struct client *c)
 			return reply_error(c, -rc, index, msg);
 		}
 	}
+	explicit_bzero(it.full, sizeof(it.full)); /* a copied body may hold a key */
 	if (rc < 0) {
 		uint32_t index = a->txn.n_ops;
 		agent_txn_abort(a);

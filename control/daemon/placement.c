@@ -156,7 +156,8 @@ void placement_tick(struct ctl_daemon *d, uint64_t now_ms)
 
 	if (store_stream_foreach(d->store, 0, collect, &v) != 0)
 		goto out;
-	qsort(v.s, v.n, sizeof(v.s[0]), by_id);
+	if (v.n > 1)
+		qsort(v.s, v.n, sizeof(v.s[0]), by_id);
 	n_p = fleet_placement_list(f, &ps);
 	n_gw = fleet_gw_list(f, &gws);
 	load = calloc(n_gw + 1, sizeof(*load));
@@ -174,7 +175,7 @@ void placement_tick(struct ctl_daemon *d, uint64_t now_ms)
 		struct stream_ref key = { .id = ps[i].stream_id };
 
 		if (ps[i].lease != lease || strcmp(ps[i].gw, d->cfg.fleet_gateway) != 0 ||
-		    bsearch(&key, v.s, v.n, sizeof(v.s[0]), by_id) != NULL)
+		    (v.n > 0 && bsearch(&key, v.s, v.n, sizeof(v.s[0]), by_id) != NULL))
 			continue;
 		if (fleet_place_delete(f, ps[i].stream_id, ps[i].token, err, sizeof(err)) != 0 &&
 		    strstr(err, "changed meanwhile") == NULL)
