@@ -6,6 +6,7 @@ Everything a test creates is registered with a Resources object and torn
 down in reverse order, also on failure, SIGTERM or SIGINT.
 Tests run as root (namespaces, veth, AF_PACKET).
 """
+import atexit
 import base64
 import contextlib
 import ctypes
@@ -75,23 +76,38 @@ def run(*cmd, check=True, **kw):
                           stderr=subprocess.PIPE, text=True, **kw)
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGINT, raised where the test was (unittest lets a
+    KeyboardInterrupt through)."""
+
+
 class Resources:
-    """Undo stack for everything a test creates."""
+    """Undo stack for everything a test creates.
+
+    On SIGTERM or SIGINT the test is interrupted (Interrupted) and its
+    stack unwinds before the cleanup runs: in the test's own finally or
+    except, else at exit. Cleaning up inside the signal handler deadlocked
+    when the signal came while the test was waiting for a process that the
+    cleanup then waited for too (subprocess.Popen's wait lock)."""
 
     def __init__(self):
         self._undo = []
         self._old = {}
+        self._cleaning = False
         for sig in (signal.SIGTERM, signal.SIGINT):
             self._old[sig] = signal.signal(sig, self._on_signal)
+        atexit.register(self.cleanup)
 
     def _on_signal(self, sig, frame):
-        self.cleanup()
-        sys.exit(128 + sig)
+        if self._cleaning:
+            return  # on the way out already: let the cleanup finish
+        raise Interrupted('signal %d' % sig)
 
     def add(self, fn, *args, **kw):
         self._undo.append((fn, args, kw))
 
     def cleanup(self):
+        self._cleaning = True
         while self._undo:
             fn, args, kw = self._undo.pop()
             try:
@@ -101,6 +117,7 @@ class Resources:
         for sig, old in self._old.items():
             signal.signal(sig, old)
         self._old = {}
+        self._cleaning = False
 
 
 class NetNS:
