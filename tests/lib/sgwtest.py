@@ -299,6 +299,7 @@ class Gateway:
         self.extra_config = extra_config
         self.args = list(args)
         self.proc = None
+        self.killed = False  # by kill9(): its exit is no evidence
 
     def config_text(self):
         out = ['agent_socket = "%s";' % self.sock, 'idle_sleep_us = 100;', self.extra_config]
@@ -348,6 +349,7 @@ class Gateway:
         # $XDG_RUNTIME_DIR or /tmp. Removed after the kill.
         runtime = ('/var/run' if os.geteuid() == 0 else os.environ.get('XDG_RUNTIME_DIR', '/tmp'))
         self.res.add(run, 'rm', '-rf', os.path.join(runtime, 'dpdk', self.prefix))
+        self.killed = False
         for attempt in range(20):
             with open(self.log_path, 'w') as log:
                 self.proc = subprocess.Popen([SRTPGW] + self.eal_args() + ['--', '--config', cfg] + self.args,
@@ -365,6 +367,7 @@ class Gateway:
 
     def kill9(self):
         """SIGKILL, as a crash would."""
+        self.killed = True
         self.proc.kill()
         self.proc.wait()
 
@@ -376,7 +379,7 @@ class Gateway:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        elif self.proc and self.proc.returncode != 0:
+        elif self.proc and self.proc.returncode != 0 and not self.killed:
             # it died on its own: its log is the evidence, show it
             sys.stderr.write('--- srtpgw log (exit %d) ---\n%s--- end of log ---\n'
                              % (self.proc.returncode, self.read_log()))
@@ -453,10 +456,14 @@ class CtlError(Exception):
 
 class Control:
     """One srtpgw-control process for a Gateway, with its own database,
-    key-encryption key and socket in the gateway's temporary directory."""
+    key-encryption key and socket in the gateway's temporary directory.
+    With ns (a NetNS) it runs in that network namespace (`ip netns exec`,
+    which execs it: the process is the controller's); its UNIX sockets, and
+    the gateway's agent socket it connects to, are pathnames, reached from
+    any namespace."""
 
-    def __init__(self, res, gw, listen_addresses, extra_config='', name='control'):
-        self.res, self.gw = res, gw
+    def __init__(self, res, gw, listen_addresses, extra_config='', name='control', ns=None):
+        self.res, self.gw, self.ns = res, gw, ns
         self.dir = os.path.join(gw.dir, name)
         os.makedirs(self.dir, exist_ok=True)
         self.sock = os.path.join(self.dir, 'control.sock')
@@ -473,8 +480,10 @@ class Control:
 
     def start(self, timeout=20):
         log = open(self.log_path, 'a')
-        self.proc = subprocess.Popen([SRTPGW_CONTROL, '--config', self.conf], stdout=log,
-                                     stderr=subprocess.STDOUT)
+        cmd = [SRTPGW_CONTROL, '--config', self.conf]
+        if self.ns is not None:
+            cmd = ['ip', 'netns', 'exec', self.ns.name] + cmd
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         self.res.add(self._kill, self.proc)
         wait_serving(self.proc, self.sock, 'srtpgw-control', self.read_log, timeout)
