@@ -6,6 +6,7 @@ Everything a test creates is registered with a Resources object and torn
 down in reverse order, also on failure, SIGTERM or SIGINT.
 Tests run as root (namespaces, veth, AF_PACKET).
 """
+import atexit
 import base64
 import contextlib
 import ctypes
@@ -75,23 +76,38 @@ def run(*cmd, check=True, **kw):
                           stderr=subprocess.PIPE, text=True, **kw)
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGINT, raised where the test was (unittest lets a
+    KeyboardInterrupt through)."""
+
+
 class Resources:
-    """Undo stack for everything a test creates."""
+    """Undo stack for everything a test creates.
+
+    On SIGTERM or SIGINT the test is interrupted (Interrupted) and its
+    stack unwinds before the cleanup runs: in the test's own finally or
+    except, else at exit. Cleaning up inside the signal handler deadlocked
+    when the signal came while the test was waiting for a process that the
+    cleanup then waited for too (subprocess.Popen's wait lock)."""
 
     def __init__(self):
         self._undo = []
         self._old = {}
+        self._cleaning = False
         for sig in (signal.SIGTERM, signal.SIGINT):
             self._old[sig] = signal.signal(sig, self._on_signal)
+        atexit.register(self.cleanup)
 
     def _on_signal(self, sig, frame):
-        self.cleanup()
-        sys.exit(128 + sig)
+        if self._cleaning:
+            return  # on the way out already: let the cleanup finish
+        raise Interrupted('signal %d' % sig)
 
     def add(self, fn, *args, **kw):
         self._undo.append((fn, args, kw))
 
     def cleanup(self):
+        self._cleaning = True
         while self._undo:
             fn, args, kw = self._undo.pop()
             try:
@@ -101,6 +117,7 @@ class Resources:
         for sig, old in self._old.items():
             signal.signal(sig, old)
         self._old = {}
+        self._cleaning = False
 
 
 class NetNS:
@@ -282,6 +299,7 @@ class Gateway:
         self.extra_config = extra_config
         self.args = list(args)
         self.proc = None
+        self.killed = False  # by kill9(): its exit is no evidence
 
     def config_text(self):
         out = ['agent_socket = "%s";' % self.sock, 'idle_sleep_us = 100;', self.extra_config]
@@ -331,6 +349,7 @@ class Gateway:
         # $XDG_RUNTIME_DIR or /tmp. Removed after the kill.
         runtime = ('/var/run' if os.geteuid() == 0 else os.environ.get('XDG_RUNTIME_DIR', '/tmp'))
         self.res.add(run, 'rm', '-rf', os.path.join(runtime, 'dpdk', self.prefix))
+        self.killed = False
         for attempt in range(20):
             with open(self.log_path, 'w') as log:
                 self.proc = subprocess.Popen([SRTPGW] + self.eal_args() + ['--', '--config', cfg] + self.args,
@@ -348,6 +367,7 @@ class Gateway:
 
     def kill9(self):
         """SIGKILL, as a crash would."""
+        self.killed = True
         self.proc.kill()
         self.proc.wait()
 
@@ -359,7 +379,7 @@ class Gateway:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        elif self.proc and self.proc.returncode != 0:
+        elif self.proc and self.proc.returncode != 0 and not self.killed:
             # it died on its own: its log is the evidence, show it
             sys.stderr.write('--- srtpgw log (exit %d) ---\n%s--- end of log ---\n'
                              % (self.proc.returncode, self.read_log()))
@@ -436,10 +456,14 @@ class CtlError(Exception):
 
 class Control:
     """One srtpgw-control process for a Gateway, with its own database,
-    key-encryption key and socket in the gateway's temporary directory."""
+    key-encryption key and socket in the gateway's temporary directory.
+    With ns (a NetNS) it runs in that network namespace (`ip netns exec`,
+    which execs it: the process is the controller's); its UNIX sockets, and
+    the gateway's agent socket it connects to, are pathnames, reached from
+    any namespace."""
 
-    def __init__(self, res, gw, listen_addresses, extra_config='', name='control'):
-        self.res, self.gw = res, gw
+    def __init__(self, res, gw, listen_addresses, extra_config='', name='control', ns=None):
+        self.res, self.gw, self.ns = res, gw, ns
         self.dir = os.path.join(gw.dir, name)
         os.makedirs(self.dir, exist_ok=True)
         self.sock = os.path.join(self.dir, 'control.sock')
@@ -456,8 +480,10 @@ class Control:
 
     def start(self, timeout=20):
         log = open(self.log_path, 'a')
-        self.proc = subprocess.Popen([SRTPGW_CONTROL, '--config', self.conf], stdout=log,
-                                     stderr=subprocess.STDOUT)
+        cmd = [SRTPGW_CONTROL, '--config', self.conf]
+        if self.ns is not None:
+            cmd = ['ip', 'netns', 'exec', self.ns.name] + cmd
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         self.res.add(self._kill, self.proc)
         wait_serving(self.proc, self.sock, 'srtpgw-control', self.read_log, timeout)
