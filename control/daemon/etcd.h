@@ -43,6 +43,9 @@ int etcd_open(const char *endpoints, unsigned timeout_ms, struct etcd **out, cha
 void etcd_close(struct etcd *e);
 /* What the last failed call ran into ("" after a success). */
 const char *etcd_errmsg(const struct etcd *e);
+/* The last call failed because etcd has no leader (its quorum is lost, or
+ * it is electing one): a write was refused, not applied. */
+bool etcd_no_leader(const struct etcd *e);
 
 struct etcd_kv {
 	char *key;                /* NUL-terminated too */

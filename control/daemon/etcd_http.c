@@ -296,6 +296,11 @@ static bool no_leader(const struct etcd *e)
 	return strstr(e->errmsg, "etcdserver: no leader") != NULL;
 }
 
+bool etcd_no_leader(const struct etcd *e)
+{
+	return no_leader(e);
+}
+
 int etcd_call(struct etcd *e, const char *path, json_object *body, bool read_only, json_object **reply)
 {
 	*reply = NULL;

@@ -32,6 +32,7 @@
 #include "control/daemon/fleet.h"
 
 #define KEY_MAX 256
+#define RETRY_MS 50 /* after a failed keep-alive */
 
 struct fleet_lease {
 	pthread_t thread;
@@ -205,11 +206,13 @@ static void *keeper(void *arg)
 			if (valid > now)
 				push_deadline(l, (uint32_t)(valid - now));
 		}
-		/* the next round: a quarter TTL after this one was sent */
+		/* the next round: a quarter TTL after this one was sent; after
+		 * a failure (etcd electing a leader, a member gone) sooner, so
+		 * that the deadline moves again as soon as etcd can */
 		pthread_mutex_lock(&l->mu);
 		if (!l->stop && l->active) {
 			struct timespec until;
-			uint64_t wake = sent + period;
+			uint64_t wake = sent + (rc == 0 ? period : RETRY_MS < period ? RETRY_MS : period);
 
 			clock_gettime(CLOCK_REALTIME, &until);
 			if (wake > now) {

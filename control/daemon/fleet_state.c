@@ -610,6 +610,13 @@ static int change_write(struct fleet *f, char *err, size_t errlen)
 		rc = etcd_txn_get(w.t, false, k, (size_t)kn, false);
 	if (rc == 0)
 		rc = etcd_txn_run(f->e, w.t, &ok, &rev);
+	if (rc == -ETIMEDOUT && etcd_no_leader(f->e)) {
+		/* refused by every member: nothing was applied */
+		snprintf(err, errlen, "etcd has no leader (its quorum is lost, or it is electing one): the change "
+			 "was not made; try again once etcd has a leader");
+		etcd_txn_free(w.t);
+		return -EHOSTDOWN;
+	}
 	if (rc == -ETIMEDOUT) {
 		/* sent and not answered: etcd may have applied it; if it did,
 		 * the watch brings it into the copy like another's change */

@@ -1,0 +1,269 @@
+"""A fleet under failures (issue 14, docs/fleet.md "Failures"): three etcd
+members, three gateways (srtpgw + srtpgw-control, each controller in a
+namespace of its own) on one bridge (tests/lib/fleet_net.py); 30 streams of
+10 owners, each on a service address of its own, with viewers; traffic
+throughout (tests/lib/fleet_traffic.py), every viewer's packets checked:
+decrypted with that viewer's key, from that viewer's stream, no SRTP index
+twice, nothing forged.
+
+In order, on one fleet (each step leaves it whole again):
+  1. the streams spread over the gateways (least loaded), each gateway
+     answering for exactly its streams' addresses;
+  2. kill -9 of a gateway's srtpgw; 3. of its controller; 4. of both:
+     every stream of that gateway resumes at its viewers within 2 s;
+  5. a partition (a controller cut off from etcd): its gateway stops its
+     streams before any other gateway is given them;
+  6. one etcd member killed (quorum kept): nothing stops, changes work;
+  7. quorum lost: a change fails with a clear error, every gateway stops
+     at its deadline; quorum back: the streams resume.
+The failover times (last packet before, first after, at the viewers) are
+printed per stream, with p50 and max.
+"""
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from sgwtest import CtlError, Resources, b64, new_key, wait_for  # noqa: E402
+from fleet_net import FleetNet  # noqa: E402
+from fleet_traffic import FleetTraffic, Stream, Viewer  # noqa: E402
+
+SUITE = 'AES_CM_128_HMAC_SHA1_80'
+N_STREAMS, N_OWNERS = 30, 10
+PORT = 30000
+BOUND_S = 2.0  # the issue's failover bound
+TIMES = []     # every stream's failover time, over all failures
+
+
+def p50(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2] if xs else None
+
+
+class FleetFailover(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.res = Resources()
+        try:
+            cls.net = FleetNet(cls.res, gateways=3, etcd_members=3, ttl=1, service_addrs=N_STREAMS + 1)
+            c = cls.net.ctl(0)
+            for o in range(N_OWNERS):
+                c.ctl('owner', 'add', 'o%d' % o)
+            cls.streams = []
+            for i in range(N_STREAMS):
+                key = new_key(SUITE)
+                s = Stream(i, 's%d' % i, cls.net.service[i], PORT, SUITE, key)
+                c.ctl('stream', 'add', s.name, '--owner', 'o%d' % (i % N_OWNERS), '--listen',
+                      '%s:%d' % (s.addr, PORT), '--key', '-', input=b64(key))
+                for k in range(1 if i % 3 else 2):
+                    sock = cls.net.host_socket()
+                    vkey = new_key(SUITE)
+                    name = 'v%d_%d' % (i, k)
+                    c.ctl('viewer', 'add', name, '--stream', s.name, '--to',
+                          '%s:%d' % sock.getsockname(), '--key', '-', input=b64(vkey))
+                    s.viewers.append(Viewer(s, name, sock, SUITE, vkey))
+                cls.streams.append(s)
+            cls.traffic = FleetTraffic(cls.net.hosts, cls.streams, pps=20).start()
+            cls.traffic.wait_all_flowing(30)
+        except BaseException:
+            cls.res.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.traffic.stop()
+            c = cls.traffic.counts
+            print('traffic: %s' % ', '.join('%s %d' % kv for kv in sorted(c.items())))
+            if TIMES:
+                print('failover over %d streams: p50 %.0f ms, max %.0f ms' % (
+                    len(TIMES), p50(TIMES) * 1000, max(TIMES) * 1000))
+            bad = {k: c[k] for k in ('misdelivered', 'undecryptable', 'index_reused', 'duplicates',
+                                     'forged_delivered') if c[k]}
+            assert not bad, 'viewers got what they must not: %s' % bad
+            assert c['forged_sent'] > 0 and c['received'] > 0
+            cls.net.close()
+        finally:
+            cls.res.cleanup()
+
+    # ---- helpers --------------------------------------------------------
+
+    def placements(self, i=0):
+        """{stream name: gateway name} as controller i sees them."""
+        return {p['stream']: p.get('gateway') for p in self.net.ctl(i).ctl('fleet', 'status')['placements']}
+
+    def live_ctl(self, but=()):
+        return next(i for i in range(self.net.n) if i not in but)
+
+    def busiest(self):
+        pl = self.placements()
+        counts = {i: sum(1 for g in pl.values() if g == self.net.name(i)) for i in range(self.net.n)}
+        return max(counts, key=lambda i: (counts[i], -i))
+
+    def all_placed_off(self, i, asker):
+        pl = self.placements(asker)
+        return len(pl) == N_STREAMS and all(g is not None and g != self.net.name(i) for g in pl.values())
+
+    def failover(self, i, what, fail, restore):
+        """Fail gateway i (fail()), wait for its streams to flow elsewhere,
+        check and print the times, then restore() and wait for the fleet."""
+        mine = [s for s, g in self.placements().items() if g == self.net.name(i)]
+        self.assertTrue(mine, 'gateway %d has no streams to lose' % i)
+        other = self.live_ctl(but=(i,))
+        t0 = time.monotonic()
+        fail()
+        wait_for(lambda: self.all_placed_off(i, other), 10, 'the streams placed off gateway %d' % i,
+                 interval=0.02)
+        self.traffic.wait_all_flowing(10, after=time.monotonic())
+        time.sleep(0.5)  # the gaps are measured up to a moment after all flow again
+        gaps = self.traffic.gaps(t0, time.monotonic())
+        lost = {s: gaps[s] for s in mine}
+        for s in sorted(lost, key=lambda n: int(n[1:])):
+            print('%s: %s failover %.0f ms' % (what, s, lost[s] * 1000))
+        print('%s: %d streams, p50 %.0f ms, max %.0f ms' % (what, len(lost), p50(lost.values()) * 1000,
+                                                             max(lost.values()) * 1000))
+        TIMES.extend(lost.values())
+        slow = {s: round(t, 3) for s, t in lost.items() if t is None or t > BOUND_S}
+        self.assertEqual(slow, {}, 'streams that took more than %.1f s' % BOUND_S)
+        restore()
+        self.net.wait_ready()
+        # the others' streams never stopped
+        others = {s: round(t, 3) for s, t in gaps.items() if s not in lost and (t is None or t > 0.5)}
+        self.assertEqual(others, {}, 'streams of the other gateways stopped')
+
+    # ---- the steps ------------------------------------------------------
+
+    def test_1_spread(self):
+        pl = self.placements()
+        for i in range(self.net.n):
+            mine = sorted(s for s, g in pl.items() if g == self.net.name(i))
+            self.assertEqual(len(mine), N_STREAMS // self.net.n, pl)
+            # the gateway answers for its streams' addresses, and no other
+            want = sorted(self.net.service[int(s[1:])] for s in mine)
+            svc = [a for a in self.net.addrs(i) if a['origin'] == 'service']
+            self.assertEqual(sorted(a['address'] for a in svc), want)
+            self.assertTrue(all(a['leased'] and a['prefix_len'] == 32 for a in svc), svc)
+            # each of its streams fenced with its placement's revision
+            fences = {p['stream']: p['fence'] for p in self.net.ctl(i).ctl('fleet', 'status')['placements']}
+            flows = self.net.gw(i).streams()
+            self.assertEqual(len(flows), len(mine))
+            self.assertTrue(all(f['fence'] > 0 for f in flows.values()))
+            self.assertEqual(sorted(f['fence'] for f in flows.values()), sorted(fences[s] for s in mine))
+
+    def test_2_kill_srtpgw(self):
+        i = self.busiest()
+        self.failover(i, 'kill -9 srtpgw', lambda: self.net.kill_gateway(i), lambda: self.net.start_gateway(i))
+
+    def test_3_kill_controller(self):
+        i = self.busiest()
+        before = self.net.gw(i).counters().get('drop_lease_expired', 0)
+        self.failover(i, 'kill -9 srtpgw-control', lambda: self.net.kill_controller(i),
+                      lambda: self.net.start_controller(i))
+        # its data plane stopped the streams by itself at the deadline
+        self.assertGreater(self.net.gw(i).counters().get('drop_lease_expired', 0), before)
+
+    def test_4_kill_both(self):
+        i = self.busiest()
+
+        def fail():
+            self.net.kill_controller(i)
+            self.net.kill_gateway(i)
+
+        def restore():
+            self.net.start_gateway(i)
+            self.net.start_controller(i)
+        self.failover(i, 'kill -9 both', fail, restore)
+
+    def test_5_partition(self):
+        """The cut-off gateway's deadline passes before any of its streams
+        is placed elsewhere: never two forwarders."""
+        i = self.busiest()
+        other = self.live_ctl(but=(i,))
+        t = {}
+
+        def fail():
+            self.net.partition(i)
+            t['cut'] = time.monotonic()
+
+        def seen():
+            now = time.monotonic()
+            if 'expired' not in t and self.net.lease_state(i)[0] == 'expired':
+                t['expired'] = now
+            if 'moved' not in t and any(g not in (None, self.net.name(i))
+                                        for s, g in self.placements(other).items() if s in mine):
+                t['moved'] = now
+            return 'expired' in t and 'moved' in t
+
+        mine = [s for s, g in self.placements().items() if g == self.net.name(i)]
+        fail()
+        wait_for(seen, 10, 'the deadline to pass and the streams to move', interval=0.01)
+        print('partition: deadline passed %.0f ms after the cut, first stream placed elsewhere %.0f ms' % (
+            (t['expired'] - t['cut']) * 1000, (t['moved'] - t['cut']) * 1000))
+        self.assertLess(t['expired'], t['moved'])
+        wait_for(lambda: self.all_placed_off(i, other), 10, 'all placed off', interval=0.02)
+        self.traffic.wait_all_flowing(10, after=time.monotonic())
+        self.net.heal(i)
+        self.net.wait_ready()
+
+    def test_6_one_etcd_member_dies(self):
+        """A follower, then the leader: forwarding never stops (a new
+        leader gives every lease its full TTL again); changes go on,
+        though one made during the election may time out ("may or may not
+        have been made") and is made again."""
+        etcd = self.net.etcd
+        for what in ('follower', 'leader'):
+            leader = etcd.leader()
+            victim = leader if what == 'leader' else next(j for j in range(etcd.n) if j != leader)
+            t0 = time.monotonic()
+            etcd.kill(victim)
+            c = self.net.ctl(0)
+            name = 'late-' + what
+
+            def added():
+                r = c.ctl('owner', 'add', name, check=False)
+                return isinstance(r, dict) or name in [o['name'] for o in c.ctl('owner', 'list')['owners']]
+            wait_for(added, 10, 'a change with one etcd member down', interval=0.1)
+            c.ctl('owner', 'del', name)
+            time.sleep(2 * self.net.ttl)  # leases renewed meanwhile: nothing may stop
+            gaps = self.traffic.gaps(t0, time.monotonic())
+            self.assertEqual({s: round(g, 3) for s, g in gaps.items() if g is None or g > 0.5}, {}, what)
+            for i in range(self.net.n):
+                self.assertEqual(self.net.lease_state(i)[0], 'armed', what)
+            etcd.start(victim)
+
+    def test_7_quorum_lost(self):
+        self.net.etcd.kill(0)
+        self.net.etcd.kill(1)
+        c = self.net.ctl(2)
+        # at once: the last member may still believe in its leader and
+        # hold the write until it times out
+        with self.assertRaises(CtlError) as e:
+            c.ctl('owner', 'add', 'nobody')
+        print('quorum just lost: owner add: exit %d: %s' % (e.exception.code, e.exception.stderr))
+        self.assertIn('etcd', e.exception.stderr)
+        # once it knows it has no leader: refused at once, and said so
+        self.net.etcd.wait_no_leader(2)
+        t = time.monotonic()
+        with self.assertRaises(CtlError) as e:
+            c.ctl('owner', 'add', 'nobody')
+        print('quorum lost: owner add: exit %d after %.0f ms: %s' % (
+            e.exception.code, (time.monotonic() - t) * 1000, e.exception.stderr))
+        self.assertIn('etcd has no leader', e.exception.stderr)
+        self.assertIn('the change was not made', e.exception.stderr)
+        self.assertEqual(c.ctl('owner', 'list')['owners'], c.ctl('owner', 'list')['owners'])
+        for i in range(self.net.n):
+            wait_for(lambda: self.net.lease_state(i)[0] == 'expired', 5, 'gateway %d to stop' % i,
+                     interval=0.02)
+        t_stop = time.monotonic()
+        time.sleep(0.3)
+        self.assertEqual(self.traffic.received_since(t_stop + 0.1), set())
+        self.net.etcd.start(0, wait=False)
+        self.net.etcd.start(1, wait=False)
+        self.net.etcd.wait_healthy()
+        self.net.wait_ready()
+        self.traffic.wait_all_flowing(20, after=time.monotonic())
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
