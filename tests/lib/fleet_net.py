@@ -72,7 +72,9 @@ class FleetNet:
         self.mgmt = switch(res)
         self.mgmt_if = switch_port(res, self.mgmt)
         run('ip', 'addr', 'add', ETCD_HOST + '/24', 'dev', self.mgmt_if)
-        self.etcd = EtcdCluster(etcd_members, res=res, host=ETCD_HOST)
+        # elections within 250-500 ms: a leader's death must not outlast a
+        # 1 s lease's deadline (docs/fleet.md, "Leases and etcd's timeouts")
+        self.etcd = EtcdCluster(etcd_members, res=res, host=ETCD_HOST, heartbeat_ms=50, election_ms=250)
 
         self.srv, self._srv_port, self.gw_ifaces, self._gws, self._ctls = [], [], [], [], []
         self._partitioned, self._killed = set(), set()
