@@ -73,6 +73,12 @@ void fleet_lease_set_active(struct fleet_lease *l, bool active);
 /* Stops the thread; revoke: give the lease back (a clean stop: the
  * gateway's streams move at once), else let it expire. */
 void fleet_lease_stop(struct fleet_lease *l, bool revoke);
+/* The gateway's data plane holds the streams placed under lease (a full
+ * push made for it succeeded). The deadline is moved only for that lease:
+ * after a new lease, not before the push (else the data plane would
+ * forward again the streams placed under the old lease, which other
+ * gateways took meanwhile). */
+void fleet_lease_pushed(struct fleet_lease *l, int64_t lease);
 /* The lease now (0: none), and keep-alives that succeeded since start. */
 int64_t fleet_lease_id(struct fleet_lease *l);
 uint64_t fleet_lease_renewals(struct fleet_lease *l);

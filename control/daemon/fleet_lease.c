@@ -41,6 +41,7 @@ struct fleet_lease {
 	bool stop, revoke_on_stop;
 	bool active;                  /* guarded by mu: hold a lease (the gateway is up) */
 	int64_t id;                   /* guarded by mu: the lease now, 0: none */
+	int64_t pushed;               /* guarded by mu: the lease the data plane's streams were pushed for */
 	uint64_t renewals, grants;    /* guarded by mu */
 	/* the thread's own */
 	struct etcd *e;
@@ -199,11 +200,17 @@ static void *keeper(void *arg)
 		now = mono_ms();
 		if (rc == 0) {
 			uint64_t valid = sent + (uint64_t)l->ttl_s * 1000u - margin_ms(l);
+			bool ours;
 
 			pthread_mutex_lock(&l->mu);
 			l->renewals++;
+			/* A new lease moves the deadline only once the data plane
+			 * holds what is placed under it: its fenced streams may
+			 * still be those placed under the old one, which other
+			 * gateways have now (fleet_lease_pushed). */
+			ours = l->pushed == l->id;
 			pthread_mutex_unlock(&l->mu);
-			if (valid > now)
+			if (ours && valid > now)
 				push_deadline(l, (uint32_t)(valid - now));
 		}
 		/* the next round: a quarter TTL after this one was sent; after
@@ -283,6 +290,16 @@ void fleet_lease_set_active(struct fleet_lease *l, bool active)
 	if (l->active != active) {
 		l->active = active;
 		pthread_cond_broadcast(&l->cv);
+	}
+	pthread_mutex_unlock(&l->mu);
+}
+
+void fleet_lease_pushed(struct fleet_lease *l, int64_t lease)
+{
+	pthread_mutex_lock(&l->mu);
+	if (l->pushed != lease) {
+		l->pushed = lease;
+		pthread_cond_broadcast(&l->cv); /* a keep-alive and the deadline now */
 	}
 	pthread_mutex_unlock(&l->mu);
 }

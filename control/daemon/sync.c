@@ -15,6 +15,7 @@
 
 #include "api/log.h"
 #include "control/daemon/daemon.h"
+#include "control/daemon/fleet.h"
 #include "control/daemon/placement.h"
 #include "control/daemon/webrtc.h"
 
@@ -303,6 +304,8 @@ int sync_full(struct ctl_daemon *d)
 	int rc;
 
 	d->n_rejected = 0;
+	/* a fleet: the streams placed under the lease held now */
+	placement_tick(d, ctl_now_ms());
 	if (migrate_lanes(d) != 0)
 		sgw_log(LOG_WARNING, "giving lanes to older viewers: %s", store_errmsg(d->store));
 	/* a full push may take a while on a large state */
@@ -343,6 +346,8 @@ int sync_full(struct ctl_daemon *d)
 	gw_link_set_timeout(&d->gw, d->cfg.apply_timeout_ms);
 	if (rc == 0) {
 		synced(d);
+		if (d->fleet != NULL)
+			fleet_lease_pushed(d->lease, d->place.lease);
 		sgw_log(LOG_INFO, "gateway in sync at change %llu (table version %llu)",
 			(unsigned long long)d->gw.applied_seq, (unsigned long long)d->gw.version);
 	} else if (rc > 0) {

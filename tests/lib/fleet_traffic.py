@@ -9,10 +9,14 @@ tag, FORGED in its marker) to each stream: none may reach a viewer.
 
 Viewers: one receiver thread reads every viewer's socket. Each datagram is
 checked the way tests/isolation checks a display's:
-  - its (SSRC, sequence number) never came to this viewer before with
-    other bytes: an SRTP index used twice under the viewer's key (invariant
-    8) is counted in `index_reused`; the very same bytes twice (one packet
-    delivered twice) in `duplicates`;
+  - its (SSRC, index) never came to this viewer before with other bytes:
+    an SRTP index used twice under the viewer's key (invariant 8) is
+    counted in `index_reused`; the very same bytes twice (one packet
+    delivered twice) in `duplicates`. The index is the sequence number
+    extended by the receiver's estimate of the ROC (RFC 3711, 3.3.1): a
+    lane jumps at most a reservation block (< 2^15) when a gateway takes
+    it over, so the estimate holds, and sequence numbers that come round
+    again after 65536 packets are not taken for reuse;
   - it decrypts with this viewer's key, else `undecryptable`;
   - its marker names this viewer's stream, else `misdelivered` (invariant
     1); a FORGED marker is `forged_delivered`.
@@ -55,8 +59,25 @@ class Viewer:
     def __init__(self, stream, name, sock, suite, key):
         self.stream, self.name, self.sock = stream, name, sock
         self.rx = srtp_session(suite, key, outbound=False)
-        self.seen = {}  # (ssrc, seq) -> bytes
+        self.seen = {}  # (ssrc, index) -> bytes
+        self.highest = {}  # ssrc -> the highest index seen
         self.got = 0
+
+    def index(self, ssrc, seq):
+        """seq extended to a 48-bit index as a receiver estimates it."""
+        s_l = self.highest.get(ssrc)
+        if s_l is None:
+            idx = seq
+        else:
+            roc, sl = s_l >> 16, s_l & 0xffff
+            if sl < 32768:
+                v = roc - 1 if seq - sl > 32768 and roc > 0 else roc
+            else:
+                v = roc + 1 if sl - 32768 > seq else roc
+            idx = (v << 16) | seq
+        if s_l is None or idx > s_l:
+            self.highest[ssrc] = idx
+        return idx
 
 
 class FleetTraffic:
@@ -150,11 +171,12 @@ class FleetTraffic:
             c['undecryptable'] += 1
             return
         ssrc, seq = struct.unpack('!I', data[8:12])[0], struct.unpack('!H', data[2:4])[0]
-        old = v.seen.get((ssrc, seq))
+        key = (ssrc, v.index(ssrc, seq))
+        old = v.seen.get(key)
         if old is not None:
             c['duplicates' if old == data else 'index_reused'] += 1
             return
-        v.seen[(ssrc, seq)] = data
+        v.seen[key] = data
         try:
             plain = v.rx.unprotect(data)
         except Exception:
