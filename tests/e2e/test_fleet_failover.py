@@ -178,7 +178,19 @@ class FleetFailover(unittest.TestCase):
         wait_for(lambda: all(g not in (None, self.net.name(i)) for g in self.placements(other).values()), 10,
                  'all placed off', interval=0.02)
         self.traffic.wait_all_flowing(10, after=time.monotonic())
+        # healed, the controller gets a new lease at once, while its
+        # gateway still holds the streams placed under the old one (which
+        # the others forward now): its deadline must not move before its
+        # first push for the new lease has taken them away
         self.net.heal(i)
+        gw = self.net.gw(i)
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            st = gw.status()
+            if st['lease'] == 'armed':
+                self.assertEqual(st['streams'], 0, 'gateway %d armed again with the streams it lost' % i)
+                break
+            time.sleep(0.002)
         self.net.wait_ready()
 
     def test_6_one_etcd_member_dies(self):
