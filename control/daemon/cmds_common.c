@@ -311,6 +311,7 @@ const char *errno_name(int e)
 	case EPROTO: return "EPROTO";
 	case EHOSTUNREACH: return "EHOSTUNREACH";
 	case EHOSTDOWN: return "EHOSTDOWN";
+	case EALREADY: return "EALREADY";
 	case ENOMEM: return "ENOMEM";
 	case EAGAIN: return "EAGAIN";
 	case ETIMEDOUT: return "ETIMEDOUT";

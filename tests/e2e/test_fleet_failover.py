@@ -251,6 +251,53 @@ class FleetFailover(unittest.TestCase):
         self.net.wait_ready()
         self.traffic.wait_all_flowing(20, after=time.monotonic())
 
+    def test_8_move(self):
+        """stream move: the stream, its address and a higher token go to
+        the new gateway, the old one lets go of both; its viewer hardly
+        notices. Moving where it is, or to no gateway, is refused."""
+        c = self.net.ctl(0)
+        s = self.streams[0]
+        pl = self.placements()
+        src = pl[s.name]
+        i_src = [self.net.name(k) for k in range(self.net.n)].index(src)
+        j = other_than(self.net, i_src)
+        dst = self.net.name(j)
+        fence = {p['stream']: p['fence'] for p in c.ctl('fleet', 'status')['placements']}[s.name]
+        t0 = time.monotonic()
+        r = c.ctl('stream', 'move', s.name, '--to', dst)
+        self.assertEqual((r['name'], r['from'], r['to']), (s.name, src, dst))
+        wait_for(lambda: s.addr in [a['address'] for a in self.net.addrs(j)] and
+                 s.addr not in [a['address'] for a in self.net.addrs(i_src)], 10,
+                 'the address to move to %s' % dst, interval=0.01)
+        self.traffic.wait_all_flowing(10, after=time.monotonic())
+        time.sleep(0.3)
+        gap = self.traffic.gaps(t0, time.monotonic())[s.name]
+        print('stream move %s %s -> %s: silence at the viewer %.0f ms' % (s.name, src, dst, gap * 1000))
+        self.assertLess(gap, 0.5)
+        st = c.ctl('fleet', 'status')
+        new = {p['stream']: p for p in st['placements']}[s.name]
+        self.assertEqual(new['gateway'], dst)
+        self.assertGreater(new['fence'], fence)
+        self.assertIn(new['fence'], [f['fence'] for f in self.net.gw(j).streams().values()])
+        self.assertNotIn(new['fence'], [f['fence'] for f in self.net.gw(i_src).streams().values()])
+        # refused: where it is already, a gateway without a lease, and
+        # stream add --gateway to one
+        for args, code in ((('stream', 'move', s.name, '--to', dst), 'EALREADY'),
+                           (('stream', 'move', s.name, '--to', 'nowhere'), 'EHOSTUNREACH'),
+                           (('stream', 'add', 'x', '--owner', 'o0', '--gateway', 'nowhere'), 'EHOSTUNREACH')):
+            r = c.ctl(*args, check=False)
+            self.assertEqual(r.returncode, 1, args)
+            self.assertIn('"code": "%s"' % code, self.json_error(c, args), args)
+        self.assertEqual(self.placements()[s.name], dst)
+
+    def json_error(self, c, args):
+        """The code srtpgwctl --json prints for a refused command."""
+        import subprocess
+        from sgwtest import SRTPGWCTL
+        r = subprocess.run([SRTPGWCTL, '--socket', c.sock, '--json'] + list(args), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=30)
+        return r.stdout + r.stderr
+
 
 if __name__ == '__main__':
     unittest.main(verbosity=2)
