@@ -89,11 +89,12 @@ bool placement_mine(const struct ctl_daemon *d, int64_t stream_id, uint64_t *tok
 }
 
 /* The gateway the rule gives stream i: one that already has a stream on
- * the same listen address (an address is answered by one gateway), else
- * the live gateway with the fewest placements, ties by name. NULL: none
- * alive. load[] counts placements per gateway of the view's list. */
+ * the same listen address (an address is answered by one gateway), placed
+ * or given in this pass (given[]), else the live gateway with the fewest
+ * placements, ties by name. NULL: none alive. load[] counts placements per
+ * gateway of the view's list. */
 static const struct fleet_gw *choose(const struct fleet *f, const struct streams *v, size_t i,
-				     unsigned *load)
+				     const unsigned *load, const struct fleet_gw *const *given)
 {
 	const struct fleet_gw *gws, *best = NULL;
 	size_t n_gw = fleet_gw_list(f, &gws);
@@ -103,7 +104,7 @@ static const struct fleet_gw *choose(const struct fleet *f, const struct streams
 
 		if (j == i || !same_addr(&v->s[j].addr, &v->s[i].addr))
 			continue;
-		g = live_gw(f, fleet_placement_of(f, v->s[j].id));
+		g = given[j] != NULL ? given[j] : live_gw(f, fleet_placement_of(f, v->s[j].id));
 		if (g != NULL)
 			return g;
 	}
@@ -135,6 +136,7 @@ void placement_tick(struct ctl_daemon *d, uint64_t now_ms)
 	const struct fleet_placement *ps;
 	const struct fleet_gw *gws;
 	struct streams v = { 0 };
+	const struct fleet_gw **given = NULL;
 	unsigned *load = NULL;
 	size_t n_p, n_gw;
 	int64_t lease;
@@ -161,7 +163,8 @@ void placement_tick(struct ctl_daemon *d, uint64_t now_ms)
 	n_p = fleet_placement_list(f, &ps);
 	n_gw = fleet_gw_list(f, &gws);
 	load = calloc(n_gw + 1, sizeof(*load));
-	if (load == NULL)
+	given = calloc(v.n + 1, sizeof(*given));
+	if (load == NULL || given == NULL)
 		goto out;
 	for (size_t i = 0; i < n_p; i++) {
 		const struct fleet_gw *g = live_gw(f, &ps[i]);
@@ -191,9 +194,10 @@ void placement_tick(struct ctl_daemon *d, uint64_t now_ms)
 
 		if (p != NULL)
 			continue; /* placed; or its gateway's lease is ending, which takes it too */
-		g = choose(f, &v, i, load);
+		g = choose(f, &v, i, load, given);
 		if (g == NULL)
 			break; /* no gateway alive */
+		given[i] = g;
 		load[g - gws]++;
 		if (strcmp(g->name, d->cfg.fleet_gateway) != 0 || lease == 0 || g->lease != lease)
 			continue; /* another gateway's to take */
@@ -212,6 +216,7 @@ void placement_tick(struct ctl_daemon *d, uint64_t now_ms)
 		d->gw.in_sync = false; /* the push follows in this tick */
 	}
 out:
+	free(given);
 	free(load);
 	free(v.s);
 }

@@ -290,6 +290,24 @@ class FleetFailover(unittest.TestCase):
             self.assertIn('"code": "%s"' % code, self.json_error(c, args), args)
         self.assertEqual(self.placements()[s.name], dst)
 
+    def test_9_shared_address(self):
+        """Streams on one listen address go to one gateway (an address is
+        answered by one gateway), also when they are placed in one pass."""
+        addr = self.net.service[N_STREAMS]
+        for k in range(2):
+            self.net.ctl(k).ctl('stream', 'add', 'shared%d' % k, '--owner', 'o1', '--listen',
+                                '%s:%d' % (addr, 31000 + 2 * k))
+        wait_for(lambda: all(self.placements().get('shared%d' % k) for k in range(2)), 10,
+                 'both placed', interval=0.02)
+        pl = self.placements()
+        self.assertEqual(pl['shared0'], pl['shared1'])
+        holders = lambda: [i for i in range(self.net.n) if addr in [a['address'] for a in self.net.addrs(i)]]
+        i = [self.net.name(k) for k in range(self.net.n)].index(pl['shared0'])
+        wait_for(lambda: holders() == [i], 10, 'the address on %s only' % pl['shared0'], interval=0.02)
+        for k in range(2):
+            self.net.ctl(0).ctl('stream', 'del', 'shared%d' % k)
+        wait_for(lambda: holders() == [], 10, 'the address let go', interval=0.02)
+
     def json_error(self, c, args):
         """The code srtpgwctl --json prints for a refused command."""
         import subprocess
