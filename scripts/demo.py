@@ -94,9 +94,16 @@ def save_data_url(url, path):
 
 def main():
     ap = argparse.ArgumentParser(description='srtpgw demo (see scripts/demo --help)')
-    ap.add_argument('--seconds', type=int, default=8, help='how long the cameras send (default 8)')
+    ap.add_argument('--fleet', action='store_true',
+                    help='the fleet demo instead: three gateways on etcd, one killed, its camera going on '
+                    'from another (scripts/demo_fleet.py)')
+    ap.add_argument('--seconds', type=int, help='how long the cameras send (default 8; 12 with --fleet)')
     ap.add_argument('--out', default='demo-out', help='where the PNG frames go (default demo-out)')
     args = ap.parse_args()
+    if args.fleet:
+        import demo_fleet
+        return demo_fleet.run(args.seconds or 12, args.out)
+    args.seconds = args.seconds or 8
     frames = RATE * args.seconds
 
     try:
