@@ -32,7 +32,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests', 'lib'))
-from sgwtest import SRTPGWCTL, Resources, wait_for  # noqa: E402
+from sgwtest import SRTPGWCTL, CtlError, Resources, wait_for  # noqa: E402
 from fleet_net import FleetNet  # noqa: E402
 import media  # noqa: E402
 from demo_common import (RATE, SIZE, OutputInUse, camera_file, lock_output, say, start_camera,  # noqa: E402
@@ -152,7 +152,7 @@ def run(seconds, out):
     except KeyboardInterrupt:
         say('== interrupted: everything the demo made is removed')
         return 130
-    except AssertionError as e:
+    except (AssertionError, CtlError) as e:  # a wait that timed out, a command refused
         say('== FAILED: %s' % e)
         return 1
     finally:
