@@ -25,8 +25,6 @@ for a viewer and left no PNG for it.
 """
 import argparse
 import base64
-import fcntl
-import glob
 import os
 import shutil
 import socket
@@ -39,12 +37,13 @@ from sgwtest import (SRTPGWCTL, Control, CtlError, Gateway, NetNS, Resources,  #
                      run, switch, switch_port, wait_for)
 from browser import Browser, spki_sha256  # noqa: E402
 import media  # noqa: E402
+from demo_common import (RATE, SIZE, OutputInUse, camera_file, lock_output, save_frames,  # noqa: E402,F401
+                         say, start_camera, start_viewer, viewers_without_png, whose_picture)
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 NET = '10.66.0.'
 GW = NET + '1'
-SIZE, RATE = (320, 240), 10
 SUITE = media.SUITE
 # the management network: srtpgw-control's HTTPS API and the page server
 # on the host (10.67.0.1), the displays' second interface
@@ -60,73 +59,6 @@ HOSTS = {'cam-alice': (NET + '2', 1, None), 'cam-bob': (NET + '3', 2, None),
          'bob-tv': (NET + '21', 2, 2)}
 # display -> (address, management address, owner): Chromium over WHEP
 DISPLAYS = {'alice-display': (NET + '31', MGMT + '31', 1), 'bob-display': (NET + '41', MGMT + '41', 2)}
-# a display shows its owner's camera: its picture is at least this close to
-# one of that camera's frames (PSNR, dB) and this much closer than to any
-# of the other camera's (testsrc and smptebars: about 10 dB apart at best)
-SHOWS_DB, MARGIN_DB = 20.0, 6.0
-
-
-def say(*a):
-    print(*a, flush=True)
-
-
-class OutputInUse(Exception):
-    pass
-
-
-def lock_output(out):
-    """Make out (if needed) and lock it for this run: an open file that
-    holds the lock until the process ends. Raises OutputInUse if another
-    demo holds it. Frames of an earlier run are removed."""
-    os.makedirs(out, exist_ok=True)
-    f = open(os.path.join(out, '.lock'), 'a+')
-    try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        f.seek(0)
-        holder = f.read().strip() or '?'
-        f.close()
-        raise OutputInUse('%s is in use by another demo (pid %s): give this one --out DIR' % (out, holder))
-    f.truncate(0)
-    f.write('%d\n' % os.getpid())
-    f.flush()
-    for name in os.listdir(out):
-        if name in HOSTS or name in DISPLAYS or name == '.work':  # .work: frames of the demo's older versions
-            shutil.rmtree(os.path.join(out, name), ignore_errors=True)
-    return f
-
-
-def save_frames(frames_dir, dest, keep=3):
-    """Copy the first, middle and last PNG that a viewer decoded (the
-    files that are there, not numbers worked out from a count) to
-    dest/frame-N.png; returns how many were saved."""
-    files = sorted(glob.glob(os.path.join(frames_dir, '[0-9]*.png')))
-    os.makedirs(dest, exist_ok=True)
-    picks = sorted({0, len(files) // 2, len(files) - 1})[:keep] if files else []
-    for k, i in enumerate(picks):
-        shutil.copy(files[i], os.path.join(dest, 'frame-%d.png' % (k + 1)))
-    return len(picks)
-
-
-def viewers_without_png(out, hosts):
-    """The viewers whose directory in out holds no PNG."""
-    return [h for h in hosts if not glob.glob(os.path.join(out, h, '*.png'))]
-
-
-def whose_picture(png, refs, shows_db=SHOWS_DB, margin_db=MARGIN_DB):
-    """Which camera a PNG (a display's screenshot: the video at its top
-    left, or a picture) shows: (owner or None, {owner: best PSNR in dB}).
-    refs: {owner: [rgb24 frames]}. An owner is named only if the picture is
-    within shows_db of one of its frames and margin_db closer than to any
-    other camera's."""
-    rgb = media.rgb_of_png(png, SIZE)
-    if rgb is None:
-        return None, {}
-    score = {o: media.best_psnr(rgb, frames) for o, frames in refs.items()}
-    best = max(score, key=score.get)
-    others = [v for o, v in score.items() if o != best]
-    ok = score[best] >= shows_db and all(score[best] >= v + margin_db for v in others)
-    return (best if ok else None), score
 
 
 def page_url(stream, token):
@@ -162,18 +94,25 @@ def save_data_url(url, path):
 
 def main():
     ap = argparse.ArgumentParser(description='srtpgw demo (see scripts/demo --help)')
-    ap.add_argument('--seconds', type=int, default=8, help='how long the cameras send (default 8)')
+    ap.add_argument('--fleet', action='store_true',
+                    help='the fleet demo instead: three gateways on etcd, one killed, its camera going on '
+                    'from another (scripts/demo_fleet.py)')
+    ap.add_argument('--seconds', type=int, help='how long the cameras send (default 8; 12 with --fleet)')
     ap.add_argument('--out', default='demo-out', help='where the PNG frames go (default demo-out)')
     args = ap.parse_args()
+    if args.fleet:
+        import demo_fleet
+        return demo_fleet.run(args.seconds or 12, args.out)
+    args.seconds = args.seconds or 8
     frames = RATE * args.seconds
 
     try:
-        lock = lock_output(args.out)
+        # .work: frames of the demo's older versions
+        lock = lock_output(args.out, list(HOSTS) + list(DISPLAYS) + ['.work'])
     except OutputInUse as e:
         print('demo: %s' % e, file=sys.stderr)
         return 1
     res = Resources()
-    procs = []
     try:
         work = tempfile.mkdtemp(prefix='srtpgw-demo-')
         res.add(shutil.rmtree, work, ignore_errors=True)
@@ -237,15 +176,9 @@ def main():
         # the cameras' pictures: VP8 files sent as they are, and decoded
         # here for what a viewer that got every packet must decode
         say('== the cameras\' VP8 (%s)' % ', '.join('cam-%s: %s' % (n, s) for n, s, _ in OWNERS.values()))
-        refs = {}
+        refs, ivfs = {}, {}
         for owner, (name, src, port) in OWNERS.items():
-            ivf = os.path.join(work, 'cam-%s.ivf' % name)
-            subprocess.run(media.vp8_file_cmd(media.source(src, SIZE, RATE, args.seconds), RATE, ivf),
-                           stdin=subprocess.DEVNULL, check=True, timeout=120)
-            os.makedirs(os.path.join(work, 'ref-' + name))
-            subprocess.run(media.decode_cmd(ivf, os.path.join(work, 'ref-' + name, '%04d.png')),
-                           stdin=subprocess.DEVNULL, check=True, timeout=120)
-            refs[owner] = media.rgb_frames(os.path.join(work, 'ref-' + name, '%04d.png'), SIZE)
+            ivfs[owner], refs[owner] = camera_file(work, name, src, args.seconds)
 
         say('== the displays: headless Chromium, the page from %s, WHEP to %s' % (ORIGIN, API))
         pages = subprocess.Popen(['/usr/bin/python3', '-m', 'http.server', '--bind', MGMT + '1', '--directory',
@@ -281,25 +214,9 @@ def main():
         for host, (addr, owner, stream) in HOSTS.items():
             if not stream:
                 continue
-            sdp_path = os.path.join(work, host + '.sdp')
-            with open(sdp_path, 'w') as f:
-                f.write(media.sdp(GW, 6000, keys[host], codec='VP8'))
-            os.makedirs(os.path.join(work, host))
-            p = ns[host].popen(*media.viewer_cmd(sdp_path, 5, frames, os.path.join(work, host, '%04d.png')),
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            procs.append(p)
-            res.add(media.stop, p, 0)
-            viewers[host] = p
-            wait_for(lambda: ns[host].run('ss', '-Hlun', 'sport = :6000').stdout.strip(), 10,
-                     host + ' to listen', interval=0.05)
-        cams = []
-        for owner, (name, src, port) in OWNERS.items():
-            c = ns['cam-' + name].popen(*media.vp8_camera_cmd(os.path.join(work, 'cam-%s.ivf' % name),
-                                                               keys['cam-' + name], GW, port),
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
-            res.add(media.stop, c, 0)
-            cams.append(c)
+            viewers[host], _ = start_viewer(res, ns[host], work, host, GW, 6000, keys[host], frames)
+        cams = [start_camera(res, ns['cam-' + name], ivfs[owner], keys['cam-' + name], GW, port)
+                for owner, (name, src, port) in OWNERS.items()]
         # each display's page once it has shown a second of video: a
         # screenshot, and the picture its video element holds
         shots = {}

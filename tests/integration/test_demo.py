@@ -1,6 +1,9 @@
 """scripts/demo.py: every viewer ends with PNG frames in the output
 directory, and each display (headless Chromium over WHEP) with a
 screenshot of its page showing its owner's camera, or the demo fails.
+scripts/demo --fleet (scripts/demo_fleet.py): the camera of the killed
+gateway goes on from another, and every viewer's frames from before and
+after the kill show its owner's camera.
 
 The demo once reported 80 frames for a viewer and left no PNG for it: two
 demos shared the default output directory, and each one's start (rm -rf of
@@ -15,10 +18,12 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEMO = os.path.join(TOP, 'scripts', 'demo.py')
+SCRIPT = os.path.join(TOP, 'scripts', 'demo')
 sys.path.insert(0, os.path.join(TOP, 'tests', 'lib'))
 sys.path.insert(0, os.path.join(TOP, 'scripts'))
 import demo  # noqa: E402
@@ -100,6 +105,34 @@ class Demo(unittest.TestCase):
                 other = [o for o in DISPLAYS if o != d][0]
                 self.assertIsNone(demo.whose_picture(os.path.join(self.out, d, png), {other: frames[other]},
                                                      shows_db=15, margin_db=10)[0])
+
+    def test_fleet_demo(self):
+        """scripts/demo --fleet, as a user runs it (it builds first): exit
+        0, the failover printed, before and after frames of both owners."""
+        t = time.monotonic()
+        r = subprocess.run([SCRIPT, '--fleet', '--seconds', '7', '--out', self.out],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+        took = time.monotonic() - t
+        print('scripts/demo --fleet --seconds 7: %.1f s' % took)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertRegex(r.stdout, r"== killing gateway gw\d \(the one carrying cam-alice\): kill -9 of its srtpgw")
+        self.assertRegex(r.stdout, r"cam-alice: on gw\d now, was on gw\d; alice-tv's packets stopped for \d+ ms, "
+                                   r"its frames for \d+ ms")
+        self.assertRegex(r.stdout, r"cam-bob: on gw\d throughout")
+        self.assertIn("every viewer saw only its owner's camera", r.stdout)
+        self.assertEqual(r.stdout.count("picture ok"), 4, r.stdout)
+        pngs = ['fleet-%s-%s.png' % (o, w) for o in ('alice', 'bob') for w in ('before', 'after')]
+        self.assertEqual(sorted(os.listdir(self.out)), sorted(pngs + ['.lock']))
+        for png in pngs:
+            with open(os.path.join(self.out, png), 'rb') as f:
+                self.assertEqual(f.read(8), b'\x89PNG\r\n\x1a\n')
+        self.assertLess(took, 60, r.stdout)
+
+    def test_fleet_demo_seconds_too_few(self):
+        r = subprocess.run(['/usr/bin/python3', DEMO, '--fleet', '--seconds', '2', '--out', self.out],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn('--seconds must be at least', r.stderr)
 
 
 if __name__ == '__main__':
