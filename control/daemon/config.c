@@ -545,6 +545,13 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 	    get_principals(&l, root, cfg) || get_user(&l, root, cfg) || get_tls(&l, root, cfg) ||
 	    get_http(&l, root, cfg) || get_fleet(&l, root, cfg))
 		goto out;
+	/* A fleet stops a gateway at its lease deadline, so the block's
+	 * headroom without a controller is of no use there; a smaller block
+	 * keeps the jump at a failover under RFC 3550's MAX_DROPOUT (3000),
+	 * which receivers such as ffmpeg's otherwise answer by dropping the
+	 * first packet (and the frame) after the jump. */
+	if (cfg->fleet && config_setting_get_member(root, "reserve_block") == NULL)
+		cfg->reserve_block = 2048;
 	if (cfg->punt_socket[0] == '\0') {
 		/* the gateway's default: punt.sock beside its agent socket */
 		const char *slash = strrchr(cfg->agent_socket, '/');

@@ -370,6 +370,16 @@ static void fleet_keys(void)
 	CHECK_EQ(cfg.fleet_lease_ttl_s, 1);
 	CHECK_STREQ(cfg.etcd_prefix, "/srtpgw/edge1/");
 	CHECK_EQ(cfg.etcd_timeout_ms, 250);
+	/* the service addresses' port; a smaller reservation block, unless
+	 * one is given */
+	CHECK_EQ(cfg.fleet_service_port, 0);
+	CHECK_EQ(cfg.reserve_block, 2048);
+	CHECK_EQ(load_text(LISTEN "store = \"etcd\";\netcd_endpoints = [ \"http://e:2379\" ];\n"
+			   "fleet_gateway = \"a\";\nfleet_service_port = 2;\nreserve_block = 8192;\n"), 0);
+	CHECK_EQ(cfg.fleet_service_port, 2);
+	CHECK_EQ(cfg.reserve_block, 8192);
+	CHECK_EQ(load_text(LISTEN), 0);
+	CHECK_EQ(cfg.reserve_block, 8192);
 }
 
 static void errors_of_fleet(void)
@@ -396,6 +406,9 @@ static void errors_of_fleet(void)
 	EXPECT_ERROR(ETCD EP "fleet_gateway = \"a\";\nfleet_lease_ttl = 0;\n",
 		     ":5: fleet_lease_ttl: must be between 1 and 60");
 	EXPECT_ERROR(LISTEN "fleet_lease_ttl = 2;\n", ":2: fleet_lease_ttl: only with store = \"etcd\"");
+	EXPECT_ERROR(LISTEN "fleet_service_port = 1;\n", ":2: fleet_service_port: only with store = \"etcd\"");
+	EXPECT_ERROR(ETCD EP "fleet_gateway = \"a\";\nfleet_service_port = 32;\n",
+		     ":5: fleet_service_port: must be between 0 and 31");
 #undef EP
 #undef ETCD
 }
