@@ -26,6 +26,7 @@
 
 struct fleet;
 struct fleet_lease;
+struct place_ref;
 
 struct ctl_rejected {
 	bool is_stream;
@@ -74,6 +75,12 @@ struct ctl_daemon {
 		uint64_t next_ms;   /* the rule again, if nothing changed before */
 		uint64_t pushed;    /* signature of the streams placed here, as pushed */
 		uint64_t taken;     /* placements this controller wrote, since start */
+		uint64_t now_ms;    /* of the last tick */
+		/* the streams the last successful push gave the gateway, and
+		 * those moved away that it keeps until their new gateway has
+		 * them (make-before-break): placement.c */
+		struct place_ref *had, *held;
+		size_t n_had, n_held;
 	} place;
 };
 

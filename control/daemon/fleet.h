@@ -104,6 +104,7 @@ struct fleet_placement {
 	int64_t stream_id;
 	int64_t lease;
 	int64_t token;
+	int64_t ready;   /* ready/<stream id>: the token its gateway has pushed (0: not yet) */
 	char gw[FLEET_NAME_MAX];
 };
 /* gw/<name>: a gateway whose lease is alive. */
@@ -129,8 +130,22 @@ const char *fleet_name(const struct fleet *f);
  * with err. The view learns it from the watch. */
 int fleet_place_put(struct fleet *f, int64_t stream_id, const char *gw, int64_t lease,
 		    int64_t expect_token, char *err, size_t errlen);
+/* ready/<stream id> = token under lease, for n streams: this gateway's
+ * data plane holds them under those tokens (a moved stream's old gateway
+ * lets go of it only then: make-before-break). 0 or a negative errno. */
+int fleet_ready_put(struct fleet *f, const int64_t *stream_ids, const int64_t *tokens, size_t n,
+		    int64_t lease, char *err, size_t errlen);
 /* Delete placement/<stream_id> if its mod revision is token. */
 int fleet_place_delete(struct fleet *f, int64_t stream_id, int64_t token, char *err, size_t errlen);
+/* With the open change: its etcd transaction also requires that
+ * placement/<stream_id> is still at revision token (placed here, as this
+ * controller saw it). An index reservation is stored only by the gateway
+ * the stream is placed on: one whose placement moved meanwhile (its watch
+ * not there yet) fails like a lost race, so two gateways never reserve
+ * one lane's indices at once. Forgotten when the change ends. 0, or
+ * -E2BIG past FLEET_REQUIRE_MAX streams. */
+#define FLEET_REQUIRE_MAX 100
+int fleet_change_require(struct fleet *f, int64_t stream_id, int64_t token);
 /* With the open change (stream add --gateway): its etcd transaction also
  * writes placement/<stream_id> = gw under lease, so the stream and its
  * placement appear in one revision. Forgotten when the change ends. */

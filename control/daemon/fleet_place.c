@@ -15,6 +15,7 @@
 
 #define GW_PREFIX "gw/"
 #define PLACE_PREFIX "placement/"
+#define READY_PREFIX "ready/"
 
 void place_view_clear(struct place_view *v)
 {
@@ -175,11 +176,34 @@ static int gw_event(struct place_view *v, const char *name_s, size_t name_len, i
 	return 0;
 }
 
+/* ready/<id> = token: the placement's gateway pushed it (the token must be
+ * the placement's now: an older ready says nothing of this placement). */
+static void ready_event(struct place_view *v, const char *id_s, size_t id_len, const char *val,
+			size_t val_len, bool deleted)
+{
+	int64_t id, token;
+	bool found;
+	size_t i;
+
+	if (deleted || !take_id(&id, id_s, id_len) || !take_id(&token, val, val_len))
+		return;
+	i = place_find(v, id, &found);
+	if (found && v->p[i].token == token && v->p[i].ready != token) {
+		v->p[i].ready = token;
+		v->version++;
+	}
+}
+
 int place_view_event(struct place_view *v, const char *rel, size_t rel_len, const char *val,
 		     size_t val_len, int64_t lease, int64_t mod_rev, bool deleted)
 {
 	size_t n;
 
+	if (has_prefix(rel, rel_len, READY_PREFIX)) {
+		n = strlen(READY_PREFIX);
+		ready_event(v, rel + n, rel_len - n, val, val_len, deleted);
+		return 0;
+	}
 	if (has_prefix(rel, rel_len, PLACE_PREFIX)) {
 		n = strlen(PLACE_PREFIX);
 		return place_event(v, rel + n, rel_len - n, val, val_len, lease, mod_rev, deleted);
@@ -276,11 +300,33 @@ int fleet_place_put(struct fleet *f, int64_t stream_id, const char *gw, int64_t 
 	return rc;
 }
 
+int fleet_ready_put(struct fleet *f, const int64_t *stream_ids, const int64_t *tokens, size_t n,
+		    int64_t lease, char *err, size_t errlen)
+{
+	struct etcd_txn *t = etcd_txn_new();
+	int rc = 0;
+
+	if (t == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		char k[KEY_MAX], v[24];
+		int kn = snprintf(k, sizeof(k), "%s" READY_PREFIX "%" PRId64, f->prefix, stream_ids[i]);
+		int vn = snprintf(v, sizeof(v), "%" PRId64, tokens[i]);
+
+		rc = etcd_txn_put(t, true, k, (size_t)kn, v, (size_t)vn, lease);
+	}
+	if (rc == 0)
+		rc = run_txn(f, t, "saying the streams are ready", err, errlen);
+	etcd_txn_free(t);
+	return rc;
+}
+
 int fleet_place_delete(struct fleet *f, int64_t stream_id, int64_t token, char *err, size_t errlen)
 {
 	struct etcd_txn *t = etcd_txn_new();
-	char k[KEY_MAX];
+	char k[KEY_MAX], rk[KEY_MAX];
 	int kn = place_key(f, stream_id, k);
+	int rkn = snprintf(rk, sizeof(rk), "%s" READY_PREFIX "%" PRId64, f->prefix, stream_id);
 	int rc;
 
 	if (t == NULL)
@@ -288,6 +334,8 @@ int fleet_place_delete(struct fleet *f, int64_t stream_id, int64_t token, char *
 	rc = etcd_txn_cmp(t, k, (size_t)kn, ETCD_MOD, ETCD_EQUAL, token);
 	if (rc == 0)
 		rc = etcd_txn_del(t, true, k, (size_t)kn, false);
+	if (rc == 0)
+		rc = etcd_txn_del(t, true, rk, (size_t)rkn, false);
 	if (rc == 0)
 		rc = run_txn(f, t, "removing the placement of a deleted stream", err, errlen);
 	etcd_txn_free(t);
@@ -304,12 +352,34 @@ int fleet_change_place(struct fleet *f, int64_t stream_id, const char *gw, int64
 	return 0;
 }
 
-/* The open change's placement, for change_write: 0 or a negative errno. */
+int fleet_change_require(struct fleet *f, int64_t stream_id, int64_t token)
+{
+	for (unsigned i = 0; i < f->n_req; i++)
+		if (f->req[i].stream_id == stream_id)
+			return f->req[i].token == token ? 0 : -EINVAL;
+	if (f->n_req == FLEET_REQUIRE_MAX)
+		return -E2BIG;
+	f->req[f->n_req].stream_id = stream_id;
+	f->req[f->n_req].token = token;
+	f->n_req++;
+	return 0;
+}
+
+/* The open change's placement and required placements, for change_write:
+ * 0 or a negative errno. */
 int place_change_ops(struct fleet *f, struct etcd_txn *t)
 {
 	char k[KEY_MAX];
 	int kn;
 
+	for (unsigned i = 0; i < f->n_req; i++) {
+		int rc;
+
+		kn = place_key(f, f->req[i].stream_id, k);
+		rc = etcd_txn_cmp(t, k, (size_t)kn, ETCD_MOD, ETCD_EQUAL, f->req[i].token);
+		if (rc != 0)
+			return rc;
+	}
 	if (f->chg_place.stream_id == 0)
 		return 0;
 	kn = place_key(f, f->chg_place.stream_id, k);

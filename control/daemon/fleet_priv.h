@@ -75,6 +75,10 @@ struct fleet {
 		int64_t lease;
 		char gw[FLEET_NAME_MAX];
 	} chg_place;
+	struct {                         /* fleet_change_require */
+		int64_t stream_id, token;
+	} req[FLEET_REQUIRE_MAX];
+	unsigned n_req;
 };
 
 /* The open change's placement (fleet_change_place) into its transaction. */

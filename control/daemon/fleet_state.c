@@ -400,6 +400,7 @@ static void hook_end(void *arg, bool committed)
 	}
 	f->written = false;
 	f->chg_place.stream_id = 0;
+	f->n_req = 0;
 }
 
 int fleet_open(const struct fleet_cfg *cfg, struct store *s, struct fleet **out, char *err,

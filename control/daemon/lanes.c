@@ -25,6 +25,8 @@
 
 #include "api/log.h"
 #include "control/daemon/daemon.h"
+#include "control/daemon/fleet.h"
+#include "control/daemon/placement.h"
 
 #define RTCP_BLOCK 1024u
 #define SRTCP_MAX 0x7fffffffu
@@ -100,7 +102,10 @@ static int round_page(struct ctl_daemon *d, uint64_t *after)
 {
 	static uint8_t buf[sizeof(struct sgw_stats_page) + LANES_PAGE * sizeof(struct sgw_lane_stats)];
 	static uint8_t msg[sizeof(struct sgw_reserve_hdr) + LANES_PAGE * sizeof(struct sgw_reserve)];
-	struct sgw_lanes_req req = { .after_id = *after, .max = LANES_PAGE,
+	/* a fleet: each stream's placement is a compare of the etcd
+	 * transaction, at most FLEET_REQUIRE_MAX of them */
+	struct sgw_lanes_req req = { .after_id = *after,
+				     .max = d->fleet != NULL ? FLEET_REQUIRE_MAX : LANES_PAGE,
 				     .rtp_low = d->cfg.reserve_block / 2, .rtcp_low = RTCP_BLOCK / 2 };
 	struct sgw_reserve_hdr h = { 0 };
 	struct sgw_stats_page pg;
@@ -123,6 +128,19 @@ static int round_page(struct ctl_daemon *d, uint64_t *after)
 
 		memcpy(&e, buf + sizeof(pg) + i * sizeof(e), sizeof(e));
 		*after = e.viewer_id;
+		/* a fleet: only the gateway the stream is placed on reserves,
+		 * and etcd checks that it still is (fleet_change_require) */
+		if (d->fleet != NULL) {
+			struct store_viewer_info v;
+			uint64_t token;
+
+			if (store_viewer_info_by_id(d->store, (int64_t)e.viewer_id, &v) != 0 ||
+			    !placement_owned(d, v.stream_id, &token))
+				continue;
+			rc = fleet_change_require(d->fleet, v.stream_id, (int64_t)token);
+			if (rc < 0)
+				break;
+		}
 		r = (struct sgw_reserve){
 			.viewer_id = e.viewer_id, .lane = e.lane, .ssrc = e.ssrc,
 			/* a block past the last index used: a restart jumps at

@@ -21,6 +21,7 @@
 #include "api/log.h"
 #include "control/daemon/daemon.h"
 #include "control/daemon/fleet.h"
+#include "control/daemon/placement.h"
 #include "control/daemon/webrtc.h"
 #include "control/daemon/privs.h"
 #include "control/daemon/serve.h"
@@ -178,6 +179,7 @@ int main(int argc, char **argv)
 	/* a clean stop gives the lease back: the streams move at once */
 	fleet_lease_stop(d.lease, true);
 	fleet_close(d.fleet);
+	placement_free(&d);
 	store_close(d.store);
 	sgw_log(LOG_INFO, "stopped");
 	return rc == 0 ? 0 : 1;

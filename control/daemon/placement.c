@@ -23,6 +23,9 @@
 /* How often the rule is computed again when nothing changed: a write that
  * failed (etcd away) is tried again this late. */
 #define PLACE_RECHECK_MS 1000
+/* How long a gateway keeps a stream moved away from it while the new
+ * gateway has not said it holds it (ready/<id>). */
+#define PLACE_HANDOVER_MS 2000
 
 struct stream_ref {
 	int64_t id;
@@ -73,7 +76,7 @@ static const struct fleet_gw *live_gw(const struct fleet *f, const struct fleet_
 	return g != NULL && g->lease == p->lease ? g : NULL;
 }
 
-bool placement_mine(const struct ctl_daemon *d, int64_t stream_id, uint64_t *token)
+bool placement_owned(const struct ctl_daemon *d, int64_t stream_id, uint64_t *token)
 {
 	const struct fleet_placement *p;
 
@@ -86,6 +89,116 @@ bool placement_mine(const struct ctl_daemon *d, int64_t stream_id, uint64_t *tok
 		return false;
 	*token = (uint64_t)p->token;
 	return true;
+}
+
+static const struct place_ref *find_ref(const struct place_ref *r, size_t n, int64_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (r[i].id == id)
+			return &r[i];
+	return NULL;
+}
+
+bool placement_mine(const struct ctl_daemon *d, int64_t stream_id, uint64_t *token)
+{
+	const struct place_ref *h;
+
+	if (placement_owned(d, stream_id, token))
+		return true;
+	h = find_ref(d->place.held, d->place.n_held, stream_id);
+	if (h == NULL || d->place.lease == 0)
+		return false;
+	*token = (uint64_t)h->token;
+	return true;
+}
+
+/* Streams the gateway had that were moved to another live gateway which
+ * does not hold them yet: kept (make-before-break). Those whose new
+ * gateway holds them, that came back, went, or waited too long: let go. */
+static void update_held(struct ctl_daemon *d, uint64_t now_ms)
+{
+	struct fleet *f = d->fleet;
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->place.n_held; i++) {
+		const struct place_ref *h = &d->place.held[i];
+		const struct fleet_placement *p = fleet_placement_of(f, h->id);
+		uint64_t t;
+
+		if (p == NULL || p->ready == p->token || placement_owned(d, h->id, &t) ||
+		    now_ms >= h->since_ms + PLACE_HANDOVER_MS || d->place.lease == 0) {
+			/* let go for good: not taken up again from what the
+			 * gateway had, which the push that follows renews */
+			for (size_t j = 0; j < d->place.n_had; j++)
+				if (d->place.had[j].id == h->id)
+					d->place.had[j].id = 0;
+			continue;
+		}
+		d->place.held[n++] = *h;
+	}
+	d->place.n_held = n;
+	for (size_t i = 0; d->place.lease != 0 && i < d->place.n_had; i++) {
+		const struct place_ref *had = &d->place.had[i];
+		const struct fleet_placement *p = fleet_placement_of(f, had->id);
+		uint64_t t;
+
+		if (p == NULL || p->ready == p->token || placement_owned(d, had->id, &t) || live_gw(f, p) == NULL ||
+		    find_ref(d->place.held, d->place.n_held, had->id) != NULL)
+			continue;
+		struct place_ref *nh = realloc(d->place.held, (d->place.n_held + 1) * sizeof(*nh));
+
+		if (nh == NULL)
+			return;
+		d->place.held = nh;
+		nh[d->place.n_held++] = (struct place_ref){ had->id, had->token, now_ms };
+	}
+}
+
+void placement_pushed(struct ctl_daemon *d)
+{
+	int64_t ids[FLEET_REQUIRE_MAX], tokens[FLEET_REQUIRE_MAX];
+	struct fleet *f = d->fleet;
+	const struct fleet_placement *ps;
+	size_t n_p, n = 0;
+	char err[256];
+
+	if (f == NULL)
+		return;
+	n_p = fleet_placement_list(f, &ps);
+	/* what the gateway holds now: placed here or held */
+	free(d->place.had);
+	d->place.had = calloc(n_p + d->place.n_held + 1, sizeof(*d->place.had));
+	d->place.n_had = 0;
+	for (size_t i = 0; d->place.had != NULL && i < n_p; i++) {
+		uint64_t t;
+
+		if (placement_mine(d, ps[i].stream_id, &t))
+			d->place.had[d->place.n_had++] = (struct place_ref){ ps[i].stream_id, (int64_t)t, 0 };
+	}
+	/* ready/<id> for those placed here whose placement does not say so */
+	for (size_t i = 0; i < n_p; i++) {
+		uint64_t t;
+
+		if (!placement_owned(d, ps[i].stream_id, &t) || ps[i].ready == ps[i].token)
+			continue;
+		ids[n] = ps[i].stream_id;
+		tokens[n++] = ps[i].token;
+		if (n == FLEET_REQUIRE_MAX) {
+			if (fleet_ready_put(f, ids, tokens, n, d->place.lease, err, sizeof(err)) != 0)
+				sgw_log(LOG_WARNING, "fleet: %s", err);
+			n = 0;
+		}
+	}
+	if (n > 0 && fleet_ready_put(f, ids, tokens, n, d->place.lease, err, sizeof(err)) != 0)
+		sgw_log(LOG_WARNING, "fleet: %s", err);
+}
+
+void placement_free(struct ctl_daemon *d)
+{
+	free(d->place.had);
+	free(d->place.held);
+	d->place.had = d->place.held = NULL;
+	d->place.n_had = d->place.n_held = 0;
 }
 
 /* The gateway the rule gives stream i: one that already has a stream on
@@ -148,6 +261,7 @@ void placement_tick(struct ctl_daemon *d, uint64_t now_ms)
 	lease = fleet_lease_id(d->lease);
 	view = fleet_view_version(f);
 	rev = fleet_revision(f);
+	d->place.now_ms = now_ms;
 	if (view == d->place.view && rev == d->place.rev && lease == d->place.lease &&
 	    now_ms < d->place.next_ms)
 		return;
@@ -155,6 +269,10 @@ void placement_tick(struct ctl_daemon *d, uint64_t now_ms)
 	d->place.rev = rev;
 	d->place.lease = lease;
 	d->place.next_ms = now_ms + PLACE_RECHECK_MS;
+	update_held(d, now_ms);
+	for (size_t i = 0; i < d->place.n_held; i++)
+		if (d->place.held[i].since_ms + PLACE_HANDOVER_MS < d->place.next_ms)
+			d->place.next_ms = d->place.held[i].since_ms + PLACE_HANDOVER_MS;
 
 	if (store_stream_foreach(d->store, 0, collect, &v) != 0)
 		goto out;

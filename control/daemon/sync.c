@@ -346,8 +346,10 @@ int sync_full(struct ctl_daemon *d)
 	gw_link_set_timeout(&d->gw, d->cfg.apply_timeout_ms);
 	if (rc == 0) {
 		synced(d);
-		if (d->fleet != NULL)
+		if (d->fleet != NULL) {
 			fleet_lease_pushed(d->lease, d->place.lease);
+			placement_pushed(d);
+		}
 		sgw_log(LOG_INFO, "gateway in sync at change %llu (table version %llu)",
 			(unsigned long long)d->gw.applied_seq, (unsigned long long)d->gw.version);
 	} else if (rc > 0) {

@@ -263,9 +263,24 @@ class FleetFailover(unittest.TestCase):
         j = other_than(self.net, i_src)
         dst = self.net.name(j)
         fence = {p['stream']: p['fence'] for p in c.ctl('fleet', 'status')['placements']}[s.name]
+        sid, = [k for k, f in self.net.gw(i_src).streams().items() if f['fence'] == fence]
         t0 = time.monotonic()
         r = c.ctl('stream', 'move', s.name, '--to', dst)
         self.assertEqual((r['name'], r['from'], r['to']), (s.name, src, dst))
+        # make-before-break: the new gateway has the stream before the old
+        # one lets go of it (polled: both first seen in one round is fine)
+        seen = {}
+        end = time.monotonic() + 10
+        while time.monotonic() < end and len(seen) < 2:
+            rnd = time.monotonic()
+            if 'new' not in seen and sid in self.net.gw(j).streams():
+                seen['new'] = rnd
+            if 'old gone' not in seen and sid not in self.net.gw(i_src).streams():
+                seen['old gone'] = rnd
+        self.assertEqual(sorted(seen), ['new', 'old gone'])
+        print('stream move: the new gateway had it %.0f ms after the command, the old one let go after %.0f ms' % (
+            (seen['new'] - t0) * 1000, (seen['old gone'] - t0) * 1000))
+        self.assertLessEqual(seen['new'], seen['old gone'])
         wait_for(lambda: s.addr in [a['address'] for a in self.net.addrs(j)] and
                  s.addr not in [a['address'] for a in self.net.addrs(i_src)], 10,
                  'the address to move to %s' % dst, interval=0.01)
