@@ -22,7 +22,6 @@
 #include "api/log.h"
 #include "control/daemon/cmds.h"
 #include "control/daemon/fleet.h"
-#include "control/daemon/placement.h"
 #include "control/daemon/sdp.h"
 #include "control/daemon/webrtc.h"
 
@@ -125,10 +124,10 @@ static int change_once(struct ctl_daemon *d,
 	}
 	/* A fleet: the change is the fleet's now. This gateway gets what is
 	 * placed on it, with fencing tokens (placement.c): the whole state
-	 * again, which keeps what did not change; what it refuses is left
-	 * out and listed (status, rejected), the change stays. */
+	 * again (sync_full runs the placement rule first), which keeps what
+	 * did not change; what it refuses is left out and listed (status,
+	 * rejected), the change stays. */
 	if (d->fleet != NULL && gw_link_up(&d->gw)) {
-		placement_tick(d, ctl_now_ms());
 		d->gw.in_sync = false;
 		applied = sync_full(d) == 0;
 	}

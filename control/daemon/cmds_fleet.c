@@ -13,6 +13,15 @@
 #include "control/daemon/fleet.h"
 #include "control/daemon/placement.h"
 
+/* A failure whose message is in err already (etcd's): its code too. */
+static int fail_as(char *err, size_t errlen, int rc)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "%s", err);
+	return cmd_fail(err, errlen, -rc, "%s", msg);
+}
+
 static json_object *lease_hex(int64_t lease)
 {
 	char id[24];
@@ -78,13 +87,7 @@ static int fleet_status(struct ctl_daemon *d, json_object *res, char *err, size_
 		return cmd_fail(err, errlen, EIO, "database: %s", store_errmsg(d->store));
 	rc = fleet_gateways(d->fleet, add_gateway, &gws, err, errlen);
 	json_object_object_add(res, "gateways", gws.arr);
-	if (rc < 0) {
-		char msg[256];
-
-		snprintf(msg, sizeof(msg), "%s", err);
-		return cmd_fail(err, errlen, -rc, "%s", msg);
-	}
-	return 0;
+	return rc < 0 ? fail_as(err, errlen, rc) : 0;
 }
 
 /* stream.move name=STREAM to=GW: placement/<id> = GW under GW's lease, if
@@ -118,12 +121,8 @@ static int stream_move(struct ctl_daemon *d, struct cmd_ctx *c, char *err, size_
 	rc = fleet_place_put(d->fleet, st.id, to, g->lease, p != NULL ? p->token : 0, err, errlen);
 	if (rc == -EAGAIN)
 		return cmd_fail(err, errlen, EAGAIN, "the stream's placement changed meanwhile: try again");
-	if (rc < 0) {
-		char msg[256];
-
-		snprintf(msg, sizeof(msg), "%s", err);
-		return cmd_fail(err, errlen, -rc, "%s", msg);
-	}
+	if (rc < 0)
+		return fail_as(err, errlen, rc);
 	json_object_object_add(c->result, "name", json_object_new_string(name));
 	json_object_object_add(c->result, "from", from[0] ? json_object_new_string(from) : NULL);
 	json_object_object_add(c->result, "to", json_object_new_string(to));

@@ -95,6 +95,31 @@ static bool take_id(int64_t *id, const char *s, size_t len)
 	return v > 0;
 }
 
+/* The view's two arrays are kept sorted: remove element i of n, each of
+ * size sz; open a slot at i, growing the array (from `first` elements,
+ * doubling) when it is full: 0 or -ENOMEM. */
+static void slot_remove(void *a, size_t *n, size_t i, size_t sz)
+{
+	memmove((char *)a + i * sz, (char *)a + (i + 1) * sz, (*n - i - 1) * sz);
+	(*n)--;
+}
+
+static int slot_open(void **a, size_t *n, size_t *cap, size_t i, size_t sz, size_t first)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : first;
+		void *na = realloc(*a, nc * sz);
+
+		if (na == NULL)
+			return -ENOMEM;
+		*a = na;
+		*cap = nc;
+	}
+	memmove((char *)*a + (i + 1) * sz, (char *)*a + i * sz, (*n - i) * sz);
+	(*n)++;
+	return 0;
+}
+
 static int place_event(struct place_view *v, const char *id_s, size_t id_len, const char *val,
 		       size_t val_len, int64_t lease, int64_t mod_rev, bool deleted)
 {
@@ -105,35 +130,21 @@ static int place_event(struct place_view *v, const char *id_s, size_t id_len, co
 	if (!take_id(&p.stream_id, id_s, id_len))
 		return 0; /* not ours to read: not a placement */
 	i = place_find(v, p.stream_id, &found);
-	if (deleted) {
+	/* gone, or a placement nobody can act on: as if there were none */
+	if (deleted || !take_name(p.gw, val, val_len)) {
 		if (found) {
-			memmove(&v->p[i], &v->p[i + 1], (v->n - i - 1) * sizeof(v->p[0]));
-			v->n--;
-			v->version++;
-		}
-		return 0;
-	}
-	if (!take_name(p.gw, val, val_len)) {
-		/* a placement nobody can act on: as if there were none */
-		if (found) {
-			memmove(&v->p[i], &v->p[i + 1], (v->n - i - 1) * sizeof(v->p[0]));
-			v->n--;
+			slot_remove(v->p, &v->n, i, sizeof(v->p[0]));
 			v->version++;
 		}
 		return 0;
 	}
 	if (!found) {
-		if (v->n == v->cap) {
-			size_t nc = v->cap ? v->cap * 2 : 64;
-			struct fleet_placement *np = realloc(v->p, nc * sizeof(*np));
+		void *a = v->p;
+		int rc = slot_open(&a, &v->n, &v->cap, i, sizeof(v->p[0]), 64);
 
-			if (np == NULL)
-				return -ENOMEM;
-			v->p = np;
-			v->cap = nc;
-		}
-		memmove(&v->p[i + 1], &v->p[i], (v->n - i) * sizeof(v->p[0]));
-		v->n++;
+		v->p = a;
+		if (rc != 0)
+			return rc;
 	}
 	v->p[i] = p;
 	v->version++;
@@ -152,24 +163,18 @@ static int gw_event(struct place_view *v, const char *name_s, size_t name_len, i
 	i = gw_find(v, g.name, &found);
 	if (deleted || lease == 0) { /* a gateway is alive only under a lease */
 		if (found) {
-			memmove(&v->gw[i], &v->gw[i + 1], (v->n_gw - i - 1) * sizeof(v->gw[0]));
-			v->n_gw--;
+			slot_remove(v->gw, &v->n_gw, i, sizeof(v->gw[0]));
 			v->version++;
 		}
 		return 0;
 	}
 	if (!found) {
-		if (v->n_gw == v->cap_gw) {
-			size_t nc = v->cap_gw ? v->cap_gw * 2 : 8;
-			struct fleet_gw *ng = realloc(v->gw, nc * sizeof(*ng));
+		void *a = v->gw;
+		int rc = slot_open(&a, &v->n_gw, &v->cap_gw, i, sizeof(v->gw[0]), 8);
 
-			if (ng == NULL)
-				return -ENOMEM;
-			v->gw = ng;
-			v->cap_gw = nc;
-		}
-		memmove(&v->gw[i + 1], &v->gw[i], (v->n_gw - i) * sizeof(v->gw[0]));
-		v->n_gw++;
+		v->gw = a;
+		if (rc != 0)
+			return rc;
 	}
 	v->gw[i] = g;
 	v->version++;
