@@ -39,10 +39,10 @@ def main():
     a = ap.parse_args()
     os.environ['SRTPGW_BUILD'] = os.path.abspath(a.build)
 
-    from sgwtest import Resources, b64, new_key, wait_for
+    from sgwtest import Resources, wait_for
     from fleet_net import FleetNet
-    from fleet_traffic import FleetTraffic, Stream, Viewer
-    from fleet_failure import busiest, fail_and_measure, on_gateway, p50, placements
+    from fleet_traffic import FleetTraffic
+    from fleet_failure import add_streams, busiest, fail_and_measure, on_gateway, p50, placements
 
     suite = 'AES_CM_128_HMAC_SHA1_80'
     res = Resources()
@@ -50,16 +50,7 @@ def main():
         net = FleetNet(res, gateways=3, etcd_members=3, ttl=1, service_addrs=a.streams)
         c = net.ctl(0)
         c.ctl('owner', 'add', 'bench')
-        streams = []
-        for i in range(a.streams):
-            s = Stream(i, 's%d' % i, net.service[i], 30000, suite, new_key(suite))
-            c.ctl('stream', 'add', s.name, '--owner', 'bench', '--listen', '%s:30000' % s.addr, '--key', '-',
-                  input=b64(s.key))
-            sock, vkey = net.host_socket(), new_key(suite)
-            c.ctl('viewer', 'add', 'v%d' % i, '--stream', s.name, '--to', '%s:%d' % sock.getsockname(),
-                  '--key', '-', input=b64(vkey))
-            s.viewers.append(Viewer(s, 'v%d' % i, sock, suite, vkey))
-            streams.append(s)
+        streams = add_streams(net, a.streams, lambda i: 'bench', lambda i: 1, suite, 30000)
         traffic = FleetTraffic(net.hosts, streams, pps=a.pps).start()
         traffic.wait_all_flowing(30)
         print('fleet: 3 etcd members, 3 gateways, lease TTL 1 s; %d streams at %d packets/s each' % (

@@ -25,10 +25,11 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from sgwtest import CtlError, Resources, b64, new_key, wait_for  # noqa: E402
+from sgwtest import CtlError, Resources, wait_for  # noqa: E402
 from fleet_net import FleetNet  # noqa: E402
-from fleet_traffic import FleetTraffic, Stream, Viewer  # noqa: E402
-from fleet_failure import busiest, fail_and_measure, other_than, p50, placements  # noqa: E402
+from fleet_traffic import FleetTraffic  # noqa: E402
+from fleet_failure import (add_streams, all_placed_off, busiest, fail_and_measure, other_than, p50,  # noqa: E402
+                           placements)
 
 SUITE = 'AES_CM_128_HMAC_SHA1_80'
 N_STREAMS, N_OWNERS = 30, 10
@@ -46,20 +47,8 @@ class FleetFailover(unittest.TestCase):
             c = cls.net.ctl(0)
             for o in range(N_OWNERS):
                 c.ctl('owner', 'add', 'o%d' % o)
-            cls.streams = []
-            for i in range(N_STREAMS):
-                key = new_key(SUITE)
-                s = Stream(i, 's%d' % i, cls.net.service[i], PORT, SUITE, key)
-                c.ctl('stream', 'add', s.name, '--owner', 'o%d' % (i % N_OWNERS), '--listen',
-                      '%s:%d' % (s.addr, PORT), '--key', '-', input=b64(key))
-                for k in range(1 if i % 3 else 2):
-                    sock = cls.net.host_socket()
-                    vkey = new_key(SUITE)
-                    name = 'v%d_%d' % (i, k)
-                    c.ctl('viewer', 'add', name, '--stream', s.name, '--to',
-                          '%s:%d' % sock.getsockname(), '--key', '-', input=b64(vkey))
-                    s.viewers.append(Viewer(s, name, sock, SUITE, vkey))
-                cls.streams.append(s)
+            cls.streams = add_streams(cls.net, N_STREAMS, lambda i: 'o%d' % (i % N_OWNERS),
+                                      lambda i: 1 if i % 3 else 2, SUITE, PORT)
             cls.traffic = FleetTraffic(cls.net.hosts, cls.streams, pps=20).start()
             cls.traffic.wait_all_flowing(30)
         except BaseException:
@@ -175,8 +164,7 @@ class FleetFailover(unittest.TestCase):
         print('partition: deadline passed %.0f ms after the cut, first stream placed elsewhere %.0f ms' % (
             (t['expired'] - t['cut']) * 1000, (t['moved'] - t['cut']) * 1000))
         self.assertLess(t['expired'], t['moved'])
-        wait_for(lambda: all(g not in (None, self.net.name(i)) for g in self.placements(other).values()), 10,
-                 'all placed off', interval=0.02)
+        wait_for(lambda: all_placed_off(self.net, i, other, N_STREAMS), 10, 'all placed off', interval=0.02)
         self.traffic.wait_all_flowing(10, after=time.monotonic())
         # healed, the controller gets a new lease at once, while its
         # gateway still holds the streams placed under the old one (which

@@ -4,7 +4,28 @@ tests/e2e/test_fleet_failover.py and bench/fleet_failover.py: a FleetNet
 """
 import time
 
-from sgwtest import wait_for
+from sgwtest import b64, new_key, wait_for
+from fleet_traffic import Stream, Viewer
+
+
+def add_streams(net, n, owner_of, viewers_of, suite, port):
+    """n streams made through controller 0: stream s<i> of owner
+    owner_of(i) listening on service address i and port, with viewers_of(i)
+    viewers v<i>_<k>, each on a socket of its own in the hosts namespace,
+    every key generated here. Returns the fleet_traffic.Streams."""
+    c = net.ctl(0)
+    streams = []
+    for i in range(n):
+        s = Stream(i, 's%d' % i, net.service[i], port, suite, new_key(suite))
+        c.ctl('stream', 'add', s.name, '--owner', owner_of(i), '--listen', '%s:%d' % (s.addr, port),
+              '--key', '-', input=b64(s.key))
+        for k in range(viewers_of(i)):
+            sock, vkey, name = net.host_socket(), new_key(suite), 'v%d_%d' % (i, k)
+            c.ctl('viewer', 'add', name, '--stream', s.name, '--to', '%s:%d' % sock.getsockname(),
+                  '--key', '-', input=b64(vkey))
+            s.viewers.append(Viewer(s, name, sock, suite, vkey))
+        streams.append(s)
+    return streams
 
 
 def placements(net, asker=0):
