@@ -624,10 +624,19 @@ class GatewayCase(unittest.TestCase):
     """One namespace at the end of a veth, one srtpgw on the other end.
     Subclasses set PEER_ADDRS and WORKERS (and EXTRA_CONFIG, top-level
     config text) and may override port(), prepare() (before the gateway
-    starts) and ready() (after)."""
+    starts) and ready() (after).
+
+    PIN_GATEWAY_MAC: the port gets that MAC and the namespace a permanent
+    neighbour entry for each of the port's addresses. A test that checks
+    the order of a stream's first packets needs it: while the namespace's
+    kernel resolves the gateway by ARP it queues the first datagrams, and
+    on the reply it flushes that queue from the softirq on one CPU while
+    the sender's next datagram goes straight out on the other, so the
+    gateway can receive them out of order."""
     PEER_ADDRS = []
     WORKERS = [[('lan', 0)]]
     EXTRA_CONFIG = ''
+    PIN_GATEWAY_MAC = None
 
     @classmethod
     def port(cls):
@@ -649,8 +658,15 @@ class GatewayCase(unittest.TestCase):
             cls.iface, cls.nsif = veth(cls.res, cls.ns, cls.PEER_ADDRS)
             cls.ns_mac = cls.ns.mac(cls.nsif)
             cls.prepare()
-            cls.gw = Gateway(cls.res, ports=[cls.port()], workers=cls.WORKERS,
+            port = cls.port()
+            if cls.PIN_GATEWAY_MAC:
+                port['extra'] = '; '.join(filter(None, [port.get('extra'), 'mac = "%s"' % cls.PIN_GATEWAY_MAC]))
+            cls.gw = Gateway(cls.res, ports=[port], workers=cls.WORKERS,
                              extra_config=cls.EXTRA_CONFIG).start()
+            if cls.PIN_GATEWAY_MAC:
+                for addr in port['addresses']:
+                    cls.ns.run('ip', 'neigh', 'replace', addr.split('/')[0], 'lladdr', cls.PIN_GATEWAY_MAC,
+                               'dev', cls.nsif, 'nud', 'permanent')
             cls.ready()
         except BaseException:
             cls.res.cleanup()
