@@ -50,8 +50,9 @@
  * in chunks of this many. */
 #define SGW_BURST_MAX 64
 /* Replay window the engine supports (packets; libsrtp rounds the size up
- * to a multiple of 32, and so does the engine). The gateway's is 128. */
-#define SGW_BURST_WINDOW_MAX 1024
+ * to a multiple of 32, and so does the engine): libsrtp's largest. The
+ * gateway's default is 128. */
+#define SGW_BURST_WINDOW_MAX 0x7fff
 
 struct sgw_burst_mgr;
 struct sgw_burst_ctx;

@@ -262,7 +262,8 @@ sgw_burst_ctx_create(struct sgw_burst_mgr *m, const struct sgw_key *key, enum sg
 	if (replay_window < 64 || replay_window > SGW_BURST_WINDOW_MAX)
 		return NULL;
 	bits = (replay_window + 31) & ~31u; /* as libsrtp's bitvector_alloc */
-	words = (bits + 63) / 64;
+	for (words = 1; words * 64 < bits; words *= 2) /* the ring: a power of two */
+		;
 	size = sizeof(*c) + (size_t)words * 8;
 	size = (size + 63) & ~(size_t)63;
 	if (salt_len == 12) {

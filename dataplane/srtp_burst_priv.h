@@ -69,12 +69,13 @@ struct sgw_burst_ctx {
 	uint8_t suite;
 	uint8_t rtp_tag_len;   /* 10 or 4 */
 	uint16_t window_bits;  /* the replay window, a multiple of 32 */
-	uint16_t window_words; /* 64-bit words of it */
+	uint16_t window_words; /* 64-bit words of its ring: a power of two */
 	uint32_t size;         /* bytes of the allocation (sgw_burst_ctx_clone) */
 	struct burst_gcm *gcm; /* GCM suites: the keys (in this allocation) */
 	struct burst_keys rtp __attribute__((aligned(64)));
 	struct burst_keys rtcp;
-	/* bit k of the window (word k / 64): index (index - k) seen */
+	/* the window's ring: bit x mod (window_words * 64) (word / 64):
+	 * index x seen (burst_replay_check) */
 	uint64_t window[];
 };
 
@@ -234,49 +235,72 @@ static inline enum burst_est burst_in_estimate(const struct sgw_burst_ctx *c, ui
 	return EST_OK;
 }
 
+/*
+ * The replay window is a ring of window_words * 64 bits (a power of two,
+ * at least window_bits): index x's bit is x modulo that. Moving the top
+ * by delta clears the delta positions the new indices take, so a packet
+ * in order costs one word whatever the window's size (libsrtp shifts its
+ * whole bitvector: 512 words at its widest, 0x7fff). Only the bits of
+ * the window_bits indices up to the top are ever read.
+ */
+static inline uint32_t burst_ring_mask(const struct sgw_burst_ctx *c)
+{
+	return (uint32_t)c->window_words * 64 - 1;
+}
+
+static inline void burst_ring_set(struct sgw_burst_ctx *c, uint64_t x)
+{
+	uint32_t p = (uint32_t)x & burst_ring_mask(c);
+
+	c->window[p >> 6] |= 1ull << (p & 63);
+}
+
+/* Clear the bits of the count indices from x on. */
+static inline void burst_ring_clear(struct sgw_burst_ctx *c, uint64_t x, uint32_t count)
+{
+	uint32_t mask = burst_ring_mask(c), p = (uint32_t)x & mask;
+
+	if (count > mask) {
+		memset(c->window, 0, (size_t)c->window_words * 8);
+		return;
+	}
+	while (count > 0) {
+		uint32_t b = p & 63, take = 64 - b < count ? 64 - b : count;
+		uint64_t bits = take == 64 ? ~0ull : ((1ull << take) - 1) << b;
+
+		c->window[p >> 6] &= ~bits;
+		count -= take;
+		p = (p + take) & mask;
+	}
+}
+
 /* libsrtp's srtp_rdbx_check: SGW_SRTP_OK, or SGW_SRTP_ERR_REPLAY (a
  * replay, or older than the window). */
 static inline enum sgw_srtp_result burst_replay_check(const struct sgw_burst_ctx *c, int32_t delta)
 {
-	uint32_t k;
+	uint32_t k, p;
 
 	if (delta > 0)
 		return SGW_SRTP_OK;
 	k = (uint32_t)-delta;
 	if (k >= c->window_bits)
 		return SGW_SRTP_ERR_REPLAY;
-	return (c->window[k >> 6] >> (k & 63)) & 1 ? SGW_SRTP_ERR_REPLAY : SGW_SRTP_OK;
+	p = (uint32_t)(c->index - k) & burst_ring_mask(c);
+	return (c->window[p >> 6] >> (p & 63)) & 1 ? SGW_SRTP_ERR_REPLAY : SGW_SRTP_OK;
 }
 
 /* libsrtp's srtp_rdbx_add_index, after a check passed. */
 static inline void burst_replay_add(struct sgw_burst_ctx *c, int32_t delta)
 {
 	if (delta <= 0) {
-		uint32_t k = (uint32_t)-delta;
-
-		c->window[k >> 6] |= 1ull << (k & 63);
+		burst_ring_set(c, c->index - (uint32_t)-delta);
 		return;
 	}
 	/* index + (uint16_t)delta, as libsrtp's srtp_index_advance: delta
 	 * is at most 2^16 - 1 here */
+	burst_ring_clear(c, c->index + 1, (uint16_t)delta);
 	c->index += (uint16_t)delta;
-	if ((uint32_t)delta >= c->window_bits) {
-		memset(c->window, 0, (size_t)c->window_words * 8);
-	} else {
-		unsigned w = (unsigned)delta >> 6, b = (unsigned)delta & 63;
-
-		for (int i = (int)c->window_words - 1; i >= 0; i--) {
-			uint64_t v = 0;
-
-			if (i - (int)w >= 0) {
-				v = c->window[i - w] << b;
-				if (b != 0 && i - (int)w - 1 >= 0)
-					v |= c->window[i - w - 1] >> (64 - b);
-			}
-			c->window[i] = v;
-		}
-	}
-	c->window[0] |= 1;
+	burst_ring_set(c, c->index);
 }
 
 /* An inbound packet authenticated: its index into the window (as libsrtp

@@ -46,6 +46,7 @@
 #define WINDOW_MIN 64
 /* libsrtp (srtp_stream_init) rejects window_size >= 0x8000. */
 #define WINDOW_MAX 0x7fff
+_Static_assert(SGW_BURST_WINDOW_MAX >= WINDOW_MAX, "the burst engine takes every window libsrtp takes");
 
 /*
  * Without MKI, libsrtp appends at most a tag (RTP) or the SRTCP index and a
@@ -421,10 +422,9 @@ sgw_srtp_create_at(const struct sgw_key *key, enum sgw_srtp_dir dir,
 
 	if (ctx == NULL)
 		return NULL;
-	if (dir == SGW_SRTP_INBOUND && sgw_srtp_get_engine() == SGW_SRTP_ENGINE_BURST &&
-	    ctx->window <= SGW_BURST_WINDOW_MAX) {
+	if (dir == SGW_SRTP_INBOUND && sgw_srtp_get_engine() == SGW_SRTP_ENGINE_BURST) {
 		/* the engine's streams (srtp_ingress_burst.c), no libsrtp
-		 * session; a wider window than the engine's stays libsrtp's */
+		 * session */
 		ctx->burst = true;
 		rc = srtp_in_init(ctx);
 	} else {

@@ -168,8 +168,7 @@ enum sgw_srtp_result sgw_srtp_protect_rtcp(struct sgw_srtp *ctx, void *pkt, int 
  * sgw_srtp_protect_burst(), and unprotects the inbound contexts' packets
  * of a burst together in sgw_srtp_unprotect_burst(), with libsrtp's
  * semantics either way. A context keeps the engine it was made with;
- * egress contexts without lanes, and inbound ones with a replay window
- * wider than SGW_BURST_WINDOW_MAX, are libsrtp's either way. Set it
+ * egress contexts without lanes are libsrtp's either way. Set it
  * before the workers run (the gateway's `crypto`). 0, or -1 if the burst
  * engine cannot run on this CPU (no AES-NI).
  */

@@ -12,7 +12,7 @@
  *   byte 0  bits 0-1: 1..3 context pairs; bit 2: one key (and suite) for
  *           all pairs; bits 3-6: the replay window of every context (128,
  *           64, 96, 100, 160, 256, 1000, 1024, 0, 65, 127, 129, 192, 320,
- *           512, 993 packets)
+ *           4097, 0x7fff packets)
  *   u32     seed of the bytes the harness makes up (payloads, timestamps)
  *   per pair: u8 suite (AES_CM_128_HMAC_SHA1_80, _32, AEAD_AES_128_GCM,
  *           AEAD_AES_256_GCM), u8 key seed, u32 SSRC, u16 first sequence
@@ -93,7 +93,7 @@ static const unsigned suites[4] = {
 };
 /* 0 is the default (128) for both; libsrtp and the engine round up to 32 */
 static const unsigned windows[16] = { 128, 64, 96, 100, 160, 256, 1000, 1024,
-				      0,   65, 127, 129, 192, 320, 512,  993 };
+				      0,   65, 127, 129, 192, 320, 4097, 0x7fff };
 
 /* the SSRC an engine context follows, as the harness sees it */
 struct bind {

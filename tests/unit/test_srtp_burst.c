@@ -38,6 +38,7 @@ static uint64_t rng_state;
 static struct sgw_burst_mgr *mgr;
 static unsigned long n_compared, n_accepted, n_refused;
 static unsigned long n_by_result[6]; /* unprotect refusals by -result */
+static unsigned window = 128;        /* the pairs' replay window */
 
 static uint64_t rnd(void)
 {
@@ -76,7 +77,7 @@ static void policy_for(srtp_policy_t *p, unsigned suite, struct sgw_key *k, bool
 	}
 	p->ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
 	p->key = k->material;
-	p->window_size = 128;
+	p->window_size = window;
 	p->allow_repeat_tx = 0;
 }
 
@@ -119,7 +120,7 @@ static void pair_make(struct pair *p, unsigned suite, bool inbound, const struct
 
 	p->suite = suite;
 	p->key = *k;
-	p->e = sgw_burst_ctx_create(mgr, k, inbound ? SGW_SRTP_INBOUND : SGW_SRTP_OUTBOUND, 128);
+	p->e = sgw_burst_ctx_create(mgr, k, inbound ? SGW_SRTP_INBOUND : SGW_SRTP_OUTBOUND, window);
 	policy_for(&pol, suite, &p->key, inbound);
 	CHECK(p->e != NULL);
 	CHECK(srtp_create(&p->s, &pol) == srtp_err_status_ok);
@@ -311,6 +312,9 @@ static void test_create(void)
 	sgw_burst_ctx_free(c);
 	CHECK(sgw_burst_ctx_create(mgr, &k, SGW_SRTP_INBOUND, 63) == NULL);
 	CHECK(sgw_burst_ctx_create(mgr, &k, SGW_SRTP_INBOUND, SGW_BURST_WINDOW_MAX + 1) == NULL);
+	c = sgw_burst_ctx_create(mgr, &k, SGW_SRTP_INBOUND, SGW_BURST_WINDOW_MAX);
+	CHECK(c != NULL); /* libsrtp's widest */
+	sgw_burst_ctx_free(c);
 	k.len = 29;
 	CHECK(sgw_burst_ctx_create(mgr, &k, SGW_SRTP_INBOUND, 128) == NULL);
 	random_key(SGW_SUITE_AEAD_AES_128_GCM, &k);
@@ -489,6 +493,92 @@ static void test_unprotect_differential(void)
 		for (unsigned c = 0; c < nctx; c++)
 			pair_free(&pr[c]);
 	}
+}
+
+/*
+ * Replay windows of every width the engine takes, up to libsrtp's widest
+ * (0x7fff): per width, one context and a stream of W + 3000 packets
+ * across a ROC wrap, delivered in order but for replays and late packets
+ * at distances either side of the window's edge, in bursts of 1..64.
+ */
+static void test_unprotect_wide_windows(void)
+{
+	static const unsigned widths[] = { 64, 100, 1024, 1056, 4096, 0x7fff };
+	enum { SLOT = 128, RING = 0x8000 + 4096, LATE = 64 };
+	static uint8_t ring[RING][SLOT];
+	static int ring_len[RING];
+
+	for (unsigned w = 0; w < sizeof(widths) / sizeof(widths[0]); w++) {
+		unsigned suite = suites[w % 4], count, i = 0, sent = 0, n_late = 0;
+		unsigned late[LATE], due[LATE];
+		uint16_t start;
+		srtp_policy_t pol;
+		struct sgw_key k;
+		struct pair pr;
+		srtp_t tx;
+
+		window = widths[w];
+		count = window + 3000;
+		start = (uint16_t)(0x10000 - window / 2 - rndn(1000));
+		random_key(suite, &k);
+		pair_make(&pr, suite, true, &k);
+		pr.ssrc = (uint32_t)rnd();
+		policy_for(&pol, suite, &k, false);
+		CHECK(srtp_create(&tx, &pol) == srtp_err_status_ok);
+		while (i < count || n_late > 0) {
+			unsigned n = 0, want = 1 + rndn(64);
+
+			while (n < want && (i < count || n_late > 0)) {
+				unsigned r = rndn(16), j = n_late;
+
+				for (unsigned l = 0; l < n_late; l++)
+					if (due[l] <= i || i >= count)
+						j = l;
+				if (j < n_late) { /* a late one whose time has come */
+					unsigned at = late[j] % RING;
+
+					items[n].ctx = 0;
+					items[n].len = ring_len[at];
+					memcpy(items[n++].b, ring[at], (size_t)ring_len[at]);
+					late[j] = late[--n_late], due[j] = due[n_late];
+					continue;
+				}
+				if (r == 0 && sent > 0) {
+					/* a replay: near the window's edge, or anywhere */
+					unsigned d = rndn(2) ? window - 4 + rndn(8) : 1 + rndn(window + 64);
+					unsigned at = (i - (d < i ? d : i)) % RING;
+
+					if (d > i || ring_len[at] == 0)
+						continue;
+					items[n].ctx = 0;
+					items[n].len = ring_len[at];
+					memcpy(items[n++].b, ring[at], (size_t)ring_len[at]);
+					continue;
+				}
+				int len = make_rtp(ring[i % RING], pr.ssrc, (uint16_t)(start + i), rndn(40));
+
+				CHECK(srtp_protect(tx, ring[i % RING], &len) == srtp_err_status_ok);
+				CHECK(len <= SLOT);
+				ring_len[i % RING] = len;
+				if (r == 1 && n_late < LATE && i + 1 < count) {
+					/* held back: it comes just inside or outside the window, or sooner */
+					late[n_late] = i;
+					due[n_late++] = i + (rndn(2) ? window - 3 + rndn(6) : rndn(window));
+				} else {
+					items[n].ctx = 0;
+					items[n].len = len;
+					memcpy(items[n++].b, ring[i % RING], (size_t)len);
+					sent++;
+				}
+				i++;
+			}
+			diff_unprotect(&pr, n, false, 1 + rndn(64));
+		}
+		srtp_dealloc(tx);
+		pair_free(&pr);
+		memset(ring_len, 0, sizeof(ring_len));
+	}
+	window = 128;
 }
 
 /*
@@ -991,6 +1081,7 @@ int main(void)
 	RUN(test_misc);
 	RUN(test_protect_differential);
 	RUN(test_unprotect_differential);
+	RUN(test_unprotect_wide_windows);
 	RUN(test_unprotect_every_byte);
 	RUN(test_unprotect_guess_redo);
 	RUN(test_told_roc);

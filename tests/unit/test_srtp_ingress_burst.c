@@ -21,7 +21,7 @@
  * and known SSRCs (another key), valid packets of new SSRCs, SRTCP (with
  * replays and tampering, of SSRCs with and without RTP), and contexts
  * resumed from a position (the source 0..3 wraps ahead of it, its old
- * packets replayed). All four suites, replay windows 64 to 1024.
+ * packets replayed). All four suites, replay windows 64 to 0x7fff (libsrtp's widest).
  *
  * SGW_TEST_SEED=N replays a run (the seed is printed).
  */
@@ -255,7 +255,7 @@ static void new_src(struct src *s)
 
 static void pair_make(unsigned k, unsigned suite)
 {
-	static const unsigned windows[] = { 0, 64, 100, 128, 128, 256, 1024 };
+	static const unsigned windows[] = { 0, 64, 100, 128, 128, 256, 1024, 4096, 0x7fff };
 	struct pair *pr = &pairs[k];
 	unsigned window = windows[below(sizeof(windows) / sizeof(windows[0]))];
 	struct sgw_srtp_pos from, *fromp = NULL;
