@@ -30,6 +30,7 @@
 #include "gateway/agent_punt.h"
 #include "gateway/config.h"
 #include "api/log.h"
+#include "gateway/numa_pref.h"
 #include "gateway/port_guard.h"
 #include "gateway/ports.h"
 #include "gateway/privs.h"
@@ -79,6 +80,26 @@ static int die(const char *what)
 	return 1;
 }
 
+/* The agent thread's pages (what the workers read) on the workers' node
+ * (gateway/numa_pref.h). */
+static void prefer_workers_node(void)
+{
+	unsigned node[RTE_MAX_LCORE];
+	int n, rc;
+
+	for (unsigned i = 0; i < cfg.n_workers; i++)
+		node[i] = rte_lcore_to_socket_id(cfg.workers[i].lcore);
+	n = numa_workers_node(node, cfg.n_workers, rte_socket_count());
+	if (n < 0)
+		return;
+	rc = numa_prefer(n);
+	if (rc == 0)
+		sgw_log(LOG_INFO, "memory: the agent's allocations prefer NUMA node %d, the workers'", n);
+	else
+		sgw_log(LOG_WARNING, "memory: cannot prefer NUMA node %d, the workers': %s", n,
+			strerror(-rc));
+}
+
 static int setup_workers(char *err, size_t errlen)
 {
 	unsigned main_lcore = rte_get_main_lcore();
@@ -120,6 +141,7 @@ static int setup_workers(char *err, size_t errlen)
 		}
 		dp.workers[i] = w;
 	}
+	prefer_workers_node();
 	for (unsigned from = 0; from < dp.n_workers; from++) {
 		for (unsigned to = 0; to < dp.n_workers; to++) {
 			char name[64];
