@@ -170,4 +170,7 @@ class Gateway:
         return total
 
     def stop(self):
-        return self.procs.stop(self.proc)
+        # an ASan build on a loaded machine can take more than 20 s to
+        # exit (its leak check walks the whole heap); a SIGKILL would read
+        # as a crash
+        return self.procs.stop(self.proc, timeout=90)
