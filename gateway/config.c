@@ -766,7 +766,7 @@ static int load_worker(struct cfg_loader *l, const config_setting_t *ws, unsigne
 
 static const char *const top_keys[] = {
 	"agent_socket", "punt_socket", "mbufs", "replay_window", "crypto", "idle_sleep_us", "handoff_ring",
-	"max_neighbours", "ports", "workers",
+	"max_neighbours", "heap_hugepages", "ports", "workers",
 	"agent_max_clients", "agent_txn_timeout_ms", "agent_idle_timeout_ms", "agent_send_timeout_ms",
 	"agent_allow_uids", "agent_allow_gids", "user", "group", NULL,
 };
@@ -830,6 +830,9 @@ static int load_root(struct cfg_loader *l, const config_setting_t *root)
 		return -1;
 	if ((cfg->handoff_ring & (cfg->handoff_ring - 1)) != 0)
 		return fail(l, s, NULL, "must be a power of two");
+	cfg->heap_hugepages = true;
+	if (get_bool(l, root, "heap_hugepages", &cfg->heap_hugepages) < 0)
+		return -1;
 	cfg->crypto = SGW_SRTP_ENGINE_BURST;
 	str = NULL;
 	if (get_string(l, root, "crypto", false, &str, &s) < 0)

@@ -70,6 +70,7 @@ struct sgw_config {
 	unsigned idle_sleep_us;   /* idle_sleep_us: max sleep of an idle worker, 0 = busy poll; default 200 */
 	unsigned handoff_ring;    /* handoff_ring: slots per worker's hand-off ring, power of 2, default 1024 */
 	unsigned max_neighbours;  /* max_neighbours: next-hop slots, default 4096 */
+	bool heap_hugepages;      /* heap_hugepages: the agent's heap on transparent huge pages (gateway/heap_thp.h), default true */
 	/* the agent socket's limits (docs/agent-protocol.md, "Limits") */
 	unsigned agent_max_clients;     /* agent_max_clients: default 16 */
 	unsigned agent_txn_timeout_ms;  /* agent_txn_timeout_ms: open transaction without a message, default 10000 */

@@ -30,6 +30,7 @@
 #include "gateway/agent_punt.h"
 #include "gateway/config.h"
 #include "api/log.h"
+#include "gateway/heap_thp.h"
 #include "gateway/numa_pref.h"
 #include "gateway/port_guard.h"
 #include "gateway/ports.h"
@@ -182,11 +183,13 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = NULL, *ops_path = NULL;
-	char err[512];
+	char err[512], thp_why[128];
 	size_t qs_size;
 	int rc, opt, lfd;
 
 	privs_no_core_dumps(); /* keys will live in this process: never in a core file */
+	/* before anything else starts: the same process, its heap on huge pages */
+	heap_thp_reexec(argc, argv, thp_why, sizeof(thp_why));
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
@@ -246,6 +249,10 @@ int main(int argc, char **argv)
 		sgw_srtp_set_engine(SGW_SRTP_ENGINE_LIBSRTP);
 	}
 
+	if (heap_thp_active())
+		sgw_log(LOG_INFO, "memory: malloc's heap on transparent huge pages (%s=1)", HEAP_THP_TUNABLE);
+	else
+		sgw_log(LOG_INFO, "memory: malloc's heap on ordinary pages: %s", thp_why);
 	dp.idle_sleep_us = cfg.idle_sleep_us;
 	dp.pool = rte_pktmbuf_pool_create("mbufs", cfg.mbufs, RTE_MIN(256u, cfg.mbufs / 2), 0,
 					  (uint16_t)RTE_MAX((unsigned)RTE_MBUF_DEFAULT_BUF_SIZE,

@@ -13,6 +13,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 from sgwtest import SRTPGW, uniq  # noqa: E402
 
 EAL = ['--no-huge', '-m', '128', '--no-pci', '--log-level', 'lib.eal:error']
+# an ASan build's malloc is ASan's: glibc's tunable does not reach it
+ASAN = b'libasan' in subprocess.run(['ldd', SRTPGW], capture_output=True).stdout
 
 
 class Startup(unittest.TestCase):
@@ -124,13 +126,41 @@ class Startup(unittest.TestCase):
             with self.subTest(crypto=crypto):
                 self.start_and_stop('idle_sleep_us = 1000;\ncrypto = "%s";' % crypto, says)
 
-    def start_and_stop(self, top_extra, says):
+    def test_heap_on_huge_pages(self):
+        """heap_hugepages (default true): srtpgw re-executes itself once with
+        glibc.malloc.hugetlb=1, and malloc's heap is marked for transparent
+        huge pages (VmFlags hg); false, or an operator's own value of the
+        tunable, leaves the heap as it is. The start-up line says which."""
+        tunable = 'glibc.malloc.hugetlb'
+        for top_extra, env, says, on in (
+                ('', {}, "memory: malloc's heap on transparent huge pages (%s=1)" % tunable, True),
+                ('heap_hugepages = false;', {}, "on ordinary pages: heap_hugepages = false", False),
+                ('', {'GLIBC_TUNABLES': tunable + '=0'}, 'on ordinary pages: GLIBC_TUNABLES sets ' + tunable,
+                 False)):
+            with self.subTest(config=top_extra, env=env):
+                def check(p):
+                    environ = open('/proc/%d/environ' % p.pid, 'rb').read().split(b'\0')
+                    self.assertEqual(('GLIBC_TUNABLES=%s=1' % tunable).encode() in environ, on)
+                    if not ASAN:  # ASan's allocator is not glibc's: no [heap] of malloc's
+                        self.assertEqual(self.heap_flags(p.pid).count(' hg'), 1 if on else 0)
+                self.start_and_stop(top_extra, says, env=env, running=check)
+
+    @staticmethod
+    def heap_flags(pid):
+        with open('/proc/%d/smaps' % pid) as f:
+            lines = f.read().splitlines()
+        at = [i for i, line in enumerate(lines) if line.endswith('[heap]')]
+        assert at, 'no [heap] mapping'
+        return next(line for line in lines[at[0]:] if line.startswith('VmFlags:')) + ' '
+
+    def start_and_stop(self, top_extra, says, env=None, running=None):
         path = os.path.join(self.dir.name, 'srtpgw.conf')
         with open(path, 'w') as f:
             f.write(self.config(top_extra=top_extra))
         p = subprocess.Popen([SRTPGW] + EAL + ['--file-prefix', self.prefix, '--lcores', '0@0,1@1',
                                                 '--vdev', 'net_null0,copy=1', '--', '--config', path],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             env=dict(os.environ, **(env or {})))
         try:
             seen = []
             for line in p.stdout:
@@ -138,6 +168,8 @@ class Startup(unittest.TestCase):
                 if 'agent listening' in line:
                     break
             self.assertTrue(any(says in line for line in seen), seen)
+            if running is not None:
+                running(p)
             self.assertTrue(os.path.exists(os.path.join(self.dir.name, 'agent.sock')))
             p.terminate()
             self.assertEqual(p.wait(30), 0)

@@ -288,6 +288,15 @@ static void crypto_key(void)
 	EXPECT_ERROR("crypto = 1;\n" GOOD_PORT GOOD_WORKER, ":1: crypto: must be a string");
 }
 
+static void heap_hugepages_key(void)
+{
+	CHECK_EQ(load_text(GOOD_PORT GOOD_WORKER), 0);
+	CHECK(cfg.heap_hugepages);
+	CHECK_EQ(load_text("heap_hugepages = false;\n" GOOD_PORT GOOD_WORKER), 0);
+	CHECK(!cfg.heap_hugepages);
+	EXPECT_ERROR("heap_hugepages = 1;\n" GOOD_PORT GOOD_WORKER, ":1: heap_hugepages: must be true or false");
+}
+
 static void error_agent_and_identity_keys(void)
 {
 	EXPECT_ERROR("agent_max_clients = 0;\n" GOOD_PORT GOOD_WORKER,
@@ -673,6 +682,7 @@ int main(void)
 	RUN(error_agent_and_identity_keys);
 	RUN(punt_socket_key);
 	RUN(crypto_key);
+	RUN(heap_hugepages_key);
 	RUN(example_file_loads);
 	RUN(error_syntax);
 	RUN(error_unknown_top_level_key);
