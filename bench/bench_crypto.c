@@ -228,18 +228,13 @@ int main(int argc, char **argv)
 	uint8_t cam_key[32], view_key[32];
 
 	while ((c = getopt_long(argc, argv, "r:n:jh", opts, NULL)) != -1) {
-		char *end;
-		unsigned long v;
-
 		switch (c) {
 		case 'r':
 		case 'n':
-			v = strtoul(optarg, &end, 10);
-			if (*end || v == 0 || v > 1000000) {
+			if (!bench_count(optarg, 1000000, c == 'r' ? &rounds : &n)) {
 				fprintf(stderr, "bench_crypto: bad --%s %s\n", c == 'r' ? "rounds" : "packets", optarg);
 				return 2;
 			}
-			*(c == 'r' ? &rounds : &n) = (unsigned)v;
 			break;
 		case 'j': json = 1; break;
 		case 'h': usage(stdout); return 0;

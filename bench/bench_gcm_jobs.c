@@ -379,20 +379,16 @@ int main(int argc, char **argv)
 	struct gcm_key_data *keys;
 
 	while ((c = getopt_long(argc, argv, "r:n:k:b:jh", opts, NULL)) != -1) {
-		char *end;
-		unsigned long v;
-
 		switch (c) {
 		case 'r':
 		case 'n':
 		case 'k':
 		case 'b':
-			v = strtoul(optarg, &end, 10);
-			if (*end || v == 0 || v > 1000000 || (c == 'b' && v > IMB_MAX_BURST_SIZE)) {
+			if (!bench_count(optarg, c == 'b' ? IMB_MAX_BURST_SIZE : 1000000,
+					 c == 'r' ? &rounds : c == 'n' ? &n : c == 'k' ? &nkeys : &burst)) {
 				fprintf(stderr, "bench_gcm_jobs: bad -%c %s\n", c, optarg);
 				return 2;
 			}
-			*(c == 'r' ? &rounds : c == 'n' ? &n : c == 'k' ? &nkeys : &burst) = (unsigned)v;
 			break;
 		case 'j': json = 1; break;
 		case 'h': usage(stdout); return 0;

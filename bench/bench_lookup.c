@@ -255,32 +255,25 @@ int main(int argc, char **argv)
 	int json = 0, c;
 
 	while ((c = getopt_long(argc, argv, "s:r:n:a:jh", opts, NULL)) != -1) {
-		char *end;
-		unsigned long v;
-
 		switch (c) {
 		case 'a':
-			v = strtoul(optarg, &end, 10);
-			if (*end || v == 0 || v > SGW_FT_MAX_ADDRS || n_addrs == 8) {
+			if (n_addrs == 8 || !bench_count(optarg, SGW_FT_MAX_ADDRS, &addrs[n_addrs])) {
 				fprintf(stderr, "bench_lookup: bad --addrs %s (1..%u)\n", optarg,
 					SGW_FT_MAX_ADDRS);
 				return 2;
 			}
-			addrs[n_addrs++] = (unsigned)v;
+			n_addrs++;
 			break;
 		case 's':
 		case 'r':
 		case 'n':
-			v = strtoul(optarg, &end, 10);
-			if (*end || v == 0 || v > (c == 's' ? (unsigned long)SGW_FT_MAX_ADDRS * 65536 : 100000000ul) ||
-			    (c == 's' && n_sizes == 8)) {
+			if ((c == 's' && n_sizes == 8) ||
+			    !bench_count(optarg, c == 's' ? (unsigned long)SGW_FT_MAX_ADDRS * 65536 : 100000000ul,
+					 c == 's' ? &sizes[n_sizes] : c == 'r' ? &rounds : &n)) {
 				fprintf(stderr, "bench_lookup: bad -%c %s\n", c, optarg);
 				return 2;
 			}
-			if (c == 's')
-				sizes[n_sizes++] = (unsigned)v;
-			else
-				*(c == 'r' ? &rounds : &n) = (unsigned)v;
+			n_sizes += c == 's';
 			break;
 		case 'j': json = 1; break;
 		case 'h': usage(stdout); return 0;

@@ -31,6 +31,18 @@ static inline uint64_t bench_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* A count argument: 1..max, digits only. False if it is not one. */
+static inline int bench_count(const char *arg, unsigned long max, unsigned *out)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	if (*arg < '0' || *arg > '9' || *end != '\0' || v == 0 || v > max)
+		return 0;
+	*out = (unsigned)v;
+	return 1;
+}
+
 /* The median of n values (reorders them). */
 static inline double bench_median(double *v, unsigned n)
 {
