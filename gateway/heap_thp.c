@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "gateway/config.h"
@@ -25,7 +26,8 @@ bool heap_thp_active(void)
 {
 	const char *v = tunable_value();
 
-	return v != NULL && v[0] == '1' && (v[1] == '\0' || v[1] == ':');
+	/* set-user-ID or file capabilities: glibc ignores GLIBC_TUNABLES */
+	return getauxval(AT_SECURE) == 0 && v != NULL && v[0] == '1' && (v[1] == '\0' || v[1] == ':');
 }
 
 /* heap_hugepages from the file --config names (after the EAL's "--");
@@ -55,6 +57,11 @@ void heap_thp_reexec(int argc, char **argv, char *why, size_t whylen)
 	const char *old = getenv("GLIBC_TUNABLES");
 	char *val;
 
+	if (getauxval(AT_SECURE) != 0) {
+		snprintf(why, whylen, "secure-execution mode (set-user-ID or file capabilities): "
+			 "glibc ignores GLIBC_TUNABLES");
+		return;
+	}
 	if (tunable_value() != NULL) {
 		snprintf(why, whylen, "GLIBC_TUNABLES sets %s", HEAP_THP_TUNABLE);
 		return;

@@ -23,8 +23,9 @@
 
 /* Re-executes srtpgw (argv, /proc/self/exe) with HEAP_THP_TUNABLE=1
  * added, unless GLIBC_TUNABLES already sets that tunable (the operator's
- * value, or this process is the re-executed one) or the config file named
- * by --config says heap_hugepages = false. Returns only if it did not
+ * value, or this process is the re-executed one), the config file named
+ * by --config says heap_hugepages = false, or the process runs in secure
+ * mode (set-user-ID, file capabilities: glibc would ignore the tunable). Returns only if it did not
  * re-execute (then it says why in why, for the log once logging is up). */
 void heap_thp_reexec(int argc, char **argv, char *why, size_t whylen);
 
