@@ -27,7 +27,7 @@ NOISE = {'drop_icmp_other', 'drop_arp_other'}
 
 class MultiWorker(GatewayCase):
     PEER_ADDRS = [PEER4 + '/24']
-    PIN_GATEWAY_MAC = '02:53:47:57:00:01'  # the first packets' order is checked
+    PIN_GATEWAY = True  # the first packets' order is checked
     # queues 0 and 2 on the first worker, 1 on the second
     WORKERS = [[('lan', 0), ('lan', 2)], [('lan', 1)]]
 

@@ -21,7 +21,7 @@ NOISE = {'drop_icmp_other', 'drop_arp_other'}
 
 class Ownership(GatewayCase):
     PEER_ADDRS = [PEER4 + '/24']
-    PIN_GATEWAY_MAC = '02:53:47:57:00:01'  # the first packets' order is checked
+    PIN_GATEWAY = True  # the first packets' order is checked
 
     @classmethod
     def port(cls):

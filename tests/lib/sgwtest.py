@@ -619,6 +619,9 @@ def af_packet_port(iface, addresses, qpairs, **extra):
 
 import unittest  # noqa: E402
 
+# GatewayCase.PIN_GATEWAY's MAC for the gateway's port (locally administered)
+PINNED_GATEWAY_MAC = '02:53:47:57:00:01'
+
 
 class GatewayCase(unittest.TestCase):
     """One namespace at the end of a veth, one srtpgw on the other end.
@@ -626,7 +629,7 @@ class GatewayCase(unittest.TestCase):
     config text) and may override port(), prepare() (before the gateway
     starts) and ready() (after).
 
-    PIN_GATEWAY_MAC: the port gets that MAC and the namespace a permanent
+    PIN_GATEWAY: the port gets PINNED_GATEWAY_MAC and the namespace a permanent
     neighbour entry for each of the port's addresses. A test that checks
     the order of a stream's first packets needs it: while the namespace's
     kernel resolves the gateway by ARP it queues the first datagrams, and
@@ -636,7 +639,7 @@ class GatewayCase(unittest.TestCase):
     PEER_ADDRS = []
     WORKERS = [[('lan', 0)]]
     EXTRA_CONFIG = ''
-    PIN_GATEWAY_MAC = None
+    PIN_GATEWAY = False
 
     @classmethod
     def port(cls):
@@ -659,13 +662,13 @@ class GatewayCase(unittest.TestCase):
             cls.ns_mac = cls.ns.mac(cls.nsif)
             cls.prepare()
             port = cls.port()
-            if cls.PIN_GATEWAY_MAC:
-                port['extra'] = '; '.join(filter(None, [port.get('extra'), 'mac = "%s"' % cls.PIN_GATEWAY_MAC]))
+            if cls.PIN_GATEWAY:
+                port['extra'] = '; '.join(filter(None, [port.get('extra'), 'mac = "%s"' % PINNED_GATEWAY_MAC]))
             cls.gw = Gateway(cls.res, ports=[port], workers=cls.WORKERS,
                              extra_config=cls.EXTRA_CONFIG).start()
-            if cls.PIN_GATEWAY_MAC:
+            if cls.PIN_GATEWAY:
                 for addr in port['addresses']:
-                    cls.ns.run('ip', 'neigh', 'replace', addr.split('/')[0], 'lladdr', cls.PIN_GATEWAY_MAC,
+                    cls.ns.run('ip', 'neigh', 'replace', addr.split('/')[0], 'lladdr', PINNED_GATEWAY_MAC,
                                'dev', cls.nsif, 'nud', 'permanent')
             cls.ready()
         except BaseException:
