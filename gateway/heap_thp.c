@@ -12,11 +12,11 @@
 /* The value GLIBC_TUNABLES gives the tunable, or NULL. */
 static const char *tunable_value(void)
 {
-	const char *t = getenv("GLIBC_TUNABLES"), *p;
+	const char *p = getenv("GLIBC_TUNABLES");
 	size_t n = strlen(HEAP_THP_TUNABLE);
 
 	/* name=value pairs separated by ':' */
-	for (p = t; p != NULL && *p != '\0'; p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL)
+	for (; p != NULL; p = strchr(p, ':'), p = p ? p + 1 : NULL)
 		if (strncmp(p, HEAP_THP_TUNABLE, n) == 0 && p[n] == '=')
 			return p + n + 1;
 	return NULL;

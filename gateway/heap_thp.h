@@ -25,8 +25,9 @@
  * added, unless GLIBC_TUNABLES already sets that tunable (the operator's
  * value, or this process is the re-executed one), the config file named
  * by --config says heap_hugepages = false, or the process runs in secure
- * mode (set-user-ID, file capabilities: glibc would ignore the tunable). Returns only if it did not
- * re-execute (then it says why in why, for the log once logging is up). */
+ * mode (set-user-ID, file capabilities: glibc would ignore the tunable).
+ * Returns only if it did not re-execute (then it says why in why, for the
+ * log once logging is up). */
 void heap_thp_reexec(int argc, char **argv, char *why, size_t whylen);
 
 /* The tunable is in effect in this process. */
