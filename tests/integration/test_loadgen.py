@@ -48,6 +48,12 @@ def description():
     return ops
 
 
+def expected_verified(received, first):
+    """How many of a viewer's received packets the load generator decrypts:
+    its first `first`, then every 1024th (docs/loadgen.md)."""
+    return min(received, first) + sum(1 for k in range(first + 1, received + 1) if k % 1024 == 0)
+
+
 class Loadgen:
     """One srtpgw-loadgen process, memif client of gw's port."""
 
@@ -121,7 +127,7 @@ class LoadgenMemif(unittest.TestCase):
                  for k, v in st.items()},
                 {k: (v['packets'], v['drops']) for k, v in vw.items()})
 
-    def assert_exact(self, rep, before):
+    def assert_exact(self, rep, before, verify_first=64):
         """Every viewer got exactly its stream's packets, checked by the
         load generator and by the gateway's own counters (deltas since
         before)."""
@@ -135,6 +141,7 @@ class LoadgenMemif(unittest.TestCase):
             self.assertEqual(v['received'], v['expected'], v)
             self.assertEqual((v['decrypt_failures'], v['mismatches'], v['misdelivered']), (0, 0, 0), v)
             self.assertGreater(v['verified'], 0, v)
+            self.assertEqual(v['verified'], expected_verified(v['received'], verify_first), v)
         self.assertEqual((rep['unknown'], rep['decrypt_failures'], rep['mismatches']), (0, 0, 0))
         self.assertEqual(rep['received'], rep['expected'])
         self.assertEqual(rep['expected'], 2 * rep['sent'])
@@ -207,6 +214,24 @@ class LoadgenMemif(unittest.TestCase):
         for line in self.ops:
             if 'key=' in line:
                 self.assertNotIn(line.split('key=')[1][:12], log)
+
+    def test_1d_verify_first(self):
+        """--verify-first 3: each viewer's first three packets are decrypted
+        and compared, then every 1024th; everything else still exact. A
+        bad value is a usage error (exit 2)."""
+        before = self.totals()
+        lg = self.loadgen('verify3', '--rate', '4000', '--warmup', '0.2', '--duration', '2.5',
+                          '--drain', '10', '--strict', '--verify-first', '3')
+        rc, log = lg.wait()
+        self.assertEqual(rc, 0, log)
+        rep = lg.report()
+        # some viewer went past 1024 packets: the sampling after the first shows
+        self.assertTrue(any(v['received'] >= 1024 for v in rep['per_viewer']), rep['per_viewer'])
+        self.assert_exact(rep, before, verify_first=3)
+        bad = self.loadgen('verifybad', '--verify-first', 'three')
+        rc, log = bad.wait()
+        self.assertEqual(rc, 2, log)
+        self.assertIn('--verify-first', log)
 
     def test_1b_strict_notices_a_missing_viewer(self):
         """A description with one viewer more than the gateway has: that

@@ -50,6 +50,7 @@ struct lg_opts {
 	struct sgw_endpoint source;     /* for streams without a source; family NONE = none */
 	const char *json_path;
 	unsigned idle_sleep_us;
+	uint32_t verify_first;          /* each viewer's first packets decrypted */
 	double link_timeout;
 };
 

@@ -43,6 +43,8 @@ void lg_usage(FILE *f)
 		"  --idle-sleep-us N     sleep up to N us when idle (default 100; 0 = busy poll)\n"
 		"  --json FILE           write the report as JSON to FILE too ('-': JSON on\n"
 		"                        standard output instead of the text)\n"
+		"  --verify-first N      decrypt and compare each viewer's first N packets\n"
+		"                        (default 64), then every 1024th\n"
 		"  --strict              exit 3 unless every viewer got exactly its packets,\n"
 		"                        none failed to decrypt and none went elsewhere\n"
 		"  --quiet               no text report\n"
@@ -106,7 +108,7 @@ int lg_parse_args(int argc, char **argv, struct lg_opts *o)
 {
 	enum { O_OPS = 256, O_PORT, O_RX_PORT, O_RATE, O_DURATION, O_WARMUP, O_DRAIN, O_SIZE,
 	       O_BURST, O_RXQ, O_MAX, O_LIMIT, O_SOURCE, O_DST_MAC, O_SRC_MAC, O_NO_ARP, O_LINK,
-	       O_IDLE, O_JSON, O_STRICT, O_QUIET };
+	       O_IDLE, O_JSON, O_STRICT, O_QUIET, O_VERIFY_FIRST };
 	static const struct option opts[] = {
 		{ "ops", required_argument, NULL, O_OPS },
 		{ "port", required_argument, NULL, O_PORT },
@@ -129,6 +131,7 @@ int lg_parse_args(int argc, char **argv, struct lg_opts *o)
 		{ "json", required_argument, NULL, O_JSON },
 		{ "strict", no_argument, NULL, O_STRICT },
 		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "verify-first", required_argument, NULL, O_VERIFY_FIRST },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -146,6 +149,7 @@ int lg_parse_args(int argc, char **argv, struct lg_opts *o)
 	o->max_packets = 1000000;
 	o->link_timeout = 10;
 	o->idle_sleep_us = 100;
+	o->verify_first = 64;
 	optind = 1;
 	opterr = 0;
 	while (rc == 0 && (opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -189,6 +193,10 @@ int lg_parse_args(int argc, char **argv, struct lg_opts *o)
 		case O_JSON: o->json_path = optarg; break;
 		case O_STRICT: o->strict = true; break;
 		case O_QUIET: o->quiet = true; break;
+		case O_VERIFY_FIRST:
+			rc = num_u("--verify-first", optarg, 0, UINT32_MAX, &u);
+			o->verify_first = (uint32_t)u;
+			break;
 		case 'h':
 			lg_usage(stdout);
 			return 1;

@@ -4,7 +4,7 @@
  * classified by its destination address and port (which viewer), counted,
  * timed (the RTP header says which packet it is: lg.h), and a sample is
  * decrypted with the viewer's own key and compared with what was sent:
- * the first LG_VERIFY_FIRST packets of every viewer, then every
+ * the first --verify-first packets of every viewer (64), then every
  * LG_VERIFY_EVERY-th. One thread only (the RX lcore, or the main lcore
  * when interleaved); no allocation, no locks.
  */
@@ -24,7 +24,6 @@
 #include "tools/loadgen/lg.h"
 #include "tools/loadgen/lg_slow.h"
 
-#define LG_VERIFY_FIRST 64
 #define LG_VERIFY_EVERY 1024
 
 struct dest_key {
@@ -175,7 +174,7 @@ static void rtp_frame(struct lg_run *r, const uint8_t *frame, const struct pkt_i
 		v->misdelivered++;
 		return;
 	}
-	if (v->received <= LG_VERIFY_FIRST || v->received % LG_VERIFY_EVERY == 0)
+	if (v->received <= r->o->verify_first || v->received % LG_VERIFY_EVERY == 0)
 		verify(r, v, udp, pi->payload_len, k);
 }
 
