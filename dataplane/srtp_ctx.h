@@ -206,6 +206,18 @@ void sgw_srtp_protect_burst(struct sgw_srtp_lcore *lc, struct sgw_srtp_op *ops, 
  * RTP packets of engine contexts' known SSRCs are unprotected together
  * (with lc's manager; lc NULL or without one: one by one). */
 void sgw_srtp_unprotect_burst(struct sgw_srtp_lcore *lc, struct sgw_srtp_op *ops, unsigned n);
+/*
+ * Prefetch what a burst call will read of ctx, in two steps a stage
+ * apart (the worker's process_burst): sgw_srtp_prefetch() the context's
+ * own lines (address arithmetic only); then, once those are in,
+ * sgw_srtp_prefetch_keys() the engine context of its first SSRC (ingress)
+ * or lane (egress): its state, the RTP keys and the replay window. Hints
+ * only: any context, NULL included, and any state are fine; but the
+ * second reads the context's SSRC slots and lanes, which only its owner
+ * (the stream's home worker) may.
+ */
+void sgw_srtp_prefetch(const struct sgw_srtp *ctx);
+void sgw_srtp_prefetch_keys(const struct sgw_srtp *ctx);
 /* A worker's state for sgw_srtp_protect_burst() and
  * sgw_srtp_unprotect_burst(): the engine's manager and the burst's scratch, made once per lcore and used by it alone. NULL on
  * allocation failure. */

@@ -223,4 +223,9 @@ enum sgw_srtp_result srtp_in_unprotect(struct sgw_srtp *ctx, struct sgw_burst_mg
 enum sgw_srtp_result srtp_in_unprotect_rtcp(struct sgw_srtp *ctx, struct sgw_burst_mgr *m,
 					    uint8_t *p, int *len);
 
+/* srtp_prefetch.c: the engine context sgw_srtp_prefetch_keys() fetches:
+ * the first slot's stream (ingress) or the first lane's (egress); NULL
+ * for libsrtp's contexts and before there is one. */
+const struct sgw_burst_ctx *srtp_prefetch_target(const struct sgw_srtp *ctx);
+
 #endif

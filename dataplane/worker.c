@@ -368,8 +368,10 @@ static void ingress_flush(struct sgw_worker *w, struct ingress_batch *b, uint64_
  * instead of queueing one behind the other (bench_lookup: at 1M streams
  * the table work per packet halves): (1) parse every packet and prefetch
  * its page slot; (2) read the slots, prefetch each entry and its first
- * viewer; (3) prefetch the stream's counters and ingress context; then
- * deliver each. Packets keep their order.
+ * viewer; (3) prefetch the stream's counters, its ingress context and
+ * the first viewer's counters and egress context; (4) the engine state
+ * and keys those contexts point to; then deliver each. Packets keep
+ * their order.
  */
 static void process_burst(struct sgw_worker *w, const struct ft_root *root,
 			  struct rte_mbuf **pkts, unsigned n, uint64_t now, uint16_t origin)
@@ -389,7 +391,9 @@ static void process_burst(struct sgw_worker *w, const struct ft_root *root,
 		e[i] = slot[i] != NULL ? *slot[i] : NULL;
 		if (e[i] != NULL) {
 			rte_prefetch0(e[i]);
+			/* the first viewer: its pointers, then its headers */
 			rte_prefetch0(&e[i]->viewers[0]);
+			rte_prefetch0(&e[i]->viewers[0].hdr[sizeof(e[i]->viewers[0].hdr) - 1]);
 		} else if (slot[i] != NULL) {
 			drop(w, pkts[i], SGW_CTR_DROP_NO_FLOW);
 		}
@@ -397,7 +401,18 @@ static void process_burst(struct sgw_worker *w, const struct ft_root *root,
 	for (unsigned i = 0; i < n; i++)
 		if (e[i] != NULL) {
 			rte_prefetch0(e[i]->st);
-			rte_prefetch0(e[i]->ingress);
+			sgw_srtp_prefetch(e[i]->ingress);
+			if (e[i]->n_viewers != 0) {
+				rte_prefetch0(e[i]->viewers[0].st);
+				sgw_srtp_prefetch(e[i]->viewers[0].egress);
+			}
+		}
+	/* the contexts' mutable fields are the home worker's: only it looks */
+	for (unsigned i = 0; i < n; i++)
+		if (e[i] != NULL && __atomic_load_n(&e[i]->st->home, __ATOMIC_RELAXED) == w->idx) {
+			sgw_srtp_prefetch_keys(e[i]->ingress);
+			if (e[i]->n_viewers != 0)
+				sgw_srtp_prefetch_keys(e[i]->viewers[0].egress);
 		}
 	struct ingress_batch b;
 

@@ -905,6 +905,52 @@ static void outbound_resume_while_evicting(void)
 	sgw_srtp_free(tx);
 }
 
+/* The prefetch hints (srtp_prefetch.c) aim at the engine context the
+ * burst path then uses: the first lane's out, the first SSRC's in; none
+ * on libsrtp or before there is one. Safe on NULL (ASan checks the
+ * reads). */
+static void prefetch_targets(void)
+{
+	bool burst = sgw_srtp_get_engine() == SGW_SRTP_ENGINE_BURST;
+
+	sgw_srtp_prefetch(NULL);
+	sgw_srtp_prefetch_keys(NULL);
+	CHECK(srtp_prefetch_target(NULL) == NULL);
+	for (unsigned i = 0; i < N_SUITES; i++) {
+		struct sgw_key k;
+		struct sgw_srtp *tx, *sender, *rx;
+
+		key_fill(&k, suites[i], (uint8_t)(40 + i));
+		tx = lanes1(&k, 0xbbbb0001, 1, 1000, 1, 10);
+		sender = sgw_srtp_create(&k, SGW_SRTP_OUTBOUND, 0);
+		rx = sgw_srtp_create(&k, SGW_SRTP_INBOUND, 0);
+		CHECK(tx != NULL && sender != NULL && rx != NULL);
+		CHECK(sgw_srtp_is_burst(tx) == burst);
+		CHECK(srtp_prefetch_target(tx) == (burst ? tx->lanes[0].bctx : NULL));
+		CHECK(!burst || srtp_prefetch_target(tx) != NULL);
+		CHECK(srtp_prefetch_target(rx) == NULL); /* no SSRC yet */
+		sgw_srtp_prefetch(rx);
+		sgw_srtp_prefetch_keys(rx);
+		/* two SSRCs in: the first one's stream */
+		CHECK_EQ(rtp_through(sender, rx, 0x1111, 7), SGW_SRTP_OK);
+		CHECK_EQ(rtp_through(sender, rx, 0x2222, 9), SGW_SRTP_OK);
+		if (burst) {
+			CHECK(srtp_prefetch_target(rx) == srtp_in_stream_ctx(rx, 0x1111));
+			CHECK(srtp_prefetch_target(rx) != NULL);
+			CHECK(srtp_prefetch_target(rx) != srtp_in_stream_ctx(rx, 0x2222));
+		} else {
+			CHECK(srtp_prefetch_target(rx) == NULL);
+		}
+		sgw_srtp_prefetch(tx);
+		sgw_srtp_prefetch_keys(tx);
+		sgw_srtp_prefetch(rx);
+		sgw_srtp_prefetch_keys(rx);
+		sgw_srtp_free(tx);
+		sgw_srtp_free(sender);
+		sgw_srtp_free(rx);
+	}
+}
+
 int main(void)
 {
 	CHECK(sgw_srtp_global_init() == 0);
@@ -928,6 +974,7 @@ int main(void)
 		RUN(inbound_resume_streams_dropped);
 		RUN(outbound_ssrc_cap);
 		RUN(outbound_resume_while_evicting);
+		RUN(prefetch_targets);
 	}
 	return CHECK_DONE();
 }
