@@ -5,6 +5,7 @@
  * (dataplane/fanout.c) -> tx buffers. One flow-table version per burst;
  * each burst goes through in stages (process_burst).
  */
+#include <stddef.h>
 #include <time.h>
 
 #include <rte_cycles.h>
@@ -390,10 +391,15 @@ static void process_burst(struct sgw_worker *w, const struct ft_root *root,
 	for (unsigned i = 0; i < n; i++) {
 		e[i] = slot[i] != NULL ? *slot[i] : NULL;
 		if (e[i] != NULL) {
-			rte_prefetch0(e[i]);
-			/* the first viewer: its pointers, then its headers */
-			rte_prefetch0(&e[i]->viewers[0]);
-			rte_prefetch0(&e[i]->viewers[0].hdr[sizeof(e[i]->viewers[0].hdr) - 1]);
+			/* the entry up to the end of its first viewer (its
+			 * pointers, then its header template): five lines */
+			const uint8_t *p = (const uint8_t *)e[i];
+			const uint8_t *end = p + offsetof(struct sgw_flow_entry, viewers) +
+					     sizeof(struct sgw_flow_viewer);
+
+			for (; p < end; p += RTE_CACHE_LINE_SIZE)
+				rte_prefetch0(p);
+			rte_prefetch0(end - 1);
 		} else if (slot[i] != NULL) {
 			drop(w, pkts[i], SGW_CTR_DROP_NO_FLOW);
 		}
