@@ -12,8 +12,6 @@
  */
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "dataplane/srtp_burst_priv.h"
 
 static void
@@ -80,7 +78,7 @@ protect_chunk(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint8_
 	for (unsigned j = 0; j < nj; j++) {
 		unsigned i = m->jpkt[j];
 
-		memcpy(pkt[i] + len[i] + BURST_SRTCP_TRAILER, m->tag[i], BURST_SRTCP_TAG);
+		burst_tag_copy(pkt[i] + len[i] + BURST_SRTCP_TRAILER, m->tag[i], BURST_SRTCP_TAG);
 		len[i] += BURST_SRTCP_TRAILER + BURST_SRTCP_TAG;
 		res[i] = SGW_SRTP_OK;
 	}
@@ -126,7 +124,7 @@ unprotect_gcm(struct sgw_burst_mgr *m, struct sgw_burst_ctx *c, uint8_t *p, int 
 		burst_gcm_dec(m, c, &c->gcm->rtcp, p + BURST_RTCP_HDR,
 			      (unsigned)(body - BURST_RTCP_HDR), iv, m->aad,
 			      BURST_RTCP_HDR + BURST_SRTCP_TRAILER, m->tag[i]);
-		if (CRYPTO_memcmp(m->tag[i], p + body, BURST_GCM_TAG) != 0) {
+		if (!burst_tag_equal(m->tag[i], p + body, BURST_GCM_TAG)) {
 			burst_gcm_enc(m, c, &c->gcm->rtcp, p + BURST_RTCP_HDR,
 				      (unsigned)(body - BURST_RTCP_HDR), iv, m->aad,
 				      BURST_RTCP_HDR + BURST_SRTCP_TRAILER, m->tag[i]);
@@ -139,7 +137,7 @@ unprotect_gcm(struct sgw_burst_mgr *m, struct sgw_burst_ctx *c, uint8_t *p, int 
 		burst_wr32(m->aad + body, trailer);
 		burst_gcm_enc(m, c, &c->gcm->rtcp, p + BURST_RTCP_HDR, 0, iv, m->aad,
 			      (unsigned)body + BURST_SRTCP_TRAILER, m->tag[i]);
-		if (CRYPTO_memcmp(m->tag[i], p + body, BURST_GCM_TAG) != 0)
+		if (!burst_tag_equal(m->tag[i], p + body, BURST_GCM_TAG))
 			return SGW_SRTP_ERR_AUTH;
 	}
 	burst_rtcp_add(c, idx);
@@ -207,7 +205,7 @@ unprotect_chunk(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint
 		      BURST_SRTCP_INDEX_MAX;
 		if ((res[i] = burst_rtcp_check(c, idx)) != SGW_SRTP_OK)
 			continue;
-		if (CRYPTO_memcmp(m->tag[i], p + len[i] - BURST_SRTCP_TAG, BURST_SRTCP_TAG) != 0) {
+		if (!burst_tag_equal(m->tag[i], p + len[i] - BURST_SRTCP_TAG, BURST_SRTCP_TAG)) {
 			res[i] = SGW_SRTP_ERR_AUTH;
 			continue;
 		}

@@ -28,8 +28,6 @@
  */
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "dataplane/srtp_burst_priv.h"
 
 /* libsrtp's index check for an index the caller chose (srtp_set_stream_roc
@@ -133,7 +131,7 @@ protect_chunk(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint8_
 		unsigned i = m->jpkt[j];
 		unsigned t = ctx[i]->rtp_tag_len;
 
-		memcpy(pkt[i] + len[i], m->tag[i], t);
+		burst_tag_copy(pkt[i] + len[i], m->tag[i], t);
 		len[i] += (int)t;
 		res[i] = SGW_SRTP_OK;
 	}
@@ -172,7 +170,7 @@ static inline void
 restore_tag(struct sgw_burst_mgr *m, const struct sgw_burst_ctx *c, uint8_t *p, int len,
 	    unsigned i)
 {
-	memcpy(p + len - c->rtp_tag_len, m->rx_tag[i], c->rtp_tag_len);
+	burst_tag_copy(p + len - c->rtp_tag_len, m->rx_tag[i], c->rtp_tag_len);
 }
 
 /* One AEAD packet, in packet order: libsrtp's srtp_unprotect_aead. The
@@ -202,7 +200,7 @@ unprotect_gcm(struct sgw_burst_mgr *m, struct sgw_burst_ctx *c, uint8_t *p, int 
 	enc_len = *len - h - BURST_GCM_TAG;
 	burst_gcm_iv(iv, c->gcm->rtp_salt, ssrc, (uint32_t)(est >> 32), (uint32_t)est);
 	burst_gcm_dec(m, c, &c->gcm->rtp, p + h, (unsigned)enc_len, iv, p, (unsigned)h, m->tag[i]);
-	if (CRYPTO_memcmp(m->tag[i], p + h + enc_len, BURST_GCM_TAG) != 0) {
+	if (!burst_tag_equal(m->tag[i], p + h + enc_len, BURST_GCM_TAG)) {
 		burst_gcm_enc(m, c, &c->gcm->rtp, p + h, (unsigned)enc_len, iv, p, (unsigned)h,
 			      m->tag[i]);
 		return SGW_SRTP_ERR_AUTH;
@@ -250,7 +248,7 @@ unprotect_chunk(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint
 			burst_in_estimate(c, burst_rd16(p + 2), &est, &d);
 		}
 		m->est[i] = est;
-		memcpy(m->rx_tag[i], p + len[i] - t, t);
+		burst_tag_copy(m->rx_tag[i], p + len[i] - t, t);
 		burst_wr32(p + len[i] - t, (uint32_t)(est >> 16));
 		burst_hash_job(&m->jobs[nj++], &c->rtp, p, (unsigned)len[i] - t + 4, m->tag[i]);
 		m->state[i] = PKT_HASHED;
@@ -308,7 +306,7 @@ unprotect_chunk(struct sgw_burst_mgr *m, struct sgw_burst_ctx *const ctx[], uint
 				goto refuse;
 			}
 		}
-		if (CRYPTO_memcmp(m->tag[i], m->rx_tag[i], t) != 0) {
+		if (!burst_tag_equal(m->tag[i], m->rx_tag[i], t)) {
 			res[i] = SGW_SRTP_ERR_AUTH;
 			goto refuse;
 		}

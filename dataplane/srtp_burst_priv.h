@@ -122,6 +122,58 @@ static inline void burst_wr32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+/*
+ * Tags (4, 10 or 16 bytes: HMAC-SHA1-32, -80, GCM) copied and compared as
+ * two overlapping words. A memcpy of a length known only at run time
+ * compiles to a byte loop or `rep movsq`, and CRYPTO_memcmp is a call and
+ * a byte loop: together about a tenth of the engine's own time per packet.
+ * The compare is constant time in the bytes (only t, public, branches).
+ */
+static inline void burst_tag_copy(uint8_t *d, const uint8_t *s, unsigned t)
+{
+	if (t >= 8 && t <= 16) {
+		uint64_t a, b;
+
+		memcpy(&a, s, 8);
+		memcpy(&b, s + t - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + t - 8, &b, 8);
+	} else if (t >= 4 && t < 8) {
+		uint32_t a, b;
+
+		memcpy(&a, s, 4);
+		memcpy(&b, s + t - 4, 4);
+		memcpy(d, &a, 4);
+		memcpy(d + t - 4, &b, 4);
+	} else {
+		for (unsigned k = 0; k < t; k++)
+			d[k] = s[k];
+	}
+}
+
+static inline bool burst_tag_equal(const uint8_t *x, const uint8_t *y, unsigned t)
+{
+	uint64_t diff = 0;
+
+	if (t >= 8 && t <= 16) {
+		uint64_t a0, a1, b0, b1;
+
+		memcpy(&a0, x, 8), memcpy(&a1, x + t - 8, 8);
+		memcpy(&b0, y, 8), memcpy(&b1, y + t - 8, 8);
+		diff = (a0 ^ b0) | (a1 ^ b1);
+	} else if (t >= 4 && t < 8) {
+		uint32_t a0, a1, b0, b1;
+
+		memcpy(&a0, x, 4), memcpy(&a1, x + t - 4, 4);
+		memcpy(&b0, y, 4), memcpy(&b1, y + t - 4, 4);
+		diff = (a0 ^ b0) | (a1 ^ b1);
+	} else {
+		for (unsigned k = 0; k < t; k++)
+			diff |= (uint64_t)(x[k] ^ y[k]);
+	}
+	return diff == 0;
+}
+
 static inline bool burst_is_gcm(const struct sgw_burst_ctx *c)
 {
 	return c->gcm != NULL;

@@ -27,6 +27,7 @@
 
 #include "api/suite.h"
 #include "dataplane/srtp_burst.h"
+#include "dataplane/srtp_burst_priv.h" /* the tag helpers */
 #include "dataplane/srtp_ctx_priv.h" /* libsrtp's statuses as the gateway maps them */
 #include "check.h"
 
@@ -1013,6 +1014,32 @@ static void test_rtcp_no_e_flag(void)
 }
 
 /* Wrong direction, another SSRC, the position. */
+/* The tag helpers: every length a suite uses (and the odd ones), every
+ * byte position a difference can sit at, nothing written past t. */
+static void test_tag_helpers(void)
+{
+	for (unsigned t = 0; t <= 16; t++) {
+		uint8_t a[24], b[24], d[24];
+
+		for (unsigned k = 0; k < sizeof(a); k++)
+			a[k] = (uint8_t)(k * 37 + t), b[k] = a[k];
+		memset(d, 0xee, sizeof(d));
+		burst_tag_copy(d + 1, a, t);
+		CHECK(memcmp(d + 1, a, t) == 0);
+		CHECK(d[0] == 0xee && d[t + 1] == 0xee);
+		CHECK(burst_tag_equal(a, b, t));
+		for (unsigned k = 0; k < t; k++) {
+			for (unsigned bit = 0; bit < 8; bit++) {
+				b[k] ^= (uint8_t)(1u << bit);
+				CHECK(!burst_tag_equal(a, b, t));
+				b[k] ^= (uint8_t)(1u << bit);
+			}
+		}
+		b[t] ^= 1; /* past the tag: not compared */
+		CHECK(burst_tag_equal(a, b, t));
+	}
+}
+
 static void test_misc(void)
 {
 	struct sgw_key k;
@@ -1079,6 +1106,7 @@ int main(void)
 	RUN(test_kdf_rfc3711);
 	RUN(test_create);
 	RUN(test_misc);
+	RUN(test_tag_helpers);
 	RUN(test_protect_differential);
 	RUN(test_unprotect_differential);
 	RUN(test_unprotect_wide_windows);
