@@ -135,7 +135,9 @@ int fleet_place_put(struct fleet *f, int64_t stream_id, const char *gw, int64_t 
  * lets go of it only then: make-before-break). 0 or a negative errno. */
 int fleet_ready_put(struct fleet *f, const int64_t *stream_ids, const int64_t *tokens, size_t n,
 		    int64_t lease, char *err, size_t errlen);
-/* Delete placement/<stream_id> if its mod revision is token. */
+/* Delete placement/<stream_id> (and its ready key) if its mod revision is
+ * token. 0; -EAGAIN: it was not (the placement changed meanwhile);
+ * another negative errno with err. */
 int fleet_place_delete(struct fleet *f, int64_t stream_id, int64_t token, char *err, size_t errlen);
 /* With the open change: its etcd transaction also requires that
  * placement/<stream_id> is still at revision token (placed here, as this

@@ -298,8 +298,9 @@ void placement_tick(struct ctl_daemon *d, uint64_t now_ms)
 		if (ps[i].lease != lease || strcmp(ps[i].gw, d->cfg.fleet_gateway) != 0 ||
 		    (v.n > 0 && bsearch(&key, v.s, v.n, sizeof(v.s[0]), by_id) != NULL))
 			continue;
-		if (fleet_place_delete(f, ps[i].stream_id, ps[i].token, err, sizeof(err)) != 0 &&
-		    strstr(err, "changed meanwhile") == NULL)
+		int rc = fleet_place_delete(f, ps[i].stream_id, ps[i].token, err, sizeof(err));
+
+		if (rc != 0 && rc != -EAGAIN) /* -EAGAIN: someone moved it first */
 			sgw_log(LOG_WARNING, "fleet: %s", err);
 		break; /* the view changes under us: the rest at the next event */
 	}
