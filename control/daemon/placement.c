@@ -10,6 +10,7 @@
  * address (sync.c).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,23 +202,97 @@ void placement_free(struct ctl_daemon *d)
 	d->place.n_had = d->place.n_held = 0;
 }
 
-/* The gateway the rule gives stream i: one that already has a stream on
- * the same listen address (an address is answered by one gateway), placed
- * or given in this pass (given[]), else the live gateway with the fewest
- * placements, ties by name. NULL: none alive. load[] counts placements per
- * gateway of the view's list. */
+/* Streams on one listen address go to one gateway (an address is answered
+ * by one gateway). The streams grouped by address once a pass, in
+ * O(n log n): each group's first stream in id order with a gateway, placed
+ * (live) or given in this pass, is the one the rule follows. */
+struct addr_groups {
+	size_t *grp;   /* per stream (index into the id-sorted list): its group */
+	size_t *first; /* per group: its first stream with a gateway, or SIZE_MAX */
+};
+
+struct addr_idx {
+	struct sgw_addr addr;
+	size_t i;
+};
+
+static int by_addr(const void *a, const void *b)
+{
+	const struct addr_idx *x = a, *y = b;
+	int c;
+
+	if (x->addr.family != y->addr.family)
+		return x->addr.family < y->addr.family ? -1 : 1;
+	c = memcmp(x->addr.a, y->addr.a, sizeof(x->addr.a));
+	if (c != 0)
+		return c;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static void groups_free(struct addr_groups *ag)
+{
+	free(ag->grp);
+	free(ag->first);
+	ag->grp = ag->first = NULL;
+}
+
+static int groups_make(struct addr_groups *ag, const struct fleet *f, const struct streams *v)
+{
+	struct addr_idx *t = malloc((v->n + 1) * sizeof(*t));
+	size_t ng = 0;
+
+	ag->grp = malloc((v->n + 1) * sizeof(*ag->grp));
+	ag->first = malloc((v->n + 1) * sizeof(*ag->first));
+	if (t == NULL || ag->grp == NULL || ag->first == NULL) {
+		free(t);
+		groups_free(ag);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < v->n; i++)
+		t[i] = (struct addr_idx){ .addr = v->s[i].addr, .i = i };
+	if (v->n > 1)
+		qsort(t, v->n, sizeof(*t), by_addr);
+	for (size_t k = 0; k < v->n; k++) {
+		if (k == 0 || !same_addr(&t[k].addr, &t[k - 1].addr))
+			ag->first[ng++] = SIZE_MAX;
+		ag->grp[t[k].i] = ng - 1;
+	}
+	free(t);
+	for (size_t i = 0; i < v->n; i++) {
+		size_t g = ag->grp[i];
+
+		if (ag->first[g] == SIZE_MAX && live_gw(f, fleet_placement_of(f, v->s[i].id)) != NULL)
+			ag->first[g] = i;
+	}
+	return 0;
+}
+
+/* Stream i got a gateway in this pass (given[i]). */
+static void groups_given(struct addr_groups *ag, size_t i)
+{
+	size_t *first = &ag->first[ag->grp[i]];
+
+	if (i < *first)
+		*first = i;
+}
+
+/* The gateway the rule gives stream i: the one of the first stream on the
+ * same listen address with a gateway, placed or given in this pass
+ * (given[]), else the live gateway with the fewest placements, ties by
+ * name. NULL: none alive. load[] counts placements per gateway of the
+ * view's list. */
 static const struct fleet_gw *choose(const struct fleet *f, const struct streams *v, size_t i,
-				     const unsigned *load, const struct fleet_gw *const *given)
+				     const unsigned *load, const struct fleet_gw *const *given,
+				     const struct addr_groups *ag)
 {
 	const struct fleet_gw *gws, *best = NULL;
 	size_t n_gw = fleet_gw_list(f, &gws);
+	size_t j = ag->first[ag->grp[i]];
 
-	for (size_t j = 0; j < v->n; j++) {
-		const struct fleet_gw *g;
+	if (j != SIZE_MAX && j != i) {
+		const struct fleet_gw *g = given[j] != NULL ? given[j] :
+				     live_gw(f, fleet_placement_of(f, v->s[j].id));
 
-		if (j == i || !same_addr(&v->s[j].addr, &v->s[i].addr))
-			continue;
-		g = given[j] != NULL ? given[j] : live_gw(f, fleet_placement_of(f, v->s[j].id));
 		if (g != NULL)
 			return g;
 	}
@@ -249,6 +324,7 @@ void placement_tick(struct ctl_daemon *d, uint64_t now_ms)
 	const struct fleet_placement *ps;
 	const struct fleet_gw *gws;
 	struct streams v = { 0 };
+	struct addr_groups ag = { 0 };
 	const struct fleet_gw **given = NULL;
 	unsigned *load = NULL;
 	size_t n_p, n_gw;
@@ -282,7 +358,7 @@ void placement_tick(struct ctl_daemon *d, uint64_t now_ms)
 	n_gw = fleet_gw_list(f, &gws);
 	load = calloc(n_gw + 1, sizeof(*load));
 	given = calloc(v.n + 1, sizeof(*given));
-	if (load == NULL || given == NULL)
+	if (load == NULL || given == NULL || groups_make(&ag, f, &v) != 0)
 		goto out;
 	for (size_t i = 0; i < n_p; i++) {
 		const struct fleet_gw *g = live_gw(f, &ps[i]);
@@ -313,10 +389,11 @@ void placement_tick(struct ctl_daemon *d, uint64_t now_ms)
 
 		if (p != NULL)
 			continue; /* placed; or its gateway's lease is ending, which takes it too */
-		g = choose(f, &v, i, load, given);
+		g = choose(f, &v, i, load, given, &ag);
 		if (g == NULL)
 			break; /* no gateway alive */
 		given[i] = g;
+		groups_given(&ag, i);
 		load[g - gws]++;
 		if (strcmp(g->name, d->cfg.fleet_gateway) != 0 || lease == 0 || g->lease != lease)
 			continue; /* another gateway's to take */
@@ -335,6 +412,7 @@ void placement_tick(struct ctl_daemon *d, uint64_t now_ms)
 		d->gw.in_sync = false; /* the push follows in this tick */
 	}
 out:
+	groups_free(&ag);
 	free(given);
 	free(load);
 	free(v.s);
