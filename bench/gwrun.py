@@ -110,10 +110,16 @@ def wait_for(pred, timeout, what):
 
 
 class Gateway:
-    """srtpgw with one memif server port and `workers` workers, busy polling."""
+    """srtpgw with one memif port (the server, or with memif_client the
+    zero-copy client) and `workers` workers, busy polling."""
 
-    def __init__(self, procs, build, memif_sock, workers=1, mbufs=65535, memory=1024, crypto=None):
+    def __init__(self, procs, build, memif_sock, workers=1, mbufs=65535, memory=1024, crypto=None,
+                 memif_client=False):
         self.procs, self.build, self.crypto = procs, build, crypto
+        # the memif client in zero-copy mode (its peer, the server, up
+        # first): DPDK's memif shares the client's memory with the server
+        # and copies nothing on the client's side
+        self.memif_client = memif_client
         self.dir = procs.tmpdir()
         self.sock = os.path.join(self.dir, 'agent.sock')
         self.memif_sock, self.workers, self.mbufs, self.memory = memif_sock, workers, mbufs, memory
@@ -134,18 +140,23 @@ class Gateway:
                 '{ ip = "%s"; mac = "%s"; }' % (a, LG_MAC) for a in VIEW_IPS + SRC_IPS),
             'workers = ( %s );' % qs]) + '\n'
 
-    def start(self, lcores):
+    def start(self, lcores, ops=None):
+        """ops: an op file srtpgw installs before its port starts (--ops)"""
         cfg = os.path.join(self.dir, 'srtpgw.conf')
         with open(cfg, 'w') as f:
             f.write(self.config())
+        role = 'client,zero-copy=yes' if self.memif_client else 'server'
         cmd = [os.path.join(self.build, 'gateway', 'srtpgw'), '--no-huge', '-m', str(self.memory), '--no-pci',
                '--file-prefix', self.procs.prefix('gw'), '--lcores', lcores, '--log-level', 'lib.eal:warning',
-               '--vdev', 'net_memif0,role=server,socket=%s,socket-abstract=no,mac=%s,rsize=11' % (
-                   self.memif_sock, GW_MAC),
-               '--', '--config', cfg]
+               '--vdev', 'net_memif0,role=%s,socket=%s,socket-abstract=no,mac=%s,rsize=11' % (
+                   role, self.memif_sock, GW_MAC)] + (
+               # zero-copy needs the memory in one file per segment list
+               ['--single-file-segments'] if self.memif_client else []) + [
+               '--', '--config', cfg] + (['--ops', ops] if ops else [])
         self.log = os.path.join(self.dir, 'srtpgw.log')
         self.proc = self.procs.start(cmd, self.log)
-        wait_for(lambda: os.path.exists(self.sock) or self.proc.poll() is not None, 30, 'srtpgw agent socket')
+        # with --ops every stream is installed first (seconds for 160,000)
+        wait_for(lambda: os.path.exists(self.sock) or self.proc.poll() is not None, 120, 'srtpgw agent socket')
         if self.proc.poll() is not None:
             raise RuntimeError('srtpgw exited %d:\n%s' % (self.proc.returncode, open(self.log).read()))
         return self
