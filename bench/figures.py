@@ -116,43 +116,37 @@ PORT_10G_PPS = 5.3e6
 
 
 # size: RTP payload bytes; 188 + the 12-byte header = figure 1's 200 B RTP packet
-def _through(env, procs, d, ops, target, rate, seconds, warmup, size=188, during=None, rx_queues=2,
-             verify_first=None, start_target=None, no_arp=False):
-    """The load generator (CPU 0) against target; returns its JSON report.
-    With start_target, the generator is the memif server and starts first;
-    start_target(ops file) then starts the target (a memif client in
-    zero-copy mode, its streams installed from the file before its port
-    starts) and returns it. Without, target is already up as the memif
-    server and gets the ops here. during(target), if given, runs while the
-    load generator does (it should take about warmup + seconds); its result
-    goes into the report as 'during'."""
+def _through(env, procs, d, ops, start_target, rate, seconds, warmup, size=188, during=None, rx_queues=2,
+             verify_first=None, no_arp=False):
+    """The load generator (CPU 0, the memif server, started first) against
+    the target start_target(ops file) starts once the generator's socket is
+    there (a memif client in zero-copy mode, its streams installed from the
+    file before its port starts) and returns; returns the generator's JSON
+    report. during(target), if given, runs while the load generator does (it
+    should take about warmup + seconds); its result goes into the report as
+    'during'. no_arp: a target that answers no ARP (testpmd)."""
     import gwrun
     opsf = os.path.join(d, 'ops')
     gwrun.write_secret(opsf, ops)
-    server = start_target is not None
-    if target is not None and not server:
-        target.apply_file(opsf)
     out = os.path.join(d, 'lg.json')
     sock = os.path.join(d, 'memif.sock')
     cmd = [env.exe(LOADGEN), '--no-huge', '-m', '2048', '--no-pci', '--file-prefix', procs.prefix('lg'),
            '--lcores', '0@0', '--log-level', 'lib.eal:warning',
-           '--vdev', 'net_memif0,role=%s,socket=%s,socket-abstract=no,mac=%s,rsize=11' % (
-               'server' if server else 'client', sock, gwrun.LG_MAC),
+           '--vdev', 'net_memif0,role=server,socket=%s,socket-abstract=no,mac=%s,rsize=11' % (sock, gwrun.LG_MAC),
            '--', '--ops', opsf, '--port', 'net_memif0', '--rate', str(rate), '--duration', str(seconds),
            '--warmup', str(warmup), '--size', str(size), '--dst-mac', gwrun.GW_MAC, '--json', out, '--quiet',
            # memif pairs rings: one RX queue per TX queue of the peer (srtpgw: workers + 1)
-           '--rx-queues', str(rx_queues)] + (['--no-arp'] if no_arp or (target is None and not server) else []) + (
-               ['--verify-first', str(verify_first)] if verify_first is not None else []) + (
-               # the target installs every stream before its port comes up
-               ['--link-timeout', '120'] if server else []) + [
+           '--rx-queues', str(rx_queues),
+           # the target installs every stream before its port comes up
+           '--link-timeout', '120'] + (['--no-arp'] if no_arp else []) + (
+               ['--verify-first', str(verify_first)] if verify_first is not None else []) + [
            '--max-packets', str(int(max(rate, 1.5e6) * (seconds + warmup) * 1.1))]
     log = os.path.join(d, 'lg.log')
     p = procs.start(cmd, log)
-    if server:
-        gwrun.wait_for(lambda: os.path.exists(sock) or p.poll() is not None, 60, 'the load generator\'s memif socket')
-        if p.poll() is not None:
-            raise RuntimeError('srtpgw-loadgen exited %d:\n%s' % (p.returncode, open(log).read()[-3000:]))
-        target = start_target(opsf)
+    gwrun.wait_for(lambda: os.path.exists(sock) or p.poll() is not None, 60, 'the load generator\'s memif socket')
+    if p.poll() is not None:
+        raise RuntimeError('srtpgw-loadgen exited %d:\n%s' % (p.returncode, open(log).read()[-3000:]))
+    target = start_target(opsf)
     extra = during(target) if during is not None else None
     rc = p.wait(timeout=300)
     if rc != 0:
@@ -174,8 +168,8 @@ def _gateway_run(env, streams, viewers, plain, rate, seconds, warmup, size=188, 
         # DMA would be nobody's (docs/performance.md, "Set-up")
         gw = gwrun.Gateway(procs, env.build, os.path.join(d, 'memif.sock'), crypto=crypto, memif_client=True)
         ops, _ = gwrun.make_ops(streams, viewers, suite, plain=plain, lanes=lanes)
-        rep = _through(env, procs, d, ops, gw, rate, seconds, warmup, size, during, verify_first=verify_first,
-                       start_target=lambda opsf: gw.start('0@0,1@1', ops=opsf))
+        rep = _through(env, procs, d, ops, lambda opsf: gw.start('0@0,1@1', ops=opsf), rate, seconds, warmup,
+                       size, during, verify_first=verify_first)
         rep['gateway_counters'] = gw.counters()
         rc = gw.stop()
         if rc != 0:
@@ -387,8 +381,7 @@ def _testpmd_run(env, streams, seconds, warmup):
                 raise RuntimeError('dpdk-testpmd exited %d:\n%s' % (tp.returncode, open(tplog).read()[-2000:]))
             return None
         ops, _ = gwrun.make_ops(streams, 1, SUITE, plain=True)
-        return _through(env, procs, d, ops, None, 0, seconds, warmup, rx_queues=1, start_target=start,
-                        no_arp=True)
+        return _through(env, procs, d, ops, start, 0, seconds, warmup, rx_queues=1, no_arp=True)
     finally:
         procs.stop_all()
 
