@@ -81,6 +81,7 @@ struct ctl_daemon {
 		 * them (make-before-break): placement.c */
 		struct place_ref *had, *held;
 		size_t n_had, n_held;
+		int64_t had_lease;  /* the lease had was pushed under */
 	} place;
 };
 

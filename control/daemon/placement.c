@@ -121,6 +121,15 @@ static void update_held(struct ctl_daemon *d, uint64_t now_ms)
 	struct fleet *f = d->fleet;
 	size_t n = 0;
 
+	/* Make-before-break is for a move while this gateway's lease lives.
+	 * What it had under a lease that ended was placed elsewhere because
+	 * its data plane's deadline had passed: under a new lease it keeps
+	 * none of it, or two gateways would forward those streams (and
+	 * protect under one viewer key from two index counters). */
+	if (d->place.had_lease != d->place.lease) {
+		d->place.n_had = 0;
+		d->place.n_held = 0;
+	}
 	for (size_t i = 0; i < d->place.n_held; i++) {
 		const struct place_ref *h = &d->place.held[i];
 		const struct fleet_placement *p = fleet_placement_of(f, h->id);
@@ -170,6 +179,7 @@ void placement_pushed(struct ctl_daemon *d)
 	free(d->place.had);
 	d->place.had = calloc(n_p + d->place.n_held + 1, sizeof(*d->place.had));
 	d->place.n_had = 0;
+	d->place.had_lease = d->place.lease;
 	for (size_t i = 0; d->place.had != NULL && i < n_p; i++) {
 		uint64_t t;
 
