@@ -4,55 +4,8 @@
 #include <rte_udp.h>
 
 #include "dataplane/fanout.h"
-#include "dataplane/pkt_cksum.h"
 #include "dataplane/srtp_ctx.h"
-
-/* Lengths and checksums of the headers just copied from the viewer's
- * template; payload_len is the UDP payload. */
-static void finish_headers(const struct sgw_flow_viewer *v, const struct sgw_port_rt *port,
-			   struct rte_mbuf *m, uint8_t *frame, uint32_t payload_len)
-{
-	uint8_t *l3 = frame + v->l3_off;
-	uint16_t udp_len = (uint16_t)(payload_len + sizeof(struct rte_udp_hdr));
-
-	m->l2_len = v->l3_off;
-	m->l4_len = sizeof(struct rte_udp_hdr);
-	if (v->family == SGW_AF_INET) {
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
-		struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
-
-		m->l3_len = sizeof(*ip);
-		ip->total_length = rte_cpu_to_be_16((uint16_t)(udp_len + sizeof(*ip)));
-		udp->dgram_len = rte_cpu_to_be_16(udp_len);
-		ip->hdr_checksum = 0;
-		udp->dgram_cksum = 0;
-		if (port->tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) {
-			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM |
-				       RTE_MBUF_F_TX_UDP_CKSUM;
-			udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
-		} else {
-			ip->hdr_checksum = rte_ipv4_cksum(ip);
-			udp->dgram_cksum = udp_cksum((const uint8_t *)&ip->src_addr,
-						     (const uint8_t *)&ip->dst_addr, 4,
-						     (const uint8_t *)udp, udp_len);
-		}
-	} else {
-		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)l3;
-		struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
-
-		m->l3_len = sizeof(*ip);
-		ip->payload_len = rte_cpu_to_be_16(udp_len);
-		udp->dgram_len = rte_cpu_to_be_16(udp_len);
-		udp->dgram_cksum = 0;
-		if (port->tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) {
-			m->ol_flags |= RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
-			udp->dgram_cksum = rte_ipv6_phdr_cksum(ip, m->ol_flags);
-		} else {
-			udp->dgram_cksum = udp_cksum(ip->src_addr, ip->dst_addr, 16, (const uint8_t *)udp,
-						     udp_len);
-		}
-	}
-}
+#include "dataplane/viewer_hdr.h"
 
 /* The viewer numbers some payload types otherwise (a WebRTC viewer's
  * offer): the marker bit stays. */
@@ -81,7 +34,7 @@ static int frame_and_send(struct sgw_worker *w, const struct sgw_flow_viewer *v,
 	rte_memcpy(frame, v->hdr, v->hdr_len);
 	rte_ether_addr_copy(mac, (struct rte_ether_addr *)frame);
 	out->ol_flags = 0;
-	finish_headers(v, port, out, frame, plen);
+	sgw_viewer_hdr_finish(v, out, frame, plen, (port->tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0);
 	w->ctr[SGW_CTR_TX] += rte_eth_tx_buffer(port->port_id, (uint16_t)w->idx,
 						w->txb[v->port], out);
 	return 0;

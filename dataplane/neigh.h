@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_ether.h>
 
@@ -41,10 +42,11 @@ static inline int sgw_neigh_mac(const struct sgw_neigh *n, struct rte_ether_addr
 
 	if (unlikely(!(v & SGW_NEIGH_VALID)))
 		return -1;
-	for (int i = 5; i >= 0; i--) {
-		mac->addr_bytes[i] = (uint8_t)v;
-		v >>= 8;
-	}
+	/* the six bytes in wire order as a 4- and a 2-byte store, which the
+	 * copies that read mac back can be forwarded from (from six byte
+	 * stores they cannot: each such read waits for them to reach L1) */
+	v = rte_cpu_to_be_64(v << 16);
+	memcpy(mac->addr_bytes, &v, RTE_ETHER_ADDR_LEN);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "api/addr.h"
 #include "api/suite.h"
 #include "dataplane/srtp_ctx.h"
+#include "dataplane/viewer_hdr.h"
 #include "gateway/agent_txn.h"
 
 void txn_entry_free(void *p)
@@ -72,6 +73,7 @@ static void fill_header(struct sgw_agent *a, const struct stream_rec *s,
 	off += sizeof(*udp);
 	fv->hdr_len = (uint8_t)off;
 	fv->family = v->dest.addr.family;
+	sgw_viewer_hdr_sums(fv);
 }
 
 static void fill_viewer(struct sgw_agent *a, const struct stream_rec *s, const struct viewer_rec *v,
