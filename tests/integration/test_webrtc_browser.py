@@ -198,7 +198,14 @@ class Browsers(ControlCase):
             self.assertGreaterEqual(st['framesDecoded'], 10, st)
             self.assertGreaterEqual(st['keyFramesDecoded'], 1, st)
             self.assertEqual((st['frameWidth'], st['frameHeight']), (320, 240), st)
-        shown = {v['name']: v for v in self.webrtc_viewers()}
+        # media starts once DTLS is done, before the browser nominates
+        # (docs/webrtc.md): Chromium's nomination may come a second later
+        names = [self.viewer_of(st) for st in (sa, sb)]
+
+        def nominated():
+            shown = {v['name']: v for v in self.webrtc_viewers()}
+            return shown if all(shown.get(n, {}).get('ice') == 'connected' for n in names) else None
+        shown = wait_for(nominated, 10, 'both browsers to nominate', interval=0.05)
         for state, stream, owner in ((sa, 'alice-cam', 'alice'), (sb, 'bob-cam', 'bob')):
             v = shown[self.viewer_of(state)]
             self.assertEqual((v['stream'], v['owner'], v['state'], v['ice'], v['dtls']),
