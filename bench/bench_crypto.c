@@ -17,8 +17,10 @@
  * variants are measured in interleaved rounds and each reports its median
  * round, so a noisy neighbour hits them alike and their ratios hold.
  *
- *   bench_crypto [--rounds N] [--packets N] [--json]
- * Prints one line per suite and size (JSON objects with --json).
+ *   bench_crypto [--rounds N] [--packets N] [--suite NAME] [--size N] [--json]
+ * Prints one line per suite and size (JSON objects with --json); --suite
+ * and --size keep one of each (scripts/bench's short runs beside a
+ * gateway run need one row).
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -210,11 +212,13 @@ static double pass(const struct set *st, const struct suite *s, enum variant v,
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: bench_crypto [--rounds N] [--packets N] [--json]\n"
+	fprintf(f, "usage: bench_crypto [--rounds N] [--packets N] [--suite NAME] [--size N] [--json]\n"
 		   "  raw libsrtp unprotect/protect per packet on one core (scripts/bench, figure 1),\n"
 		   "  and both through srtpgw's wrapper (dataplane/srtp_ctx.c)\n"
 		   "  --rounds N   interleaved rounds per case (default 15); the median is reported\n"
 		   "  --packets N  packets per round (default 8192)\n"
+		   "  --suite NAME only this suite (AES_CM_128_HMAC_SHA1_80, AEAD_AES_128_GCM)\n"
+		   "  --size N     only this packet size (200, 1200)\n"
 		   "  --json       one JSON object per line\n");
 }
 
@@ -222,17 +226,27 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "rounds", required_argument, NULL, 'r' }, { "packets", required_argument, NULL, 'n' },
+		{ "suite", required_argument, NULL, 's' }, { "size", required_argument, NULL, 'z' },
 		{ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, { 0 } };
-	unsigned rounds = 15, n = 8192;
+	unsigned rounds = 15, n = 8192, only_size = 0;
+	const char *only_suite = NULL;
+	bool matched = false;
 	int json = 0, c;
 	uint8_t cam_key[32], view_key[32];
 
-	while ((c = getopt_long(argc, argv, "r:n:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:n:s:z:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 		case 'n':
 			if (!bench_count(optarg, 1000000, c == 'r' ? &rounds : &n)) {
 				fprintf(stderr, "bench_crypto: bad --%s %s\n", c == 'r' ? "rounds" : "packets", optarg);
+				return 2;
+			}
+			break;
+		case 's': only_suite = optarg; break;
+		case 'z':
+			if (!bench_count(optarg, 65535, &only_size)) {
+				fprintf(stderr, "bench_crypto: bad --size %s\n", optarg);
 				return 2;
 			}
 			break;
@@ -258,6 +272,10 @@ int main(int argc, char **argv)
 			struct set st;
 			double *r[N_VARIANTS], med[N_VARIANTS];
 
+			if ((only_suite != NULL && strcmp(only_suite, s->name) != 0) ||
+			    (only_size != 0 && only_size != sizes[zi]))
+				continue;
+			matched = true;
 			make_set(&st, s, cam_key, sizes[zi], n);
 			for (int v = 0; v < N_VARIANTS; v++)
 				r[v] = calloc(rounds, sizeof(double));
@@ -287,5 +305,10 @@ int main(int argc, char **argv)
 		}
 	}
 	srtp_shutdown();
+	if (!matched) {
+		fprintf(stderr, "bench_crypto: no case matches --suite and --size (suites: "
+			"AES_CM_128_HMAC_SHA1_80, AEAD_AES_128_GCM; sizes: 200, 1200)\n");
+		return 2;
+	}
 	return 0;
 }

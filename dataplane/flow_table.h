@@ -105,10 +105,11 @@ struct sgw_flow_viewer {
 	uint8_t l3_off;           /* offset of the IP header in hdr[] */
 	uint8_t family;           /* 4 or 6 */
 	uint8_t n_pt;             /* payload types the viewer numbers otherwise */
-	uint16_t l3_sum, l4_sum;  /* hdr's checksum sums (dataplane/viewer_hdr.h) */
 	uint8_t pt_in[SGW_MAX_PT_MAP], pt_out[SGW_MAX_PT_MAP];
 	uint8_t hdr[14 + 4 + 40 + 8] __rte_aligned(8); /* Ethernet (dst filled per packet), VLAN,
 	                                 IP, UDP with lengths and checksums left 0 */
+	uint16_t l3_sum, l4_sum;  /* hdr's checksum sums (dataplane/viewer_hdr.h), in
+	                             what was hdr's tail padding */
 };
 
 enum sgw_entry_kind {

@@ -9,6 +9,17 @@
 
 #include <rte_ip.h>
 
+/* Fold a ones'-complement sum of 16- or 32-bit words (in memory order)
+ * to 16 bits, not complemented. */
+static inline uint16_t
+sgw_cksum_fold(uint64_t sum)
+{
+	sum = (sum >> 32) + (sum & 0xffffffffu);
+	sum = (sum >> 16) + (sum & 0xffff);
+	sum = (sum >> 16) + (sum & 0xffff);
+	return (uint16_t)((sum >> 16) + (sum & 0xffff));
+}
+
 /* The ones'-complement sum of len bytes at buf plus sum, folded to 16 bits
  * (not complemented): what rte_raw_cksum() gives, 4 bytes an add instead of
  * 2 (RFC 1071 2(B): wider words, folded at the end, give the same sum in
@@ -48,11 +59,7 @@ sgw_cksum_sum(const void *buf, size_t len, uint64_t sum)
 		memcpy(&left, p, 1);
 		sum += left;
 	}
-	sum = (sum >> 32) + (sum & 0xffffffffu);
-	sum = (sum >> 32) + (sum & 0xffffffffu);
-	sum = (sum >> 16) + (sum & 0xffff);
-	sum = (sum >> 16) + (sum & 0xffff);
-	return (uint16_t)((sum >> 16) + (sum & 0xffff));
+	return sgw_cksum_fold(sum);
 }
 
 /* Ones'-complement sum of the pseudo-header (RFC 8200 8.1's form, which

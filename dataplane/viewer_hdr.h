@@ -26,15 +26,6 @@
 #include "dataplane/flow_table.h"
 #include "dataplane/pkt_cksum.h"
 
-/* Fold a sum of 16-bit words (in memory order) to 16 bits. */
-static inline uint16_t sgw_cksum_fold(uint64_t sum)
-{
-	sum = (sum >> 32) + (sum & 0xffffffffu);
-	sum = (sum >> 16) + (sum & 0xffff);
-	sum = (sum >> 16) + (sum & 0xffff);
-	return (uint16_t)((sum >> 16) + (sum & 0xffff));
-}
-
 /* Take v->l3_sum and v->l4_sum from its template (hdr, l3_off, family;
  * lengths and checksums 0): the IPv4 header's sum, and the UDP sum of the
  * pseudo-header's addresses and protocol with the UDP header. */
