@@ -29,7 +29,7 @@ def _json_lines(cmd):
 def crypto(env):
     """The crypto limit: raw libsrtp unprotect + protect on one core"""
     args = ['--rounds', '3', '--packets', '512'] if env.smoke else ['--rounds', '15', '--packets', '8192']
-    rows = _json_lines([env.exe('bench/bench_crypto'), '--json', '--suite', suite, '--size', '200'] + args)
+    rows = _json_lines([env.exe('bench/bench_crypto'), '--json'] + args)
     lines = ['%-24s %4d B  unprotect %7.1f ns  protect %7.1f ns  round trip %7.1f ns = %.2f Mpps'
              % (r['suite'], r['size'], r['unprotect_ns'], r['protect_ns'], r['roundtrip_ns'],
                 1e3 / r['roundtrip_ns']) for r in rows]
