@@ -73,9 +73,7 @@ static inline void sgw_viewer_hdr_finish(const struct sgw_flow_viewer *v, struct
 		m->l3_len = sizeof(*ip);
 		ip->total_length = total_be;
 		udp->dgram_len = udp_len_be;
-		if (offload) {
-			ip->hdr_checksum = 0;
-			udp->dgram_cksum = 0;
+		if (offload) { /* the template's checksum fields are 0, as the port wants */
 			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM;
 			udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 			return;
@@ -89,7 +87,6 @@ static inline void sgw_viewer_hdr_finish(const struct sgw_flow_viewer *v, struct
 		ip->payload_len = udp_len_be;
 		udp->dgram_len = udp_len_be;
 		if (offload) {
-			udp->dgram_cksum = 0;
 			m->ol_flags |= RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
 			udp->dgram_cksum = rte_ipv6_phdr_cksum(ip, m->ol_flags);
 			return;
